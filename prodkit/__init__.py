@@ -1,0 +1,47 @@
+"""prodkit: take a Jupyter proof of concept to production without leaving Jupyter.
+
+`import prodkit` is instant: the public API below is resolved lazily on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+# public name -> "module:attribute"; capabilities add theirs here.
+_LAZY = {
+    "load_project": "prodkit.config:load_project",
+    "check": "prodkit.readiness:check",
+    "register_model": "prodkit.models:register_model",
+    "monitor": "prodkit.monitor",
+}
+
+
+def __getattr__(name: str):
+    target = _LAZY.get(name)
+    if target is None:
+        raise AttributeError(f"module 'prodkit' has no attribute {name!r}")
+    module_name, _, attr = target.partition(":")
+    value = importlib.import_module(module_name)
+    if attr:
+        value = getattr(value, attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted([*globals(), *_LAZY])
+
+
+def load_ipython_extension(ipython) -> None:
+    """`%load_ext prodkit` registers `%%promote` and `%prodkit`."""
+    from prodkit.magics import load_ipython_extension as _load
+
+    _load(ipython)
+
+
+def unload_ipython_extension(ipython) -> None:
+    from prodkit.magics import unload_ipython_extension as _unload
+
+    _unload(ipython)

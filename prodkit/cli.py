@@ -1,0 +1,113 @@
+"""The `prodkit` command. Capabilities add their own sub-commands through `register(app)`."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from pathlib import Path
+
+import typer
+
+from prodkit._cli_support import err, handle_errors, out, print_json
+
+app = typer.Typer(
+    name="prodkit",
+    help="Take a Jupyter proof of concept to production: promote cells to tested modules, "
+    "check readiness, schedule the notebook, register the model, watch for drift.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+# Each capability may ship `<module>.register(app)`; missing ones are simply not offered.
+CAPABILITY_CLIS = (
+    "prodkit.readiness.cli",
+    "prodkit.jobs.cli",
+    "prodkit.models.cli",
+    "prodkit.monitor.cli",
+    "prodkit.server.cli",
+)
+
+
+@app.command()
+@handle_errors
+def init(
+    folder: Path = typer.Argument(Path("."), help="Project folder (created if missing)."),
+    lib_path: str = typer.Option("src", help="Where promoted modules go (nbdev lib_path)."),
+    nbs_path: str = typer.Option("nbs", help="Where notebooks live (nbdev nbs_path)."),
+    json_out: bool = typer.Option(False, "--json", help="Print what changed as JSON."),
+):
+    """Add prodkit to a project: [tool.nbdev] in pyproject.toml, [prodkit] in settings.ini.
+
+    Existing content is kept; only missing sections and folders are added.
+    """
+    from prodkit.config import init_project
+
+    changed = init_project(folder, lib_path=lib_path, nbs_path=nbs_path)
+    if json_out:
+        print_json({"folder": str(folder.resolve()), "changed": changed})
+        return
+    for line in changed or ["already set up: nothing to change"]:
+        out.print(f"  {line}")
+
+
+@app.command()
+@handle_errors
+def promote(
+    path: Path = typer.Argument(..., help="A notebook, or a folder of notebooks."),
+    check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 if generated files are out of date (CI gate)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite generated files even if they were edited by hand."),
+    allow_missing: bool = typer.Option(False, "--allow-missing", help="Write modules even when cells use notebook-only names."),
+    import_check: bool = typer.Option(True, "--import-check/--no-import-check", help="Import each written module in a subprocess."),
+    json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+):
+    """Write %%promote cells as modules and --test cells as pytest files.
+
+    Idempotent: unchanged files are not rewritten. Files edited by hand since prodkit wrote
+    them are never overwritten without --force (sync them back with `nbdev-update`).
+    """
+    from prodkit.promote import promote as run_promote
+    from prodkit.promote.render import print_result
+
+    result = run_promote(path, check=check, force=force, allow_missing=allow_missing, import_check=import_check)
+    if json_out:
+        print_json(result.to_dict())
+    else:
+        print_result(result, out)
+    if result.exit_code:
+        raise typer.Exit(result.exit_code)
+
+
+@app.command()
+@handle_errors
+def demo(
+    folder: Path = typer.Argument(Path("prodkit-demo"), help="Where to create the demo project."),
+):
+    """Take the bundled churn PoC to production in FOLDER, step by step (the README's main job)."""
+    from prodkit.demo import run_demo
+
+    run_demo(folder, out)
+
+
+def _register_capabilities() -> None:
+    for name in CAPABILITY_CLIS:
+        if importlib.util.find_spec(name.rsplit(".", 1)[0]) is None or importlib.util.find_spec(name) is None:
+            continue
+        module = importlib.import_module(name)
+        module.register(app)
+
+
+_register_capabilities()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
+
+__all__ = ["app", "main", "err"]

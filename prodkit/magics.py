@@ -1,0 +1,147 @@
+"""IPython extension: `%%promote` and `%prodkit`.
+
+Loading it must stay instant: nothing heavy is imported here. `%%promote` lines are
+validated and stripped by an input transformer, so the cell itself runs exactly as an
+ordinary cell (display, errors and execution counts unchanged). A `%%promote` line whose
+arguments are wrong is left in place, and the cell magic then reports the problem.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import shlex
+from pathlib import Path
+from typing import Callable
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+
+from prodkit.errors import ProdkitError
+from prodkit.notebook import PROMOTE_MAGIC, parse_promote_args
+
+# `%prodkit <sub>` handlers of other capabilities: `<module>.MAGICS = {"sub": fn(shell, args)}`.
+CAPABILITY_MAGICS = (
+    "prodkit.readiness.magic",
+    "prodkit.jobs.magic",
+    "prodkit.models.magic",
+    "prodkit.monitor.magic",
+)
+
+
+def strip_promote_line(lines: list[str]) -> list[str]:
+    """Input transformer: drop a valid leading `%%promote ...` line, keeping line numbers."""
+    if not lines or not lines[0].lstrip().startswith(PROMOTE_MAGIC):
+        return lines
+    try:
+        parse_promote_args(lines[0].strip()[len(PROMOTE_MAGIC):])
+    except ProdkitError:
+        return lines  # let the cell magic raise a clear UsageError
+    return ["\n", *lines[1:]]
+
+
+def current_notebook_path(shell, explicit: str | None = None) -> Path:
+    """The saved notebook this kernel belongs to (explicit path, Jupyter's __session__, or env)."""
+    candidates = [explicit, shell.user_ns.get("__session__"), os.environ.get("JPY_SESSION_NAME"),
+                  os.environ.get("PRODKIT_NOTEBOOK")]
+    for candidate in candidates:
+        if candidate and str(candidate).endswith(".ipynb") and Path(candidate).is_file():
+            return Path(candidate).resolve()
+    raise UsageError("cannot tell which notebook this kernel runs: pass its path, e.g. `%prodkit promote nbs/churn.ipynb`")
+
+
+def _core_subcommands() -> dict[str, Callable]:
+    return {"module": _magic_module, "promote": _magic_promote, "help": _magic_help}
+
+
+def _capability_subcommands() -> dict[str, Callable]:
+    found: dict[str, Callable] = {}
+    for name in CAPABILITY_MAGICS:
+        if importlib.util.find_spec(name.rsplit(".", 1)[0]) is None or importlib.util.find_spec(name) is None:
+            continue
+        found.update(importlib.import_module(name).MAGICS)
+    return found
+
+
+def _magic_module(shell, args: list[str]):
+    """%prodkit module NAME — the default module for `%%promote` cells without a name."""
+    from prodkit.notebook import validate_module_name
+
+    if len(args) != 1:
+        raise UsageError("usage: %prodkit module NAME   (e.g. %prodkit module churn.features)")
+    try:
+        validate_module_name(args[0])
+    except ProdkitError as e:
+        raise UsageError(e.line()) from None
+    shell.user_ns["__prodkit_default_module__"] = args[0]
+    print(f"%%promote cells without a module now go to {args[0]}")
+
+
+def _magic_promote(shell, args: list[str]):
+    """%prodkit promote [NOTEBOOK] [--force] [--allow-missing] — promote the saved notebook."""
+    from prodkit.promote import promote
+
+    flags = {a for a in args if a.startswith("--")}
+    paths = [a for a in args if not a.startswith("--")]
+    unknown = flags - {"--force", "--allow-missing", "--check"}
+    if unknown or len(paths) > 1:
+        raise UsageError("usage: %prodkit promote [NOTEBOOK] [--check] [--force] [--allow-missing]")
+    nb_path = current_notebook_path(shell, paths[0] if paths else None)
+    print(f"promoting the saved file {nb_path.name} (save the notebook first to include recent edits)")
+    try:
+        return promote(nb_path, check="--check" in flags, force="--force" in flags,
+                       allow_missing="--allow-missing" in flags)
+    except ProdkitError as e:
+        raise UsageError(e.line()) from None
+
+
+def _magic_help(shell, args: list[str]):
+    """%prodkit help — list sub-commands."""
+    handlers = {**_core_subcommands(), **_capability_subcommands()}
+    for name, fn in sorted(handlers.items()):
+        doc = (fn.__doc__ or "").strip().splitlines()
+        print(f"  {doc[0] if doc else name}")
+
+
+@magics_class
+class ProdkitMagics(Magics):
+    @cell_magic
+    def promote(self, line: str, cell: str):
+        """%%promote [MODULE] | --test [MODULE] [--name NAME] | --params
+
+        The cell runs as usual and is exported by `prodkit promote`:
+        to MODULE (a dotted name inside lib_path), as a pytest test of MODULE, or as the
+        papermill parameters cell.
+        """
+        try:
+            parse_promote_args(line)
+        except ProdkitError as e:
+            raise UsageError(e.line()) from None
+        # Reached only when the input transformer is not installed (e.g. %%promote via run_cell_magic).
+        return self.shell.run_cell(cell, store_history=False).raise_error()
+
+    @line_magic
+    def prodkit(self, line: str):
+        """%prodkit SUBCOMMAND ... — `%prodkit help` lists them."""
+        args = shlex.split(line)
+        if not args:
+            return _magic_help(self.shell, [])
+        handlers = _core_subcommands()
+        if args[0] not in handlers:
+            handlers = {**handlers, **_capability_subcommands()}
+        if args[0] not in handlers:
+            raise UsageError(f"unknown sub-command {args[0]!r}: `%prodkit help` lists them")
+        return handlers[args[0]](self.shell, args[1:])
+
+
+def load_ipython_extension(ipython) -> None:
+    """`%load_ext prodkit`."""
+    ipython.register_magics(ProdkitMagics)
+    if strip_promote_line not in ipython.input_transformers_cleanup:
+        ipython.input_transformers_cleanup.append(strip_promote_line)
+
+
+def unload_ipython_extension(ipython) -> None:
+    if strip_promote_line in ipython.input_transformers_cleanup:
+        ipython.input_transformers_cleanup.remove(strip_promote_line)
