@@ -50,7 +50,7 @@ def init(
         print_json({"folder": str(folder.resolve()), "changed": changed})
         return
     for line in changed or ["already set up: nothing to change"]:
-        out.print(f"  {line}")
+        out.print(f"  {line}", markup=False, highlight=False)
 
 
 @app.command()

@@ -65,7 +65,7 @@ def run_demo(folder: Path, console: Console) -> DemoContext:
     folder = Path(folder).resolve()
     console.rule("[bold]prodkit demo: the churn PoC, taken to production")
     for line in init_project(folder, name="churn-demo"):
-        console.print(f"  {line}")
+        console.print(f"  {line}", markup=False)
     project = load_project(folder)
     notebook = project.nbs_path / DEMO_NOTEBOOK
     shutil.copyfile(bundled_notebook(), notebook)

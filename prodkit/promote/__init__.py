@@ -1,0 +1,183 @@
+"""Notebook cells -> modules and pytest files, on nbdev's export machinery.
+
+`promote(path)` is the one entry point for the CLI, the `%prodkit promote` magic and the
+REST API. Everything is validated and rendered before anything is written; each file is
+written atomically, and a file edited by hand is never overwritten without `force`.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from prodkit._io import sha256_text
+from prodkit.config import Project, load_project
+from prodkit.errors import BadInput
+from prodkit.notebook import notebook_paths, read_notebook
+from prodkit.promote.result import NotebookPromotion, PromoteResult
+
+__all__ = ["promote", "PromoteResult"]
+
+_REFUSE_FIX = {
+    "edited": "sync it into the notebook with `nbdev-update`, or overwrite it with --force",
+    "foreign": "move your file away, or overwrite it with --force",
+    "other-notebook": "use another module name, or overwrite it with --force",
+}
+
+
+def _plan_notebook(nb_path: Path, allow_missing: bool, in_folder: bool):
+    from prodkit.promote.plan import build_plan
+
+    nb = read_notebook(nb_path)
+    try:
+        plan = build_plan(nb)
+    except BadInput as e:
+        if in_folder and e.message.startswith("no %%promote cells"):
+            return None
+        raise
+    plan.allow_missing = allow_missing
+    return plan
+
+
+def source_hash(module: str, kind: str, cells: list) -> str:
+    """Hash of what a generated file is made from: its kind, module and cell sources."""
+    return sha256_text("\0".join([kind, module, *(c.source for c in cells)]))
+
+
+def _render(plan, project: Project):
+    """(file kind, rendered file, cells) for everything the plan produces."""
+    from prodkit.promote.export import render_modules
+    from prodkit.promote.testgen import render_tests
+
+    modules = render_modules(plan, project)
+    tests = render_tests(plan, project, modules)
+    by_id = {c.id: c for c in plan.notebook.cells}
+    out = []
+    for kind, files in (("module", modules), ("test", tests)):
+        for f in files:
+            cells = [by_id[i] for i in f.cell_ids if i in by_id] or [
+                c for c in plan.notebook.cells if str(c.number) in f.cell_ids]
+            out.append((kind, f, cells))
+    return out
+
+
+def _decide(kind: str, rendered, cells, check: bool, force: bool):
+    from prodkit.promote.files import FileOutcome, classify, stamp
+
+    text = stamp(rendered.text, source_hash(rendered.module, kind, cells))
+    state, reason = classify(rendered.path, text)
+    numbers = [c.number for c in cells]
+    outcome = FileOutcome(path=rendered.path, kind=kind, module=rendered.module, action="written",
+                          cells=numbers, text=text)
+    if state == "unchanged":
+        outcome.action = "unchanged"
+    elif state in _REFUSE_FIX and not force:
+        outcome.action, outcome.reason = "refused", f"{reason}: {_REFUSE_FIX[state]}"
+    elif check:
+        outcome.action, outcome.reason = "out-of-date", "missing" if state == "new" else "differs from the notebook"
+    return outcome
+
+
+def _blocked_outcomes(plan, project: Project):
+    from prodkit.promote.export import module_path
+    from prodkit.promote.files import FileOutcome
+    from prodkit.promote.testgen import test_path
+
+    out = []
+    for module in sorted(plan.blocked_modules):
+        cells = sorted({p.cell for p in plan.problems if p.module == module and not p.in_tests})
+        out.append(FileOutcome(path=module_path(project, module), kind="module", module=module, action="blocked",
+                               reason="uses notebook-only names (see problems); --allow-missing writes it anyway",
+                               cells=cells))
+    for module in sorted(plan.blocked_tests & set(plan.tests)):
+        cells = [c.cell.number for c in plan.tests[module]]
+        out.append(FileOutcome(path=test_path(project, module), kind="test", module=module, action="blocked",
+                               reason="its module or its cells use notebook-only names", cells=cells))
+    return out
+
+
+def _ensure_packages(project: Project, written) -> None:
+    """Empty __init__.py for each package folder of a written module (never overwrites)."""
+    for outcome in written:
+        if outcome.kind != "module":
+            continue
+        folder = outcome.path.parent
+        while folder != project.lib_path and project.lib_path in folder.parents:
+            init = folder / "__init__.py"
+            if not init.exists():
+                init.write_text("", encoding="utf-8")
+            folder = folder.parent
+
+
+def _rebuild_modidx(project: Project) -> None:
+    """nbdev's _modidx.py, which `nbdev-update` needs to sync module edits back."""
+    from fastcore.xtras import working_directory
+    from nbdev.doclinks import _build_modidx
+
+    with working_directory(project.root):
+        _build_modidx(dest=project.lib_path, nbs_path=project.nbs_path)
+
+
+def promote(path: Path | str, *, check: bool = False, force: bool = False, allow_missing: bool = False,
+            import_check: bool = True) -> PromoteResult:
+    """Promote a notebook (or every notebook in a folder) into modules and pytest files.
+
+    check: write nothing; out-of-date files make `exit_code` 1 (a CI gate).
+    force: overwrite files edited by hand or not written by prodkit.
+    allow_missing: write modules even when their cells use notebook-only names.
+    import_check: import each written module in a subprocess and report failures by cell.
+    """
+    started = time.perf_counter()
+    path = Path(path)
+    paths = notebook_paths(path)
+    project = load_project(paths[0], require_nbdev=True)
+    result = PromoteResult(root=project.root, check=check, allow_missing=allow_missing)
+    planned = []
+    for nb_path in paths:
+        plan = _plan_notebook(nb_path, allow_missing, in_folder=path.is_dir())
+        if plan is None:
+            result.notebooks.append(NotebookPromotion(notebook=nb_path.resolve(), skipped="no promote cells"))
+            continue
+        promotion = NotebookPromotion(notebook=plan.notebook.path, problems=list(plan.problems),
+                                      params_cell=plan.params_cell.number if plan.params_cell else None)
+        promotion.files = [_decide(kind, f, cells, check, force) for kind, f, cells in _render(plan, project)]
+        promotion.files += _blocked_outcomes(plan, project)
+        result.notebooks.append(promotion)
+        planned.append((plan, promotion))
+    if not planned:
+        raise BadInput("no notebook here has %%promote cells", path=str(path),
+                       fix="mark cells with `%%promote MODULE` (after `%load_ext prodkit`)")
+    _check_duplicate_targets(result)
+    if not check and not any(f.action == "refused" for f in result.files):
+        _write(project, result, planned, import_check)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _check_duplicate_targets(result: PromoteResult) -> None:
+    seen: dict[Path, Path] = {}
+    for nb in result.notebooks:
+        for f in nb.files:
+            if f.path in seen and seen[f.path] != nb.notebook:
+                raise BadInput(f"module {f.module} is promoted from both {seen[f.path].name} and {nb.notebook.name}",
+                               path=str(nb.notebook), cell=f.cells[0] if f.cells else None,
+                               fix="give one of them another module name")
+            seen[f.path] = nb.notebook
+
+
+def _write(project: Project, result: PromoteResult, planned, import_check: bool) -> None:
+    from prodkit.promote.files import write_all
+    from prodkit.promote.importcheck import check_imports
+
+    written = [f for f in result.files if f.action == "written"]
+    if not written:
+        return
+    write_all(written)
+    _ensure_packages(project, written)
+    if any(f.kind == "module" for f in written):
+        _rebuild_modidx(project)
+    if not import_check:
+        return
+    for plan, promotion in planned:
+        modules = {f.module: f.path for f in promotion.files if f.action == "written" and f.kind == "module"}
+        promotion.problems += check_imports(project.lib_path, modules, plan.notebook, project.root)

@@ -1,0 +1,64 @@
+"""Import freshly written modules in a clean subprocess; map failures back to notebook cells."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from prodkit.notebook import Notebook
+from prodkit.promote.plan import Problem
+
+_SCRIPT = r"""
+import importlib, json, sys, traceback
+sys.path.insert(0, sys.argv[1])
+report = []
+for name in sys.argv[2:]:
+    try:
+        importlib.import_module(name)
+    except BaseException as e:
+        frames = [(f.filename, f.lineno) for f in traceback.extract_tb(e.__traceback__)]
+        if isinstance(e, SyntaxError) and e.filename:
+            frames.append((e.filename, e.lineno or 0))
+        report.append({"module": name, "error": f"{type(e).__name__}: {e}", "frames": frames})
+print(json.dumps(report))
+"""
+_HEADER = re.compile(r"^# %% .*?#(\S+)")
+
+
+def _cell_at(module_file: Path, line: int) -> str | None:
+    """The notebook cell id of the `# %%` header above `line` in a generated module."""
+    cell_id = None
+    for number, text in enumerate(module_file.read_text(encoding="utf-8").splitlines(), start=1):
+        if number > line:
+            break
+        if m := _HEADER.match(text):
+            cell_id = m.group(1)
+    return cell_id
+
+
+def check_imports(lib_path: Path, modules: dict[str, Path], notebook: Notebook, cwd: Path,
+                  timeout: float = 300) -> list[Problem]:
+    """Import each module (name -> file) with lib_path first on sys.path; one Problem per failure."""
+    if not modules:
+        return []
+    proc = subprocess.run([sys.executable, "-c", _SCRIPT, str(lib_path), *modules], cwd=cwd,
+                          capture_output=True, text=True, timeout=timeout)
+    if proc.returncode != 0:
+        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        return [Problem(kind="import-error", module=m, cell=0, message=f"import check crashed: {tail}")
+                for m in modules]
+    ids = {c.id: c.number for c in notebook.cells if c.id}
+    problems = []
+    for failure in json.loads(proc.stdout.strip().splitlines()[-1]):
+        module_file = modules[failure["module"]].resolve()
+        cell = 0
+        for filename, line in reversed(failure["frames"]):
+            if Path(filename).resolve() == module_file:
+                cell = ids.get(_cell_at(module_file, line), 0)
+                break
+        problems.append(Problem(kind="import-error", module=failure["module"], cell=cell,
+                                message=f"importing {failure['module']} fails: {failure['error']}"))
+    return problems

@@ -1,0 +1,87 @@
+"""Which names a cell defines and which it needs from elsewhere (symtable-based, no execution)."""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import functools
+import symtable
+from dataclasses import dataclass, field
+
+# Names an IPython kernel provides that a plain module does not have.
+IPYTHON_ONLY = frozenset({"display", "get_ipython", "In", "Out", "exit", "quit"})
+BUILTINS = frozenset(dir(builtins)) | {"__file__", "__name__", "__doc__", "__builtins__", "__spec__",
+                                      "__loader__", "__package__"}
+
+
+@dataclass
+class CellNames:
+    """Top-level names a cell binds and the global names it uses."""
+
+    defines: set[str] = field(default_factory=set)
+    uses: set[str] = field(default_factory=set)
+    star_import: bool = False
+    imports: dict[str, ast.stmt] = field(default_factory=dict)  # bound name -> its import statement
+
+
+@functools.lru_cache(maxsize=1)
+def _transformer():
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    return TransformerManager()
+
+
+def to_python(source: str) -> str:
+    """Cell source with IPython syntax (%magics, !shell) turned into plain Python calls."""
+    if "%" not in source and "!" not in source and "?" not in source:
+        return source
+    return _transformer().transform_cell(source)
+
+
+def _global_uses(table: symtable.SymbolTable) -> set[str]:
+    used = set()
+    for sym in table.get_symbols():
+        if table.get_type() == "module":
+            if sym.is_referenced() and not (sym.is_assigned() or sym.is_imported()):
+                used.add(sym.get_name())
+        elif sym.is_referenced() and sym.is_global():
+            used.add(sym.get_name())
+    for child in table.get_children():
+        used |= _global_uses(child)
+    return used
+
+
+def _imports(tree: ast.Module) -> tuple[dict[str, ast.stmt], bool]:
+    found: dict[str, ast.stmt] = {}
+    star = False
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                bound = alias.asname or alias.name.split(".")[0]
+                found[bound] = ast.Import(names=[alias])
+        elif isinstance(node, ast.ImportFrom):
+            for alias in node.names:
+                if alias.name == "*":
+                    star = True
+                    continue
+                found[alias.asname or alias.name] = ast.ImportFrom(module=node.module, names=[alias], level=node.level)
+    return found, star
+
+
+def analyse(source: str, filename: str = "<cell>") -> CellNames:
+    """Names of `source`; raises SyntaxError when it is not Python (after magics are converted)."""
+    code = to_python(source)
+    tree = ast.parse(code, filename=filename)
+    table = symtable.symtable(code, filename, "exec")
+    defines = {s.get_name() for s in table.get_symbols() if s.is_assigned() or s.is_imported()}
+    imports, star = _imports(tree)
+    uses = _global_uses(table) - BUILTINS
+    return CellNames(defines=defines, uses=uses, star_import=star, imports=imports)
+
+
+def safe_analyse(source: str) -> CellNames | None:
+    """Like `analyse`, but None for cells that are not valid Python."""
+    try:
+        return analyse(source)
+    except (SyntaxError, ValueError):
+        return None

@@ -1,0 +1,200 @@
+"""What a notebook asks to promote: module cells, test cells, the params cell, and problems.
+
+Pure: reads a parsed Notebook, returns a NotebookPlan. No files are written here.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+
+from prodkit.errors import BadInput, ProdkitError
+from prodkit.notebook import Cell, Notebook
+from prodkit.promote.names import BUILTINS, IPYTHON_ONLY, CellNames, analyse, safe_analyse
+
+_NBDEV_EXPORT = re.compile(r"^\s*#\s*\|\s*(export|exporti|exports)\b\s*(\S*)", re.M)
+
+
+@dataclass
+class Problem:
+    """Something that stops a module (or its tests) from being written."""
+
+    kind: str  # hidden-dependency | undefined | ipython-syntax | import-error
+    module: str
+    cell: int
+    message: str
+    name: str | None = None
+    in_tests: bool = False  # blocks only the module's test file
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "module": self.module, "cell": self.cell, "name": self.name,
+                "message": self.message, "in_tests": self.in_tests}
+
+
+@dataclass
+class TestCase:
+    name: str
+    cell: Cell
+    module: str
+    names: CellNames
+
+
+@dataclass
+class NotebookPlan:
+    notebook: Notebook
+    modules: dict[str, list[Cell]] = field(default_factory=dict)  # %%promote cells per module
+    nbdev_cells: list[Cell] = field(default_factory=list)  # cells with nbdev's own export directives
+    tests: dict[str, list[TestCase]] = field(default_factory=dict)
+    params_cell: Cell | None = None
+    problems: list[Problem] = field(default_factory=list)
+    allow_missing: bool = False  # problems are reported but block nothing
+
+    @property
+    def blocked_modules(self) -> set[str]:
+        return set() if self.allow_missing else {p.module for p in self.problems if not p.in_tests}
+
+    @property
+    def blocked_tests(self) -> set[str]:
+        """Test files not written: their own problems, or their module is blocked."""
+        return set() if self.allow_missing else {p.module for p in self.problems}
+
+
+def _directive(nb: Notebook, cell: Cell):
+    try:
+        return cell.promote
+    except ProdkitError as e:
+        raise BadInput(e.message, path=str(nb.path), cell=cell.number, fix=e.fix) from None
+
+
+def _test_name(cell: Cell, requested: str | None, module: str, ordinal: int) -> str:
+    if requested:
+        return requested if requested.startswith("test_") else f"test_{requested}"
+    first = cell.body.lstrip().split("\n", 1)[0].strip()
+    if first.startswith("#") and not first.startswith("#|"):
+        words = re.findall(r"[a-z0-9]+", first.lstrip("#").lower())[:8]
+        if words:
+            return "test_" + "_".join(words)
+    return f"test_{module.rsplit('.', 1)[-1]}_{ordinal}"
+
+
+def _parse_promoted(nb: Notebook, cell: Cell) -> CellNames:
+    """Names of a promoted cell; IPython syntax or a SyntaxError is bad input naming the cell."""
+    body = cell.body
+    try:
+        ast.parse(body)
+    except SyntaxError as e:
+        if safe_analyse(body) is not None:
+            raise BadInput("IPython syntax (%magic or !command) cannot go into a module", path=str(nb.path),
+                           cell=cell.number, fix="move that line to a cell without %%promote") from None
+        raise BadInput(f"SyntaxError on line {e.lineno}: {e.msg}", path=str(nb.path), cell=cell.number,
+                       fix="fix the cell, save, and promote again") from None
+    return analyse(body)
+
+
+def build_plan(nb: Notebook) -> NotebookPlan:
+    """Group the notebook's promote cells; raise BadInput for input prodkit cannot use."""
+    plan = NotebookPlan(notebook=nb)
+    default = nb.default_module()
+    last_module = None
+    seen_tests: dict[tuple[str, str], Cell] = {}
+    for cell in nb.code_cells:
+        directive = _directive(nb, cell)
+        if directive is None:
+            if _NBDEV_EXPORT.search(cell.source):
+                plan.nbdev_cells.append(cell)
+            continue
+        if directive.kind == "params":
+            if plan.params_cell is not None:
+                raise BadInput(f"a second %%promote --params cell (the first is cell {plan.params_cell.number})",
+                               path=str(nb.path), cell=cell.number, fix="keep one parameters cell")
+            plan.params_cell = cell
+        elif directive.kind == "module":
+            module = directive.module or default
+            _parse_promoted(nb, cell)
+            plan.modules.setdefault(module, []).append(cell)
+            last_module = module
+        else:
+            module = directive.module or last_module or default
+            names = _parse_promoted(nb, cell)
+            cases = plan.tests.setdefault(module, [])
+            name = _test_name(cell, directive.name, module, len(cases) + 1)
+            if (module, name) in seen_tests:
+                other = seen_tests[(module, name)]
+                raise BadInput(f"test name {name} is also made by cell {other.number} (tests for {module})",
+                               path=str(nb.path), cell=cell.number,
+                               fix="give one of them `--name OTHER_NAME` on its %%promote line")
+            seen_tests[(module, name)] = cell
+            cases.append(TestCase(name=name, cell=cell, module=module, names=names))
+    if not plan.modules and not plan.tests and not plan.nbdev_cells:
+        raise BadInput("no %%promote cells (and no nbdev #| export cells)", path=str(nb.path),
+                       fix="mark cells with `%%promote MODULE` or `%%promote --test` (after `%load_ext prodkit`)")
+    plan.problems = find_problems(plan)
+    return plan
+
+
+def _definers(nb: Notebook, promoted: set[int]) -> dict[str, list[int]]:
+    """name -> numbers of non-promoted code cells that bind it at top level."""
+    found: dict[str, list[int]] = {}
+    for cell in nb.code_cells:
+        if cell.number in promoted:
+            continue
+        names = safe_analyse(cell.body if cell.promote else cell.source)
+        for name in names.defines if names else ():
+            found.setdefault(name, []).append(cell.number)
+    return found
+
+
+def module_bindings(plan: NotebookPlan) -> dict[str, dict[str, CellNames]]:
+    """module -> {name: names of the cell that binds it} for the promoted modules."""
+    bound: dict[str, dict[str, CellNames]] = {}
+    for module, cells in plan.modules.items():
+        table = bound.setdefault(module, {})
+        for cell in cells:
+            names = analyse(cell.body)
+            for name in names.defines:
+                table[name] = names
+    return bound
+
+
+def find_problems(plan: NotebookPlan) -> list[Problem]:
+    """Names promoted code uses that its module will not have (hidden notebook state)."""
+    nb = plan.notebook
+    promoted = {c.number for cells in plan.modules.values() for c in cells}
+    promoted |= {t.cell.number for cases in plan.tests.values() for t in cases}
+    definers = _definers(nb, promoted)
+    bindings = module_bindings(plan)
+    problems: list[Problem] = []
+
+    def diagnose(module: str, cell: Cell, name: str, available: set[str], star: bool, in_tests: bool) -> None:
+        if name in available or name in BUILTINS:
+            return
+        elsewhere = [m for m, names in bindings.items() if m != module and name in names]
+        if name in IPYTHON_ONLY:
+            msg = f"uses {name}, which only an IPython kernel provides"
+        elif name in definers:
+            where = ", ".join(f"cell {n}" for n in definers[name])
+            msg = f"uses {name}, defined only in {where} (not promoted): the module will not have it"
+        elif elsewhere:
+            msg = f"uses {name} from module {elsewhere[0]} without importing it: add `from {elsewhere[0]} import {name}`"
+        elif star:
+            return
+        else:
+            msg = f"uses {name}, which no cell defines"
+        kind = "undefined" if name not in definers and not elsewhere and name not in IPYTHON_ONLY else "hidden-dependency"
+        problems.append(Problem(kind=kind, module=module, cell=cell.number, name=name, message=msg,
+                                in_tests=in_tests))
+
+    for module, cells in plan.modules.items():
+        cell_names = [(c, analyse(c.body)) for c in cells]
+        available = set(bindings[module])
+        star = any(n.star_import for _, n in cell_names)
+        for cell, names in cell_names:
+            for name in sorted(names.uses):
+                diagnose(module, cell, name, available, star, False)
+    for module, cases in plan.tests.items():
+        available = {name for names in bindings.values() for name in names}
+        for case in cases:
+            for name in sorted(case.names.uses - case.names.defines):
+                diagnose(module, case.cell, name, available, case.names.star_import, True)
+    return problems
