@@ -1,0 +1,128 @@
+"""The promotion gate: an alias moves only to a version that passed parity, has a benchmark,
+and is at least as good as the current holder on the primary metric. Rollback walks back.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from datetime import UTC, datetime
+
+from prodkit.errors import BadInput, GateFailed
+from prodkit.models import tags as T
+from prodkit.models.registry import as_project, get_registered, resolve_version, validate_alias
+from prodkit.models.result import Check, PromotionResult
+
+
+def _approver(approved_by: str | None) -> str:
+    if approved_by:
+        return approved_by
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return os.environ.get("USER", "unknown")
+
+
+def gate_checks(candidate: dict[str, str], holder: dict[str, str] | None, holder_version: str | None) -> list[Check]:
+    """The gate's checks for a candidate version's tags against the current alias holder's."""
+    checks: list[Check] = []
+    status = candidate.get(T.STATUS, "unknown")
+    checks.append(Check("registered", "pass" if status == "ready" else "fail", f"status {status}"))
+    parity = candidate.get(T.PARITY, "unknown")
+    detail = f"max abs diff {candidate.get(T.PARITY_MAX_ABS_DIFF)}" if parity == "passed" else \
+        (candidate.get(T.PARITY_REASON) or f"parity {parity}")
+    checks.append(Check("export parity", "pass" if parity == "passed" else "fail", detail))
+    has_bench = bool(T.load_json(candidate, T.BENCHMARK, {}))
+    checks.append(Check("benchmark", "pass" if has_bench else "fail",
+                        "recorded" if has_bench else "no benchmark (registered with benchmark=False)"))
+    metric = candidate.get(T.PRIMARY_METRIC)
+    mine = T.load_json(candidate, T.METRICS, {})
+    if not metric or metric not in mine:
+        checks.append(Check("primary metric", "fail", "no primary metric recorded (pass metrics= when registering)"))
+    elif holder is None:
+        checks.append(Check("primary metric", "pass", f"{metric}={mine[metric]:.4g} (no current holder)"))
+    else:
+        theirs = T.load_json(holder, T.METRICS, {}).get(metric)
+        greater = candidate.get(T.GREATER_IS_BETTER, "true") == "true"
+        if theirs is None:
+            checks.append(Check("primary metric", "warn", f"v{holder_version} has no {metric}; not compared"))
+        else:
+            ok = mine[metric] >= theirs if greater else mine[metric] <= theirs
+            word = ">=" if greater else "<="
+            checks.append(Check("primary metric", "pass" if ok else "fail",
+                                f"{metric} {mine[metric]:.4g} {word if ok else 'not ' + word} {theirs:.4g} of v{holder_version}"))
+    return checks
+
+
+def _set_alias(client, name: str, alias: str, version: str, record: dict, history: list[str]) -> None:
+    client.set_registered_model_alias(name, alias, version)
+    client.set_model_version_tag(name, version, T.PROMOTED_PREFIX + alias, T.dump_json(record))
+    client.set_registered_model_tag(name, T.ALIAS_HISTORY_PREFIX + alias, T.dump_json(history[-200:]))
+
+
+def promote(name: str, version: str | int, alias: str = "champion", *, approved_by: str | None = None,
+            force: bool = False, reason: str | None = None, project=None) -> PromotionResult:
+    """Move `alias` to `version` if the gate holds (or with force and a reason, recorded as a tag)."""
+    from prodkit.models.tracking import open_store
+
+    validate_alias(alias)
+    if force and not (reason and reason.strip()):
+        raise BadInput("--force needs --reason", fix='add --reason "why this version must go out anyway"')
+    client = open_store(as_project(project), create=False).client
+    number = resolve_version(client, name, version)
+    model = get_registered(client, name)
+    candidate = dict(client.get_model_version(name, number).tags or {})
+    holder_version = str(model.aliases[alias]) if alias in (model.aliases or {}) else None
+    if holder_version == number:
+        raise BadInput(f"{name}@{alias} is already v{number}", fix="register a new version first")
+    holder = dict(client.get_model_version(name, holder_version).tags or {}) if holder_version else None
+    checks = gate_checks(candidate, holder, holder_version)
+    failed = [c for c in checks if c.status == "fail"]
+    if failed and not force:
+        raise GateFailed(f"{name} v{number} cannot become @{alias}: " + "; ".join(f"{c.name}: {c.detail}" for c in failed),
+                         fix="fix the version and register again, or promote with --force --reason")
+    approver = _approver(approved_by)
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    record = {"at": now, "by": approver, "previous": holder_version, "forced": bool(failed and force),
+              "reason": reason if force else None, "failed": [c.name for c in failed]}
+    history = T.load_json(dict(model.tags or {}), T.ALIAS_HISTORY_PREFIX + alias, [])
+    if holder_version and (not history or history[-1] != holder_version):
+        history.append(holder_version)  # the alias was set outside prodkit: keep it for rollback
+    _set_alias(client, name, alias, number, record, [*history, number])
+    if force:
+        client.set_model_version_tag(name, number, T.OVERRIDE_PREFIX + alias, T.dump_json(record))
+    return PromotionResult(name=name, alias=alias, version=number, previous=holder_version, action="promote",
+                           approved_by=approver, forced=bool(force), reason=reason if force else None, checks=checks)
+
+
+def rollback(name: str, alias: str = "champion", *, approved_by: str | None = None, project=None) -> PromotionResult:
+    """Move `alias` back to the version that held it before the current one."""
+    from mlflow.exceptions import MlflowException
+
+    from prodkit.models.tracking import open_store
+
+    validate_alias(alias)
+    client = open_store(as_project(project), create=False).client
+    model = get_registered(client, name)
+    current = str(model.aliases[alias]) if alias in (model.aliases or {}) else None
+    if current is None:
+        raise BadInput(f"{name} has no @{alias}", fix=f"promote a version first: prodkit models promote {name} VERSION")
+    history = [str(v) for v in T.load_json(dict(model.tags or {}), T.ALIAS_HISTORY_PREFIX + alias, [])]
+    while history and history[-1] == current:
+        history.pop()
+    target = None
+    while history:
+        try:
+            client.get_model_version(name, history[-1])
+            target = history[-1]
+            break
+        except MlflowException:
+            history.pop()  # that version was deleted since
+    if target is None:
+        raise BadInput(f"no earlier version of {name} held @{alias}", fix="nothing to roll back to")
+    approver = _approver(approved_by)
+    record = {"at": datetime.now(UTC).isoformat(timespec="seconds"), "by": approver, "previous": current,
+              "rollback": True}
+    _set_alias(client, name, alias, target, record, history)
+    return PromotionResult(name=name, alias=alias, version=target, previous=current, action="rollback",
+                           approved_by=approver)

@@ -1,0 +1,170 @@
+"""Reading the registry back: models, versions, what each version lacks, and loading one."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from prodkit.config import Project, load_project
+from prodkit.errors import BadInput
+from prodkit.models import tags as T
+from prodkit.models.result import VersionInfo
+
+# What MOD-04 ("registered model complete") requires, by the tag that proves it.
+REQUIRED = {"signature": T.SIGNATURE, "example": T.EXAMPLE, "git sha": T.GIT_SHA, "data hash": T.DATA_HASH}
+
+
+def as_project(project: Project | str | os.PathLike | None) -> Project:
+    return project if isinstance(project, Project) else load_project(project)
+
+
+def missing_parts(tags: dict[str, str]) -> list[str]:
+    """What of signature / example / git sha / data hash a version lacks."""
+    return [what for what, key in REQUIRED.items() if not tags.get(key)]
+
+
+def version_number(mv) -> str:
+    return str(mv.version)  # int from sqlite, str from a server
+
+
+def to_info(mv, aliases: list[str] | None = None) -> VersionInfo:
+    from datetime import UTC, datetime
+
+    tags = dict(mv.tags or {})
+    created = datetime.fromtimestamp(mv.creation_timestamp / 1000, UTC).isoformat(timespec="seconds") \
+        if mv.creation_timestamp else None
+    parity = {"status": tags.get(T.PARITY, "unknown"), "max_abs_diff": _float(tags.get(T.PARITY_MAX_ABS_DIFF)),
+              "reason": tags.get(T.PARITY_REASON)}
+    return VersionInfo(
+        name=mv.name, version=version_number(mv), aliases=sorted(aliases if aliases is not None else (mv.aliases or [])),
+        status=tags.get(T.STATUS, "unknown"), run_id=mv.run_id, source=mv.source, created_at=created, tags=tags,
+        metrics=T.load_json(tags, T.METRICS, {}), parity=parity, benchmark=T.load_json(tags, T.BENCHMARK, {}),
+        missing=missing_parts(tags),
+    )
+
+
+def _float(value: str | None) -> float | None:
+    try:
+        return float(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def get_registered(client, name: str):
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return client.get_registered_model(name)
+    except MlflowException:
+        raise BadInput(f"no registered model named {name!r}", fix="`prodkit models list` shows the registered models") from None
+
+
+def versions_of(client, name: str) -> list:
+    """All versions of `name`, newest first."""
+    found = client.search_model_versions(f"name='{name}'")
+    return sorted(found, key=lambda mv: int(mv.version), reverse=True)
+
+
+def resolve_version(client, name: str, ref: str | int | None) -> str:
+    """A version number from a number, an alias, or None (the newest version)."""
+    model = get_registered(client, name)
+    if ref is None or str(ref).lower() == "latest":
+        versions = versions_of(client, name)
+        if not versions:
+            raise BadInput(f"{name} has no versions", fix="register one with prodkit.register_model(...)")
+        return version_number(versions[0])
+    ref = str(ref)
+    if ref.startswith("@"):
+        ref = ref[1:]
+    elif ref[:1] in "vV" and ref[1:].isdigit():
+        ref = ref[1:]
+    if ref.isdigit():
+        return ref
+    aliases = dict(model.aliases or {})
+    if ref in aliases:
+        return str(aliases[ref])
+    raise BadInput(f"{name} has no version or alias {ref!r}", fix=f"aliases: {sorted(aliases) or 'none'}; "
+                   f"`prodkit models show {name}` lists versions")
+
+
+def list_models(project=None) -> list[dict[str, Any]]:
+    """Every registered model with its newest version, aliases and completeness."""
+    from prodkit.models.tracking import open_store
+
+    project = as_project(project)
+    client = open_store(project, create=False).client
+    rows = []
+    for model in client.search_registered_models():
+        versions = versions_of(client, model.name)
+        latest = to_info(versions[0]) if versions else None
+        rows.append({
+            "name": model.name, "versions": len(versions), "latest": latest.version if latest else None,
+            "aliases": {k: str(v) for k, v in (model.aliases or {}).items()},
+            "parity": latest.parity["status"] if latest else None,
+            "complete": latest.complete if latest else False,
+            "missing": latest.missing if latest else [],
+            "registered_at": latest.created_at if latest else None,
+        })
+    return sorted(rows, key=lambda r: r["name"])
+
+
+def show(name: str, version: str | int | None = None, project=None) -> VersionInfo:
+    """One version (default the newest) with its tags, metrics, parity and benchmark."""
+    from prodkit.models.tracking import open_store
+
+    project = as_project(project)
+    client = open_store(project, create=False).client
+    number = resolve_version(client, name, version)
+    from mlflow.exceptions import MlflowException
+
+    try:
+        mv = client.get_model_version(name, number)
+    except MlflowException:
+        raise BadInput(f"{name} has no version {number}", fix=f"`prodkit models show {name}` lists versions") from None
+    aliases = [a for a, v in (get_registered(client, name).aliases or {}).items() if str(v) == number]
+    return to_info(mv, aliases)
+
+
+def default_device() -> str:
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def load_model(name: str, ref: str | int | None = "champion", *, device: str | None = None, project=None):
+    """`name`@alias or version as a torch module on `device` (default: CUDA when available).
+
+    Weights are saved from CPU; an exported (pt2) program is moved with torch.export's
+    move_to_device_pass, which mlflow.pytorch's loader does not do.
+    """
+    import mlflow
+    import torch
+
+    from prodkit.models.tracking import open_store
+
+    project = as_project(project)
+    client = open_store(project, create=False).client
+    number = resolve_version(client, name, ref)
+    device = device or default_device()
+    local = Path(mlflow.artifacts.download_artifacts(f"models:/{name}/{number}"))
+    pt2 = local / "data" / "model.pt2"
+    if pt2.is_file():
+        program = torch.export.load(str(pt2))
+        if torch.device(device).type != "cpu":
+            from torch.export.passes import move_to_device_pass
+
+            program = move_to_device_pass(program, device)
+        return program.module()
+    import mlflow.pytorch
+
+    return mlflow.pytorch.load_model(f"models:/{name}/{number}", map_location=device).to(device).eval()
+
+
+def validate_alias(alias: str) -> str:
+    import re
+
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]{0,254}", alias or "") or alias.lower() == "latest" or \
+            re.fullmatch(r"[vV]\d+", alias):
+        raise BadInput(f"invalid alias {alias!r}", fix="use a word such as champion or challenger")
+    return alias

@@ -1,0 +1,124 @@
+"""Where models are tracked: the project's MLflow store, made ready once per process.
+
+The embedded default is `sqlite:///<root>/.prodkit/mlflow.db` with artifacts under
+`.prodkit/mlartifacts` (never the cwd's ./mlruns). MLFLOW_TRACKING_URI or settings.ini
+`tracking_uri` point at a real tracking server instead; everything else stays the same.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+
+from prodkit.config import Project
+from prodkit.errors import BadInput
+
+EXPERIMENT = "prodkit-models"
+QUIET_LOGGERS = ("alembic", "mlflow.store.db.utils", "mlflow.tracking.fluent", "mlflow.store",
+                 "mlflow.models.model", "mlflow.pytorch", "mlflow.tracking._tracking_service.client")
+
+_ready: dict[str, str] = {}  # tracking uri -> experiment id, once per process
+
+
+@dataclass(frozen=True)
+class Store:
+    """A ready MLflow store: its uri, the client, and prodkit's experiment in it."""
+
+    uri: str
+    client: object  # mlflow.MlflowClient
+    experiment_id: str
+
+    @property
+    def is_server(self) -> bool:
+        return is_server_uri(self.uri)
+
+
+def is_server_uri(uri: str) -> bool:
+    return uri.startswith(("http://", "https://"))
+
+
+def configured(project: Project) -> bool:
+    """True when the project has a model store to read (cheap: no mlflow import)."""
+    explicit = os.environ.get("MLFLOW_TRACKING_URI") or project.settings.get("tracking_uri")
+    return bool(explicit) or (project.state_dir / "mlflow.db").is_file()
+
+
+def quiet_mlflow() -> None:
+    """MLflow and alembic log INFO lines on first use; a notebook user needs none of them."""
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def check_reachable(uri: str, timeout: float = 3.0) -> None:
+    """Fail in seconds, with one line, when a tracking server does not answer."""
+    try:
+        with urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=timeout) as response:
+            response.read(64)
+    except urllib.error.HTTPError:
+        return  # it answered; authentication or routing is MLflow's business
+    except (urllib.error.URLError, OSError, ValueError) as e:
+        reason = getattr(e, "reason", e)
+        raise BadInput(f"cannot reach the MLflow tracking server at {uri} ({reason})", path=uri,
+                       fix="start the server, or fix MLFLOW_TRACKING_URI / settings.ini tracking_uri") from None
+
+
+@contextlib.contextmanager
+def _init_lock(project: Project):
+    """Serialise the first use of a fresh sqlite db across processes (alembic races otherwise)."""
+    project.state_dir.mkdir(parents=True, exist_ok=True)
+    with open(project.state_dir / "mlflow.db.lock", "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _experiment_id(client, project: Project, uri: str) -> str:
+    experiment = client.get_experiment_by_name(EXPERIMENT)
+    if experiment is not None:
+        return experiment.experiment_id
+    location = None if is_server_uri(uri) else project.artifacts_dir.resolve().as_uri()
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return client.create_experiment(EXPERIMENT, artifact_location=location)
+    except MlflowException:  # created meanwhile by another process
+        return client.get_experiment_by_name(EXPERIMENT).experiment_id
+
+
+def open_store(project: Project, *, create: bool = True) -> Store:
+    """The project's store, initialised once, with mlflow's fluent API pointed at it."""
+    uri = project.tracking_uri
+    if is_server_uri(uri):
+        check_reachable(uri)
+    quiet_mlflow()
+    import mlflow
+    from mlflow import MlflowClient
+
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    if create and uri not in _ready:
+        lock = _init_lock(project) if uri.startswith("sqlite:") else contextlib.nullcontext()
+        try:
+            with lock:
+                _ready[uri] = _experiment_id(client, project, uri)
+        except BadInput:
+            raise
+        except Exception as e:  # noqa: BLE001 - any store failure is one line for the user
+            raise BadInput(f"cannot open the MLflow store {uri} ({type(e).__name__}: {first_line(e)})",
+                           path=uri, fix="check tracking_uri in settings.ini or MLFLOW_TRACKING_URI") from None
+    return Store(uri=uri, client=client, experiment_id=_ready.get(uri, ""))
+
+
+def first_line(error: BaseException, limit: int = 200) -> str:
+    text = str(error).strip().splitlines()
+    line = text[0] if text else type(error).__name__
+    return line if len(line) <= limit else line[: limit - 1] + "…"
