@@ -41,6 +41,65 @@ def strip_promote_line(lines: list[str]) -> list[str]:
     return ["\n", *lines[1:]]
 
 
+def bind_promoted_module(shell, result) -> None:
+    """post_run_cell hook: after a `%%promote MODULE` cell runs, MODULE is importable in the kernel.
+
+    Later cells (and other promoted cells) can then `from churn.data import X` before the
+    module was ever written to disk, exactly as they will after `prodkit promote`.
+    """
+    raw = getattr(getattr(result, "info", None), "raw_cell", "") or ""
+    first = raw.lstrip("\n").split("\n", 1)
+    if not first[0].strip().startswith(PROMOTE_MAGIC) or not result.success:
+        return
+    try:
+        directive = parse_promote_args(first[0].strip()[len(PROMOTE_MAGIC):])
+    except ProdkitError:
+        return
+    if directive.kind != "module":
+        return
+    from prodkit.promote.names import safe_analyse
+
+    names = safe_analyse(first[1] if len(first) > 1 else "")
+    if names is None:
+        return
+    module = _notebook_module(directive.module or _default_module(shell))
+    for name in names.defines:
+        if name in shell.user_ns:
+            setattr(module, name, shell.user_ns[name])
+
+
+def _default_module(shell) -> str:
+    explicit = shell.user_ns.get("__prodkit_default_module__")
+    if explicit:
+        return explicit
+    from prodkit.notebook import module_name_from_path
+
+    try:
+        return module_name_from_path(current_notebook_path(shell))
+    except UsageError:
+        return "notebook"
+
+
+def _notebook_module(name: str):
+    """The in-kernel module object for `name` (created with its parent packages when missing)."""
+    import sys
+    import types
+
+    parent = None
+    for depth, part in enumerate(name.split(".")):
+        qualified = ".".join(name.split(".")[: depth + 1])
+        module = sys.modules.get(qualified)
+        if module is None or not getattr(module, "__prodkit_notebook__", False):
+            module = types.ModuleType(qualified, "Defined by %%promote cells of a notebook (prodkit).")
+            module.__prodkit_notebook__ = True
+            module.__path__ = []  # a package, so submodules can hang below it
+            sys.modules[qualified] = module
+        if parent is not None:
+            setattr(parent, part, module)
+        parent = module
+    return parent
+
+
 def current_notebook_path(shell, explicit: str | None = None) -> Path:
     """The saved notebook this kernel belongs to (explicit path, Jupyter's __session__, or env)."""
     candidates = [explicit, shell.user_ns.get("__session__"), os.environ.get("JPY_SESSION_NAME"),
@@ -140,8 +199,26 @@ def load_ipython_extension(ipython) -> None:
     ipython.register_magics(ProdkitMagics)
     if strip_promote_line not in ipython.input_transformers_cleanup:
         ipython.input_transformers_cleanup.append(strip_promote_line)
+    _hook = _post_run_hook(ipython)
+    ipython.events.register("post_run_cell", _hook)
+    ipython._prodkit_post_run = _hook
+
+
+def _post_run_hook(ipython):
+    old = getattr(ipython, "_prodkit_post_run", None)
+    if old is not None:  # %reload_ext: replace, never stack
+        ipython.events.unregister("post_run_cell", old)
+
+    def hook(result):
+        bind_promoted_module(ipython, result)
+
+    return hook
 
 
 def unload_ipython_extension(ipython) -> None:
     if strip_promote_line in ipython.input_transformers_cleanup:
         ipython.input_transformers_cleanup.remove(strip_promote_line)
+    hook = getattr(ipython, "_prodkit_post_run", None)
+    if hook is not None:
+        ipython.events.unregister("post_run_cell", hook)
+        ipython._prodkit_post_run = None
