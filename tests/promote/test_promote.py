@@ -1,0 +1,307 @@
+"""`prodkit promote`: modules and tests from %%promote cells, on a real nbdev export."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from pktest import code, markdown, write_notebook
+from prodkit.cli import app
+from prodkit.promote import promote
+
+runner = CliRunner()
+
+FEATURES = """%%promote churn.features
+import pandas as pd
+
+def add_bucket(df):
+    out = df.copy()
+    out["bucket"] = pd.cut(out.tenure, [-1, 12, 1000], labels=False)
+    return out"""
+TEST = """%%promote --test churn.features
+# buckets are never null
+sample = pd.DataFrame({"tenure": [1, 13, 30]})
+assert add_bucket(sample).bucket.notna().all()"""
+
+
+def churn_notebook(project, *extra):
+    return write_notebook(project.nbs_path / "churn.ipynb", [
+        code("%load_ext prodkit\nimport pandas as pd"),
+        code(FEATURES),
+        code(TEST),
+        code("%%promote --params\nthreshold = 0.5"),
+        *extra,
+    ])
+
+
+def cli(*args, cwd=None):
+    return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_writes_module_with_all_and_cell_headers_and_a_test_file(project):
+    nb = churn_notebook(project)
+    result = promote(nb)
+    assert result.ok, result.to_dict()
+    module = (project.lib_path / "churn" / "features.py").read_text()
+    assert "__all__ = ['add_bucket']" in module
+    assert "# %% ../../nbs/churn.ipynb #cell2" in module
+    assert "%%promote" not in module
+    ast.parse(module)
+    test_file = project.tests_path / "test_churn_features.py"
+    text = test_file.read_text()
+    assert "def test_buckets_are_never_null():" in text
+    assert "from churn.features import add_bucket" in text and "import pandas as pd" in text
+    assert (project.lib_path / "churn" / "__init__.py").exists()
+    assert (project.lib_path / "_modidx.py").exists()
+    assert result.notebooks[0].params_cell == 4
+
+
+def test_generated_tests_pass_under_pytest(project):
+    promote(churn_notebook(project))
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+                          cwd=project.root, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout
+    assert "1 passed" in proc.stdout
+
+
+def test_second_run_is_idempotent(project):
+    nb = churn_notebook(project)
+    promote(nb)
+    module = project.lib_path / "churn" / "features.py"
+    before = module.stat().st_mtime_ns
+    again = promote(nb)
+    assert again.count("unchanged") == 2 and again.count("written") == 0
+    assert module.stat().st_mtime_ns == before
+
+
+def test_check_names_out_of_date_files_and_writes_nothing(project):
+    nb = churn_notebook(project)
+    res = cli("promote", nb, "--check")
+    assert res.exit_code == 1
+    assert "src/churn/features.py" in res.output and "out-of-date" in res.output
+    assert not (project.lib_path / "churn").exists()
+    assert cli("promote", nb).exit_code == 0
+    assert cli("promote", nb, "--check").exit_code == 0
+    data = json.loads(nb.read_text())
+    data["cells"][1]["source"] += "\n\nVERSION = 2"
+    nb.write_text(json.dumps(data))
+    res = cli("promote", nb, "--check", "--json")
+    assert res.exit_code == 1
+    actions = {f["path"]: f["action"] for f in json.loads(res.output)["notebooks"][0]["files"]}
+    assert actions["src/churn/features.py"] == "out-of-date"
+    assert actions["tests/test_churn_features.py"] == "unchanged"
+
+
+def test_hand_edit_is_refused_then_forced(project):
+    nb = churn_notebook(project)
+    promote(nb)
+    module = project.lib_path / "churn" / "features.py"
+    edited = module.read_text() + "\n# my hand edit\n"
+    module.write_text(edited)
+    data = json.loads(nb.read_text())
+    data["cells"][1]["source"] += "\n\nVERSION = 2"
+    nb.write_text(json.dumps(data))
+    res = cli("promote", nb)
+    assert res.exit_code == 1
+    assert "edited by hand" in res.output and "nbdev-update" in res.output
+    assert module.read_text() == edited
+    # nothing at all was written while a file was refused
+    assert "VERSION" not in module.read_text()
+    res = cli("promote", nb, "--force")
+    assert res.exit_code == 0
+    assert "my hand edit" not in module.read_text() and "VERSION = 2" in module.read_text()
+
+
+def test_foreign_file_is_not_overwritten(project):
+    nb = churn_notebook(project)
+    module = project.lib_path / "churn" / "features.py"
+    module.parent.mkdir(parents=True)
+    module.write_text("# my own module\n")
+    res = cli("promote", nb)
+    assert res.exit_code == 1 and "not written by prodkit" in res.output
+    assert module.read_text() == "# my own module\n"
+
+
+def test_nbdev_update_round_trip(project):
+    nb = churn_notebook(project)
+    assert promote(nb).ok
+    module = project.lib_path / "churn" / "features.py"
+    module.write_text(module.read_text().replace('labels=False)', 'labels=False)\n    out["flag"] = 1'))
+    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "nbdev-update")], cwd=project.root,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    cell = json.loads(nb.read_text())["cells"][1]
+    source = "".join(cell["source"])
+    assert source.startswith("%%promote churn.features") and 'out["flag"] = 1' in source
+    result = promote(nb)
+    assert result.ok, result.to_dict()
+    assert 'out["flag"] = 1' in module.read_text()
+    assert promote(nb, check=True).ok
+
+
+def test_hidden_dependency_blocks_module_with_cell_and_name(project):
+    nb = write_notebook(project.nbs_path / "hidden.ipynb", [
+        code("import pandas as pd\nRATE = 0.3"),
+        code("%%promote pricing\ndef price(x):\n    return x * RATE"),
+        code("%%promote other\ndef ok():\n    return 1"),
+    ])
+    res = cli("promote", nb)
+    assert res.exit_code == 1
+    assert "cell 2" in res.output and "RATE" in res.output and "cell 1" in res.output
+    assert not (project.lib_path / "pricing.py").exists()
+    assert (project.lib_path / "other.py").exists()
+    res = cli("promote", nb, "--allow-missing", "--no-import-check")
+    assert res.exit_code == 0
+    assert (project.lib_path / "pricing.py").exists()
+
+
+def test_name_from_another_module_needs_an_import(project):
+    nb = write_notebook(project.nbs_path / "two.ipynb", [
+        code("%%promote a.core\ndef base():\n    return 1"),
+        code("%%promote a.more\ndef more():\n    return base() + 1"),
+    ])
+    result = promote(nb)
+    problem = result.problems[0]
+    assert problem.cell == 2 and problem.name == "base" and "from a.core import base" in problem.message
+
+
+def test_import_errors_point_to_the_cell(project):
+    nb = write_notebook(project.nbs_path / "broken.ipynb", [
+        markdown("# Broken"),
+        code("%%promote broken\nVALUE = 1"),
+        code("%%promote broken\nimport not_a_real_package_xyz"),
+    ])
+    result = promote(nb)
+    assert result.exit_code == 1
+    [problem] = result.problems
+    assert problem.kind == "import-error" and problem.cell == 3
+    assert "ModuleNotFoundError" in problem.message
+
+
+def test_default_module_sources(project):
+    by_magic = write_notebook(project.nbs_path / "m1.ipynb", [
+        code("%prodkit module shop.magic"), code("%%promote\ndef f():\n    return 1")])
+    by_nbdev = write_notebook(project.nbs_path / "m2.ipynb", [
+        code("#| default_exp shop.nbdev"), code("%%promote\ndef g():\n    return 1")])
+    by_name = write_notebook(project.nbs_path / "03_from-name.ipynb", [code("%%promote\ndef h():\n    return 1")])
+    for nb in (by_magic, by_nbdev, by_name):
+        assert promote(nb).ok
+    assert (project.lib_path / "shop" / "magic.py").exists()
+    assert (project.lib_path / "shop" / "nbdev.py").exists()
+    assert (project.lib_path / "from_name.py").exists()
+
+
+def test_nbdev_directives_keep_working_beside_promote(project):
+    nb = write_notebook(project.nbs_path / "mixed.ipynb", [
+        code("#| default_exp legacy"),
+        code("#| export\ndef old_style():\n    return 'nbdev'"),
+        code("%%promote modern\ndef new_style():\n    return 'prodkit'"),
+    ])
+    assert promote(nb).ok
+    assert "def old_style" in (project.lib_path / "legacy.py").read_text()
+    assert "def new_style" in (project.lib_path / "modern.py").read_text()
+
+
+def test_folder_promotes_every_notebook_and_skips_plain_ones(project):
+    churn_notebook(project)
+    write_notebook(project.nbs_path / "scratch.ipynb", [code("x = 1")])
+    res = cli("promote", project.nbs_path, "--json")
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    skipped = {nb["notebook"]: nb["skipped"] for nb in data["notebooks"]}
+    assert skipped["nbs/scratch.ipynb"] == "no promote cells"
+
+
+def test_test_cell_default_module_is_the_module_above(project):
+    nb = write_notebook(project.nbs_path / "above.ipynb", [
+        code("%%promote calc.ops\ndef add(a, b):\n    return a + b"),
+        code("%%promote --test\nassert add(1, 2) == 3"),
+    ])
+    assert promote(nb).ok
+    text = (project.tests_path / "test_calc_ops.py").read_text()
+    assert "from calc.ops import add" in text and "def test_ops_1():" in text
+
+
+@pytest.mark.parametrize("name", ["../x", "/abs/mod", "1bad", "a..b", "class.x"])
+def test_invalid_module_names_are_bad_input(project, name):
+    nb = write_notebook(project.nbs_path / "bad.ipynb", [code("x = 1"), code(f"%%promote {name}\ny = 2")])
+    res = cli("promote", nb)
+    assert res.exit_code == 2
+    assert "bad.ipynb: cell 2:" in res.output and len(res.output.strip().splitlines()) == 1
+    assert not any(project.lib_path.iterdir())
+
+
+def test_duplicate_test_names_are_bad_input(project):
+    nb = write_notebook(project.nbs_path / "dup.ipynb", [
+        code("%%promote m\ndef f():\n    return 1"),
+        code("%%promote --test m --name same\nassert f() == 1"),
+        code("%%promote --test m --name same\nassert f() != 2"),
+    ])
+    res = cli("promote", nb)
+    assert res.exit_code == 2
+    assert "dup.ipynb: cell 3:" in res.output and "cell 2" in res.output
+    assert not any(project.lib_path.iterdir()) and not any(project.tests_path.iterdir())
+
+
+@pytest.mark.parametrize("content, expected", [
+    ("{not json", "not valid JSON"),
+    ('{"hello": 1}', "not a Jupyter notebook"),
+    ('{"cells": [], "nbformat": 3, "metadata": {}}', "nbformat 3 is too old"),
+    ('{"cells": [{"cell_type": "code", "source": "x = 1", "metadata": {}, "outputs": []}], "nbformat": 4, '
+     '"nbformat_minor": 5, "metadata": {}}', "no %%promote cells"),
+])
+def test_bad_files_are_one_line_exit_2(project, content, expected):
+    nb = project.nbs_path / "bad.ipynb"
+    nb.write_text(content)
+    res = cli("promote", nb)
+    assert res.exit_code == 2
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1 and "bad.ipynb" in lines[0] and expected in lines[0]
+    assert not any(project.lib_path.iterdir())
+
+
+def test_ipython_syntax_in_promoted_cell_is_bad_input(project):
+    nb = write_notebook(project.nbs_path / "magic.ipynb", [code("%%promote m\n%matplotlib inline\nx = 1")])
+    res = cli("promote", nb)
+    assert res.exit_code == 2 and "cell 1" in res.output and "IPython syntax" in res.output
+
+
+def test_project_without_nbdev_config_says_run_init(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n')
+    nb = write_notebook(tmp_path / "nbs" / "a.ipynb", [code("%%promote m\nx = 1")])
+    res = cli("promote", nb)
+    assert res.exit_code == 2 and "prodkit init" in res.output
+
+
+def test_interrupted_write_leaves_old_file_intact(project, monkeypatch):
+    nb = churn_notebook(project)
+    promote(nb)
+    module = project.lib_path / "churn" / "features.py"
+    old = module.read_text()
+    data = json.loads(nb.read_text())
+    data["cells"][1]["source"] += "\n\nVERSION = 2"
+    nb.write_text(json.dumps(data))
+
+    def die(*_):  # the process dies between writing the temp file and renaming it
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", die)
+    with pytest.raises(KeyboardInterrupt):
+        promote(nb)
+    assert module.read_text() == old
+    assert not [p for p in module.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_exit_codes_through_the_real_command(project):
+    nb = project.nbs_path / "bad.ipynb"
+    nb.write_text("{oops")
+    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "prodkit"), "promote", str(nb)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().startswith("error:") and "Traceback" not in proc.stderr
