@@ -1,0 +1,104 @@
+/**
+ * Calls to prodkit's server extension (/prodkit/api/...). ServerConnection adds the
+ * token and the XSRF header the way every JupyterLab request does.
+ */
+import { URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
+
+/** One part of the panel's data, as the server sends it. */
+export interface ISection<T> {
+  available: boolean;
+  message?: string;
+  error?: string;
+  data?: T;
+}
+
+export interface ICheck {
+  id: string;
+  section: string;
+  status: 'pass' | 'warn' | 'fail' | 'skip' | string;
+  message: string;
+  cells?: number[];
+  fix?: string;
+}
+
+export interface IReadiness {
+  notebook: string;
+  score: number;
+  grade?: number | string;
+  sections?: Record<string, Record<string, unknown>>;
+  checks: ICheck[];
+  [key: string]: unknown;
+}
+
+export type Row = Record<string, unknown>;
+
+export interface IStatus {
+  notebook: string;
+  elapsed_ms: number;
+  cached: boolean;
+  readiness: ISection<IReadiness>;
+  promote: ISection<Row>;
+  jobs: ISection<Row[]>;
+  models: ISection<Row[]>;
+}
+
+export interface IAction {
+  id: string;
+  kind: string;
+  notebook: string;
+  status: 'running' | 'succeeded' | 'failed';
+  started_at: string;
+  ended_at: string | null;
+  exit_code: number | null;
+  message: string;
+  result: Row | null;
+}
+
+/** An error the server explained (its JSON `message`), or a network failure. */
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number
+  ) {
+    super(message);
+  }
+}
+
+export async function requestAPI<T>(
+  endpoint: string,
+  init: RequestInit = {},
+  query: Record<string, string> = {}
+): Promise<T> {
+  const settings = ServerConnection.makeSettings();
+  let url = URLExt.join(settings.baseUrl, 'prodkit', 'api', endpoint);
+  const search = new URLSearchParams(query).toString();
+  if (search) {
+    url += '?' + search;
+  }
+  let response: Response;
+  try {
+    response = await ServerConnection.makeRequest(url, init, settings);
+  } catch (error) {
+    throw new ApiError(`cannot reach the Jupyter server: ${error}`, 0);
+  }
+  const text = await response.text();
+  let body: any = null;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    body = null;
+  }
+  if (!response.ok) {
+    const message = body?.message || response.statusText || 'request failed';
+    throw new ApiError(message, response.status);
+  }
+  return body as T;
+}
+
+export function postJSON<T>(endpoint: string, payload: unknown): Promise<T> {
+  return requestAPI<T>(endpoint, {
+    method: 'POST',
+    body: JSON.stringify(payload)
+  });
+}

@@ -1,0 +1,45 @@
+"""Confine request paths to the server's root_dir before anything is read."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path, PurePosixPath
+
+from tornado.web import HTTPError
+
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+def resolve_notebook(root_dir: str | Path, rel: str | None, *, allow_hidden: bool = False) -> Path:
+    """The notebook at API path `rel` (relative to `root_dir`), symlinks resolved.
+
+    403 for absolute paths, `..` and anything that resolves outside the root (symlinks
+    included); 404 when it is not an existing .ipynb file; 400 when no path was given.
+    Nothing is opened here: only the path is resolved and stat'ed.
+    """
+    if rel is None or not rel.strip():
+        raise HTTPError(400, "missing ?path=: give the notebook's path relative to the server root")
+    if "\x00" in rel:
+        raise HTTPError(400, "invalid path")
+    text = rel.replace("\\", "/")
+    pure = PurePosixPath(text)
+    if pure.is_absolute() or _DRIVE.match(text):
+        raise HTTPError(403, f"{rel}: absolute paths are not allowed; give a path relative to the server root")
+    if ".." in pure.parts:
+        raise HTTPError(403, f"{rel}: '..' is not allowed in paths")
+    if not allow_hidden and any(part.startswith(".") for part in pure.parts if part != "."):
+        raise HTTPError(404, f"{rel}: no such notebook")
+    root = Path(root_dir).expanduser().resolve()
+    target = (root / pure).resolve()
+    if target != root and root not in target.parents:
+        raise HTTPError(403, f"{rel}: resolves outside the server root")
+    if target.suffix != ".ipynb":
+        raise HTTPError(400, f"{rel}: not a notebook (.ipynb)")
+    if not target.is_file():
+        raise HTTPError(404, f"{rel}: no such notebook")
+    return target
+
+
+def api_path(root_dir: str | Path, target: Path) -> str:
+    """`target` as the server-relative POSIX path the client uses."""
+    return target.relative_to(Path(root_dir).expanduser().resolve()).as_posix()

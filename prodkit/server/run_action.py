@@ -1,0 +1,67 @@
+"""Child process of a panel action: `python -m prodkit.server.run_action KIND JSON_ARGS`.
+
+Prints one JSON line {"exit_code": int, "message": str, "result": dict | None} and exits 0,
+also when the action itself failed (its exit_code says so). Expected errors become one line.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from prodkit.errors import ProdkitError
+
+
+def promote(args: dict) -> tuple[int, str, dict | None]:
+    from prodkit.promote import promote as run_promote
+
+    result = run_promote(Path(args["notebook"]), check=bool(args.get("check")), force=bool(args.get("force")))
+    data = result.to_dict()
+    counts = data.get("counts", {})
+    summary = ", ".join(f"{n} {what}" for what, n in counts.items() if n) or "nothing to write"
+    problems = [p for nb in data.get("notebooks", []) for p in nb.get("problems", [])]
+    if problems:
+        first = problems[0]
+        summary += f"; {len(problems)} problem(s), first: {first.get('message', first)}"
+    return result.exit_code, summary, data
+
+
+def run_job(args: dict) -> tuple[int, str, dict | None]:
+    from prodkit.config import load_project
+    from prodkit.jobs import service
+
+    notebook = Path(args["notebook"])
+    project = load_project(notebook)
+    record = service.run_notebook_now(project, notebook, job=args.get("job"),
+                                      parameters=args.get("parameters") or {})
+    data = record if isinstance(record, dict) else record.to_dict()
+    status = data.get("status", "")
+    message = f"run {data.get('run_id', '')} {status}".strip()
+    error = data.get("error")
+    if error:
+        message += f": cell {error.get('cell')}: {error.get('ename')}: {error.get('evalue')}"
+    return (0 if status == "succeeded" else 1), message, data
+
+
+ACTIONS = {"promote": promote, "run": run_job}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    kind, args = argv[0], json.loads(argv[1])
+    try:
+        exit_code, message, result = ACTIONS[kind](args)
+    except ProdkitError as e:
+        exit_code, message, result = e.exit_code, e.line(), None
+    except ModuleNotFoundError as e:
+        exit_code, message, result = 2, f"not set up yet: {e}", None
+    except Exception as e:
+        exit_code, message, result = 1, f"{kind} failed: {e.__class__.__name__}: {e}", None
+    sys.stdout.write("\n" + json.dumps({"exit_code": exit_code, "message": message, "result": result},
+                                       default=str) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

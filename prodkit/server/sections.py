@@ -1,0 +1,151 @@
+"""The panel's data, read from the capabilities that compute it (the panel computes nothing).
+
+Each section is `{"available": bool, "data": ...}`; a capability that is not installed
+gives `{"available": False, "message": "not set up yet: ..."}` and an expected error
+(bad notebook, unreachable tracking server) gives `{"available": True, "error": "one line"}`.
+Every capability is imported here lazily, inside the function that needs it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from prodkit.errors import ProdkitError
+
+log = logging.getLogger("prodkit.server")
+
+
+class NotSetUp(Exception):
+    """A capability module or hook the panel reads is missing."""
+
+
+def _hook(module: str, name: str) -> Callable[..., Any]:
+    """`module.name`, or NotSetUp when that capability is not there (yet)."""
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as e:
+        if e.name and (module == e.name or module.startswith(e.name + ".")):
+            raise NotSetUp(f"not set up yet: {module} is not installed") from None
+        raise
+    fn = getattr(mod, name, None)
+    if fn is None:
+        raise NotSetUp(f"not set up yet: {module}.{name} is missing")
+    return fn
+
+
+def readiness(notebook: Path) -> dict:
+    """Exactly what `prodkit check NB --json` prints for this notebook."""
+    check = _hook("prodkit.readiness", "check")
+    return check(notebook).to_dict()
+
+
+def promote_status(notebook: Path) -> dict:
+    from prodkit.config import load_project
+
+    return _hook("prodkit.promote.status", "promote_status")(load_project(notebook), notebook)
+
+
+def jobs(notebook: Path) -> list[dict]:
+    from prodkit.config import load_project
+
+    return _hook("prodkit.jobs.state", "jobs_for_notebook")(load_project(notebook), notebook)
+
+
+def models(notebook: Path) -> list[dict]:
+    from prodkit.config import load_project
+
+    return _hook("prodkit.models.state", "models_for_notebook")(load_project(notebook), notebook)
+
+
+SECTIONS: dict[str, Callable[[Path], Any]] = {
+    "readiness": readiness,
+    "promote": promote_status,
+    "jobs": jobs,
+    "models": models,
+}
+
+
+def section(name: str, notebook: Path) -> dict:
+    """One section in the panel's envelope; never raises for expected failures."""
+    try:
+        return {"available": True, "data": SECTIONS[name](notebook)}
+    except NotSetUp as e:
+        return {"available": False, "message": str(e)}
+    except ProdkitError as e:
+        return {"available": True, "error": e.line()}
+    except Exception as e:  # a bug in a capability must not take the whole panel down
+        log.exception("prodkit: %s failed for %s", name, notebook)
+        return {"available": True, "error": f"{name} failed: {e.__class__.__name__}: {e}"}
+
+
+def status(notebook: Path) -> dict:
+    """Readiness + promote status + jobs + models: one call for a panel refresh."""
+    started = time.perf_counter()
+    body = {name: section(name, notebook) for name in SECTIONS}
+    body["compute_ms"] = round((time.perf_counter() - started) * 1000, 1)
+    return body
+
+
+def fingerprint(notebook: Path) -> tuple:
+    """What the panel's data depends on, as cheap stat() results: changes when any of it does.
+
+    The notebook, the project's config, prodkit's stores (jobs, MLflow, WAL files) and the
+    promoted modules and tests. Used to reuse a refresh that is still current.
+    """
+    from prodkit.config import load_project
+
+    project = load_project(notebook)
+    files = [notebook, project.root / "pyproject.toml", project.root / "settings.ini"]
+    files += [project.state_dir / f"{db}{suffix}" for db in ("jobs.db", "mlflow.db") for suffix in ("", "-wal")]
+    parts: list[Any] = [_stat(p) for p in files]
+    for folder in (project.lib_path, project.tests_path):
+        parts.append(_tree_stamp(folder))
+    return tuple(parts)
+
+
+def _stat(path: Path) -> tuple | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size)
+
+
+def _tree_stamp(folder: Path, limit: int = 2000) -> tuple:
+    """(newest mtime, file count) of a folder tree, stopping after `limit` entries."""
+    newest, count = 0, 0
+    stack = [folder]
+    while stack and count < limit:
+        try:
+            entries = list(os.scandir(stack.pop()))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name.startswith(".") or entry.name == "__pycache__":
+                continue
+            count += 1
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            newest = max(newest, st.st_mtime_ns)
+            if entry.is_dir(follow_symlinks=False):
+                stack.append(Path(entry.path))
+    return (newest, count)
+
+
+def schedule_job(notebook: Path, name: str | None, cron: str, parameters: dict) -> dict:
+    """Adds a scheduled job for the notebook through the jobs service; returns the job."""
+    from prodkit.config import load_project
+
+    add_job = _hook("prodkit.jobs.service", "add_job")
+    project = load_project(notebook)
+    name = name or notebook.stem.replace("_", "-")
+    job = add_job(project, name, notebook, cron=cron, parameters=parameters)
+    return job if isinstance(job, dict) else job.to_dict()
