@@ -1,0 +1,54 @@
+"""Project discovery and `prodkit init`."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+
+from typer.testing import CliRunner
+
+from prodkit.cli import app
+from prodkit.config import init_project, load_project
+
+runner = CliRunner()
+
+
+def test_init_adds_sections_without_destroying_content(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "mine"\ndependencies = ["pandas"]\n\n[tool.ruff]\nline-length = 99\n')
+    (tmp_path / "settings.ini").write_text("[other]\nkeep = yes\n")
+    (tmp_path / ".gitignore").write_text("*.pyc")
+    res = runner.invoke(app, ["init", str(tmp_path), "--json"])
+    assert res.exit_code == 0, res.output
+    assert "added [tool.nbdev] to pyproject.toml" in json.loads(res.output)["changed"]
+    data = tomllib.loads((tmp_path / "pyproject.toml").read_text())
+    assert data["project"]["dependencies"] == ["pandas"] and data["tool"]["ruff"]["line-length"] == 99
+    assert data["tool"]["nbdev"]["lib_path"] == "src" and data["tool"]["nbdev"]["update_pyproject"] is False
+    settings = (tmp_path / "settings.ini").read_text()
+    assert "[other]\nkeep = yes" in settings and "[prodkit]" in settings and "[prodkit.business]" in settings
+    assert (tmp_path / ".gitignore").read_text() == "*.pyc\n.prodkit/\n"
+    assert init_project(tmp_path) == []  # idempotent
+
+
+def test_project_paths_and_settings(tmp_path, monkeypatch):
+    init_project(tmp_path)
+    (tmp_path / "nbs" / "deep").mkdir()
+    project = load_project(tmp_path / "nbs" / "deep")
+    assert project.root == tmp_path.resolve() and project.lib_path == project.root / "src"
+    assert project.tracking_uri == f"sqlite:///{project.root / '.prodkit' / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:5999")
+    assert load_project(tmp_path).tracking_uri == "http://127.0.0.1:5999"
+    assert "kpi" in project.section("prodkit.business")
+
+
+def test_loose_notebook_folder_is_its_own_root(tmp_path):
+    nb = tmp_path / "loose" / "a.ipynb"
+    nb.parent.mkdir()
+    nb.write_text("{}")
+    project = load_project(nb)
+    assert project.root == nb.parent.resolve() and not project.has_nbdev
+
+
+def test_help_everywhere():
+    for args in (["--help"], ["init", "--help"], ["promote", "--help"], ["demo", "--help"]):
+        res = runner.invoke(app, args)
+        assert res.exit_code == 0 and "Usage" in res.output
