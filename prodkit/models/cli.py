@@ -1,0 +1,153 @@
+"""`prodkit models ...`: the registry from a terminal (list, show, promote, rollback, card)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from prodkit._cli_support import handle_errors, out, print_json
+
+models_app = typer.Typer(help="Registered models: list, show, promote through the gate, roll back, write cards.",
+                         no_args_is_help=True, rich_markup_mode=None)
+
+PROJECT = typer.Option(None, "--project", "-C", help="Project folder (default: the current folder).")
+JSON = typer.Option(False, "--json", help="Print the result as JSON.")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(models_app, name="models")
+
+
+def _check_rows(table, checks) -> None:
+    marks = {"pass": "[green]✓[/]", "fail": "[red]✗[/]", "warn": "[yellow]![/]", "skip": "[dim]–[/]"}
+    for c in checks:
+        table.add_row(marks[c.status], c.name, c.detail)
+
+
+@models_app.command("list")
+@handle_errors
+def list_cmd(project: Path = PROJECT, json_out: bool = JSON):
+    """List registered models: newest version, aliases, parity and what they lack."""
+    from rich.table import Table
+
+    from prodkit.models.registry import list_models
+
+    rows = list_models(project)
+    if json_out:
+        print_json(rows)
+        return
+    if not rows:
+        out.print("no registered models yet: prodkit.register_model(model, NAME, example=...) in the notebook")
+        return
+    table = Table(show_edge=False, pad_edge=False)
+    for column in ("name", "latest", "versions", "aliases", "parity", "complete", "registered"):
+        table.add_column(column)
+    for r in rows:
+        aliases = ", ".join(f"@{a}=v{v}" for a, v in r["aliases"].items()) or "-"
+        complete = "[green]yes[/]" if r["complete"] else f"[yellow]missing {', '.join(r['missing'])}[/]"
+        table.add_row(r["name"], str(r["latest"]), str(r["versions"]), aliases, str(r["parity"]), complete,
+                      str(r["registered_at"]))
+    out.print(table)
+
+
+@models_app.command("show")
+@handle_errors
+def show_cmd(name: str = typer.Argument(..., help="Registered model name."),
+             version: str = typer.Argument(None, help="Version number or alias (default: the newest)."),
+             project: Path = PROJECT, json_out: bool = JSON):
+    """Show one version: aliases, provenance tags, metrics, parity and benchmark."""
+    from rich.table import Table
+
+    from prodkit.models import tags as T
+    from prodkit.models.registry import show
+
+    info = show(name, version, project=project)
+    if json_out:
+        print_json(info.to_dict())
+        return
+    aliases = " ".join(f"@{a}" for a in info.aliases)
+    out.print(f"[bold]{name}[/] v{info.version} {aliases}  status {info.status}  registered {info.created_at}")
+    t = info.tags
+    for label, key in (("git sha", T.GIT_SHA), ("notebook", T.NOTEBOOK), ("cell", T.CELL), ("data hash", T.DATA_HASH),
+                       ("trained on", T.TRAINED_ON), ("torch", T.TORCH), ("cuda", T.CUDA),
+                       ("serialization", T.SERIALIZATION), ("card", T.CARD)):
+        out.print(f"  {label:<14} {t.get(key, '-')}", highlight=False)
+    out.print(f"  {'metrics':<14} " + (", ".join(f"{k}={v:.4g}" for k, v in info.metrics.items()) or "-"))
+    p = info.parity
+    out.print(f"  {'parity':<14} {p['status']}" + (f" (max abs diff {p['max_abs_diff']:.3g})" if p["max_abs_diff"] is not None else "")
+              + (f" — {p['reason']}" if p.get("reason") else ""), highlight=False)
+    if info.missing:
+        out.print(f"  [yellow]incomplete: missing {', '.join(info.missing)}[/]")
+    if info.benchmark:
+        table = Table(title="benchmark", title_justify="left", show_edge=False, pad_edge=False)
+        for column in ("device", "batch", "p50 ms", "p95 ms", "rows/s", "peak MB"):
+            table.add_column(column)
+        for device, res in info.benchmark.items():
+            for size, row in res["batches"].items():
+                table.add_row(device, size, f"{row['p50_ms']:.3g}", f"{row['p95_ms']:.3g}",
+                              f"{row['throughput_per_s']:,.0f}", str(res.get("peak_mem_mb")))
+        out.print(table)
+
+
+def _print_promotion(result, json_out: bool) -> None:
+    if json_out:
+        print_json(result.to_dict())
+        return
+    if result.checks:
+        from rich.table import Table
+
+        table = Table(show_header=False, show_edge=False, pad_edge=False)
+        _check_rows(table, result.checks)
+        out.print(table)
+    out.print(result.summary(), highlight=False)
+
+
+@models_app.command("promote")
+@handle_errors
+def promote_cmd(name: str = typer.Argument(..., help="Registered model name."),
+                version: str = typer.Argument(..., help="Version number to promote."),
+                alias: str = typer.Option("champion", "--alias", "-a", help="Alias to move (e.g. champion)."),
+                approved_by: str = typer.Option(None, "--approved-by", help="Who approves (recorded; default: your user)."),
+                force: bool = typer.Option(False, "--force", help="Promote even if the gate fails (needs --reason)."),
+                reason: str = typer.Option(None, "--reason", help="Why the gate is overridden (recorded as a tag)."),
+                project: Path = PROJECT, json_out: bool = JSON):
+    """Move ALIAS to VERSION if it passed parity, has a benchmark and is at least as good as the holder.
+
+    Exits 1 when the gate fails. The previous holder stays available for `prodkit models rollback`.
+    """
+    from prodkit.models.gate import promote
+
+    _print_promotion(promote(name, version, alias, approved_by=approved_by, force=force, reason=reason,
+                             project=project), json_out)
+
+
+@models_app.command("rollback")
+@handle_errors
+def rollback_cmd(name: str = typer.Argument(..., help="Registered model name."),
+                 alias: str = typer.Option("champion", "--alias", "-a", help="Alias to move back."),
+                 approved_by: str = typer.Option(None, "--approved-by", help="Who approves (recorded; default: your user)."),
+                 project: Path = PROJECT, json_out: bool = JSON):
+    """Move ALIAS back to the version that held it before the current one."""
+    from prodkit.models.gate import rollback
+
+    _print_promotion(rollback(name, alias, approved_by=approved_by, project=project), json_out)
+
+
+@models_app.command("card")
+@handle_errors
+def card_cmd(name: str = typer.Argument(..., help="Registered model name."),
+             version: str = typer.Argument(None, help="Version number or alias (default: the newest)."),
+             output: Path = typer.Option(None, "--output", "-o", help="Card path (default: model_cards/NAME.md)."),
+             project: Path = PROJECT, json_out: bool = JSON):
+    """Write the model card (Mitchell et al. 2019 sections) and list the sections still to write.
+
+    Re-running refreshes prodkit's blocks and keeps what you wrote below them.
+    """
+    from prodkit.models.card import write_card
+
+    result = write_card(name, version, project=project, output=output)
+    if json_out:
+        print_json(result.to_dict())
+    else:
+        out.print(result.summary(), highlight=False)
