@@ -1,0 +1,48 @@
+"""Data contracts and drift monitoring for scheduled runs (evidently).
+
+    prodkit.monitor.watch(scored, model="churn-clf")   # contract check; + drift in scheduled runs
+    prodkit.monitor.set_reference("churn-clf", train)  # the reference (else the model's data=)
+    prodkit.monitor.compare(reference, current)        # ad hoc drift: one verdict, per-column scores
+    prodkit.monitor.infer_contract(df) / load_contract(path) / validate(df, contract)
+
+Importing this package is instant: pandas and evidently load on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "watch": "prodkit.monitor.watcher",
+    "set_reference": "prodkit.monitor.watcher",
+    "DriftDetected": "prodkit.monitor.watcher",
+    "ContractBroken": "prodkit.monitor.watcher",
+    "compare": "prodkit.monitor.drift",
+    "infer_contract": "prodkit.monitor.contract",
+    "load_contract": "prodkit.monitor.contract",
+    "save_contract": "prodkit.monitor.contract",
+    "validate": "prodkit.monitor.contract",
+    "Contract": "prodkit.monitor.contract",
+    "ColumnRule": "prodkit.monitor.contract",
+    "read_table": "prodkit.monitor.frames",
+    "DriftResult": "prodkit.monitor.results",
+    "ColumnDrift": "prodkit.monitor.results",
+    "ValidationResult": "prodkit.monitor.results",
+    "Violation": "prodkit.monitor.results",
+    "WatchResult": "prodkit.monitor.results",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'prodkit.monitor' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted([*globals(), *_EXPORTS])

@@ -1,0 +1,210 @@
+"""`prodkit.monitor.watch(df, model=NAME)`: the one line a notebook declares for its scored batch.
+
+Outside scheduled runs it checks the batch against NAME's data contract. Inside a scheduled
+run (prodkit.jobs) it also computes drift against NAME's reference, writes evidently's HTML
+report beside the run's output notebook and records the verdict on the run, so
+`prodkit jobs history` shows it. Drift fails the run when the job asks for it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from prodkit.errors import BadInput, GateFailed
+from prodkit.monitor import store
+from prodkit.monitor.frames import DEFAULT_MAX_ROWS, DEFAULT_SEED
+from prodkit.monitor.results import WatchResult
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from prodkit.config import Project
+
+
+class DriftDetected(GateFailed):
+    """The batch drifted and the run was asked to fail on drift."""
+
+
+class ContractBroken(GateFailed):
+    """The batch broke its data contract and the caller asked to fail on that."""
+
+
+def _project(project: Project | str | Path | None) -> Project:
+    from prodkit.config import Project, load_project
+
+    return project if isinstance(project, Project) else load_project(project)
+
+
+def _current_run():
+    """The scheduled run this kernel executes, or None (also when prodkit.jobs is absent)."""
+    try:
+        from prodkit.jobs.context import current_run
+    except ImportError:
+        return None
+    return current_run()
+
+
+def _run_fails_on_drift(run) -> bool:
+    """The job's --fail-on-drift setting, wherever the run context exposes it."""
+    if run is None:
+        return False
+    value = getattr(run, "fail_on_drift", None)
+    if value is None:
+        settings = getattr(run, "settings", None) or getattr(getattr(run, "job", None), "settings", None)
+        if isinstance(settings, dict):
+            value = settings.get("fail_on_drift")
+        else:
+            value = getattr(settings, "fail_on_drift", None)
+    if value is None:
+        value = getattr(getattr(run, "job", None), "fail_on_drift", None)
+    return bool(value)
+
+
+def _record_on_run(kind: str, path: Path, summary: dict[str, Any]) -> bool:
+    try:
+        from prodkit.jobs.context import record_run_artifact
+    except ImportError:
+        return False
+    record_run_artifact(kind, str(path), summary)
+    return True
+
+
+def set_reference(name: str, df: pd.DataFrame, *, project: Project | str | Path | None = None) -> WatchResult:
+    """Keep `df` as NAME's drift reference and infer its data contract from it.
+
+    It wins over the training data registered with the model. The contract file is
+    re-inferred unless you edited it by hand. Returns the reference checked against it.
+    """
+    from prodkit.monitor.contract import validate
+    from prodkit.monitor.frames import check_frame
+
+    project = _project(project)
+    check_frame(df, f"reference for {name}")
+    path = store.save_reference(project, name, df)
+    contract, cpath, notes = store.ensure_contract(project, name, df)
+    result = validate(df, contract, contract_path=project.relpath(cpath))
+    return WatchResult(model=name, validation=result, contract=project.relpath(cpath),
+                       reference=project.relpath(path), notes=[*notes, f"reference kept: {project.relpath(path)}"])
+
+
+def watch(df: pd.DataFrame, model: str, *, version: str | int | None = None, columns: list[str] | None = None,
+          drift: bool | None = None, fail_on_drift: bool | None = None, fail_on_violation: bool = False,
+          max_rows: int = DEFAULT_MAX_ROWS, seed: int = DEFAULT_SEED,
+          project: Project | str | Path | None = None) -> WatchResult:
+    """Check a scored batch against MODEL's data contract, and for drift in scheduled runs.
+
+    columns: watch only these columns (e.g. the features, leaving out a label the batch
+    lacks). drift: compute drift outside scheduled runs too (True) or never (False).
+    fail_on_drift: raise DriftDetected when the batch drifted (default: the job's
+    --fail-on-drift). fail_on_violation: raise ContractBroken on contract errors.
+    Batches longer than max_rows are sampled with `seed` for drift.
+    """
+    from prodkit.monitor.contract import validate
+
+    project = _project(project)
+    run = _current_run()
+    want_drift = drift if drift is not None else run is not None
+    has_contract = store.contract_path(project, model).is_file()
+    reference, source = (None, "")
+    if want_drift or not has_contract:
+        reference, source = store.load_reference(project, model, version)
+    contract, cpath, notes = store.ensure_contract(project, model, reference)
+    if contract is None:
+        raise BadInput(f"no reference data and no contract for model {model!r}",
+                       fix=f"register it with register_model(..., data=train_df) or call "
+                           f"prodkit.monitor.set_reference({model!r}, train_df)")
+    if columns is not None:
+        contract = _only(contract, columns, model)
+    rel_contract = project.relpath(cpath)
+    validation = validate(df, contract, contract_path=rel_contract)
+    result = WatchResult(model=model, validation=validation, run_id=getattr(run, "run_id", None),
+                         contract=rel_contract, reference=source or None, notes=notes)
+    if want_drift:
+        result.drift = _drift(project, model, df, reference, contract, run, result, max_rows=max_rows, seed=seed)
+    store.append_history(project, model, _history_record(result))
+    _raise_if_asked(result, fail_on_drift if fail_on_drift is not None else _run_fails_on_drift(run),
+                    fail_on_violation)
+    return result
+
+
+def _only(contract, columns: list[str], model: str):
+    from dataclasses import replace
+
+    unknown = [c for c in columns if c not in contract.columns]
+    if unknown:
+        raise BadInput(f"column(s) not in the contract of {model}: {', '.join(map(str, unknown))}",
+                       fix="pass columns the reference has")
+    return replace(contract, columns={c: contract.columns[c] for c in columns}, extra_columns="ignore")
+
+
+def _drift(project: Project, model: str, df, reference, contract, run, result: WatchResult, *,
+           max_rows: int, seed: int):
+    from prodkit.monitor.drift import compare
+
+    if reference is None:
+        result.notes.append(f"drift not computed: model {model!r} has no reference data")
+        return None
+    if any(v.rule == "empty" for v in result.validation.violations):
+        result.notes.append("drift not computed: the batch is empty")
+        return None
+    wanted = [c for c in contract.columns if c in set(map(str, reference.columns))]
+    kinds = {c: (r.kind if r.drift else "excluded") for c, r in contract.columns.items() if c in wanted}
+    methods = {c: r.method for c, r in contract.columns.items() if r.method and c in wanted}
+    thresholds = {c: r.threshold for c, r in contract.columns.items() if r.threshold is not None and c in wanted}
+    report = _report_path(project, model, run)
+    try:
+        drift = compare(reference, df, kinds=kinds, columns=wanted, drift_share=contract.drift_share,
+                        methods=methods or None, thresholds=thresholds or None, max_rows=max_rows, seed=seed,
+                        html=report, skip_bad_columns=True, names=(f"reference of {model}", "the batch"))
+    except BadInput as e:  # nothing comparable left: the contract violations say why
+        result.notes.append(f"drift not computed: {e.line()}")
+        return None
+    drift.report = project.relpath(report)
+    if run is not None:
+        summary = {"drift": drift.drift, "share": drift.share, "report": str(report), "model": model,
+                   "drifted": drift.drifted, "contract_ok": result.validation.ok,
+                   "violations": len(result.validation.errors)}
+        if not _record_on_run("drift", report, summary):
+            result.notes.append("this prodkit.jobs cannot record artifacts: the verdict is in the monitor history only")
+    return drift
+
+
+def _report_path(project: Project, model: str, run) -> Path:
+    """Beside the run's output notebook in scheduled runs, else under .prodkit/monitor/NAME/reports/."""
+    output = getattr(run, "output_path", None) if run is not None else None
+    if output:
+        return Path(output).parent / f"drift-{model}.html"
+    run_dir = getattr(run, "run_dir", None) if run is not None else None
+    if run_dir:
+        return Path(run_dir) / f"drift-{model}.html"
+    stamp = store.now_utc().replace(":", "").replace("-", "").replace("+0000", "Z")
+    return store.monitor_dir(project, model) / "reports" / f"drift-{stamp}.html"
+
+
+def _history_record(result: WatchResult) -> dict[str, Any]:
+    v = result.validation
+    record: dict[str, Any] = {
+        "time": store.now_utc(), "run_id": result.run_id, "rows": v.rows,
+        "validation": {"ok": v.ok, "errors": len(v.errors), "warnings": len(v.warnings),
+                       "rules": sorted({x.rule for x in v.errors})},
+        "drift": None,
+    }
+    if result.drift is not None:
+        d = result.drift
+        record["drift"] = {"drift": d.drift, "share": d.share, "drifted": d.drifted, "report": d.report,
+                           "columns": len(d.columns), "sample": d.sample}
+    return record
+
+
+def _raise_if_asked(result: WatchResult, fail_on_drift: bool, fail_on_violation: bool) -> None:
+    if fail_on_violation and not result.validation.ok:
+        first = result.validation.errors[0]
+        raise ContractBroken(f"the batch breaks the contract of {result.model}: {len(result.validation.errors)} "
+                             f"error(s), first: {first.column or ''} {first.message}".replace("  ", " "),
+                             path=result.contract, fix="look at the violations, fix the data or edit the contract")
+    if fail_on_drift and result.drift is not None and result.drift.drift:
+        d = result.drift
+        raise DriftDetected(f"drift in {len(d.drifted)} of {len(d.columns)} columns of {result.model} "
+                            f"({', '.join(d.drifted[:5])}{'…' if len(d.drifted) > 5 else ''})",
+                            path=d.report, fix="open the report; retrain, or run without --fail-on-drift to only flag it")
