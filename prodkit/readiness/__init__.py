@@ -1,0 +1,58 @@
+"""The production-readiness checklist.
+
+`prodkit.check(path)` runs every registered check (see `registry.py`; one function per id,
+grouped by section in `checks/`) on a notebook and returns a `ReadinessResult`, which the
+CLI (`prodkit check`), the notebook (`%prodkit check`, rich display), the HTML report and the
+JupyterLab side panel (`ReadinessResult.to_dict()`) all render. A folder gives a list.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prodkit.config import Project, load_project
+from prodkit.notebook import notebook_paths, read_notebook
+from prodkit.readiness.context import CheckContext
+from prodkit.readiness.registry import REGISTRY, CheckSpec, Outcome, all_checks, register_check
+from prodkit.readiness.result import CheckResult, ReadinessResult
+
+DEFAULT_RUN_TIMEOUT = 600
+
+__all__ = ["check", "check_notebook", "ReadinessResult", "CheckResult", "Outcome", "register_check", "REGISTRY",
+           "all_checks"]
+
+
+def check(path: Path | str, run: bool = False, *, timeout: int = DEFAULT_RUN_TIMEOUT,
+          project: Project | None = None) -> ReadinessResult | list[ReadinessResult]:
+    """Readiness of one notebook, or a list for a folder of notebooks.
+
+    `run=True` also runs CODE-01: the notebook top to bottom in a fresh kernel (papermill),
+    each cell limited to `timeout` seconds. Bad input raises `prodkit.errors.BadInput`.
+    """
+    path = Path(path)
+    paths = notebook_paths(path)
+    results = [check_notebook(p, run=run, timeout=timeout, project=project) for p in paths]
+    return results if path.is_dir() else results[0]
+
+
+def check_notebook(path: Path | str, *, run: bool = False, timeout: int = DEFAULT_RUN_TIMEOUT,
+                   project: Project | None = None, only: list[str] | None = None) -> ReadinessResult:
+    """Run the checks (all, or the ids in `only`) on one notebook."""
+    notebook = read_notebook(path)
+    project = project or load_project(notebook.path)
+    ctx = CheckContext(notebook=notebook, project=project, run=run, timeout=timeout)
+    checks = [run_check(spec, ctx) for spec in all_checks() if only is None or spec.id in only]
+    return ReadinessResult(notebook=project.relpath(notebook.path), checks=checks)
+
+
+def run_check(spec: CheckSpec, ctx: CheckContext) -> CheckResult:
+    """One check; an unexpected error inside it becomes a `skip` that scores nothing, not a crash."""
+    try:
+        outcome = spec.fn(ctx)
+    except Exception as e:  # a bug in a check or in another capability's state reader
+        outcome = Outcome("skip", f"could not check: {e.__class__.__name__}: {str(e)[:160]}", [],
+                          "report this to the prodkit maintainers")
+    status = outcome.status or spec.severity
+    return CheckResult(id=spec.id, section=spec.section, status=status, message=outcome.message,
+                       cells=list(outcome.cells), fix=outcome.fix or spec.fix, title=spec.title,
+                       counted=outcome.counted)

@@ -1,0 +1,64 @@
+"""Reading other capabilities' state through their read-only hooks.
+
+Each hook is imported when a check runs. A missing module (the capability is not installed
+or not built yet) or an empty answer makes the check `skip` with "not set up yet: run ...";
+it never passes on missing evidence.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from prodkit.readiness.context import CheckContext
+
+JOBS_HOOK = ("prodkit.jobs.state", "jobs_for_notebook")
+MODELS_HOOK = ("prodkit.models.state", "models_for_notebook")
+MONITOR_HOOK = ("prodkit.monitor.state", "monitoring_for_notebook")
+PROMOTE_HOOK = ("prodkit.promote.status", "promote_status")
+
+
+def call_hook(ctx: CheckContext, hook: tuple[str, str]) -> Any | None:
+    """The hook's answer for this notebook, or None when the capability is not there."""
+    fn = ctx.hook(*hook)
+    if fn is None:
+        return None
+    cache = ctx.__dict__.setdefault("_hook_cache", {})
+    if hook not in cache:
+        cache[hook] = fn(ctx.project, ctx.notebook_path)
+    return cache[hook]
+
+
+def models(ctx: CheckContext) -> list[dict]:
+    return list(call_hook(ctx, MODELS_HOOK) or [])
+
+
+def latest_versions(ctx: CheckContext) -> dict[str, dict]:
+    """Model name -> its newest registered version record."""
+    latest: dict[str, dict] = {}
+    for record in models(ctx):
+        name = str(record.get("name"))
+        if name not in latest or _version_key(record) > _version_key(latest[name]):
+            latest[name] = record
+    return latest
+
+
+def _version_key(record: dict) -> tuple:
+    version = str(record.get("version", "0"))
+    return (int(version) if version.isdigit() else 0, version)
+
+
+def as_datetime(value: Any) -> datetime | None:
+    """A registry timestamp (epoch ms or s, ISO text, datetime) as an aware UTC datetime."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, int | float):
+        seconds = value / 1000 if value > 1e11 else value
+        return datetime.fromtimestamp(seconds, tz=UTC)
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

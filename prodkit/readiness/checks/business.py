@@ -1,0 +1,56 @@
+"""Business check: a declared business case (KPI, target, owner, latency budget) that benchmarks meet."""
+
+from __future__ import annotations
+
+import re
+
+from prodkit.readiness.checks._state import latest_versions
+from prodkit.readiness.context import CheckContext
+from prodkit.readiness.registry import Outcome, register_check
+
+BUSINESS_SECTION = "prodkit.business"
+FIELDS = {"kpi": "KPI", "target": "target", "owner": "owner", "latency_budget_ms": "latency budget"}
+_P95 = re.compile(r"(?i)p95")
+_BATCH1 = re.compile(r"(?i)(?:batch_?|bs_?|b)1(?!\d)")
+_LATENCY_MS = re.compile(r"(?i)(?:latency|p50|p95|p99)")
+
+
+def recorded_latency_ms(ctx: CheckContext) -> tuple[str, float] | None:
+    """The most relevant recorded latency (p95 at batch 1 first) on the latest model versions, in ms."""
+    candidates: list[tuple[int, str, float]] = []
+    for name, record in latest_versions(ctx).items():
+        for key, value in (record.get("metrics") or {}).items():
+            if not isinstance(value, int | float) or not _LATENCY_MS.search(key):
+                continue
+            ms = float(value) * (1000 if re.search(r"(?i)(?:_s|_sec|seconds)$", key) else 1)
+            rank = (0 if _P95.search(key) else 1) + (0 if _BATCH1.search(key) else 2)
+            candidates.append((rank, f"{name} {key}", ms))
+    if not candidates:
+        return None
+    best = min(candidates, key=lambda c: (c[0], c[2]))
+    return best[1], best[2]
+
+
+@register_check("BIZ-01", section="Business", title="Business case declared",
+                fix='declare it: %prodkit business --kpi "churn rate" --target "-2 pts" --owner "jane@corp" '
+                    "--latency-ms 50 (or settings.ini [prodkit.business])")
+def business_case(ctx: CheckContext) -> Outcome:
+    declared = ctx.project.section(BUSINESS_SECTION)
+    missing = [label for key, label in FIELDS.items() if not declared.get(key, "").strip()]
+    if missing:
+        return Outcome.problem(f"business case incomplete: no {', '.join(missing)} in settings.ini "
+                               f"[{BUSINESS_SECTION}]")
+    try:
+        budget = float(declared["latency_budget_ms"])
+    except ValueError:
+        return Outcome.problem(f"latency_budget_ms is not a number: {declared['latency_budget_ms']!r}",
+                               fix="set latency_budget_ms to milliseconds, e.g. 50")
+    summary = f"{declared['kpi']} → {declared['target']} (owner {declared['owner']}, budget {budget:g} ms)"
+    measured = recorded_latency_ms(ctx)
+    if measured is None:
+        return Outcome.ok(f"{summary}; no latency benchmark recorded yet")
+    what, ms = measured
+    if ms > budget:
+        return Outcome.problem(f"{what} = {ms:.1f} ms exceeds the {budget:g} ms budget",
+                               fix="make the model faster (smaller, exported, batched, on GPU) or revisit the budget")
+    return Outcome.ok(f"{summary}; {what} = {ms:.1f} ms within budget")

@@ -1,0 +1,489 @@
+"""Code checks: clean run, linear execution, dependencies, promotion, seeds, parameters, lint."""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+from prodkit.readiness.checks._state import PROMOTE_HOOK, call_hook
+from prodkit.readiness.context import CheckContext
+from prodkit.readiness.registry import Outcome, register_check
+
+_INSTALL = re.compile(r"(?:^|[\s;&|])(?:pip3?|conda|mamba|uv\s+pip|apt(?:-get)?|poetry)\s+(?:install|add)\b|"
+                      r"-m\s+pip\s+install\b")
+
+# ---- CODE-01 ---------------------------------------------------------------------------------
+
+
+@register_check("CODE-01", section="Code", title="Clean top-to-bottom run",
+                fix="restart the kernel and run all cells; fix the first failing cell")
+def clean_run(ctx: CheckContext) -> Outcome:
+    if not ctx.run:
+        return Outcome.not_requested("not run (pass --run to run it top to bottom in a fresh kernel)",
+                                     fix=f"prodkit check {ctx.project.relpath(ctx.notebook_path)} --run")
+    return run_in_fresh_kernel(ctx)
+
+
+def run_in_fresh_kernel(ctx: CheckContext) -> Outcome:
+    """Execute a copy of the notebook with papermill in its own folder; nothing is written back."""
+    import tempfile
+    import time
+
+    import papermill
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    nb = ctx.notebook
+    kernel = nb.kernel_name or "python3"
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="prodkit-check-") as tmp:
+        out = Path(tmp) / nb.path.name
+        try:
+            papermill.execute_notebook(str(nb.path), str(out), cwd=str(nb.path.parent), kernel_name=kernel,
+                                       progress_bar=False, execution_timeout=ctx.timeout, log_output=False)
+        except papermill.PapermillExecutionError as e:
+            cell = _cell_by_source(ctx, e.source)
+            return Outcome.problem(f"{e.ename}: {_one_line(e.evalue)}", [cell] if cell else [])
+        except CellTimeoutError:
+            cell = _running_cell(out)
+            return Outcome.problem(f"a cell ran longer than the {ctx.timeout} s timeout", [cell] if cell else [],
+                                   fix="make the cell faster, or raise --timeout")
+        except DeadKernelError as e:
+            return Outcome.problem(f"the kernel died: {_one_line(str(e))}")
+        except Exception as e:  # no such kernel, unreadable notebook for nbformat, ...
+            return Outcome.problem(f"could not run it: {e.__class__.__name__}: {_one_line(str(e))}")
+    return Outcome.ok(f"ran top to bottom in a fresh {kernel} kernel in {time.perf_counter() - started:.1f} s")
+
+
+def _one_line(text: str) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+def _cell_by_source(ctx: CheckContext, source: str) -> int | None:
+    for cell in ctx.notebook.code_cells:
+        if cell.source.strip() == (source or "").strip():
+            return cell.number
+    return None
+
+
+def _running_cell(out: Path) -> int | None:
+    """The cell papermill left unfinished in a timed-out run (1-based, among all cells)."""
+    try:
+        raw = json.loads(out.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    for number, cell in enumerate(raw.get("cells", []), start=1):
+        if cell.get("metadata", {}).get("papermill", {}).get("status") == "running":
+            return number
+    return None
+
+
+# ---- CODE-02 ---------------------------------------------------------------------------------
+
+
+@register_check("CODE-02", section="Code", title="Linear execution, no stale cells or errors",
+                fix="restart the kernel and run all cells (Kernel → Restart Kernel and Run All), then save")
+def linear_execution(ctx: CheckContext) -> Outcome:
+    cells = [c for c in ctx.notebook.code_cells if c.source.strip()]
+    counts = [(c, c.execution_count) for c in cells]
+    errors = [c.number for c in cells if any(o.get("output_type") == "error" for o in c.outputs)]
+    if not any(ec for _, ec in counts) and not errors:
+        return Outcome("skip", "no saved execution counts (outputs cleared): order cannot be checked", [],
+                       "run it with --run (CODE-01), or save it after Restart and Run All", counted=False)
+    problems, involved = [], list(errors)
+    executed = [(c, ec) for c, ec in counts if ec]
+    out_of_order = [c.number for (p, pec), (c, ec) in zip(executed, executed[1:], strict=False) if ec <= pec]
+    if out_of_order:
+        problems.append(f"ran out of order at cells {_cells(out_of_order)}")
+        involved += out_of_order
+    stale = [c.number for c, ec in counts if not ec]
+    if stale:
+        problems.append(f"{len(stale)} cell(s) never ran ({_cells(stale)})")
+        involved += stale
+    if executed and not out_of_order:
+        first = executed[0][1]
+        gaps = [c.number for (p, pec), (c, ec) in zip(executed, executed[1:], strict=False) if ec - pec > 1]
+        if first > 1:
+            problems.append(f"first execution count is {first}: code ran before this session's first cell")
+            involved.append(executed[0][0].number)
+        if gaps:
+            problems.append(f"execution counts skip at cells {_cells(gaps)} (cells re-run or deleted)")
+            involved += gaps
+    if errors:
+        problems.append(f"error output left in cells {_cells(errors)}")
+    if problems:
+        return Outcome.problem("; ".join(problems), involved)
+    return Outcome.ok(f"{len(executed)} cells ran once each, top to bottom, without errors")
+
+
+def _cells(numbers: list[int]) -> str:
+    numbers = sorted(set(numbers))
+    shown = ", ".join(map(str, numbers[:8]))
+    return shown + (f" … (+{len(numbers) - 8})" if len(numbers) > 8 else "")
+
+
+# ---- CODE-03 ---------------------------------------------------------------------------------
+
+# Import name -> distribution name, for the common cases where they differ.
+IMPORT_TO_DIST = {
+    "sklearn": "scikit-learn", "skimage": "scikit-image", "cv2": "opencv-python", "PIL": "pillow",
+    "yaml": "pyyaml", "bs4": "beautifulsoup4", "dateutil": "python-dateutil", "dotenv": "python-dotenv",
+    "jwt": "pyjwt", "google": "google-cloud", "Crypto": "pycryptodome", "attr": "attrs", "magic": "python-magic",
+    "docx": "python-docx", "pptx": "python-pptx", "serial": "pyserial", "usb": "pyusb", "zmq": "pyzmq",
+    "lightgbm": "lightgbm", "xgboost": "xgboost", "tensorflow": "tensorflow", "pytorch_lightning": "pytorch-lightning",
+    "lightning": "lightning", "OpenSSL": "pyopenssl", "psycopg2": "psycopg2-binary", "mpl_toolkits": "matplotlib",
+    "IPython": "ipython", "ipykernel": "ipykernel", "pkg_resources": "setuptools", "setuptools": "setuptools",
+    "fitz": "pymupdf", "sentence_transformers": "sentence-transformers", "umap": "umap-learn",
+}
+# Always available in a Jupyter kernel: not a dependency of the production code.
+_KERNEL_PROVIDED = {"IPython", "ipykernel", "ipywidgets", "__future__", "prodkit"}
+
+
+def normalize_dist(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _requirement_name(line: str) -> tuple[str, bool] | None:
+    """`pandas>=2.1,<3 ; python_version>'3'` -> ("pandas", True); comments and options -> None."""
+    line = line.split("#", 1)[0].strip()
+    if not line or line.startswith("-"):
+        return None
+    m = re.match(r"([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(.*)", line)
+    if not m:
+        return None
+    rest = m.group(3).split(";", 1)[0].strip()
+    return normalize_dist(m.group(1)), bool(re.search(r"[<>=~!]|@", rest))
+
+
+def declared_dependencies(root: Path) -> dict[str, bool] | None:
+    """Declared distribution -> has a version constraint; None when nothing declares any."""
+    found: dict[str, bool] = {}
+    declared_somewhere = False
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file():
+        try:
+            project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
+        except (OSError, tomllib.TOMLDecodeError):
+            project = {}
+        if "dependencies" in project:
+            declared_somewhere = True
+        requirements = list(project.get("dependencies", []))
+        for extra in (project.get("optional-dependencies") or {}).values():
+            requirements += list(extra)
+        for req in requirements:
+            if parsed := _requirement_name(req):
+                found[parsed[0]] = found.get(parsed[0], False) or parsed[1]
+    for path in sorted(root.glob("requirements*.txt")):
+        declared_somewhere = True
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            if parsed := _requirement_name(line):
+                found[parsed[0]] = found.get(parsed[0], False) or parsed[1]
+    return found if declared_somewhere else None
+
+
+@functools.lru_cache(maxsize=256)
+def _top_level_modules(dist: str) -> frozenset[str]:
+    """Import names an installed distribution provides (top_level.txt, else its RECORD)."""
+    import importlib.metadata as md
+
+    try:
+        d = md.distribution(dist)
+    except md.PackageNotFoundError:
+        return frozenset()
+    text = d.read_text("top_level.txt")
+    if text:
+        return frozenset(line.strip() for line in text.splitlines() if line.strip())
+    names = set()
+    for f in d.files or []:
+        first = f.parts[0]
+        if first.endswith((".dist-info", ".data")) or first == "..":
+            continue
+        names.add(first[:-3] if first.endswith(".py") else first)
+    return frozenset(names)
+
+
+def _local_modules(ctx: CheckContext) -> set[str]:
+    names = set()
+    for folder in (ctx.project.lib_path, ctx.notebook_path.parent, ctx.project.root):
+        if folder.is_dir():
+            for p in folder.iterdir():
+                if p.suffix == ".py":
+                    names.add(p.stem)
+                elif p.is_dir() and ((p / "__init__.py").exists() or folder == ctx.project.lib_path):
+                    names.add(p.name)
+    for f in ctx.facts:
+        if (d := f.cell.promote) is not None and d.module:
+            names.add(d.module.split(".")[0])
+    return names
+
+
+def undeclared_imports(ctx: CheckContext) -> tuple[dict[str, list[int]], list[str], bool]:
+    """Third-party imports not declared (module -> cells), declared ones without a version, and
+    whether the project declares dependencies at all."""
+    declared = declared_dependencies(ctx.project.root)
+    local = _local_modules(ctx)
+    used: dict[str, list[int]] = {}
+    for f in ctx.facts:
+        for module, _line in f.imports:
+            top = module.split(".")[0]
+            if not top or module.startswith(".") or top in sys.stdlib_module_names or top in local \
+                    or top in _KERNEL_PROVIDED:
+                continue
+            used.setdefault(top, []).append(f.cell.number)
+    if declared is None:
+        return used, [], False
+    provided: dict[str, str] = {}
+    missing: dict[str, list[int]] = {}
+    unpinned: list[str] = []
+    for module, cells in used.items():
+        dist = _declared_dist(module, declared, provided)
+        if dist is None:
+            missing[module] = cells
+        elif not declared[dist]:
+            unpinned.append(dist)
+    return missing, sorted(set(unpinned)), True
+
+
+def _declared_dist(module: str, declared: dict[str, bool], provided: dict[str, str]) -> str | None:
+    for candidate in (normalize_dist(module), normalize_dist(IMPORT_TO_DIST.get(module, module))):
+        if candidate in declared:
+            return candidate
+    if not provided:
+        for dist in declared:
+            for top in _top_level_modules(dist):
+                provided.setdefault(top, dist)
+        provided.setdefault("", "")
+    return provided.get(module)
+
+
+@register_check("CODE-03", section="Code", title="Dependencies declared and pinned, no !pip",
+                fix="declare every import in pyproject.toml [project] dependencies with a version range, "
+                    "and remove !pip/%pip install lines")
+def dependencies(ctx: CheckContext) -> Outcome:
+    installs = [f.cell.number for f in ctx.facts for _, line in f.shell_lines if _INSTALL.search(line)]
+    missing, unpinned, declared_any = undeclared_imports(ctx)
+    problems, cells = [], list(installs)
+    if installs:
+        problems.append(f"package installs inside the notebook (cells {_cells(installs)})")
+    if missing and not declared_any:
+        problems.append(f"no dependencies declared (pyproject.toml or requirements.txt) for "
+                        f"{', '.join(sorted(missing)[:6])}")
+        cells += [c for cs in missing.values() for c in cs]
+    elif missing:
+        names = ", ".join(f"{m} ({IMPORT_TO_DIST.get(m, m)})" if IMPORT_TO_DIST.get(m, m) != m else m
+                          for m in sorted(missing)[:6])
+        problems.append(f"imports not declared as dependencies: {names}")
+        cells += [c for cs in missing.values() for c in cs]
+    if problems:
+        return Outcome.problem("; ".join(problems), cells)
+    if unpinned:
+        return Outcome.warn(f"declared without a version range: {', '.join(unpinned[:6])}",
+                            fix="add a version range, e.g. pandas>=2.1,<3")
+    return Outcome.ok("every third-party import is a declared, versioned dependency")
+
+
+# ---- CODE-04 ---------------------------------------------------------------------------------
+
+
+@register_check("CODE-04", section="Code", title="Logic promoted and tested",
+                fix="mark reusable cells with %%promote MODULE and their checks with %%promote --test MODULE, "
+                    "then run `prodkit promote`")
+def promoted_and_tested(ctx: CheckContext) -> Outcome:
+    status = call_hook(ctx, PROMOTE_HOOK)
+    if isinstance(status, dict):
+        return _from_promote_status(ctx, status)
+    default = ctx.notebook.default_module()
+    modules: dict[str, list[int]] = {}
+    tests: dict[str, list[int]] = {}
+    for f in ctx.facts:
+        d = f.cell.promote
+        if d is None or d.kind == "params":
+            continue
+        (modules if d.kind == "module" else tests).setdefault(d.module or default, []).append(f.cell.number)
+    loose = [f.cell.number for f in ctx.facts if f.defs and f.cell.promote is None]
+    if not modules:
+        return Outcome.problem("no %%promote cells: all logic lives only in the notebook", loose)
+    untested = sorted(set(modules) - set(tests))
+    if untested:
+        cells = [c for m in untested for c in modules[m]]
+        return Outcome.warn(f"promoted but untested: {', '.join(untested)}", cells,
+                            fix="add a %%promote --test MODULE cell that asserts what the module does")
+    if loose:
+        return Outcome.warn(f"functions or classes defined outside %%promote cells (cells {_cells(loose)})", loose,
+                            fix="promote them with %%promote MODULE, or move them into a promoted cell")
+    return Outcome.ok(f"{len(modules)} module(s) promoted, each with tests: {', '.join(sorted(modules))}",
+                      [c for cs in modules.values() for c in cs])
+
+
+def _from_promote_status(ctx: CheckContext, status: dict) -> Outcome:
+    modules = list(status.get("modules") or [])
+    tests = list(status.get("tests") or [])
+    problems = [str(p) for p in status.get("problems") or []]
+    stale = [m.get("module") or m.get("path") for m in modules if not m.get("up_to_date", True)]
+    stale += [t.get("path") for t in tests if not t.get("up_to_date", True)]
+    if problems:
+        return Outcome.problem("; ".join(problems[:3]))
+    if not modules:
+        return Outcome.problem("nothing promoted: all logic lives only in the notebook")
+    if stale:
+        return Outcome.problem(f"generated files out of date: {', '.join(map(str, stale[:4]))}",
+                               fix=f"run `prodkit promote {ctx.project.relpath(ctx.notebook_path)}`")
+    if not tests:
+        return Outcome.warn("promoted modules have no tests",
+                            fix="add %%promote --test MODULE cells, then run `prodkit promote`")
+    return Outcome.ok(f"{len(modules)} module(s) and {len(tests)} test file(s) promoted and up to date")
+
+
+# ---- CODE-05 ---------------------------------------------------------------------------------
+
+_RANDOM_STATE_CALLS = re.compile(
+    r"(?:^|\.)(?:train_test_split|KFold|StratifiedKFold|ShuffleSplit|StratifiedShuffleSplit|RandomForest\w+|"
+    r"ExtraTrees\w+|GradientBoosting\w+|HistGradientBoosting\w+|DecisionTree\w+|KMeans|MiniBatchKMeans|MLP\w+|"
+    r"SGD\w+|TSNE|IsolationForest|RandomizedSearchCV|make_classification|make_regression|make_blobs|"
+    r"XGB\w+|LGBM\w+|CatBoost\w+|sample|shuffle|permutation_importance|resample)$")
+_TORCH_RANDOM = re.compile(r"^torch\.(?:rand\w*|randperm|normal|bernoulli|multinomial|nn\.\w+|utils\.data\.DataLoader|"
+                           r"utils\.data\.random_split)$")
+_SEEDS = {
+    "random": re.compile(r"^random\.seed$"),
+    "numpy": re.compile(r"^numpy\.random\.seed$"),
+    "torch": re.compile(r"^(?:torch\.manual_seed|torch\.cuda\.manual_seed_all)$"),
+}
+_GENERATORS = ("numpy.random.default_rng", "numpy.random.RandomState", "numpy.random.Generator")
+_GLOBAL_SEEDERS = re.compile(r"(?:^|\.)(?:seed_everything|set_seed|set_random_seed|seed_all)$")
+
+
+@register_check("CODE-05", section="Code", title="Seeded, deterministic",
+                fix="seed every source of randomness once in an early cell (random.seed, np.random.seed, "
+                    "torch.manual_seed) and pass random_state=SEED to sklearn")
+def seeded(ctx: CheckContext) -> Outcome:
+    seeded_at: dict[str, int] = {}
+    for f, _call, resolved in ctx.calls():
+        for source, pattern in _SEEDS.items():
+            if pattern.match(resolved):
+                seeded_at.setdefault(source, f.cell.number)
+        if _GLOBAL_SEEDERS.search(resolved):
+            for source in _SEEDS:
+                seeded_at.setdefault(source, f.cell.number)
+    unseeded: dict[int, str] = {}
+    uses = 0
+
+    def needs(source: str, cell: int, what: str) -> None:
+        nonlocal uses
+        uses += 1
+        if seeded_at.get(source, 10**9) > cell:
+            unseeded.setdefault(cell, what)
+
+    for f, call, resolved in ctx.calls():
+        cell = f.cell.number
+        if resolved.startswith("random.") and resolved != "random.seed" and "random" in ctx.imported_modules:
+            needs("random", cell, resolved)
+        elif resolved.startswith("numpy.random."):
+            if resolved in _GENERATORS:
+                uses += 1
+                if not call.nargs and not call.keywords:
+                    unseeded.setdefault(cell, f"{resolved}() without a seed")
+            elif resolved != "numpy.random.seed" and not resolved.startswith(tuple(g + "." for g in _GENERATORS)):
+                needs("numpy", cell, resolved)
+        elif _TORCH_RANDOM.match(resolved):
+            needs("torch", cell, resolved)
+        elif _RANDOM_STATE_CALLS.search(call.name) and "random_state" not in call.keywords and (
+                resolved.startswith(("sklearn.", "xgboost.", "lightgbm.", "catboost."))
+                or call.name.endswith((".sample", ".shuffle"))):
+            if call.name.endswith("KFold") and "shuffle" not in call.keywords:
+                continue
+            needs("numpy", cell, f"{call.name.rsplit('.', 1)[-1]}(...) without random_state")
+    if unseeded:
+        what = "; ".join(f"cell {c}: {w}" for c, w in sorted(unseeded.items())[:4])
+        return Outcome.problem(f"randomness without a seed ({what})", list(unseeded))
+    if not uses:
+        return Outcome.ok("no randomness used")
+    return Outcome.ok("every source of randomness is seeded", sorted(set(seeded_at.values())))
+
+
+# ---- CODE-06 ---------------------------------------------------------------------------------
+
+
+@register_check("CODE-06", section="Code", title="Parameterised",
+                fix="put run settings (dates, paths, thresholds) in one cell starting with %%promote --params")
+def parameterised(ctx: CheckContext) -> Outcome:
+    status = call_hook(ctx, PROMOTE_HOOK)
+    if isinstance(status, dict) and status.get("params_cell"):
+        return Outcome.ok(f"parameters cell: cell {status['params_cell']}", [int(status["params_cell"])])
+    for cell in ctx.notebook.code_cells:
+        if "parameters" in cell.tags or (cell.promote is not None and cell.promote.kind == "params"):
+            return Outcome.ok(f"parameters cell: cell {cell.number}", [cell.number])
+    return Outcome.problem("no parameters cell: a scheduled run cannot change dates, paths or thresholds")
+
+
+# ---- CODE-07 ---------------------------------------------------------------------------------
+
+
+def promoted_module_files(ctx: CheckContext) -> tuple[dict[Path, list[int]], bool]:
+    """Promoted module files (that exist) -> the cells promoted into them; and whether any cell is promoted."""
+    status = call_hook(ctx, PROMOTE_HOOK)
+    default = ctx.notebook.default_module()
+    cells_of: dict[str, list[int]] = {}
+    for cell in ctx.notebook.code_cells:
+        d = cell.promote
+        if d is not None and d.kind == "module":
+            cells_of.setdefault(d.module or default, []).append(cell.number)
+    files: dict[Path, list[int]] = {}
+    if isinstance(status, dict) and status.get("modules"):
+        for m in status["modules"]:
+            path = Path(m.get("path", ""))
+            path = path if path.is_absolute() else ctx.project.root / path
+            if path.is_file():
+                files[path] = cells_of.get(m.get("module", ""), [])
+        return files, True
+    for module, cells in cells_of.items():
+        base = ctx.project.lib_path.joinpath(*module.split("."))
+        for path in (base.with_suffix(".py"), base / "__init__.py"):
+            if path.is_file():
+                files[path] = cells
+                break
+    return files, bool(cells_of)
+
+
+@functools.lru_cache(maxsize=64)
+def _ruff(paths_and_hashes: tuple[tuple[str, str], ...], cwd: str) -> tuple[tuple[str, int, str, str], ...]:
+    """ruff's diagnostics (file, line, code, message) for these files; cached by content hash."""
+    try:
+        from ruff.__main__ import find_ruff_bin
+
+        ruff = [find_ruff_bin()]
+    except (ImportError, FileNotFoundError):
+        ruff = [sys.executable, "-m", "ruff"]
+    proc = subprocess.run([*ruff, "check", "--output-format", "json", "--no-fix", "--quiet",
+                           *(p for p, _ in paths_and_hashes)], cwd=cwd, capture_output=True, text=True, timeout=120)
+    if proc.returncode not in (0, 1):
+        raise RuntimeError(f"ruff failed: {proc.stderr.strip()[:200]}")
+    return tuple((d["filename"], d["location"]["row"], d.get("code") or "", d["message"])
+                 for d in json.loads(proc.stdout or "[]"))
+
+
+@register_check("CODE-07", section="Code", title="Lint clean (ruff) on promoted modules",
+                fix="fix the ruff findings in the %%promote cells (or `ruff check --fix` the module and sync back)")
+def lint_clean(ctx: CheckContext) -> Outcome:
+    from prodkit._io import sha256_file
+
+    files, any_promoted = promoted_module_files(ctx)
+    nb = ctx.project.relpath(ctx.notebook_path)
+    if not any_promoted:
+        return Outcome.not_set_up("no promoted modules to lint", f"`%%promote MODULE` cells, then `prodkit promote {nb}`")
+    if not files:
+        return Outcome.not_set_up("promoted modules are not written yet", f"`prodkit promote {nb}`")
+    key = tuple(sorted((str(p), sha256_file(p)) for p in files))
+    diagnostics = _ruff(key, str(ctx.project.root))
+    if not diagnostics:
+        return Outcome.ok(f"ruff clean: {', '.join(ctx.project.relpath(p) for p in sorted(files))}",
+                          [c for cs in files.values() for c in cs])
+    by_file = {str(p.resolve()): cells for p, cells in files.items()}
+    cells = sorted({c for d in diagnostics for c in by_file.get(str(Path(d[0]).resolve()), [])})
+    shown = "; ".join(f"{ctx.project.relpath(Path(d[0]))}:{d[1]} {d[2]} {d[3]}" for d in diagnostics[:3])
+    more = f" (+{len(diagnostics) - 3} more)" if len(diagnostics) > 3 else ""
+    return Outcome.problem(f"{len(diagnostics)} ruff finding(s): {shown}{more}", cells)

@@ -1,0 +1,206 @@
+"""Data checks: paths, schema, quality, versioning, leakage."""
+
+from __future__ import annotations
+
+import re
+
+from prodkit.readiness.checks._state import MONITOR_HOOK, call_hook, models
+from prodkit.readiness.context import CheckContext
+from prodkit.readiness.registry import Outcome, register_check
+
+_HOME_PATH = re.compile(r"^(?:~[/\\]|/home/|/Users/|/root/|[A-Za-z]:[\\/]+Users[\\/])")
+_MOUNT_PATH = re.compile(r"^(?:/(?:mnt|media|Volumes|data|datasets|srv|opt|var|tmp|dbfs|Workspace|workspace|content|"
+                         r"gdrive|kaggle|scratch|net|nfs|lustre|shared)/|[A-Za-z]:[\\/])")
+_FILE_PATH = re.compile(r"^/(?:[\w.\-]+/)+[\w.\-]+\.\w{1,8}$")
+
+READERS = re.compile(r"(?:^|\.)(?:read_csv|read_parquet|read_excel|read_json|read_feather|read_table|read_pickle|"
+                     r"read_sql|read_sql_query|read_sql_table|read_hdf|read_orc|load_dataset|loadtxt|genfromtxt|"
+                     r"read_fwf|scan_csv|scan_parquet)$")
+_PREPROCESSOR_MODULES = ("sklearn.preprocessing.", "sklearn.feature_selection.", "sklearn.decomposition.",
+                         "sklearn.impute.", "sklearn.feature_extraction.")
+_SPLIT_NAME = re.compile(r"(?i)(?:^|_)(?:train|val|valid|validation|test|holdout)(?:_|$)")
+_SPLITTERS = ("sklearn.model_selection.train_test_split",)
+
+
+def _is_absolute_path(value: str) -> str | None:
+    if "\n" in value or len(value) > 400 or " " in value.strip():
+        return None
+    if _HOME_PATH.match(value):
+        return "home"
+    if _MOUNT_PATH.match(value) or _FILE_PATH.match(value):
+        return "absolute"
+    return None
+
+
+@register_check("DATA-01", section="Data", title="No absolute or home paths",
+                fix="use paths relative to the project (Path('data') / 'x.csv') or a parameter in the params cell")
+def no_absolute_paths(ctx: CheckContext) -> Outcome:
+    found: dict[int, list[str]] = {}
+    for f in ctx.facts:
+        for value, _line in f.strings:
+            if _is_absolute_path(value):
+                found.setdefault(f.cell.number, []).append(value)
+        if any(call.name in ("Path.home", "pathlib.Path.home") or call.name.endswith("expanduser")
+               for call in f.calls):
+            found.setdefault(f.cell.number, []).append("~ (home folder)")
+    if not found:
+        return Outcome.ok("no absolute or home paths in code")
+    examples = ", ".join(sorted({v for vs in found.values() for v in vs})[:3])
+    return Outcome.problem(f"{sum(map(len, found.values()))} absolute/home path(s), e.g. {examples}", list(found))
+
+
+def _static_validation(ctx: CheckContext) -> list[int]:
+    """Cells that validate a schema in code (pandera, great_expectations, pydantic, prodkit.monitor)."""
+    cells = []
+    for f, call, resolved in ctx.calls():
+        if resolved.startswith(("pandera.", "great_expectations.", "pydantic.", "prodkit.monitor.watch",
+                                "prodkit.monitor.validate")) or call.name.endswith(("DataFrameSchema", "validate")):
+            cells.append(f.cell.number)
+    return cells
+
+
+def _monitoring(ctx: CheckContext) -> dict:
+    info = call_hook(ctx, MONITOR_HOOK)
+    return info if isinstance(info, dict) else {}
+
+
+@register_check("DATA-02", section="Data", title="Schema validated",
+                fix="declare the scored batch with prodkit.monitor.watch(df, model=...) so each run is "
+                    "validated against the data contract")
+def schema_validated(ctx: CheckContext) -> Outcome:
+    info = _monitoring(ctx)
+    contract = info.get("contract") or info.get("contract_path")
+    if contract:
+        return Outcome.ok(f"data contract: {contract}")
+    cells = _static_validation(ctx)
+    if cells:
+        return Outcome.ok("schema validated in code", cells)
+    return Outcome.not_set_up("no data contract or schema validation for this notebook",
+                              "`prodkit.monitor.watch(df, model=...)` in the notebook (or validate with pandera)")
+
+
+def _violations(verdict: dict) -> int:
+    value = verdict.get("violations")
+    if isinstance(value, list | tuple | dict):
+        return len(value)
+    if isinstance(value, int | float):
+        return int(value)
+    return 0 if verdict.get("passed", verdict.get("ok", True)) else 1
+
+
+@register_check("DATA-03", section="Data", title="Data quality checked",
+                fix="fix the data source or update the contract (prodkit validate DATA --contract FILE shows "
+                    "each violation)")
+def data_quality(ctx: CheckContext) -> Outcome:
+    info = _monitoring(ctx)
+    verdicts = info.get("last_verdicts") or info.get("verdicts") or []
+    if isinstance(verdicts, dict):
+        verdicts = [verdicts]
+    verdicts = [v for v in verdicts if isinstance(v, dict)]
+    if verdicts:
+        bad = sum(_violations(v) for v in verdicts[:1])
+        if bad:
+            return Outcome.problem(f"last validated batch broke the data contract ({bad} violation(s))")
+        return Outcome.ok("last validated batch met the data contract")
+    if info.get("contract") or info.get("contract_path"):
+        return Outcome.not_set_up("a contract exists but no batch has been validated yet",
+                                  "the notebook as a scheduled job (`prodkit jobs run NAME`)")
+    return Outcome.not_set_up("no data quality verdict recorded",
+                              "`prodkit.monitor.watch(df, model=...)` in the notebook, then run it as a job")
+
+
+def _reads(ctx: CheckContext) -> list[int]:
+    return sorted({f.cell.number for f, call, _ in ctx.calls() if READERS.search(call.name)})
+
+
+@register_check("DATA-04", section="Data", title="Data versioned", severity="warn",
+                fix="pass the training data to prodkit.register_model(..., data=df) so its hash is recorded, "
+                    "or version it with DVC")
+def data_versioned(ctx: CheckContext) -> Outcome:
+    reads = _reads(ctx)
+    if not reads:
+        return Outcome.ok("no data files read in this notebook")
+    hashed = [r for r in models(ctx) if r.get("data_hash") or (r.get("tags") or {}).get("data_hash")]
+    if hashed:
+        return Outcome.ok(f"data hash recorded on {hashed[0].get('name')} v{hashed[0].get('version')}", reads)
+    evidence = sorted({f.cell.number for f, call, resolved in ctx.calls()
+                       if resolved.startswith(("hashlib.", "dvc.api.", "prodkit._io.sha256"))
+                       or (call.name.endswith("register_model") and "data" in call.keywords)})
+    if evidence or any(m.startswith(("dvc", "lakefs")) for m in ctx.imported_modules):
+        return Outcome.ok("the data read is hashed or versioned in code", evidence)
+    return Outcome.problem(f"data read in cells {', '.join(map(str, reads))} has no recorded version or hash", reads)
+
+
+def _training_cells(ctx: CheckContext) -> list[int]:
+    """Cells that fit a model: `.fit(`, `.backward()`, `optimizer.step()`, `trainer.train()`."""
+    cells = set()
+    for f, call, _ in ctx.calls():
+        last = call.name.rsplit(".", 1)[-1]
+        if last in ("fit", "backward", "partial_fit") or call.name.endswith(("optimizer.step", "opt.step", "trainer.train",
+                                                                            "Trainer.fit")):
+            cells.add(f.cell.number)
+    return sorted(cells)
+
+
+@register_check("DATA-05", section="Data", title="No train/test leakage",
+                fix="split first (train_test_split), then fit scalers/encoders on the training part only "
+                    "(or use a sklearn Pipeline)")
+def no_leakage(ctx: CheckContext) -> Outcome:
+    import ast
+
+    training = _training_cells(ctx)
+    split_at: tuple[int, int] | None = None
+    split_inputs: set[str] = set()
+    leaks: list[int] = []
+    fits: list[tuple[tuple[int, int], str, int, ast.Call]] = []
+    for f, call, resolved in ctx.calls():
+        pos = (f.cell.number, call.line)
+        if resolved in _SPLITTERS or resolved.endswith(("model_selection.KFold", "StratifiedKFold", "GroupKFold",
+                                                        "TimeSeriesSplit", "ShuffleSplit")):
+            split_at = min(split_at or pos, pos)
+            split_inputs |= {a.id for a in call.node.args if isinstance(a, ast.Name)}
+        last = call.name.rsplit(".", 1)[-1]
+        if last in ("fit", "fit_transform") and call.node.args:
+            fits.append((pos, call.name.rsplit(".", 1)[0], f.cell.number, call.node))
+    manual = next((f.cell.number for f in ctx.facts if any(_SPLIT_NAME.search(n) for n in f.assigned)), None)
+    if manual is not None:
+        split_at = min(split_at or (manual, 0), (manual, 0))
+    prep_vars = _preprocessor_variables(ctx)
+    for pos, owner, cell, node in fits:
+        inline = isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Call) and \
+            ctx.resolve(ctx_name(node.func.value.func)).startswith(_PREPROCESSOR_MODULES)
+        if owner not in prep_vars and not inline:
+            continue
+        first = node.args[0]
+        if split_at is None or pos < split_at or (isinstance(first, ast.Name) and first.id in split_inputs):
+            if split_at is not None or training:
+                leaks.append(cell)
+    if leaks:
+        return Outcome.problem("a scaler/encoder is fitted on data that includes the test set", leaks)
+    if not training:
+        return Outcome.ok("no model training in this notebook")
+    if split_at is None:
+        return Outcome.warn("models are trained without a held-out split", training,
+                            fix="hold out a test set with train_test_split before training")
+    return Outcome.ok(f"held-out split at cell {split_at[0]}; no preprocessing fitted before it")
+
+
+def ctx_name(node) -> str:
+    from prodkit.readiness.context import dotted_name
+
+    return dotted_name(node) or ""
+
+
+def _preprocessor_variables(ctx: CheckContext) -> set[str]:
+    """Names assigned a sklearn preprocessor: `scaler = StandardScaler()`."""
+    import ast
+
+    names = set()
+    for f in ctx.facts:
+        if f.tree is None:
+            continue
+        for node in ast.walk(f.tree):
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+                if ctx.resolve(ctx_name(node.value.func)).startswith(_PREPROCESSOR_MODULES):
+                    names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    return names

@@ -1,0 +1,119 @@
+"""Ops checks: scheduled job, drift monitoring, promotion gate and rollback, model freshness.
+
+All four read other capabilities' state (see `_state.py`); none can pass before that state exists.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from prodkit.readiness.checks._state import (
+    JOBS_HOOK,
+    MONITOR_HOOK,
+    as_datetime,
+    call_hook,
+    latest_versions,
+    models,
+)
+from prodkit.readiness.context import CheckContext
+from prodkit.readiness.registry import Outcome, register_check
+
+DEFAULT_MAX_MODEL_AGE_DAYS = 90
+
+
+@register_check("OPS-01", section="Ops", title="Scheduled job healthy",
+                fix="open `prodkit jobs history NAME`, fix the failing run, then `prodkit jobs run NAME`")
+def job_healthy(ctx: CheckContext) -> Outcome:
+    jobs = list(call_hook(ctx, JOBS_HOOK) or [])
+    if not jobs:
+        return Outcome.not_set_up("no scheduled job runs this notebook",
+                                  '`%prodkit schedule --cron "0 6 * * *"` in the notebook (or `prodkit jobs add`)')
+    unhealthy = [j for j in jobs if not j.get("healthy")]
+    never_ran = [j for j in unhealthy if not j.get("last_run")]
+    failing = [j for j in unhealthy if j.get("last_run")]
+    if failing:
+        text = "; ".join(f"{j.get('name')}: {j.get('message') or (j.get('last_run') or {}).get('status')}"
+                         for j in failing[:3])
+        return Outcome.problem(text)
+    if never_ran:
+        return Outcome.warn(f"{', '.join(str(j.get('name')) for j in never_ran)} has not run yet",
+                            fix=f"run it once now: `prodkit jobs run {never_ran[0].get('name')}`")
+    if all(j.get("paused") for j in jobs):
+        return Outcome.warn(f"every job for this notebook is paused ({', '.join(str(j.get('name')) for j in jobs)})",
+                            fix=f"`prodkit jobs resume {jobs[0].get('name')}`")
+    names = ", ".join(f"{j.get('name')} ({j.get('cron')})" for j in jobs)
+    return Outcome.ok(f"healthy: {names}")
+
+
+@register_check("OPS-02", section="Ops", title="Drift monitoring",
+                fix="look at the drift report of the last run (`prodkit jobs show RUN_ID`) and retrain or "
+                    "update the reference")
+def drift_monitoring(ctx: CheckContext) -> Outcome:
+    info = call_hook(ctx, MONITOR_HOOK)
+    if not isinstance(info, dict) or not info.get("watched"):
+        return Outcome.not_set_up("no drift monitoring for this notebook",
+                                  "`prodkit.monitor.watch(df, model=...)` in the notebook and schedule it")
+    verdicts = info.get("last_verdicts") or info.get("verdicts") or []
+    if isinstance(verdicts, dict):
+        verdicts = [verdicts]
+    last = next((v for v in verdicts if isinstance(v, dict) and "drift" in v), None)
+    if last is None:
+        return Outcome.ok("scored data is watched for drift (no verdict yet)")
+    if last.get("drift"):
+        share = last.get("share")
+        extra = f" ({share:.0%} of columns)" if isinstance(share, int | float) else ""
+        return Outcome.warn(f"drift detected in the last run{extra}")
+    return Outcome.ok("scored data is watched; no drift in the last run")
+
+
+@register_check("OPS-03", section="Ops", title="Promotion gate and rollback",
+                fix="promote through the gate: `prodkit models promote NAME VERSION --alias champion`")
+def promotion_gate(ctx: CheckContext) -> Outcome:
+    records = models(ctx)
+    if not records:
+        return Outcome.not_set_up("no registered model to promote",
+                                  "`prodkit.register_model(...)`, then `prodkit models promote NAME VERSION --alias champion`")
+    by_name: dict[str, list[dict]] = {}
+    for r in records:
+        by_name.setdefault(str(r.get("name")), []).append(r)
+    promoted = {n: [r for r in rs if r.get("aliases")] for n, rs in by_name.items()}
+    if not any(promoted.values()):
+        return Outcome.problem(f"no version carries an alias (e.g. @champion): {', '.join(sorted(by_name))}")
+    for name, holders in promoted.items():
+        for r in holders:
+            if (r.get("parity") or {}).get("passed") is False:
+                return Outcome.problem(f"{name}@{r['aliases'][0]} (v{r.get('version')}) failed export parity")
+    single = [n for n, rs in by_name.items() if promoted[n] and len(rs) < 2]
+    if single:
+        return Outcome.warn(f"{', '.join(single)}: only one version, nothing to roll back to",
+                            fix="register and promote a second version; `prodkit models rollback NAME --alias champion` "
+                                "then has a target")
+    aliases = ", ".join(f"{n}@{a}" for n, rs in promoted.items() for r in rs for a in r["aliases"])
+    return Outcome.ok(f"gated aliases: {aliases}; earlier versions kept for rollback")
+
+
+@register_check("OPS-04", section="Ops", title="Model freshness", severity="warn",
+                fix="retrain on recent data and register a new version (schedule the notebook to do it)")
+def model_freshness(ctx: CheckContext) -> Outcome:
+    latest = latest_versions(ctx)
+    if not latest:
+        return Outcome.not_set_up("no registered model", "`prodkit.register_model(...)` in the notebook")
+    try:
+        max_days = float(ctx.project.settings.get("model_max_age_days") or DEFAULT_MAX_MODEL_AGE_DAYS)
+    except ValueError:
+        max_days = DEFAULT_MAX_MODEL_AGE_DAYS
+    now = datetime.now(UTC)
+    stale, ages = [], []
+    for name, record in sorted(latest.items()):
+        when = as_datetime(record.get("registered_at"))
+        if when is None:
+            continue
+        age = (now - when).total_seconds() / 86400
+        ages.append(f"{name} v{record.get('version')} {age:.0f} d")
+        if age > max_days:
+            stale.append(f"{name} v{record.get('version')} is {age:.0f} days old")
+    if stale:
+        return Outcome.problem(f"{'; '.join(stale)} (limit {max_days:g} days, settings.ini model_max_age_days)")
+    if not ages:
+        return Outcome.warn("registration time not recorded", fix="re-register the model with prodkit.register_model")
+    return Outcome.ok(f"registered within {max_days:g} days: {', '.join(ages)}")

@@ -1,0 +1,107 @@
+"""`prodkit check`: the readiness checklist in a terminal or CI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from prodkit._cli_support import err, handle_errors, out, print_json
+
+
+def fail_under_default(path: Path) -> float:
+    """settings.ini `readiness_fail_under` of the project around `path`."""
+    from prodkit.config import load_project
+    from prodkit.errors import BadInput
+
+    project = load_project(path if path.exists() else Path.cwd())
+    raw = project.settings.get("readiness_fail_under") or "0.8"
+    try:
+        return parse_fail_under(raw)
+    except BadInput:
+        raise BadInput(f"readiness_fail_under = {raw!r} is not a number between 0 and 1",
+                       path=str(project.root / "settings.ini"), fix="set it to e.g. 0.8") from None
+
+
+def parse_fail_under(raw: str | float) -> float:
+    from prodkit.errors import BadInput
+
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise BadInput(f"--fail-under {raw!r} must be a number between 0 and 1", fix="e.g. --fail-under 0.8")
+    return value
+
+
+def parse_only(only: str | None) -> list[str] | None:
+    """`--only SEC-01,sec-02` -> ["SEC-01", "SEC-02"], each a registered id."""
+    from prodkit.errors import BadInput
+    from prodkit.readiness.registry import all_checks
+
+    if only is None:
+        return None
+    known = {spec.id for spec in all_checks()}
+    ids = [part.strip().upper() for part in only.split(",") if part.strip()]
+    unknown = [i for i in ids if i not in known]
+    if unknown or not ids:
+        raise BadInput(f"--only: unknown check id(s) {', '.join(unknown) or '(none given)'}",
+                       fix=f"use ids such as {', '.join(sorted(known)[:4])} …")
+    return ids
+
+
+@handle_errors
+def check_command(
+    paths: list[Path] = typer.Argument(..., help="A notebook, or a folder of notebooks (several may be given).",
+                                       metavar="NB_OR_DIR..."),
+    json_out: bool = typer.Option(False, "--json", help="Print the result as JSON (a list for a folder)."),
+    fail_under: str = typer.Option(None, "--fail-under", metavar="X",
+                                   help="Exit 1 if a notebook's score (0..1) is below X. "
+                                        "Default: settings.ini readiness_fail_under."),
+    html: Path = typer.Option(None, "--html", metavar="FILE", help="Also write a standalone HTML report."),
+    run: bool = typer.Option(False, "--run", help="Also run CODE-01: the notebook top to bottom in a fresh "
+                                                    "kernel (papermill)."),
+    timeout: int = typer.Option(600, "--timeout", min=1, help="With --run: seconds allowed per cell."),
+    only: str = typer.Option(None, "--only", metavar="IDS",
+                             help="Run only these checks, comma-separated (e.g. SEC-01,SEC-02)."),
+):
+    """Production-readiness checklist: secrets, paths, execution order, dependencies, tests, seeds,
+    parameters, lint, registered model, job, monitoring, business case. Score 0..1 (weakest section)."""
+    from prodkit._io import atomic_write_text
+    from prodkit.errors import GateFailed
+    from prodkit.notebook import notebook_paths
+    from prodkit.readiness import check_notebook
+    from prodkit.readiness.render import print_results
+    from prodkit.readiness.result import standalone_html
+
+    threshold = parse_fail_under(fail_under) if fail_under is not None else fail_under_default(paths[0])
+    ids = parse_only(only)
+    notebooks = list(dict.fromkeys(nb.resolve() for path in paths for nb in notebook_paths(path)))
+    results = []
+    show_progress = not json_out and (run or len(notebooks) > 1) and err.is_terminal
+    for nb in notebooks:
+        if show_progress:
+            with err.status(f"checking {nb}{' (running it in a fresh kernel)' if run else ''} …"):
+                results.append(check_notebook(nb, run=run, timeout=timeout, only=ids))
+        else:
+            results.append(check_notebook(nb, run=run, timeout=timeout, only=ids))
+    if html is not None:
+        atomic_write_text(html, standalone_html(results))
+    if json_out:
+        single = len(paths) == 1 and not paths[0].is_dir()
+        print_json(results[0].to_dict() if single else [r.to_dict() for r in results])
+    else:
+        print_results(results, out)
+        if html is not None:
+            out.print(f"HTML report: {html}")
+    below = [r for r in results if r.score < threshold]
+    if below:
+        names = ", ".join(f"{r.notebook} ({r.score:.2f})" for r in below[:5])
+        raise GateFailed(f"readiness below {threshold:g}: {names}",
+                         fix="fix the failing checks listed above, or lower --fail-under")
+
+
+def register(app: typer.Typer) -> None:
+    """Add `prodkit check` to the CLI."""
+    app.command("check")(check_command)

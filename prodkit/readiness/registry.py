@@ -1,0 +1,101 @@
+"""The check registry: one decorated function per stable check id.
+
+Adding a check means adding one function in `prodkit/readiness/checks/<section>.py`:
+
+    @register_check("CODE-08", section="Code", title="...", fix="one line: what to do")
+    def no_globals(ctx: CheckContext) -> Outcome:
+        return Outcome.ok("...") or Outcome.problem("...", cells=[3])
+
+`Outcome.problem` takes the check's severity ("fail" or "warn") as its status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from prodkit.readiness.context import CheckContext
+
+SECTIONS = ("Data", "Model", "Code", "Ops", "Security", "Business")
+STATUSES = ("pass", "warn", "fail", "skip")
+
+
+@dataclass
+class Outcome:
+    """What a check function returns. `status=None` means "a problem, at the check's severity"."""
+
+    status: str | None
+    message: str
+    cells: list[int] = field(default_factory=list)
+    fix: str | None = None  # overrides the registered fix text for this outcome
+    counted: bool = True  # False: left out of the score (e.g. CODE-01 without --run)
+
+    @classmethod
+    def ok(cls, message: str, cells: list[int] | None = None) -> Outcome:
+        return cls("pass", message, sorted(set(cells or [])))
+
+    @classmethod
+    def problem(cls, message: str, cells: list[int] | None = None, fix: str | None = None) -> Outcome:
+        return cls(None, message, sorted(set(cells or [])), fix)
+
+    @classmethod
+    def warn(cls, message: str, cells: list[int] | None = None, fix: str | None = None) -> Outcome:
+        return cls("warn", message, sorted(set(cells or [])), fix)
+
+    @classmethod
+    def fail(cls, message: str, cells: list[int] | None = None, fix: str | None = None) -> Outcome:
+        return cls("fail", message, sorted(set(cells or [])), fix)
+
+    @classmethod
+    def not_set_up(cls, what: str, run: str) -> Outcome:
+        """Project state this check reads does not exist yet: a skip that scores nothing."""
+        return cls("skip", f"not set up yet: {what}", [], f"run {run}")
+
+    @classmethod
+    def not_requested(cls, message: str, fix: str) -> Outcome:
+        """The user did not ask for this check (e.g. CODE-01 without --run): left out of the score."""
+        return cls("skip", message, [], fix, counted=False)
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """A registered check."""
+
+    id: str
+    section: str
+    title: str
+    severity: str  # status of a problem: "fail" or "warn"
+    fix: str
+    fn: Callable[[CheckContext], Outcome]
+
+
+REGISTRY: dict[str, CheckSpec] = {}
+
+
+def register_check(check_id: str, *, section: str, title: str, fix: str, severity: str = "fail"):
+    """Decorator registering `fn(ctx) -> Outcome` under a stable id."""
+    if section not in SECTIONS:
+        raise ValueError(f"unknown section {section!r}")
+    if severity not in ("fail", "warn"):
+        raise ValueError("severity must be 'fail' or 'warn'")
+
+    def decorate(fn):
+        if check_id in REGISTRY:
+            raise ValueError(f"check {check_id} is registered twice")
+        REGISTRY[check_id] = CheckSpec(check_id, section, title, severity, fix, fn)
+        return fn
+
+    return decorate
+
+
+def all_checks() -> list[CheckSpec]:
+    """Every registered check, in section order then id order."""
+    import prodkit.readiness.checks  # noqa: F401  (registers them)
+
+    def key(spec: CheckSpec):
+        prefix, _, num = spec.id.rpartition("-")
+        return SECTIONS.index(spec.section), prefix, int(num) if num.isdigit() else 0
+
+    return sorted(REGISTRY.values(), key=key)

@@ -1,0 +1,50 @@
+"""Rich rendering of readiness results for the terminal."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from prodkit.readiness.result import ReadinessResult
+
+STYLES = {"pass": "green", "warn": "yellow", "fail": "red", "skip": "bright_black"}
+SYMBOLS = {"pass": "✔", "warn": "!", "fail": "✘", "skip": "–"}
+
+
+def result_table(result: ReadinessResult) -> Table:
+    """One row per check: id, status, then the message, its cells and (unless it passed) the fix."""
+    table = Table(title=f"Readiness: {result.notebook}", title_justify="left", header_style="bold",
+                  show_edge=False, pad_edge=False)
+    table.add_column("Check", no_wrap=True)
+    table.add_column("Status", no_wrap=True)
+    table.add_column("Message · cells · fix", ratio=1)
+    for name, s in result.sections.items():
+        table.add_row(Text(f"{name} {s.points:g}/{s.max}", style="bold"), "", "")
+        for c in (c for c in result.checks if c.section == name):
+            detail = Text(c.message)
+            if c.cells:
+                detail.append(f"  (cells {', '.join(map(str, c.cells))})", style="cyan")
+            if c.status != "pass" and c.fix:
+                detail.append(f"\n→ {c.fix}", style="bright_black")
+            table.add_row(f"  {c.id}", Text(f"{SYMBOLS[c.status]} {c.status}", style=STYLES[c.status]), detail)
+    return table
+
+
+def score_line(result: ReadinessResult) -> Text:
+    score = result.score
+    style = "green" if score >= 0.8 else "yellow" if score >= 0.5 else "red"
+    filled = round(score * 20)
+    text = Text("score ")
+    text.append(f"{score:.2f} ", style=f"bold {style}")
+    text.append("█" * filled + "░" * (20 - filled), style=style)
+    text.append(f"  grade {result.grade:g}\n")
+    text.append(result.explanation(), style="bright_black")
+    return text
+
+
+def print_results(results: list[ReadinessResult], console: Console) -> None:
+    for result in results:
+        console.print(result_table(result))
+        console.print(score_line(result))
+        console.print()

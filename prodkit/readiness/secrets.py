@@ -1,0 +1,171 @@
+"""Finding secrets in notebook text, one cell source or text output at a time.
+
+detect-secrets' regex plugins (cloud and SaaS token formats) plus prodkit's own patterns
+for what notebooks typically leak: passwords in code, connection strings with credentials,
+bearer headers, environment dumps in outputs, and newer token formats. Scanning each cell's
+source and text outputs separately (never the .ipynb JSON) keeps escaped quotes intact,
+never looks at base64 images, and gives cell and line numbers.
+
+Values that only look like secrets are dropped by `looks_like_placeholder`: `<YOUR_KEY>`,
+`${VAR}`, `{password}`, `xxxx`, `***`, env lookups, names of env vars, documentation
+examples (AWS's `...EXAMPLE`). High-entropy detectors are deliberately not used: hashes,
+git SHAs and UUIDs are everywhere in notebooks.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+# detect-secrets plugins used (regex based; entropy, keyword and public-IP plugins are not).
+DETECT_SECRETS_PLUGINS = (
+    ("aws", "AWSKeyDetector"),
+    ("azure_storage_key", "AzureStorageKeyDetector"),
+    ("artifactory", "ArtifactoryDetector"),
+    ("cloudant", "CloudantDetector"),
+    ("discord", "DiscordBotTokenDetector"),
+    ("github_token", "GitHubTokenDetector"),
+    ("gitlab_token", "GitLabTokenDetector"),
+    ("ibm_cloud_iam", "IbmCloudIamDetector"),
+    ("ibm_cos_hmac", "IbmCosHmacDetector"),
+    ("jwt", "JwtTokenDetector"),
+    ("mailchimp", "MailchimpDetector"),
+    ("npm", "NpmDetector"),
+    ("openai", "OpenAIDetector"),
+    ("private_key", "PrivateKeyDetector"),
+    ("pypi_token", "PypiTokenDetector"),
+    ("sendgrid", "SendGridDetector"),
+    ("slack", "SlackDetector"),
+    ("softlayer", "SoftlayerDetector"),
+    ("square_oauth", "SquareOAuthDetector"),
+    ("stripe", "StripeDetector"),
+    ("telegram_token", "TelegramBotTokenDetector"),
+    ("twilio", "TwilioKeyDetector"),
+)
+
+_SECRET_NAME = r"(?:password|passwd|passphrase|pwd|secret|token|api_?key|apikey|access_?key|private_?key|credentials?)"
+
+# (kind, pattern, group holding the secret value); group 0 means the whole match.
+OWN_PATTERNS: tuple[tuple[str, str, int], ...] = (
+    ("Google API key", r"\bAIza[0-9A-Za-z\-_]{35}\b", 0),
+    ("GCP service account key", r"\"private_key_id\"\s*:\s*\"([0-9a-f]{40})\"", 1),
+    ("Hugging Face token", r"\bhf_[A-Za-z0-9]{30,}\b", 0),
+    ("Anthropic API key", r"\bsk-ant-[a-z]+\d{2}-[A-Za-z0-9_\-]{40,}", 0),
+    ("OpenAI API key", r"\bsk-(?:proj|svcacct|admin)-[A-Za-z0-9_\-]{40,}", 0),
+    ("GitHub fine-grained token", r"\bgithub_pat_[A-Za-z0-9_]{60,}", 0),
+    ("Databricks token", r"\bdapi[0-9a-f]{32}(?:-\d)?\b", 0),
+    ("Shopify token", r"\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b", 0),
+    ("DigitalOcean token", r"\bdo[opr]_v1_[a-f0-9]{64}\b", 0),
+    ("Azure connection string key", r"(?:AccountKey|SharedAccessKey)=([A-Za-z0-9+/=]{40,})", 1),
+    ("Stripe key", r"\b(?:sk|rk)_live_[0-9a-zA-Z]{20,}\b", 0),
+    ("Credentials in URL", r"\b[a-z][a-z0-9+.\-]*://[^\s:/@\"'<>]+:([^\s@/\"'<>]+)@[^\s\"'<>]+", 1),
+    ("Authorization header", r"(?i)\b(?:bearer|token|basic)\s+([A-Za-z0-9\-._~+/]{20,}=*)", 1),
+    ("Password or token in code",
+     r"(?i)[\"']?\b([A-Za-z0-9_]*" + _SECRET_NAME + r"[A-Za-z0-9_]*)[\"']?\]?\s*(?::|=|:=)\s*"
+     r"[rbuRBU]?([\"'])([^\"'\n]{4,})\2", 3),
+)
+
+# Unquoted `NAME=value` lines, as printed by `env`, `!cat .env` or logging: outputs only.
+OUTPUT_ONLY_PATTERNS: tuple[tuple[str, str, int], ...] = (
+    ("Secret in printed environment",
+     r"(?i)\b([A-Z0-9_]*" + _SECRET_NAME + r"[A-Z0-9_]*)\s*[=:]\s*([^\s\"',;]{8,})", 2),
+)
+
+# Variable names that contain a secret word but hold no secret.
+_NOT_SECRET_NAME = re.compile(
+    r"(?i)(?:^(?:max|min|num|n|total|count)_|tokeniz|^tokens?$|_tokens$|"
+    r"(?:_|^)(?:file|path|dir|name|env|var|field|type|len|length|size|count|id|url|uri|prompt|label|"
+    r"header|regex|pattern|column|col|policy|method|mode|format|hash|hashed|salt|prefix|suffix)s?$)"
+)
+
+_PLACEHOLDER = re.compile(
+    r"(?i)"
+    r"^\s*$|<[^>]*>|\$\{?[A-Za-z_]|\{[^}]*\}|%\(?[a-z_]*\)?s|"
+    r"^(?:x+|\*+|\.+|-+|_+|#+|0+)$|x{4,}|\*{3,}|\.\.\.|…|"
+    r"your[_\-\s]?|example|changeme|change[_\-]me|placeholder|dummy|redacted|fake|sample|"
+    r"^(?:none|null|nil|true|false|undefined|string|secret|password|passwd|token|api[_-]?key|test|todo|tbd|n/?a)$|"
+    r"^[A-Z][A-Z0-9_]*_(?:KEY|TOKEN|SECRET|PASSWORD|PASS|PWD)$|"
+    r"os\.environ|getenv|getpass"
+)
+
+_NEEDS_RANDOMNESS = {"Authorization header", "Secret in printed environment"}
+
+
+@dataclass(frozen=True)
+class SecretFinding:
+    """One secret: what kind, and on which line (1-based) of the scanned text."""
+
+    kind: str
+    line: int
+
+
+def looks_like_placeholder(value: str) -> bool:
+    """True for values that stand for a secret rather than being one."""
+    return bool(_PLACEHOLDER.search(value))
+
+
+def _looks_random(value: str) -> bool:
+    """A token-like value: letters and digits mixed, not a word or a sentence."""
+    return (len(value) >= 8 and any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
+            and " " not in value)
+
+
+@functools.lru_cache(maxsize=1)
+def _detect_secrets_plugins() -> tuple:
+    import importlib
+
+    plugins = []
+    for module, cls in DETECT_SECRETS_PLUGINS:
+        try:
+            plugins.append(getattr(importlib.import_module(f"detect_secrets.plugins.{module}"), cls)())
+        except (ImportError, AttributeError):  # pragma: no cover - an older detect-secrets
+            continue
+    return tuple(plugins)
+
+
+@functools.lru_cache(maxsize=2)
+def _compiled(output: bool) -> tuple:
+    patterns = OWN_PATTERNS + (OUTPUT_ONLY_PATTERNS if output else ())
+    return tuple((kind, re.compile(p), group) for kind, p, group in patterns)
+
+
+def _line_of(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1
+
+
+def _own_findings(text: str, output: bool) -> Iterable[SecretFinding]:
+    for kind, pattern, group in _compiled(output):
+        for m in pattern.finditer(text):
+            value = m.group(group)
+            if looks_like_placeholder(value):
+                continue
+            if pattern.groups >= 1 and kind in ("Password or token in code", "Secret in printed environment"):
+                if _NOT_SECRET_NAME.search(m.group(1)) or " " in value.strip():
+                    continue
+            if kind in _NEEDS_RANDOMNESS and not _looks_random(value):
+                continue
+            yield SecretFinding(kind, _line_of(text, m.start(group)))
+
+
+def _plugin_findings(text: str) -> Iterable[SecretFinding]:
+    for plugin in _detect_secrets_plugins():
+        for pattern in plugin.denylist:
+            if not pattern.search(text):
+                continue
+            for line_no, line in enumerate(text.split("\n"), start=1):
+                for value in plugin.analyze_string(line):
+                    if not looks_like_placeholder(value):
+                        yield SecretFinding(plugin.secret_type, line_no)
+            break
+
+
+def scan_text(text: str, *, output: bool = False) -> list[SecretFinding]:
+    """Secrets in one cell source (`output=False`) or one text output, one per line."""
+    if not text:
+        return []
+    found: dict[int, SecretFinding] = {}
+    for finding in (*_plugin_findings(text), *_own_findings(text, output)):
+        found.setdefault(finding.line, finding)
+    return sorted(found.values(), key=lambda f: f.line)

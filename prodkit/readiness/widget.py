@@ -1,0 +1,62 @@
+"""The ipywidgets view of a readiness result (live kernels only; the HTML fallback covers the rest)."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from prodkit.readiness.result import ReadinessResult
+
+
+def in_live_kernel() -> bool:
+    """True inside a Jupyter kernel that can show widgets (not plain Python, not a terminal IPython)."""
+    if "ipykernel" not in sys.modules:
+        return False
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+    except ImportError:  # pragma: no cover
+        return False
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def build_widget(result: ReadinessResult):
+    """Score bar, explanation, and one collapsible section per category with its checks."""
+    import ipywidgets as w
+
+    from prodkit.readiness.result import COLORS, SYMBOLS, _e
+
+    score = result.score
+    bar = w.FloatProgress(value=score, min=0, max=1, description=f"score {score:.2f}",
+                          bar_style="success" if score >= 0.8 else "warning" if score >= 0.5 else "danger",
+                          layout=w.Layout(width="420px"), style={"description_width": "initial"})
+    header = w.HTML(f"<b>Readiness of {_e(result.notebook)}</b> — grade {result.grade:g}<br>"
+                    f"<span style='color:#57606a'>{_e(result.explanation())}</span>")
+    children, titles = [], []
+    for name, s in result.sections.items():
+        rows = []
+        for c in (c for c in result.checks if c.section == name):
+            cells = f" <span style='color:#57606a'>cells {', '.join(map(str, c.cells))}</span>" if c.cells else ""
+            fix = f"<br><span style='color:#57606a'>&nbsp;&nbsp;fix: {_e(c.fix)}</span>" if c.status != "pass" else ""
+            rows.append(f"<div><code>{_e(c.id)}</code> <b style='color:{COLORS[c.status]}'>{SYMBOLS[c.status]} "
+                        f"{c.status}</b> {_e(c.message)}{cells}{fix}</div>")
+        children.append(w.HTML("".join(rows)))
+        worst = "fail" if s.counts["fail"] else "warn" if s.counts["warn"] else "skip" if s.counts["skip"] else "pass"
+        titles.append(f"{SYMBOLS[worst]} {name}  {s.points:g}/{s.max}")
+    accordion = w.Accordion(children=children, titles=tuple(titles))
+    return w.VBox([header, bar, accordion])
+
+
+def widget_view_data(result: ReadinessResult) -> dict[str, Any] | None:
+    """The `application/vnd.jupyter.widget-view+json` payload, or None outside a live kernel."""
+    if not in_live_kernel():
+        return None
+    try:
+        widget = build_widget(result)
+    except Exception:  # widgets unavailable: the HTML fallback is shown instead
+        return None
+    result.__dict__["_widget"] = widget  # keep the model alive as long as the result
+    bundle = widget._repr_mimebundle_()
+    return (bundle or {}).get("application/vnd.jupyter.widget-view+json")
