@@ -1,0 +1,180 @@
+"""What users call (CLI, magics, Python): define jobs, run them now, read their history."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from prodkit.config import Project, load_project
+from prodkit.errors import BadInput
+from prodkit.jobs import runner
+from prodkit.jobs.cron import next_slot, utc_now, validate_cron, zone
+from prodkit.jobs.execute import OnCell
+from prodkit.jobs.model import CATCH_UP_POLICIES, TRIGGER_MANUAL, JobSpec, RunRecord
+from prodkit.jobs.params import check_declared, check_json_values
+from prodkit.jobs.store import JobStore, Owner
+from prodkit.notebook import read_notebook
+
+_JOB_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+
+
+@dataclass
+class AddedJob:
+    job: JobSpec
+    store: str
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.job.to_dict(), "store": self.store, "warnings": self.warnings}
+
+
+def open_store(project: Project) -> JobStore:
+    return JobStore(project.jobs_db)
+
+
+def check_kernel(name: str, notebook: Path) -> None:
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        KernelSpecManager().get_kernel_spec(name)
+    except NoSuchKernel:
+        known = sorted(KernelSpecManager().find_kernel_specs())
+        raise BadInput(f"kernel {name!r} is not installed (installed: {', '.join(known) or 'none'})",
+                       path=str(notebook),
+                       fix=f"install it (e.g. `python -m ipykernel install --user --name {name}`) or pass --kernel") from None
+
+
+def validate_job(name: str, notebook: Path | str, cron: str, *, parameters: dict[str, Any] | None = None,
+                 tz: str = "UTC", kernel: str | None = None, timeout_s: float | None = None, retries: int = 0,
+                 retry_backoff_s: float = 60.0, catch_up: str = "once", allow_undeclared: bool = False,
+                 project: Project | None = None) -> tuple[JobSpec, Project, list[str]]:
+    """Check everything a job needs before anything is stored; bad input raises BadInput."""
+    if not _JOB_NAME.match(name or ""):
+        raise BadInput(f"job name {name!r} is not usable", fix="use letters, digits, '.', '_' and '-', like churn-daily")
+    nb = read_notebook(notebook)
+    project = project or load_project(nb.path)
+    cron = validate_cron(cron)
+    zone(tz)
+    params = check_json_values(dict(parameters or {}))
+    warnings = check_declared(nb, params, allow_undeclared=allow_undeclared)
+    kernel = kernel or nb.kernel_name or "python3"
+    check_kernel(kernel, nb.path)
+    if timeout_s is not None and timeout_s <= 0:
+        raise BadInput(f"timeout {timeout_s:g} s must be positive", fix="pass --timeout SECONDS (> 0), or omit it")
+    if retries < 0 or retry_backoff_s < 0:
+        raise BadInput("retries and retry backoff cannot be negative", fix="pass --retries 0 or more")
+    if catch_up not in CATCH_UP_POLICIES:
+        raise BadInput(f"unknown catch-up policy {catch_up!r}", fix=f"use one of: {', '.join(CATCH_UP_POLICIES)}")
+    job = JobSpec(name=name, notebook=project.relpath(nb.path), cron=cron, tz=tz, parameters=params, kernel=kernel,
+                  timeout_s=timeout_s, retries=retries, retry_backoff_s=retry_backoff_s, catch_up=catch_up)
+    return job, project, warnings
+
+
+def add_job(name: str, notebook: Path | str, cron: str, *, replace: bool = False, now: float | None = None,
+            **options: Any) -> AddedJob:
+    """Validate and store a job; it first runs at its next cron slot after now."""
+    job, project, warnings = validate_job(name, notebook, cron, **options)
+    now = utc_now() if now is None else now
+    job.created_at, job.next_due = now, next_slot(job.cron, job.tz, now)
+    with open_store(project) as store:
+        store.add_job(job, now=now, next_due=job.next_due, replace=replace)
+    return AddedJob(job=job, store=str(project.jobs_db), warnings=warnings)
+
+
+def run_job(name: str, *, project: Project | None = None, parameters: dict[str, Any] | None = None,
+            on_cell: OnCell | None = None, retries: bool = True, log=None,
+            cancel: threading.Event | None = None) -> list[RunRecord]:
+    """Run a job once now, in this process, recorded like any run; retries per the job. All attempts."""
+    project = project or load_project()
+    log = log or (lambda line: None)
+    with open_store(project) as store:
+        job = store.get_job(name)
+        params = {**job.parameters, **check_json_values(dict(parameters or {}))}
+        if parameters:
+            check_declared(read_notebook(runner.notebook_path(project, job.notebook)), dict(parameters))
+        owner = str(Owner.current())
+        now = utc_now()
+        run_id = store.insert_run(job=name, scheduled_for=now, trigger=TRIGGER_MANUAL, parameters=params,
+                                  notebook=job.notebook, owner=owner, now=now)
+        attempts: list[RunRecord] = []
+        while run_id is not None:
+            run = store.get_run(run_id)
+            request = runner.start(store, project, job, run, owner, utc_now())
+            if request is None:
+                break
+            outcome = runner.execute(store, request, on_cell=on_cell, cancel=cancel)
+            run_id = runner.record(store, job if retries else None, run, outcome, owner, utc_now())
+            attempts.append(store.get_run(run.run_id))
+            if run_id is not None:
+                wait = store.get_run(run_id).not_before - utc_now()
+                log(f"attempt {run.attempt} {outcome.status}; retrying in {max(wait, 0):.1f} s")
+                time.sleep(max(0.0, wait))
+        return attempts
+
+
+def queue_run(name: str, *, project: Project | None = None, parameters: dict[str, Any] | None = None) -> int:
+    """Queue a run for the next scheduler (any backend); returns its run id."""
+    project = project or load_project()
+    with open_store(project) as store:
+        job = store.get_job(name)
+        now = utc_now()
+        run_id = store.insert_run(job=name, scheduled_for=now, trigger=TRIGGER_MANUAL,
+                                  parameters={**job.parameters, **check_json_values(dict(parameters or {}))},
+                                  notebook=job.notebook, owner=None, now=now)
+        assert run_id is not None
+        return run_id
+
+
+def get_job(name: str, *, project: Project | None = None) -> JobSpec:
+    with open_store(project or load_project()) as store:
+        return store.get_job(name)
+
+
+def list_jobs(project: Project | None = None) -> list[dict[str, Any]]:
+    """Each job with its last run."""
+    project = project or load_project()
+    with open_store(project) as store:
+        last = store.last_runs()
+        return [{**job.to_dict(), "last_run": last[job.name].to_dict() if job.name in last else None}
+                for job in store.list_jobs()]
+
+
+def history(name: str | None = None, *, project: Project | None = None, limit: int = 50) -> list[RunRecord]:
+    project = project or load_project()
+    with open_store(project) as store:
+        runs = store.history(name, limit)
+        if name is not None and not runs:
+            store.get_job(name)  # unknown name: say so (a removed job keeps its history)
+        return runs
+
+
+def show_run(run_id: int, *, project: Project | None = None) -> RunRecord:
+    project = project or load_project()
+    with open_store(project) as store:
+        return store.get_run(run_id)
+
+
+def pause_job(name: str, *, project: Project | None = None) -> None:
+    project = project or load_project()
+    with open_store(project) as store:
+        store.set_paused(name, True, now=utc_now())
+
+
+def resume_job(name: str, *, project: Project | None = None) -> JobSpec:
+    """Resume from now: slots that passed while paused are skipped, not caught up."""
+    project = project or load_project()
+    with open_store(project) as store:
+        job = store.get_job(name)
+        now = utc_now()
+        store.set_paused(name, False, now=now, next_due=next_slot(job.cron, job.tz, now))
+        return store.get_job(name)
+
+
+def remove_job(name: str, *, project: Project | None = None) -> int:
+    project = project or load_project()
+    with open_store(project) as store:
+        return store.remove_job(name)

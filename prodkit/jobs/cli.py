@@ -1,0 +1,196 @@
+"""`prodkit jobs ...` and `prodkit scheduler`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from prodkit._cli_support import err, handle_errors, out, print_json
+
+jobs_app = typer.Typer(help="Scheduled papermill jobs: define, run now, pause, and read run history.",
+                       no_args_is_help=True, rich_markup_mode=None)
+
+PROJECT_OPT = typer.Option(Path("."), "--project", help="Project folder (default: the one around the cwd).")
+
+
+def _project(path: Path):
+    from prodkit.config import load_project
+
+    return load_project(path)
+
+
+@jobs_app.command("add")
+@handle_errors
+def add(
+    name: str = typer.Argument(..., help="Job name (letters, digits, '.', '_', '-')."),
+    notebook: Path = typer.Argument(..., help="The notebook to run."),
+    cron: str = typer.Option(..., "--cron", help='Five-field cron expression, e.g. "0 6 * * *".'),
+    param: list[str] = typer.Option(None, "-p", "--param", help="Parameter KEY=VALUE (JSON values; repeatable)."),
+    timeout: float = typer.Option(None, "--timeout", help="Seconds the notebook's cells may run in total."),
+    retries: int = typer.Option(0, "--retries", help="Extra attempts after a failure or timeout."),
+    retry_backoff: float = typer.Option(60.0, "--retry-backoff", help="Seconds before the first retry; doubles each time."),
+    tz: str = typer.Option("UTC", "--tz", help="IANA timezone the cron expression is read in."),
+    catch_up: str = typer.Option("once", "--catch-up", help="Slots missed while no scheduler ran: once | all | none."),
+    kernel: str = typer.Option(None, "--kernel", help="Kernel name (default: the notebook's)."),
+    allow_undeclared: bool = typer.Option(False, "--allow-undeclared", help="Accept parameters the notebook does not declare (warn)."),
+    replace: bool = typer.Option(False, "--replace", help="Replace a job of the same name."),
+    json_out: bool = typer.Option(False, "--json", help="Print the stored job as JSON."),
+):
+    """Schedule a notebook as a papermill job (validated; nothing is stored on bad input)."""
+    from prodkit.jobs.api import add_job
+    from prodkit.jobs.params import parse_param_args
+
+    added = add_job(name, notebook, cron, parameters=parse_param_args(param), tz=tz, kernel=kernel, timeout_s=timeout,
+                    retries=retries, retry_backoff_s=retry_backoff, catch_up=catch_up,
+                    allow_undeclared=allow_undeclared, replace=replace)
+    for warning in added.warnings:
+        err.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    if json_out:
+        return print_json(added.to_dict())
+    job = added.to_dict()
+    out.print(f"added job [bold]{name}[/]: {job['notebook']} at '{job['cron']}' ({job['tz']}), next run {job['next_due']}",
+              highlight=False)
+    out.print(f"  store {added.store}; start `prodkit scheduler` to run it on schedule, or `prodkit jobs run {name}` now",
+              highlight=False)
+
+
+@jobs_app.command("list")
+@handle_errors
+def list_(project: Path = PROJECT_OPT, json_out: bool = typer.Option(False, "--json", help="Print JSON.")):
+    """Jobs with their schedule, next due time and last run."""
+    from prodkit.jobs.api import list_jobs
+    from prodkit.jobs.render import jobs_table
+
+    rows = list_jobs(_project(project))
+    if json_out:
+        return print_json(rows)
+    out.print(jobs_table(rows) if rows else "no jobs yet: `prodkit jobs add NAME NOTEBOOK --cron ...`")
+
+
+@jobs_app.command("history")
+@handle_errors
+def history(
+    name: str = typer.Argument(None, help="Job name (default: all jobs)."),
+    limit: int = typer.Option(50, "--limit", "-n", help="How many runs, newest first."),
+    project: Path = PROJECT_OPT,
+    json_out: bool = typer.Option(False, "--json", help="Print JSON rows."),
+):
+    """Runs of a job, newest first: status, times, parameters, output notebook, error."""
+    from prodkit.jobs.api import history as get_history
+    from prodkit.jobs.render import history_table
+
+    runs = get_history(name, project=_project(project), limit=limit)
+    if json_out:
+        return print_json([r.to_dict() for r in runs])
+    out.print(history_table(runs, title=f"runs of {name}" if name else "runs") if runs else "no runs yet")
+
+
+@jobs_app.command("show")
+@handle_errors
+def show(run_id: int = typer.Argument(..., help="Run id (from `jobs history`)."), project: Path = PROJECT_OPT,
+         json_out: bool = typer.Option(False, "--json", help="Print JSON.")):
+    """One run in full."""
+    from prodkit.jobs.api import show_run
+    from prodkit.jobs.render import print_run
+
+    run = show_run(run_id, project=_project(project))
+    if json_out:
+        return print_json(run.to_dict())
+    print_run(run, out)
+
+
+@jobs_app.command("pause")
+@handle_errors
+def pause(name: str = typer.Argument(..., help="Job name."), project: Path = PROJECT_OPT):
+    """Stop scheduling a job (runs in progress finish)."""
+    from prodkit.jobs.api import pause_job
+
+    pause_job(name, project=_project(project))
+    out.print(f"paused {name}")
+
+
+@jobs_app.command("resume")
+@handle_errors
+def resume(name: str = typer.Argument(..., help="Job name."), project: Path = PROJECT_OPT):
+    """Schedule a paused job again, from now (slots passed while paused are skipped)."""
+    from prodkit.jobs.api import resume_job
+    from prodkit.jobs.model import iso
+
+    job = resume_job(name, project=_project(project))
+    out.print(f"resumed {name}; next run {iso(job.next_due)}")
+
+
+@jobs_app.command("remove")
+@handle_errors
+def remove(name: str = typer.Argument(..., help="Job name."), project: Path = PROJECT_OPT):
+    """Delete a job definition; its run history and output notebooks are kept."""
+    from prodkit.jobs.api import remove_job
+
+    dropped = remove_job(name, project=_project(project))
+    out.print(f"removed {name}" + (f" ({dropped} queued run(s) dropped)" if dropped else "") + "; history kept")
+
+
+@jobs_app.command("run")
+@handle_errors
+def run(
+    name: str = typer.Argument(..., help="Job name."),
+    param: list[str] = typer.Option(None, "-p", "--param", help="Override a parameter KEY=VALUE (repeatable)."),
+    queue: bool = typer.Option(False, "--queue", help="Queue it for the scheduler instead of running here."),
+    no_retries: bool = typer.Option(False, "--no-retries", help="One attempt, whatever the job's retries."),
+    project: Path = PROJECT_OPT,
+    json_out: bool = typer.Option(False, "--json", help="Print the run(s) as JSON, no progress."),
+):
+    """Run a job once, now, with live per-cell progress; exit 1 if it does not succeed."""
+    from prodkit.jobs.api import get_job, queue_run, run_job
+    from prodkit.jobs.params import parse_param_args
+    from prodkit.jobs.render import CellProgress, print_run
+
+    params = parse_param_args(param)
+    proj = _project(project)
+    get_job(name, project=proj)  # an unknown name fails before any progress is drawn
+    if queue:
+        run_id = queue_run(name, project=proj, parameters=params)
+        return print_json({"run_id": run_id}) if json_out else out.print(f"queued run {run_id} of {name}")
+    if json_out:
+        attempts = run_job(name, project=proj, parameters=params, retries=not no_retries)
+        print_json([r.to_dict() for r in attempts])
+    else:
+        with CellProgress(err, name) as progress:
+            attempts = run_job(name, project=proj, parameters=params, on_cell=progress, retries=not no_retries,
+                               log=lambda line: err.print(line))
+        for attempt in attempts:
+            print_run(attempt, out)
+    if not attempts or attempts[-1].status != "succeeded":
+        raise typer.Exit(1)
+
+
+@handle_errors
+def scheduler(
+    once: bool = typer.Option(False, "--once", help="Run whatever is due now, wait for it, and exit."),
+    backend: str = typer.Option("local", "--backend", help="Where runs execute: local | dask."),
+    address: str = typer.Option(None, "--address", help="Dask scheduler, tcp://HOST:PORT (default: start a LocalCluster)."),
+    concurrency: int = typer.Option(None, "--concurrency", help="Parallel runs (default: settings.ini max_concurrency, else CPU cores)."),
+    poll: float = typer.Option(5.0, "--poll", help="Seconds between checks for due slots."),
+    project: Path = PROJECT_OPT,
+):
+    """Run the embedded scheduler in the foreground (Ctrl-C: finish running notebooks; twice: cancel them)."""
+    from prodkit.jobs.scheduler import Scheduler
+
+    def log(line: str) -> None:
+        from datetime import datetime
+
+        err.print(f"[dim]{datetime.now():%H:%M:%S}[/] {line}", highlight=False)
+
+    sched = Scheduler(_project(project), backend=backend, address=address, concurrency=concurrency, poll_s=poll, log=log)
+    if once:
+        report = sched.run_once()
+        log(f"done: {len(report.claimed)} slot(s) claimed, {len(report.started)} run(s) executed, "
+            f"{len(report.lost)} marked lost")
+    else:
+        sched.run()
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(jobs_app, name="jobs")
+    app.command("scheduler")(scheduler)

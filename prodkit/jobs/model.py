@@ -1,0 +1,124 @@
+"""Job and run records: plain data, rendered alike by the CLI, the notebook and the REST API."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+# Run statuses. `lost`: the process that ran it died; `cancelled`: stopped on request.
+QUEUED, RUNNING, SUCCEEDED, FAILED, TIMED_OUT, LOST, CANCELLED = (
+    "queued", "running", "succeeded", "failed", "timed_out", "lost", "cancelled")
+STATUSES = (QUEUED, RUNNING, SUCCEEDED, FAILED, TIMED_OUT, LOST, CANCELLED)
+ACTIVE = (QUEUED, RUNNING)
+FINISHED = (SUCCEEDED, FAILED, TIMED_OUT, LOST, CANCELLED)
+RETRYABLE = (FAILED, TIMED_OUT)  # lost runs are never retried: they may have had effects
+
+# How a run came to be.
+TRIGGER_SCHEDULE, TRIGGER_CATCHUP, TRIGGER_MANUAL, TRIGGER_RETRY = "schedule", "catchup", "manual", "retry"
+
+CATCH_UP_POLICIES = ("once", "all", "none")
+
+
+def iso(ts: float | None) -> str | None:
+    """Epoch seconds -> `2026-01-01T06:00:00Z` (stored times are UTC epoch seconds)."""
+    if ts is None:
+        return None
+    dt = datetime.fromtimestamp(ts, UTC)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S") + (f".{dt.microsecond:06d}"[:4] if dt.microsecond else "") + "Z"
+
+
+@dataclass
+class JobSpec:
+    """A notebook that runs on a cron schedule with parameters."""
+
+    name: str
+    notebook: str  # relative to the project root when inside it
+    cron: str
+    tz: str = "UTC"
+    parameters: dict[str, Any] = field(default_factory=dict)
+    kernel: str = "python3"
+    timeout_s: float | None = None  # whole-run limit
+    retries: int = 0
+    retry_backoff_s: float = 60.0  # first retry waits this long, then doubles
+    catch_up: str = "once"  # missed slots while no scheduler ran: once | all | none
+    paused: bool = False
+    created_at: float | None = None
+    next_due: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["created_at"], d["next_due"] = iso(self.created_at), iso(self.next_due)
+        return d
+
+
+@dataclass
+class RunError:
+    """Where and why a run failed: the 1-based cell of the source notebook, exception, message."""
+
+    cell: int | None
+    ename: str
+    evalue: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def line(self) -> str:
+        where = f"cell {self.cell}: " if self.cell else ""
+        return f"{where}{self.ename}: {self.evalue}".strip()
+
+
+@dataclass
+class RunRecord:
+    """One execution (or attempt) of a job, as stored."""
+
+    run_id: int
+    job: str
+    status: str
+    scheduled_for: float
+    trigger: str
+    attempt: int = 1
+    retry_of: int | None = None
+    parameters: dict[str, Any] = field(default_factory=dict)
+    queued_at: float | None = None
+    started_at: float | None = None
+    ended_at: float | None = None
+    not_before: float | None = None
+    output_path: str | None = None
+    notebook: str | None = None
+    notebook_sha256: str | None = None
+    error: RunError | None = None
+    owner: str | None = None
+    heartbeat: float | None = None
+    kernel_pid: int | None = None
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.started_at is None or self.ended_at is None:
+            return None
+        return round(self.ended_at - self.started_at, 3)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "job": self.job,
+            "status": self.status,
+            "trigger": self.trigger,
+            "attempt": self.attempt,
+            "retry_of": self.retry_of,
+            "scheduled_for": iso(self.scheduled_for),
+            "queued_at": iso(self.queued_at),
+            "started_at": iso(self.started_at),
+            "ended_at": iso(self.ended_at),
+            "duration_s": self.duration_s,
+            "parameters": self.parameters,
+            "output_path": self.output_path,
+            "notebook": self.notebook,
+            "notebook_sha256": self.notebook_sha256,
+            "error": self.error.to_dict() if self.error else None,
+        }
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, allow_nan=False)

@@ -1,0 +1,100 @@
+"""Rich tables and live progress for jobs and runs (the CLI and the notebook show the same records)."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from prodkit.jobs.model import RunRecord, iso
+
+STATUS_STYLE = {"succeeded": "green", "failed": "red", "timed_out": "red", "lost": "magenta",
+                "cancelled": "yellow", "running": "cyan", "queued": "blue"}
+
+
+def _status(status: str) -> str:
+    return f"[{STATUS_STYLE.get(status, 'white')}]{status}[/]"
+
+
+def _short(ts: str | None) -> str:
+    return (ts or "").replace("T", " ").removesuffix("Z")[:19]
+
+
+def jobs_table(rows: list[dict[str, Any]]) -> Table:
+    table = Table(title="jobs", title_justify="left")
+    for col in ("name", "notebook", "cron", "tz", "next due (UTC)", "last run", "state"):
+        table.add_column(col)
+    for job in rows:
+        last = job["last_run"]
+        last_text = f"#{last['run_id']} {_status(last['status'])}" if last else "-"
+        table.add_row(job["name"], job["notebook"], job["cron"], job["tz"], _short(job["next_due"]), last_text,
+                      "[yellow]paused[/]" if job["paused"] else "active")
+    return table
+
+
+def history_table(runs: list[RunRecord], title: str = "runs") -> Table:
+    table = Table(title=title, title_justify="left")
+    for col in ("run", "job", "status", "trigger", "try", "scheduled (UTC)", "started (UTC)", "took", "error / output"):
+        table.add_column(col, overflow="fold")
+    for run in runs:
+        took = f"{run.duration_s:.1f} s" if run.duration_s is not None else ""
+        detail = run.error.line() if run.error else (run.output_path or "")
+        table.add_row(str(run.run_id), run.job, _status(run.status), run.trigger, str(run.attempt),
+                      _short(iso(run.scheduled_for)), _short(iso(run.started_at)), took, detail)
+    return table
+
+
+def print_run(run: RunRecord, console: Console) -> None:
+    d = run.to_dict()
+    console.print(f"[bold]run {run.run_id}[/] of [bold]{run.job}[/]: {_status(run.status)}")
+    for key in ("trigger", "attempt", "retry_of", "scheduled_for", "started_at", "ended_at", "duration_s",
+                "parameters", "notebook", "notebook_sha256", "output_path"):
+        if d[key] is not None:
+            console.print(f"  {key:<16} {d[key]}", highlight=False)
+    if run.error:
+        console.print(f"  [red]error[/]            {run.error.line()}", highlight=False)
+
+
+def history_html(runs: list[RunRecord]) -> str:
+    """The same history as an HTML table, for notebooks."""
+    head = "".join(f"<th>{h}</th>" for h in ("run", "job", "status", "trigger", "try", "scheduled (UTC)", "took", "error / output"))
+    body = []
+    for run in runs:
+        took = f"{run.duration_s:.1f} s" if run.duration_s is not None else ""
+        detail = run.error.line() if run.error else (run.output_path or "")
+        color = STATUS_STYLE.get(run.status, "black")
+        cells = (run.run_id, run.job, f'<span style="color:{color}">{run.status}</span>', run.trigger, run.attempt,
+                 _short(iso(run.scheduled_for)), took, html.escape(detail))
+        body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+class CellProgress:
+    """Live per-cell progress of one run (Rich progress bar on the console)."""
+
+    def __init__(self, console: Console, label: str):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 TimeElapsedColumn(), console=console, transient=False)
+        self.label = label
+        self.task = None
+
+    def __enter__(self) -> CellProgress:
+        self.progress.start()
+        self.task = self.progress.add_task(f"{self.label}: starting kernel", total=None)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        task = self.progress.tasks[0]
+        if exc[0] is None and task.total:
+            self.progress.update(self.task, completed=task.total, description=f"{self.label}: done")
+        self.progress.stop()
+
+    def __call__(self, index: int, total: int, cell: int | None, first_line: str) -> None:
+        where = f"cell {cell}" if cell else "injected parameters"
+        self.progress.update(self.task, total=total, completed=index,
+                             description=f"{self.label}: {where} [dim]{escape(first_line[:40])}[/]")

@@ -1,0 +1,303 @@
+"""The embedded scheduler: claims due cron slots, runs them with a concurrency limit, retries,
+catches up missed slots per job, and marks runs of dead processes as lost.
+
+Every step is a short store transaction, so any number of schedulers can share one store:
+a slot is claimed exactly once, a run is started at most once.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from prodkit.config import Project
+from prodkit.errors import BadInput
+from prodkit.jobs import runner
+from prodkit.jobs.backends import make_backend
+from prodkit.jobs.cron import slots_between, utc_now
+from prodkit.jobs.execute import RunOutcome
+from prodkit.jobs.model import CANCELLED, FAILED, TRIGGER_CATCHUP, TRIGGER_SCHEDULE, RunError, RunRecord, iso
+from prodkit.jobs.store import JobStore, Owner
+
+Log = Callable[[str], None]
+
+
+@dataclass
+class TickReport:
+    """What one scheduler tick did."""
+
+    at: float
+    claimed: list[int] = field(default_factory=list)
+    catch_up: int = 0
+    lost: list[int] = field(default_factory=list)
+    released: int = 0
+    started: list[int] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"at": iso(self.at), "claimed": self.claimed, "catch_up": self.catch_up, "lost": self.lost,
+                "released": self.released, "started": self.started}
+
+
+@dataclass
+class _Active:
+    run: RunRecord
+    future: Any
+    cancel: threading.Event
+
+
+def default_concurrency(project: Project) -> int:
+    value = (project.settings.get("max_concurrency") or "").strip()
+    if not value:
+        return os.cpu_count() or 1
+    if not value.isdigit() or int(value) < 1:
+        raise BadInput(f"max_concurrency = {value!r} is not a positive integer", path=str(project.root / "settings.ini"),
+                       fix="set a number, or leave it empty for the number of CPU cores")
+    return int(value)
+
+
+def plan_claims(rows, now: float, grace_s: float) -> tuple[list[tuple], list[tuple]]:
+    """Due slots of each job per its catch-up policy, and each job's next due time.
+
+    A slot found more than `grace_s` late was missed (no scheduler ran): `once` runs the latest
+    missed slot, `all` every one, `none` none. Jobs sharing (cron, tz, cursor) share one croniter walk.
+    """
+    claims: list[tuple] = []
+    cursors: list[tuple] = []
+    walks: dict[tuple, tuple[list[float], float]] = {}
+    for row in rows:
+        key = (row["cron"], row["tz"], row["checked_until"])
+        if key not in walks:
+            walks[key] = slots_between(row["cron"], row["tz"], row["checked_until"], now)
+        slots, next_due = walks[key]
+        missed = [s for s in slots if now - s > grace_s]
+        on_time = slots[len(missed):]
+        policy = row["catch_up"]
+        keep = missed if policy == "all" else missed[-1:] if policy == "once" else []
+        for slot in keep:
+            claims.append((row["name"], slot, TRIGGER_CATCHUP, row["parameters"], row["notebook"]))
+        for slot in on_time:
+            claims.append((row["name"], slot, TRIGGER_SCHEDULE, row["parameters"], row["notebook"]))
+        cursors.append((next_due, row["name"]))
+    return claims, cursors
+
+
+class Scheduler:
+    """Claims and runs the jobs of one project. `tick()` is one step; `run()` loops."""
+
+    def __init__(self, project: Project, *, store: JobStore | None = None, backend: str = "local",
+                 address: str | None = None, concurrency: int | None = None, poll_s: float = 5.0,
+                 grace_s: float = 120.0, lease_s: float = 60.0, clock: Callable[[], float] = utc_now,
+                 log: Log | None = None):
+        self.project = project
+        self.store = store or JobStore(project.jobs_db)
+        self.concurrency = concurrency or default_concurrency(project)
+        if self.concurrency < 1:
+            raise BadInput("concurrency must be at least 1", fix="pass --concurrency 1 or more")
+        self.backend_name, self.address = backend, address
+        self._backend = None
+        self.poll_s, self.grace_s, self.lease_s = poll_s, grace_s, lease_s
+        self.clock = clock
+        self.log: Log = log or (lambda line: None)
+        self.owner = str(Owner.current())
+        self.active: dict[int, _Active] = {}
+        self._wake = threading.Event()
+        self._last_heartbeat = 0.0
+
+    @property
+    def backend(self):
+        if self._backend is None:
+            self._backend = make_backend(self.backend_name, self.store, self.concurrency, self.address)
+            self.log(f"executing on {self._backend.describe}")
+        return self._backend
+
+    # ---- one step ---------------------------------------------------------------------
+
+    def claim(self, now: float | None = None) -> list[int]:
+        """Claim the due slots (no execution): the run ids this scheduler won."""
+        now = self.clock() if now is None else now
+        return self.store.claim_slots(now, self.owner, lambda rows, at: plan_claims(rows, at, self.grace_s))
+
+    def tick(self, now: float | None = None) -> TickReport:
+        """Recover dead runs, claim due slots, adopt free queued runs, start what fits, collect what ended."""
+        now = self.clock() if now is None else now
+        report = TickReport(at=now)
+        lost, report.released = self.store.recover_lost(self.owner, now, self.lease_s)
+        for run in lost:
+            report.lost.append(run.run_id)
+            _kill_orphan_kernel(run)
+            self.log(f"run {run.run_id} ({run.job}) lost: its scheduler {run.owner} died; output kept at {run.output_path}")
+        report.claimed = self.claim(now)
+        if report.claimed:
+            report.catch_up = sum(r.trigger == TRIGGER_CATCHUP for r in self.store.queued_for(self.owner, now)
+                                  if r.run_id in set(report.claimed))
+        self.store.adopt_queued(self.owner, now, limit=max(0, self.concurrency - len(self.active)))
+        self.collect(now)
+        report.started = self.dispatch(now)
+        if now - self._last_heartbeat >= self.lease_s / 4:
+            self.store.heartbeat(self.owner, now)
+            self._last_heartbeat = now
+        return report
+
+    def dispatch(self, now: float) -> list[int]:
+        """Start queued runs of this scheduler, oldest first, up to the concurrency limit."""
+        free = self.concurrency - len(self.active)
+        if free <= 0:
+            return []
+        started: list[int] = []
+        for run in self.store.queued_for(self.owner, now)[:free]:
+            try:
+                job = self.store.get_job(run.job)
+            except BadInput:
+                self.store.finish_run(run.run_id, status=CANCELLED, ended_at=now,
+                                      error=RunError(None, "JobRemoved", f"job {run.job!r} no longer exists"))
+                continue
+            request = runner.start(self.store, self.project, job, run, self.owner, now)
+            if request is None:
+                continue
+            cancel = threading.Event()
+            future = self.backend.submit(request, cancel)
+            future.add_done_callback(lambda _f: self._wake.set())
+            self.active[run.run_id] = _Active(run, future, cancel)
+            started.append(run.run_id)
+            what = f"attempt {run.attempt} " if run.attempt > 1 else ""
+            self.log(f"run {run.run_id} ({run.job}) started: {what}{run.trigger} slot {iso(run.scheduled_for)}")
+        return started
+
+    def collect(self, now: float | None = None) -> list[int]:
+        """Record the outcome of every finished run (and queue retries)."""
+        finished = [rid for rid, a in self.active.items() if a.future.done()]
+        for run_id in finished:
+            active = self.active.pop(run_id)
+            outcome = _outcome(active)
+            now = self.clock() if now is None else now
+            try:
+                job = self.store.get_job(active.run.job)
+            except BadInput:
+                job = None
+            retry = runner.record(self.store, job, active.run, outcome, self.owner, max(now, outcome.ended_at))
+            took = outcome.ended_at - outcome.started_at
+            detail = f": {outcome.error.line()}" if outcome.error else ""
+            self.log(f"run {run_id} ({active.run.job}) {outcome.status} in {took:.1f} s{detail}")
+            if retry:
+                self.log(f"run {retry} ({active.run.job}) queued: retry {active.run.attempt + 1} of run "
+                         f"{active.run.retry_of or run_id} in {job.retry_backoff_s * 2 ** (active.run.attempt - 1):g} s")
+        return finished
+
+    # ---- loops ------------------------------------------------------------------------
+
+    def run_once(self) -> TickReport:
+        """Run whatever is due now, wait for it (queue included), and return. For cron/systemd and tests."""
+        report = self.tick()
+        try:
+            while True:
+                self.collect()
+                report.started += self.dispatch(self.clock())
+                if not self.active:
+                    break
+                self._wait(self.poll_s)
+        finally:
+            self.close()
+        return report
+
+    def run(self, stop: threading.Event | None = None) -> None:
+        """Tick until `stop` is set or Ctrl-C. First Ctrl-C: finish running notebooks; second: cancel them."""
+        stop = stop or threading.Event()
+        self.log(f"scheduler {self.owner} on {self.store.path} (concurrency {self.concurrency}, Ctrl-C stops)")
+        try:
+            while not stop.is_set():
+                self.tick()
+                self._wait(self._sleep_for())
+        except KeyboardInterrupt:
+            pass
+        self.stop()
+
+    def stop(self) -> None:
+        """Claim nothing more; let running notebooks finish (Ctrl-C again cancels them); release the queue."""
+        try:
+            if self.active:
+                self.log(f"stopping: waiting for {len(self.active)} running notebook(s); Ctrl-C again cancels them")
+                try:
+                    while self.active:
+                        self.collect()
+                        self._wait(0.5)
+                except KeyboardInterrupt:
+                    self.cancel_all()
+        finally:
+            self.close()
+
+    def cancel_all(self) -> None:
+        """Stop every running notebook and record it as cancelled."""
+        with _ignore_sigint():
+            for active in list(self.active.values()):
+                self.backend.cancel(active.future, active.cancel)
+            deadline = time.monotonic() + 15
+            while self.active and time.monotonic() < deadline:
+                self.collect()
+                self._wait(0.2)
+            for run_id, active in list(self.active.items()):
+                self.store.finish_run(run_id, status=CANCELLED, ended_at=self.clock(),
+                                      error=RunError(None, "Cancelled", "stopped on request"))
+                self.active.pop(run_id)
+                self.log(f"run {run_id} ({active.run.job}) cancelled")
+
+    def close(self) -> None:
+        released = self.store.release_queued(self.owner)
+        if released:
+            self.log(f"released {released} queued run(s) for the next scheduler")
+        if self._backend is not None:
+            self._backend.close()
+            self._backend = None
+
+    def _sleep_for(self) -> float:
+        now = self.clock()
+        rows = self.store._query("SELECT MIN(next_due) FROM jobs WHERE paused = 0")
+        wake = [t for t in (rows[0][0] if rows else None, self.store.next_wakeup(self.owner)) if t is not None]
+        until = min(wake) - now if wake else self.poll_s
+        return max(0.05, min(self.poll_s, until))
+
+    def _wait(self, seconds: float) -> None:
+        self._wake.wait(seconds)
+        self._wake.clear()
+
+
+def _outcome(active: _Active) -> RunOutcome:
+    now = time.time()
+    try:
+        return active.future.result()
+    except BaseException as e:  # CancelledError from Dask, or a bug in the worker
+        if active.cancel.is_set():
+            return RunOutcome(CANCELLED, active.run.started_at or now, now, RunError(None, "Cancelled", "stopped on request"))
+        return RunOutcome(FAILED, active.run.started_at or now, now, RunError(None, type(e).__name__, str(e)))
+
+
+def _kill_orphan_kernel(run: RunRecord) -> None:
+    """The kernel of a lost run, if it outlived its scheduler on this host (ipykernel usually exits itself)."""
+    owner = Owner.parse(run.owner or "")
+    if not run.kernel_pid or owner is None or owner.is_dead() is None:
+        return
+    import psutil
+
+    try:
+        proc = psutil.Process(run.kernel_pid)
+        if "ipykernel" in " ".join(proc.cmdline()) and proc.create_time() >= owner.started:
+            proc.kill()
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        pass
+
+
+class _ignore_sigint:
+    """Keep a third Ctrl-C from interrupting the cancel bookkeeping."""
+
+    def __enter__(self):
+        self.previous = None
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
