@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from prodkit._io import sha256_text
 from prodkit.config import Project, load_project
 from prodkit.errors import BadInput
 from prodkit.notebook import notebook_paths, read_notebook
@@ -39,36 +38,35 @@ def _plan_notebook(nb_path: Path, allow_missing: bool, in_folder: bool):
     return plan
 
 
-def source_hash(module: str, kind: str, cells: list) -> str:
-    """Hash of what a generated file is made from: its kind, module and cell sources."""
-    return sha256_text("\0".join([kind, module, *(c.source for c in cells)]))
-
-
-def _render(plan, project: Project):
-    """(file kind, rendered file, cells) for everything the plan produces."""
+def _render(plan, project: Project) -> dict:
+    """path -> rendered file, for everything the plan produces (imports nbdev)."""
     from prodkit.promote.export import render_modules
     from prodkit.promote.testgen import render_tests
 
     modules = render_modules(plan, project)
-    tests = render_tests(plan, project, modules)
-    by_id = {c.id: c for c in plan.notebook.cells}
-    out = []
-    for kind, files in (("module", modules), ("test", tests)):
-        for f in files:
-            cells = [by_id[i] for i in f.cell_ids if i in by_id] or [
-                c for c in plan.notebook.cells if str(c.number) in f.cell_ids]
-            out.append((kind, f, cells))
-    return out
+    return {f.path: f for f in [*modules, *render_tests(plan, project, modules)]}
 
 
-def _decide(kind: str, rendered, cells, check: bool, force: bool):
+def _outcomes(plan, project: Project, check: bool, force: bool) -> list:
+    """One FileOutcome per target; renders through nbdev only when some file is not current."""
+    from prodkit.promote.files import FileOutcome
+    from prodkit.promote.targets import expected_targets, file_state
+
+    targets = expected_targets(plan, project)
+    if all(file_state(t)["up_to_date"] for t in targets):
+        return [FileOutcome(path=t.path, kind=t.kind, module=t.module, action="unchanged",
+                            cells=[c.number for c in t.cells]) for t in targets]
+    rendered = _render(plan, project)
+    return [_decide(t, rendered[t.path], check, force) for t in targets if t.path in rendered]
+
+
+def _decide(target, rendered, check: bool, force: bool):
     from prodkit.promote.files import FileOutcome, classify, stamp
 
-    text = stamp(rendered.text, source_hash(rendered.module, kind, cells))
-    state, reason = classify(rendered.path, text)
-    numbers = [c.number for c in cells]
-    outcome = FileOutcome(path=rendered.path, kind=kind, module=rendered.module, action="written",
-                          cells=numbers, text=text)
+    text = stamp(rendered.text, target.source_hash)
+    state, reason = classify(target.path, text)
+    outcome = FileOutcome(path=target.path, kind=target.kind, module=target.module, action="written",
+                          cells=[c.number for c in target.cells], text=text)
     if state == "unchanged":
         outcome.action = "unchanged"
     elif state in _REFUSE_FIX and not force:
@@ -79,9 +77,8 @@ def _decide(kind: str, rendered, cells, check: bool, force: bool):
 
 
 def _blocked_outcomes(plan, project: Project):
-    from prodkit.promote.export import module_path
     from prodkit.promote.files import FileOutcome
-    from prodkit.promote.testgen import test_path
+    from prodkit.promote.targets import module_path, test_path
 
     out = []
     for module in sorted(plan.blocked_modules):
@@ -140,7 +137,7 @@ def promote(path: Path | str, *, check: bool = False, force: bool = False, allow
             continue
         promotion = NotebookPromotion(notebook=plan.notebook.path, problems=list(plan.problems),
                                       params_cell=plan.params_cell.number if plan.params_cell else None)
-        promotion.files = [_decide(kind, f, cells, check, force) for kind, f, cells in _render(plan, project)]
+        promotion.files = _outcomes(plan, project, check, force)
         promotion.files += _blocked_outcomes(plan, project)
         result.notebooks.append(promotion)
         planned.append((plan, promotion))

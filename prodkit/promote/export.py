@@ -17,6 +17,7 @@ from pathlib import Path
 
 from prodkit.config import Project
 from prodkit.promote.plan import NotebookPlan
+from prodkit.promote.targets import module_path
 
 
 @dataclass
@@ -47,10 +48,6 @@ def _raw_with_stable_ids(plan: NotebookPlan) -> dict:
     for number, cell in enumerate(raw["cells"], start=1):
         cell.setdefault("id", f"cell{number}")  # nbformat < 4.5: deterministic ids, not nbdev's random ones
     return raw
-
-
-def module_path(project: Project, module: str) -> Path:
-    return project.lib_path / (module.replace(".", "/") + ".py")
 
 
 def render_modules(plan: NotebookPlan, project: Project) -> list[RenderedModule]:

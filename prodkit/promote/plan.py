@@ -13,7 +13,7 @@ from prodkit.errors import BadInput, ProdkitError
 from prodkit.notebook import Cell, Notebook
 from prodkit.promote.names import BUILTINS, IPYTHON_ONLY, CellNames, analyse, safe_analyse
 
-_NBDEV_EXPORT = re.compile(r"^\s*#\s*\|\s*(export|exporti|exports)\b\s*(\S*)", re.M)
+_NBDEV_EXPORT = re.compile(r"^[ \t]*#[ \t]*\|[ \t]*(export|exporti|exports)\b[ \t]*(\S*)", re.M)
 
 
 @dataclass

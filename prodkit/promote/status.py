@@ -4,31 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from prodkit._io import sha256_text
 from prodkit.config import Project
 from prodkit.errors import BadInput
 from prodkit.notebook import read_notebook
-from prodkit.promote import source_hash
-from prodkit.promote.export import module_path
-from prodkit.promote.files import read_stamp, strip_stamp
-from prodkit.promote.plan import _NBDEV_EXPORT, build_plan
-from prodkit.promote.testgen import test_path
-
-
-def _file_state(path: Path, expected_source: str) -> dict:
-    if not path.exists():
-        return {"exists": False, "up_to_date": False, "edited": False}
-    text = path.read_text(encoding="utf-8")
-    stamp = read_stamp(text)
-    edited = stamp is None or sha256_text(strip_stamp(text)) != stamp[0]
-    return {"exists": True, "edited": edited, "up_to_date": bool(stamp) and stamp[1] == expected_source and not edited}
+from prodkit.promote.plan import build_plan
+from prodkit.promote.targets import expected_targets, file_state
 
 
 def promote_status(project: Project, notebook_path: Path | str) -> dict:
     """Modules and tests the notebook promotes, each with `up_to_date`; plus params cell and problems.
 
     Keys: promoted (bool), modules [{module, path, cells, exists, up_to_date, edited}],
-    tests [{module, path, cells, ...}], params_cell (int|None), problems [dict], up_to_date (bool).
+    tests [{module, path, cells, names, ...}], params_cell (int|None), problems [dict],
+    up_to_date (bool).
     """
     nb = read_notebook(notebook_path)
     try:
@@ -38,29 +26,19 @@ def promote_status(project: Project, notebook_path: Path | str) -> dict:
             return {"promoted": False, "modules": [], "tests": [], "params_cell": None, "problems": [],
                     "up_to_date": True}
         raise
-    module_cells = {m: list(cells) for m, cells in plan.modules.items()}
-    default = nb.default_module()
-    for cell in plan.nbdev_cells:
-        target = _NBDEV_EXPORT.search(cell.source).group(2) or default
-        module_cells.setdefault(target, []).append(cell)
-    modules = []
-    for module, cells in sorted(module_cells.items()):
-        cells = sorted(cells, key=lambda c: c.number)
-        path = module_path(project, module)
-        state = _file_state(path, source_hash(module, "module", cells))
-        modules.append({"module": module, "path": project.relpath(path), "cells": [c.number for c in cells], **state})
-    tests = []
-    for module, cases in sorted(plan.tests.items()):
-        cells = [c.cell for c in cases]
-        path = test_path(project, module)
-        state = _file_state(path, source_hash(module, "test", cells))
-        tests.append({"module": module, "path": project.relpath(path), "cells": [c.number for c in cells],
-                      "names": [c.name for c in cases], **state})
+    entries = {"module": [], "test": []}
+    for target in expected_targets(plan, project, include_blocked=True):
+        entry = {"module": target.module, "path": project.relpath(target.path),
+                 "cells": [c.number for c in target.cells], **file_state(target)}
+        if target.kind == "test":
+            entry["names"] = [case.name for case in plan.tests[target.module]]
+        entries[target.kind].append(entry)
+    files = entries["module"] + entries["test"]
     return {
         "promoted": True,
-        "modules": modules,
-        "tests": tests,
+        "modules": entries["module"],
+        "tests": entries["test"],
         "params_cell": plan.params_cell.number if plan.params_cell else None,
         "problems": [p.to_dict() for p in plan.problems],
-        "up_to_date": all(f["up_to_date"] for f in modules + tests),
+        "up_to_date": all(f["up_to_date"] for f in files),
     }

@@ -11,13 +11,10 @@ from prodkit.config import Project
 from prodkit.promote.export import RenderedModule
 from prodkit.promote.names import CellNames
 from prodkit.promote.plan import NotebookPlan, TestCase, module_bindings
+from prodkit.promote.targets import test_path
 
 
-def test_path(project: Project, module: str) -> Path:
-    return project.tests_path / f"test_{module.replace('.', '_')}.py"
-
-
-def _import_lines(cases: list[TestCase], module: str, bindings: dict[str, dict[str, CellNames]]) -> list[str]:
+def import_lines(cases: list[TestCase], module: str, bindings: dict[str, dict[str, CellNames]]) -> list[str]:
     """Imports for every name the tests use: the module's own import lines, else `from MODULE import`."""
     order = [module, *sorted(m for m in bindings if m != module)]
     plain: set[str] = set()
@@ -65,7 +62,7 @@ def render_tests(plan: NotebookPlan, project: Project, rendered: list[RenderedMo
             "if _LIB not in sys.path:",
             "    sys.path.insert(0, _LIB)",
             "",
-            *_import_lines(cases, module, bindings),
+            *import_lines(cases, module, bindings),
         ]
         functions = [_function(case, f"# %% {nb_rel}") for case in cases]
         text = "\n".join(parts) + "\n\n\n" + "\n\n".join(functions)
