@@ -33,8 +33,13 @@ def models(ctx: CheckContext) -> list[dict]:
     return list(call_hook(ctx, MODELS_HOOK) or [])
 
 
+def version_of(record: dict) -> str:
+    """The version a models-hook record describes (`latest_version`, or `version`)."""
+    return str(record.get("latest_version") or record.get("version") or "?")
+
+
 def latest_versions(ctx: CheckContext) -> dict[str, dict]:
-    """Model name -> its newest registered version record."""
+    """Model name -> the record of its newest version (the hook gives one record per model)."""
     latest: dict[str, dict] = {}
     for record in models(ctx):
         name = str(record.get("name"))
@@ -44,8 +49,33 @@ def latest_versions(ctx: CheckContext) -> dict[str, dict]:
 
 
 def _version_key(record: dict) -> tuple:
-    version = str(record.get("version", "0"))
+    version = version_of(record)
     return (int(version) if version.isdigit() else 0, version)
+
+
+def parity_failed(record: dict) -> bool:
+    parity = record.get("parity") or {}
+    return parity.get("status") == "failed" or (parity.get("status") is None and parity.get("passed") is False)
+
+
+def monitoring(ctx: CheckContext) -> dict:
+    info = call_hook(ctx, MONITOR_HOOK)
+    return info if isinstance(info, dict) and not info.get("error") else {}
+
+
+def contracts(info: dict) -> list[str]:
+    found = [str(p) for p in (info.get("contracts") or {}).values() if p]
+    if info.get("contract"):
+        found.append(str(info["contract"]))
+    return found
+
+
+def version_details(ctx: CheckContext, name: str, version: str):
+    """The models capability's full record of one version (metrics, benchmark), or None."""
+    show = ctx.hook("prodkit.models.registry", "show")
+    if show is None:
+        return None
+    return show(name, version, project=ctx.project)
 
 
 def as_datetime(value: Any) -> datetime | None:

@@ -336,7 +336,8 @@ def _from_promote_status(ctx: CheckContext, status: dict) -> Outcome:
     if not tests:
         return Outcome.warn("promoted modules have no tests",
                             fix="add %%promote --test MODULE cells, then run `prodkit promote`")
-    return Outcome.ok(f"{len(modules)} module(s) and {len(tests)} test file(s) promoted and up to date")
+    cells = [c for m in modules for c in m.get("cells") or []]
+    return Outcome.ok(f"{len(modules)} module(s) and {len(tests)} test file(s) promoted and up to date", cells)
 
 
 # ---- CODE-05 ---------------------------------------------------------------------------------
@@ -438,7 +439,7 @@ def promoted_module_files(ctx: CheckContext) -> tuple[dict[Path, list[int]], boo
             path = Path(m.get("path", ""))
             path = path if path.is_absolute() else ctx.project.root / path
             if path.is_file():
-                files[path] = cells_of.get(m.get("module", ""), [])
+                files[path] = list(m.get("cells") or cells_of.get(m.get("module", ""), []))
         return files, True
     for module, cells in cells_of.items():
         base = ctx.project.lib_path.joinpath(*module.split("."))

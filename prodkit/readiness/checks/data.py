@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from prodkit.readiness.checks._state import MONITOR_HOOK, call_hook, models
+from prodkit.readiness.checks._state import contracts, models, monitoring, version_of
 from prodkit.readiness.context import CheckContext
 from prodkit.readiness.registry import Outcome, register_check
 
@@ -59,19 +59,19 @@ def _static_validation(ctx: CheckContext) -> list[int]:
     return cells
 
 
-def _monitoring(ctx: CheckContext) -> dict:
-    info = call_hook(ctx, MONITOR_HOOK)
-    return info if isinstance(info, dict) else {}
-
-
 @register_check("DATA-02", section="Data", title="Schema validated",
                 fix="declare the scored batch with prodkit.monitor.watch(df, model=...) so each run is "
                     "validated against the data contract")
 def schema_validated(ctx: CheckContext) -> Outcome:
-    info = _monitoring(ctx)
-    contract = info.get("contract") or info.get("contract_path")
-    if contract:
-        return Outcome.ok(f"data contract: {contract}")
+    info = monitoring(ctx)
+    found = contracts(info)
+    missing = [m for m, path in (info.get("contracts") or {}).items() if not path]
+    if info.get("watched") and missing:
+        return Outcome.problem(f"watched without a data contract: {', '.join(missing)}", list(info.get("cells") or []),
+                               fix="store the training data as reference: prodkit.monitor.set_reference(NAME, df) "
+                                   "or register_model(..., data=df)")
+    if found:
+        return Outcome.ok(f"data contract: {', '.join(found)}", list(info.get("cells") or []))
     cells = _static_validation(ctx)
     if cells:
         return Outcome.ok("schema validated in code", cells)
@@ -79,32 +79,30 @@ def schema_validated(ctx: CheckContext) -> Outcome:
                               "`prodkit.monitor.watch(df, model=...)` in the notebook (or validate with pandera)")
 
 
-def _violations(verdict: dict) -> int:
-    value = verdict.get("violations")
-    if isinstance(value, list | tuple | dict):
-        return len(value)
-    if isinstance(value, int | float):
-        return int(value)
-    return 0 if verdict.get("passed", verdict.get("ok", True)) else 1
+def _problems(validation: dict) -> int:
+    count = 0
+    for key in ("errors", "violations"):
+        value = validation.get(key)
+        count += len(value) if isinstance(value, list | tuple | dict) else int(value or 0)
+    return count or (0 if validation.get("ok", validation.get("passed", True)) else 1)
 
 
 @register_check("DATA-03", section="Data", title="Data quality checked",
                 fix="fix the data source or update the contract (prodkit validate DATA --contract FILE shows "
                     "each violation)")
 def data_quality(ctx: CheckContext) -> Outcome:
-    info = _monitoring(ctx)
-    verdicts = info.get("last_verdicts") or info.get("verdicts") or []
-    if isinstance(verdicts, dict):
-        verdicts = [verdicts]
-    verdicts = [v for v in verdicts if isinstance(v, dict)]
-    if verdicts:
-        bad = sum(_violations(v) for v in verdicts[:1])
+    info = monitoring(ctx)
+    last = info.get("last_validation")
+    if isinstance(last, dict):
+        bad = _problems(last)
+        when = f" ({last['time']})" if last.get("time") else ""
         if bad:
-            return Outcome.problem(f"last validated batch broke the data contract ({bad} violation(s))")
-        return Outcome.ok("last validated batch met the data contract")
-    if info.get("contract") or info.get("contract_path"):
-        return Outcome.not_set_up("a contract exists but no batch has been validated yet",
-                                  "the notebook as a scheduled job (`prodkit jobs run NAME`)")
+            return Outcome.problem(f"the last validated batch broke the data contract: {bad} violation(s){when}",
+                                   list(info.get("cells") or []))
+        return Outcome.ok(f"the last validated batch met the data contract{when}", list(info.get("cells") or []))
+    if contracts(info):
+        return Outcome.not_set_up("a data contract exists but no batch has been validated yet",
+                                  "the notebook as a job (`prodkit jobs run NAME`)")
     return Outcome.not_set_up("no data quality verdict recorded",
                               "`prodkit.monitor.watch(df, model=...)` in the notebook, then run it as a job")
 
@@ -120,9 +118,9 @@ def data_versioned(ctx: CheckContext) -> Outcome:
     reads = _reads(ctx)
     if not reads:
         return Outcome.ok("no data files read in this notebook")
-    hashed = [r for r in models(ctx) if r.get("data_hash") or (r.get("tags") or {}).get("data_hash")]
+    hashed = [r for r in models(ctx) if r.get("data_hash") or "data hash" not in (r.get("missing") or ["data hash"])]
     if hashed:
-        return Outcome.ok(f"data hash recorded on {hashed[0].get('name')} v{hashed[0].get('version')}", reads)
+        return Outcome.ok(f"data hash recorded on {hashed[0].get('name')} v{version_of(hashed[0])}", reads)
     evidence = sorted({f.cell.number for f, call, resolved in ctx.calls()
                        if resolved.startswith(("hashlib.", "dvc.api.", "prodkit._io.sha256"))
                        or (call.name.endswith("register_model") and "data" in call.keywords)})

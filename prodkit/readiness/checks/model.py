@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from prodkit.readiness.checks._state import latest_versions
+from prodkit.readiness.checks._state import latest_versions, parity_failed, version_of
 from prodkit.readiness.checks.data import _training_cells
 from prodkit.readiness.context import CheckContext
 from prodkit.readiness.registry import Outcome, register_check
@@ -14,7 +14,6 @@ _MEMORY_NAMES = re.compile(r"(?i)memory|mem_mb|peak_mem|rss|nbytes|model_size|ma
 _SLICE_NAMES = re.compile(r"(?i)slice|segment|subgroup|per_group|by_group|cohort|MetricFrame")
 _METRIC_CALLS = re.compile(r"(?i)(?:^|\.)(?:accuracy|roc_auc|auc|f1|precision|recall|log_loss|mean_\w+_error|"
                            r"r2|score|balanced_accuracy|average_precision)\w*$")
-_REGISTER = "prodkit.register_model"
 
 
 def _no_training(ctx: CheckContext) -> bool:
@@ -57,6 +56,9 @@ def latency_and_memory(ctx: CheckContext) -> Outcome:
     memory = {f.cell.number for f in ctx.facts
               if any(_MEMORY_NAMES.search(n) for n in f.names)
               or any(m.split(".")[0] in ("tracemalloc", "psutil", "memory_profiler") for m, _ in f.imports)}
+    benchmarked = [n for n, r in latest_versions(ctx).items() if r.get("benchmark")]
+    if benchmarked:
+        return Outcome.ok(f"latency and peak memory benchmarked on {', '.join(benchmarked)}")
     has_latency = bool(latency) or any(_LATENCY_NAMES.search(k) for k in recorded)
     has_memory = bool(memory) or any(_MEMORY_NAMES.search(k) for k in recorded)
     if has_latency and has_memory:
@@ -94,12 +96,12 @@ def registered_model_complete(ctx: CheckContext) -> Outcome:
                                   "`prodkit.register_model(model, NAME, example=X[:8], data=train_df)`")
     problems, ok = [], []
     for name, record in sorted(latest.items()):
-        label = f"{name} v{record.get('version')}"
+        label = f"{name} v{version_of(record)}"
         missing = list(record.get("missing") or [])
         parity = record.get("parity") or {}
         if record.get("complete") is False or missing:
             problems.append(f"{label} lacks {', '.join(map(str, missing)) or 'required records'}")
-        elif parity and parity.get("passed") is False:
+        elif parity_failed(record):
             problems.append(f"{label} failed export parity (max abs diff {parity.get('max_abs_diff')})")
         else:
             ok.append(label)
@@ -115,7 +117,7 @@ def model_card(ctx: CheckContext) -> Outcome:
     if not latest:
         return Outcome.not_set_up("no registered model to describe",
                                   "`prodkit.register_model(...)`, then `prodkit models card NAME`")
-    without = [f"{n} v{r.get('version')}" for n, r in sorted(latest.items()) if not r.get("has_card")]
+    without = [f"{n} v{version_of(r)}" for n, r in sorted(latest.items()) if not r.get("has_card")]
     if without:
         return Outcome.problem(f"no model card for {', '.join(without)}")
     return Outcome.ok(f"model card for {', '.join(sorted(latest))}")

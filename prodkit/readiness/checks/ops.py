@@ -9,11 +9,12 @@ from datetime import UTC, datetime
 
 from prodkit.readiness.checks._state import (
     JOBS_HOOK,
-    MONITOR_HOOK,
     as_datetime,
     call_hook,
     latest_versions,
-    models,
+    monitoring,
+    parity_failed,
+    version_of,
 )
 from prodkit.readiness.context import CheckContext
 from prodkit.readiness.registry import Outcome, register_check
@@ -49,47 +50,56 @@ def job_healthy(ctx: CheckContext) -> Outcome:
                 fix="look at the drift report of the last run (`prodkit jobs show RUN_ID`) and retrain or "
                     "update the reference")
 def drift_monitoring(ctx: CheckContext) -> Outcome:
-    info = call_hook(ctx, MONITOR_HOOK)
-    if not isinstance(info, dict) or not info.get("watched"):
+    info = monitoring(ctx)
+    if not info.get("watched"):
         return Outcome.not_set_up("no drift monitoring for this notebook",
                                   "`prodkit.monitor.watch(df, model=...)` in the notebook and schedule it")
-    verdicts = info.get("last_verdicts") or info.get("verdicts") or []
-    if isinstance(verdicts, dict):
-        verdicts = [verdicts]
-    last = next((v for v in verdicts if isinstance(v, dict) and "drift" in v), None)
-    if last is None:
-        return Outcome.ok("scored data is watched for drift (no verdict yet)")
+    cells = list(info.get("cells") or [])
+    last = info.get("last_drift")
+    if not isinstance(last, dict):
+        return Outcome.not_set_up("watched, but no drift verdict recorded yet",
+                                  "the notebook as a scheduled job (`prodkit jobs run NAME`)")
     if last.get("drift"):
         share = last.get("share")
         extra = f" ({share:.0%} of columns)" if isinstance(share, int | float) else ""
-        return Outcome.warn(f"drift detected in the last run{extra}")
-    return Outcome.ok("scored data is watched; no drift in the last run")
+        return Outcome.warn(f"drift detected in the last run{extra}", cells)
+    return Outcome.ok("scored data is watched; no drift in the last run", cells)
 
 
 @register_check("OPS-03", section="Ops", title="Promotion gate and rollback",
                 fix="promote through the gate: `prodkit models promote NAME VERSION --alias champion`")
 def promotion_gate(ctx: CheckContext) -> Outcome:
-    records = models(ctx)
-    if not records:
+    latest = latest_versions(ctx)
+    if not latest:
         return Outcome.not_set_up("no registered model to promote",
                                   "`prodkit.register_model(...)`, then `prodkit models promote NAME VERSION --alias champion`")
-    by_name: dict[str, list[dict]] = {}
-    for r in records:
-        by_name.setdefault(str(r.get("name")), []).append(r)
-    promoted = {n: [r for r in rs if r.get("aliases")] for n, rs in by_name.items()}
-    if not any(promoted.values()):
-        return Outcome.problem(f"no version carries an alias (e.g. @champion): {', '.join(sorted(by_name))}")
-    for name, holders in promoted.items():
-        for r in holders:
-            if (r.get("parity") or {}).get("passed") is False:
-                return Outcome.problem(f"{name}@{r['aliases'][0]} (v{r.get('version')}) failed export parity")
-    single = [n for n, rs in by_name.items() if promoted[n] and len(rs) < 2]
+    unaliased = [n for n, r in sorted(latest.items()) if not r.get("aliases")]
+    if unaliased:
+        return Outcome.problem(f"no version carries an alias (e.g. @champion): {', '.join(unaliased)}")
+    ungated = [n for n, r in sorted(latest.items()) if r.get("promoted") is False]
+    if ungated:
+        return Outcome.problem(f"alias set outside the promotion gate: {', '.join(ungated)}")
+    failed = [n for n, r in sorted(latest.items()) if parity_failed(r) and version_of(r) in _alias_versions(r)]
+    if failed:
+        return Outcome.problem(f"an alias points at a version that failed export parity: {', '.join(failed)}")
+    single = [n for n, r in sorted(latest.items()) if not r.get("rollback_versions")]
     if single:
-        return Outcome.warn(f"{', '.join(single)}: only one version, nothing to roll back to",
-                            fix="register and promote a second version; `prodkit models rollback NAME --alias champion` "
+        return Outcome.warn(f"{', '.join(single)}: no earlier version to roll back to",
+                            fix="keep an earlier ready version; `prodkit models rollback NAME --alias champion` "
                                 "then has a target")
-    aliases = ", ".join(f"{n}@{a}" for n, rs in promoted.items() for r in rs for a in r["aliases"])
+    aliases = ", ".join(f"{n}@{a} (v{v})" for n, r in sorted(latest.items()) for a, v in _aliases(r).items())
     return Outcome.ok(f"gated aliases: {aliases}; earlier versions kept for rollback")
+
+
+def _aliases(record: dict) -> dict[str, str]:
+    aliases = record.get("aliases") or {}
+    if isinstance(aliases, dict):
+        return {str(a): str(v) for a, v in aliases.items()}
+    return {str(a): version_of(record) for a in aliases}
+
+
+def _alias_versions(record: dict) -> set[str]:
+    return set(_aliases(record).values())
 
 
 @register_check("OPS-04", section="Ops", title="Model freshness", severity="warn",
@@ -109,9 +119,9 @@ def model_freshness(ctx: CheckContext) -> Outcome:
         if when is None:
             continue
         age = (now - when).total_seconds() / 86400
-        ages.append(f"{name} v{record.get('version')} {age:.0f} d")
+        ages.append(f"{name} v{version_of(record)} {age:.0f} d")
         if age > max_days:
-            stale.append(f"{name} v{record.get('version')} is {age:.0f} days old")
+            stale.append(f"{name} v{version_of(record)} is {age:.0f} days old")
     if stale:
         return Outcome.problem(f"{'; '.join(stale)} (limit {max_days:g} days, settings.ini model_max_age_days)")
     if not ages:

@@ -1,0 +1,180 @@
+"""Each static check on a notebook where it fails and one where it passes."""
+
+from __future__ import annotations
+
+import pytest
+from readiness_nb import code, display, error, md, numbered, result, stream, write_notebook
+
+from prodkit.readiness import check_notebook
+
+HEAD = "import numpy as np\nimport pandas as pd\n"
+
+
+def status_of(project, check_id, cells, name="nb.ipynb"):
+    path = write_notebook(project.nbs_path / name, cells)
+    res = check_notebook(path, project=project, only=[check_id])
+    (c,) = res.checks
+    return c
+
+
+CASES = {
+    "DATA-01": (
+        [code(HEAD + 'df = pd.read_csv("/home/alice/churn/customers.csv")'),
+         code('out = "C:\\\\Users\\\\bob\\\\out.parquet"\nmodel_dir = "~/models"')],
+        [code(HEAD + 'df = pd.read_csv("data/customers.csv")\nurl = "https://example.org/a.csv"\n'
+                     'route = "/api/v1/predict"\nfmt = "%Y-%m-%d"')],
+    ),
+    "DATA-04": (
+        [code(HEAD + 'df = pd.read_csv("data/customers.csv")')],
+        [code(HEAD + 'import hashlib\ndf = pd.read_csv("data/customers.csv")\n'
+                     'digest = hashlib.sha256(open("data/customers.csv", "rb").read()).hexdigest()')],
+    ),
+    "DATA-05": (
+        [code("from sklearn.preprocessing import StandardScaler\nfrom sklearn.model_selection import train_test_split\n"
+              "from sklearn.linear_model import LogisticRegression"),
+         code("scaler = StandardScaler()\nX_scaled = scaler.fit_transform(X)"),
+         code("X_tr, X_te, y_tr, y_te = train_test_split(X_scaled, y, random_state=0)\n"
+              "clf = LogisticRegression().fit(X_tr, y_tr)")],
+        [code("from sklearn.preprocessing import StandardScaler\nfrom sklearn.model_selection import train_test_split\n"
+              "from sklearn.linear_model import LogisticRegression"),
+         code("X_tr, X_te, y_tr, y_te = train_test_split(X, y, random_state=0)"),
+         code("scaler = StandardScaler().fit(X_tr)\nclf = LogisticRegression().fit(scaler.transform(X_tr), y_tr)")],
+    ),
+    "MOD-01": (
+        [code("from sklearn.linear_model import LogisticRegression\nclf = LogisticRegression().fit(X_train, y_train)")],
+        [code("from sklearn.linear_model import LogisticRegression\nfrom sklearn.dummy import DummyClassifier\n"
+              "clf = LogisticRegression().fit(X_train, y_train)\n"
+              "dummy = DummyClassifier().fit(X_train, y_train)")],
+    ),
+    "MOD-02": (
+        [code("from sklearn.metrics import roc_auc_score\nclf.fit(X_train, y_train)\n"
+              "auc = roc_auc_score(y_test, clf.predict_proba(X_test)[:, 1])")],
+        [code("import time, tracemalloc\nclf.fit(X_train, y_train)\ntracemalloc.start()\n"
+              "t0 = time.perf_counter()\nclf.predict(X_test[:1])\nlatency_ms = (time.perf_counter() - t0) * 1000\n"
+              "peak = tracemalloc.get_traced_memory()[1]")],
+    ),
+    "MOD-03": (
+        [code("from sklearn.metrics import f1_score\nclf.fit(X_train, y_train)\nf1 = f1_score(y_test, clf.predict(X_test))")],
+        [code("from sklearn.metrics import f1_score\nclf.fit(X_train, y_train)\ntest['pred'] = clf.predict(X_test)\n"
+              "per_region = test.groupby('region').apply(lambda g: f1_score(g.y, g.pred))")],
+    ),
+    "CODE-02": (
+        [code("a = 1", count=3), code("b = a + 1", count=2), code("c = b", error(), count=4), code("d = 4")],
+        numbered(code("a = 1"), md("text"), code("b = a + 1"), code("print(b)", stream("2\n"))),
+    ),
+    "CODE-03": (
+        [code("!pip install lightgbm==4.3\n%pip install requests"), code("import lightgbm\nimport requests")],
+        [code("import os, json\nimport numpy as np\nimport sklearn.linear_model\nimport yaml\n"
+              "from torch import nn\nimport prodkit")],
+    ),
+    "CODE-05": (
+        [code("import random\nimport numpy as np\nfrom sklearn.model_selection import train_test_split"),
+         code("noise = np.random.normal(size=10)\nrandom.shuffle(items)"),
+         code("X_tr, X_te = train_test_split(X)"),
+         code("rng = np.random.default_rng()")],
+        [code("import random\nimport numpy as np\nimport torch\nfrom sklearn.model_selection import train_test_split\n"
+              "SEED = 7\nrandom.seed(SEED)\nnp.random.seed(SEED)\ntorch.manual_seed(SEED)"),
+         code("noise = np.random.normal(size=10)\nrandom.shuffle(items)\nw = torch.randn(3)\n"
+              "rng = np.random.default_rng(SEED)\nx = rng.normal(size=3)\n"
+              "X_tr, X_te = train_test_split(X, random_state=SEED)")],
+    ),
+    "CODE-06": (
+        [code("run_date = '2026-01-01'\nthreshold = 0.5")],
+        [code("%%promote --params\nrun_date = '2026-01-01'\nthreshold = 0.5")],
+    ),
+    "SEC-01": (
+        [code('AWS_ACCESS_KEY_ID = "AKIAZ3MHLQ4RTXJ7KQ2W"'), code("print(token)", stream("ghp_8aK3nPq2ZxY7wLm4Rt6Vb9Cd1Ef5Gh0IjKlM\n"))],
+        [code('import os\nkey = os.environ["AWS_ACCESS_KEY_ID"]\nrun_id = "3f2b9c1e-8d4a-4e7b-9a61-2c5d8f0e1b37"')],
+    ),
+    "SEC-02": (
+        [code("df.head()", result({"text/plain": "   name  email\n0  Ann  ann.lee@gmail.com\n1  Bo  +44 20 7946 0958"})),
+         code("cards", display({"text/html": "<td>4111 1111 1111 1111</td>"}))],
+        [code("df.head()", result({"text/plain": "   id  score\n0  1  0.93\n1  2  0.12\nsee docs@example.com",
+                                    "image/png": "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGBgAAAABQABpfZFQAAAAABJRU5ErkJggg=="}))],
+    ),
+}
+
+
+@pytest.mark.parametrize("check_id", sorted(CASES))
+def test_check_fails_on_a_bad_notebook(project, check_id):
+    bad, _ = CASES[check_id]
+    c = status_of(project, check_id, bad)
+    assert c.status in ("fail", "warn"), c
+    assert c.message and c.fix
+
+
+@pytest.mark.parametrize("check_id", sorted(CASES))
+def test_check_passes_on_a_good_notebook(project, check_id):
+    _, good = CASES[check_id]
+    c = status_of(project, check_id, good)
+    assert c.status == "pass", c
+
+
+def test_problems_name_their_cells(project):
+    bad, _ = CASES["DATA-01"]
+    c = status_of(project, "DATA-01", bad)
+    assert c.cells == [1, 2] and c.status == "fail"
+    c = status_of(project, "CODE-02", CASES["CODE-02"][0])
+    assert 2 in c.cells and 3 in c.cells and 4 in c.cells  # out of order, error output, never ran
+    assert "out of order" in c.message and "error output" in c.message and "never ran" in c.message
+
+
+def test_leakage_is_a_fail_and_missing_split_a_warning(project):
+    assert status_of(project, "DATA-05", CASES["DATA-05"][0]).status == "fail"
+    c = status_of(project, "DATA-05", [code("clf.fit(X, y)")])
+    assert c.status == "warn" and "held-out" in c.message
+
+
+def test_undeclared_import_names_the_distribution(project):
+    c = status_of(project, "CODE-03", [code("import cv2\nimport sklearn")])
+    assert c.status == "fail" and "cv2 (opencv-python)" in c.message and "sklearn" not in c.message
+
+
+def test_unpinned_dependency_is_a_warning(project):
+    text = (project.root / "pyproject.toml").read_text().replace('"pyyaml>=6"', '"pyyaml"')
+    (project.root / "pyproject.toml").write_text(text)
+    c = status_of(project, "CODE-03", [code("import yaml")])
+    assert c.status == "warn" and "pyyaml" in c.message
+
+
+def test_no_declared_dependencies_fails(tmp_path):
+    from prodkit.config import init_project, load_project
+
+    init_project(tmp_path)  # pyproject without [project] dependencies
+    c = status_of(load_project(tmp_path), "CODE-03", [code("import numpy")])
+    assert c.status == "fail" and "no dependencies declared" in c.message
+
+
+def test_cleared_outputs_leave_execution_order_unscored(project):
+    c = status_of(project, "CODE-02", [code("a = 1"), code("b = 2")])
+    assert c.status == "skip"
+    res = check_notebook(write_notebook(project.nbs_path / "c.ipynb", [code("a = 1")]), project=project,
+                         only=["CODE-02"])
+    assert res.sections["Code"].max == 0
+
+
+def test_code01_without_run_is_not_scored(project):
+    c = status_of(project, "CODE-01", [code("a = 1")])
+    assert c.status == "skip" and "--run" in c.fix
+    res = check_notebook(project.nbs_path / "nb.ipynb", project=project, only=["CODE-01", "CODE-06"])
+    assert res.sections["Code"].max == 1
+
+
+def test_magics_and_shell_lines_do_not_break_parsing(project):
+    cells = [code("%matplotlib inline\nfiles = !ls data\n%%time\nx = 1"), code("%%bash\npip install foo\necho hi"),
+             code("df?\nimport numpy as np\nnp.random.seed(0)\nv = np.random.rand(3)")]
+    res = check_notebook(write_notebook(project.nbs_path / "m.ipynb", cells), project=project,
+                         only=["CODE-03", "CODE-05"])
+    assert res.check("CODE-03").status == "fail" and res.check("CODE-03").cells == [2]
+    assert res.check("CODE-05").status == "pass"
+
+
+def test_business_case(project):
+    from prodkit.readiness.business import set_business
+
+    assert status_of(project, "BIZ-01", [code("x = 1")]).status == "fail"
+    set_business(project.root, {"kpi": "churn rate", "target": "-2 pts", "owner": "jane", "latency_budget_ms": "50"})
+    from prodkit.config import load_project
+
+    c = status_of(load_project(project.root), "BIZ-01", [code("x = 1")])
+    assert c.status == "pass" and "churn rate" in c.message and "no latency benchmark recorded yet" in c.message
