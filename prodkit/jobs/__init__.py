@@ -4,7 +4,16 @@ Nothing heavy is imported here; papermill, nbformat and distributed load when a 
 """
 
 from prodkit.jobs.api import (
-    add_job, history, list_jobs, pause_job, queue_run, remove_job, resume_job, run_job, show_run, validate_job,
+    add_job,
+    history,
+    list_jobs,
+    pause_job,
+    queue_run,
+    remove_job,
+    resume_job,
+    run_job,
+    show_run,
+    validate_job,
 )
 from prodkit.jobs.model import JobSpec, RunError, RunRecord
 from prodkit.jobs.scheduler import Scheduler

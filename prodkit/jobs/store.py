@@ -22,7 +22,13 @@ from typing import Any
 
 from prodkit.errors import BadInput
 from prodkit.jobs.model import (
-    ACTIVE, LOST, QUEUED, JobSpec, RunError, RunRecord, dumps,
+    ACTIVE,
+    LOST,
+    QUEUED,
+    JobSpec,
+    RunError,
+    RunRecord,
+    dumps,
 )
 
 SCHEMA = """

@@ -1,0 +1,30 @@
+"""Demo step: the PoC notebook becomes a scheduled job; one run now, then its history."""
+
+from __future__ import annotations
+
+JOB_NAME = "churn-daily"
+
+
+def demo_step(ctx) -> None:
+    from prodkit.jobs.api import add_job, history, run_job
+    from prodkit.jobs.render import CellProgress, history_table
+
+    console = ctx.console
+    console.rule("[bold]jobs: the notebook as a scheduled papermill job")
+    added = add_job(JOB_NAME, ctx.notebook, "0 6 * * *", tz="Europe/London", retries=1, timeout_s=600,
+                    project=ctx.project, replace=True)
+    job = added.job.to_dict()
+    console.print(f"  scheduled {ctx.project.relpath(ctx.notebook)} as '{JOB_NAME}' at '{job['cron']}' ({job['tz']}), "
+                  f"next run {job['next_due']}", highlight=False)
+    console.print(f"  running it once now (what `prodkit jobs run {JOB_NAME}` does):")
+    with CellProgress(console, JOB_NAME) as progress:
+        attempts = run_job(JOB_NAME, project=ctx.project, on_cell=progress, log=console.print)
+    last = attempts[-1]
+    took = f"{last.duration_s:.1f} s" if last.duration_s is not None else "?"
+    console.print(f"  run {last.run_id}: {last.status} in {took}"
+                  + (f" — {last.error.line()}" if last.error else ""), highlight=False)
+    console.print(history_table(history(JOB_NAME, project=ctx.project, limit=5), title=f"history of {JOB_NAME}"))
+    ctx.facts.update(job_name=JOB_NAME, job_run=last.to_dict())
+    if last.output_path:
+        ctx.where.append(("job run output", str(ctx.project.root / last.output_path)))
+    ctx.where.append(("job store", str(ctx.project.jobs_db)))

@@ -1,0 +1,87 @@
+"""Claiming slots in the store (no notebooks run): catch-up policies, pause, and two scheduler
+processes on one store over many slots without a double claim."""
+
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime
+
+import pytest
+from jobs.jobs_helpers import cli_env
+
+from prodkit.jobs.api import add_job, pause_job, resume_job
+from prodkit.jobs.model import TRIGGER_CATCHUP, TRIGGER_SCHEDULE
+from prodkit.jobs.scheduler import Scheduler
+from prodkit.jobs.store import JobStore
+
+T0 = datetime(2026, 1, 5, 5, 59, 30, tzinfo=UTC).timestamp()
+
+
+def scheduler(project, **kw) -> Scheduler:
+    return Scheduler(project, store=JobStore(project.jobs_db), concurrency=1, **kw)
+
+
+def runs(project, job):
+    with JobStore(project.jobs_db) as store:
+        return sorted(store.history(job, 10_000), key=lambda r: r.scheduled_for)
+
+
+def test_slot_claimed_once_then_ignored(project, nb):
+    add_job("hourly", nb("a", ["pass"]), "0 * * * *", now=T0)
+    s1, s2 = scheduler(project), scheduler(project)
+    assert s1.claim(now=T0 + 40) != []  # 06:00:10
+    assert s2.claim(now=T0 + 41) == []
+    assert s1.claim(now=T0 + 50) == []
+    [run] = runs(project, "hourly")
+    assert run.trigger == TRIGGER_SCHEDULE and run.status == "queued"
+
+
+@pytest.mark.parametrize("policy, expected", [("once", 1), ("all", 5), ("none", 0)])
+def test_missed_slots_follow_the_catch_up_policy(project, nb, policy, expected):
+    add_job("hourly", nb("a", ["pass"]), "0 * * * *", catch_up=policy, now=T0)
+    # No scheduler ran from 06:00 to 10:00; one starts at 10:30: slots 06..10 were missed.
+    scheduler(project).claim(now=T0 + 4.5 * 3600)
+    got = runs(project, "hourly")
+    assert len(got) == expected
+    assert all(r.trigger == TRIGGER_CATCHUP for r in got)
+    if policy == "once":
+        assert datetime.fromtimestamp(got[0].scheduled_for, UTC).hour == 10  # the latest missed slot
+
+
+def test_paused_job_is_not_claimed_and_resume_skips_the_pause(project, nb):
+    add_job("hourly", nb("a", ["pass"]), "0 * * * *", now=T0)
+    pause_job("hourly", project=project)
+    assert scheduler(project).claim(now=T0 + 3 * 3600) == []
+    resume_job("hourly", project=project)  # resumes from the real now, far after T0
+    assert scheduler(project).claim(now=T0 + 4 * 3600) == []
+    assert runs(project, "hourly") == []
+
+
+CLAIMER = r"""
+import json, sys
+from prodkit.config import load_project
+from prodkit.jobs.scheduler import Scheduler
+root, t0, n = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
+s = Scheduler(load_project(root), concurrency=1, grace_s=10**9)
+won = []
+for i in range(n):
+    won += s.claim(now=t0 + 30 + i * 60)
+print(json.dumps(won))
+"""
+
+
+def test_two_scheduler_processes_never_claim_a_slot_twice(project, nb):
+    jobs = [f"job{i}" for i in range(4)]
+    for job in jobs:
+        add_job(job, nb(job, ["pass"]), "* * * * *", catch_up="all", now=T0)
+    minutes = 300
+    procs = [subprocess.Popen([sys.executable, "-c", CLAIMER, str(project.root), str(T0), str(minutes)],
+                              env=cli_env(), stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    won = [json.loads(p.communicate(timeout=300)[0]) for p in procs]
+    assert all(p.returncode == 0 for p in procs)
+    assert not set(won[0]) & set(won[1])
+    with JobStore(project.jobs_db) as store:
+        for job in jobs:
+            counts = store.count_slots(job)
+            assert len(counts) == minutes and set(counts.values()) == {1}
+    assert len(won[0]) + len(won[1]) == minutes * len(jobs)

@@ -1,0 +1,51 @@
+"""Cron slots in the job's timezone: DST neither skips nor doubles a run."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from prodkit.errors import BadInput
+from prodkit.jobs.cron import slots_between, validate_cron
+
+
+def ts(*args) -> float:
+    return datetime(*args, tzinfo=UTC).timestamp()
+
+
+def utc(t: float) -> str:
+    return datetime.fromtimestamp(t, UTC).strftime("%m-%d %H:%M")
+
+
+@pytest.mark.parametrize("expr", ["0 6 * *", "61 * * * *", "not cron", "* * * * * *", ""])
+def test_invalid_cron_is_bad_input(expr):
+    with pytest.raises(BadInput, match="invalid cron"):
+        validate_cron(expr)
+
+
+def test_daily_job_runs_once_per_day_across_both_london_dst_changes():
+    # 01:30 does not exist on 2026-03-29 (clocks jump 01:00 -> 02:00) and happens twice on 2026-10-25.
+    for start, end in ((ts(2026, 3, 26), ts(2026, 4, 2)), (ts(2026, 10, 22), ts(2026, 10, 29))):
+        slots, _ = slots_between("30 1 * * *", "Europe/London", start, end)
+        days = [utc(s)[:5] for s in slots]
+        assert len(slots) == 7 and len(set(days)) == 7, [utc(s) for s in slots]
+    spring, _ = slots_between("30 1 * * *", "Europe/London", ts(2026, 3, 29), ts(2026, 3, 30))
+    assert [utc(s) for s in spring] == ["03-29 01:30"]  # 02:30 BST: one gap-length later, once
+    autumn, _ = slots_between("30 1 * * *", "Europe/London", ts(2026, 10, 25), ts(2026, 10, 26))
+    assert [utc(s) for s in autumn] == ["10-25 00:30"]  # the first 01:30 (BST), not again at 01:30 GMT
+
+
+def test_hourly_job_has_no_duplicate_instants_across_a_gap():
+    slots, _ = slots_between("30 * * * *", "America/New_York", ts(2026, 3, 8, 4), ts(2026, 3, 8, 10))
+    assert len(slots) == len(set(slots))
+    assert all(b - a >= 3600 for a, b in zip(slots, slots[1:], strict=False))
+
+
+def test_next_due_is_first_slot_after_window():
+    slots, next_due = slots_between("*/15 * * * *", "UTC", ts(2026, 1, 1, 6, 0), ts(2026, 1, 1, 7, 0))
+    assert [utc(s) for s in slots] == ["01-01 06:15", "01-01 06:30", "01-01 06:45", "01-01 07:00"]
+    assert utc(next_due) == "01-01 07:15"
+
+
+def test_unknown_timezone_is_bad_input():
+    with pytest.raises(BadInput, match="unknown timezone"):
+        slots_between("0 6 * * *", "Mars/Olympus", 0, 100)
