@@ -37,9 +37,9 @@ def watched_models(source: str) -> tuple[bool, list[str]]:
     return uses, list(dict.fromkeys(names))
 
 
-def _last(records: list[dict[str, Any]], key: str) -> dict[str, Any] | None:
+def _last(records: list[dict[str, Any]], key: str, *, scheduled: bool = False) -> dict[str, Any] | None:
     for record in reversed(records):
-        if record.get(key) is not None:
+        if record.get(key) is not None and (record.get("run_id") or not scheduled):
             return {**record[key], "time": record.get("time"), "run_id": record.get("run_id")}
     return None
 
@@ -49,12 +49,13 @@ def model_monitoring(project, name: str) -> dict[str, Any]:
     try:
         path = store.contract_path(project, name)
     except Exception:  # noqa: BLE001 - an odd name in a notebook is simply not monitored
-        return {"contract": None, "last_validation": None, "last_drift": None, "batches": 0}
+        return {"contract": None, "last_validation": None, "last_drift": None, "last_drift_any": None, "batches": 0}
     records = store.read_history(project, name)
     return {
         "contract": project.relpath(path) if path.is_file() else None,
         "last_validation": _last(records, "validation"),
-        "last_drift": _last(records, "drift"),
+        "last_drift": _last(records, "drift", scheduled=True),
+        "last_drift_any": _last(records, "drift"),
         "batches": len(records),
     }
 
@@ -69,15 +70,16 @@ def monitoring_for_notebook(project, notebook_path) -> dict[str, Any]:
 
     Keys: watched (the notebook calls prodkit.monitor.watch), models (names it watches),
     cells (1-based numbers of those cells), contracts {model: path or None}, per_model
-    {model: {contract, last_validation, last_drift, batches}}, last_validation and
-    last_drift (the newest over its models: {ok/errors/warnings | drift/share/report, time,
-    run_id}), error (when the notebook cannot be read).
+    {model: {contract, last_validation, last_drift, last_drift_any, batches}}, last_validation
+    and last_drift (the newest over its models: {ok/errors/warnings | drift/share/report,
+    time, run_id}; last_drift only counts scheduled runs, last_drift_any also ad hoc
+    `watch(..., drift=True)`), error (when the notebook cannot be read).
     """
     from prodkit.errors import ProdkitError
     from prodkit.notebook import read_notebook
 
     result: dict[str, Any] = {"watched": False, "models": [], "cells": [], "contracts": {}, "per_model": {},
-                              "last_validation": None, "last_drift": None, "error": None}
+                              "last_validation": None, "last_drift": None, "last_drift_any": None, "error": None}
     try:
         notebook = read_notebook(Path(notebook_path))
     except ProdkitError as e:
@@ -97,4 +99,5 @@ def monitoring_for_notebook(project, notebook_path) -> dict[str, Any]:
         result["contracts"][name] = info["contract"]
     result["last_validation"] = _latest([m["last_validation"] for m in result["per_model"].values()])
     result["last_drift"] = _latest([m["last_drift"] for m in result["per_model"].values()])
+    result["last_drift_any"] = _latest([m["last_drift_any"] for m in result["per_model"].values()])
     return result

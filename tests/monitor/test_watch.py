@@ -1,0 +1,128 @@
+"""watch / set_reference in a real project folder, and the read-only hook for readiness."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from prodkit.config import init_project, load_project
+from prodkit.errors import BadInput, GateFailed
+from prodkit.monitor.state import monitoring_for_notebook
+from prodkit.monitor.store import contract_path, read_history
+from prodkit.monitor.watcher import ContractBroken, DriftDetected, set_reference, watch
+
+
+@pytest.fixture
+def project(tmp_path):
+    init_project(tmp_path)
+    return load_project(tmp_path)
+
+
+def write_notebook(path, *sources):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    nbformat.write(nb, path)
+    return path
+
+
+def test_outside_jobs_watch_only_validates_and_records_the_verdict(project, reference, shifted_batch):
+    set_reference("churn-clf", reference, project=project)
+    assert contract_path(project, "churn-clf").is_file()
+    result = watch(shifted_batch, model="churn-clf", project=project)
+    assert result.drift is None and not result.validation.ok and result.run_id is None
+    assert {v.rule for v in result.validation.errors} == {"out_of_range", "unseen_categories"}
+    [record] = read_history(project, "churn-clf")
+    assert record["validation"]["ok"] is False and record["drift"] is None
+    assert "INVALID" in result._repr_html_() and "breaks the contract" in repr(result)
+
+
+def test_watch_with_drift_writes_a_report_and_records_it(project, reference, shifted_batch):
+    set_reference("churn-clf", reference, project=project)
+    result = watch(shifted_batch, model="churn-clf", drift=True, project=project)
+    assert result.drift.drift and sorted(result.drift.drifted) == ["monthly_charges", "plan"]
+    report = project.root / result.drift.report
+    assert report.is_file() and report.parent.name == "reports"
+    record = read_history(project, "churn-clf")[-1]
+    assert record["drift"]["drift"] is True and record["drift"]["report"] == result.drift.report
+
+
+def test_watch_columns_leave_out_what_the_batch_lacks(project, reference, same_batch):
+    set_reference("churn-clf", reference.assign(churned=0), project=project)
+    full = watch(same_batch, model="churn-clf", project=project)
+    assert [v.rule for v in full.validation.errors] == ["missing_column"]
+    features = ["tenure", "monthly_charges", "support_calls", "plan"]
+    only = watch(same_batch.assign(score=0.3), model="churn-clf", columns=features, drift=True, project=project)
+    assert only.validation.ok and set(only.drift.columns) == set(features)
+    assert not {"missing_column", "extra_column"} & {v.rule for v in only.validation.violations}
+
+
+def test_fail_on_drift_and_on_violation_raise_gate_errors(project, reference, shifted_batch, same_batch):
+    set_reference("churn-clf", reference, project=project)
+    with pytest.raises(DriftDetected) as info:
+        watch(shifted_batch, model="churn-clf", drift=True, fail_on_drift=True, project=project)
+    assert isinstance(info.value, GateFailed) and "drift in 2 of 4 columns" in info.value.line()
+    assert read_history(project, "churn-clf")[-1]["drift"]["drift"] is True  # recorded before failing
+    with pytest.raises(ContractBroken, match="breaks the contract"):
+        watch(shifted_batch, model="churn-clf", fail_on_violation=True, project=project)
+    assert watch(same_batch, model="churn-clf", drift=True, fail_on_drift=True, project=project).ok
+
+
+def test_batch_missing_every_column_gives_violations_not_a_traceback(project, reference):
+    set_reference("churn-clf", reference, project=project)
+    result = watch(reference[["tenure"]].rename(columns={"tenure": "other"}), model="churn-clf", drift=True,
+                   project=project)
+    assert result.drift is None and any("drift not computed" in n for n in result.notes)
+    assert sum(v.rule == "missing_column" for v in result.validation.errors) == 4
+
+
+def test_no_reference_is_one_clear_line(project, same_batch):
+    with pytest.raises(BadInput) as info:
+        watch(same_batch, model="nobody", project=project)
+    assert "no reference data and no contract for model 'nobody'" in info.value.line()
+    assert "set_reference('nobody'" in info.value.line()
+    with pytest.raises(BadInput, match="not usable"):
+        watch(same_batch, model="../etc", project=project)
+
+
+def test_contract_follows_the_reference_unless_edited_by_hand(project, reference, shifted_batch):
+    set_reference("churn-clf", reference, project=project)
+    path = contract_path(project, "churn-clf")
+    set_reference("churn-clf", shifted_batch, project=project)  # not edited: inferred again
+    assert "enterprise" in path.read_text()
+    path.write_text(path.read_text().replace("extra_columns: warning", "extra_columns: error"))
+    edited = path.read_text()
+    result = set_reference("churn-clf", reference, project=project)
+    assert path.read_text() == edited and any("edited by hand" in n for n in result.notes)
+
+
+def test_monitoring_hook_for_readiness(project, reference, shifted_batch, tmp_path):
+    nb = write_notebook(tmp_path / "nbs" / "churn.ipynb", "import prodkit",
+                        'prodkit.monitor.watch(scored_batch, model="churn-clf")')
+    plain = write_notebook(tmp_path / "nbs" / "plain.ipynb", "x = 1")
+    assert monitoring_for_notebook(project, plain)["watched"] is False
+    before = monitoring_for_notebook(project, nb)
+    assert before["watched"] and before["models"] == ["churn-clf"] and before["cells"] == [2]
+    assert before["contracts"] == {"churn-clf": None} and before["last_validation"] is None
+    set_reference("churn-clf", reference, project=project)
+    watch(shifted_batch, model="churn-clf", drift=True, project=project)
+    info = monitoring_for_notebook(project, nb)
+    assert info["contracts"]["churn-clf"] == ".prodkit/monitor/churn-clf/contract.yaml"
+    assert info["last_validation"]["ok"] is False and info["last_validation"]["errors"] == 2
+    assert info["last_validation"]["time"]
+    assert info["last_drift"] is None  # only scheduled runs count for OPS-02
+    assert info["last_drift_any"]["drift"] is True
+    json.dumps(info)
+    broken = tmp_path / "broken.ipynb"
+    broken.write_text("{")
+    assert "not valid JSON" in monitoring_for_notebook(project, broken)["error"]
+
+
+def test_importing_monitor_stays_light():
+    code = ("import sys, prodkit.monitor, prodkit.monitor.cli, prodkit.monitor.magic, prodkit.monitor.demo, "
+            "prodkit.monitor.state; heavy = [m for m in ('pandas', 'evidently', 'numpy', 'mlflow') if m in sys.modules]; "
+            "print(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
