@@ -314,11 +314,11 @@ def _log_and_register(store, name, model_cpu, example, output, serialization, ta
         mlflow.end_run()
     except BaseException as e:
         _cleanup(client, name, version, created)
-        try:
-            mlflow.set_tag(T.STATUS, "failed")
-            mlflow.end_run("FAILED")
-        except Exception:  # noqa: BLE001,S110
-            pass
+        for step in (lambda: client.set_tag(run.info.run_id, T.STATUS, "failed"), lambda: mlflow.end_run("FAILED")):
+            try:
+                step()
+            except Exception:  # noqa: BLE001,S110 - best effort; the original error is what matters
+                pass
         if isinstance(e, ProdkitError) or not isinstance(e, Exception):
             raise
         raise BadInput(f"registering {name} failed ({type(e).__name__}: {first_line(e)}); nothing was registered",
