@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import sys
 from pathlib import Path
 
 import typer
@@ -91,7 +92,14 @@ def demo(
     run_demo(folder, out)
 
 
+CORE_COMMANDS = {"init", "promote", "demo"}
+
+
 def _register_capabilities() -> None:
+    """Add every capability's commands (skipped when a core command runs: keeps it fast)."""
+    argv = sys.argv[1:]
+    if argv and argv[0] in CORE_COMMANDS and Path(sys.argv[0]).name == "prodkit":
+        return
     for name in CAPABILITY_CLIS:
         if importlib.util.find_spec(name.rsplit(".", 1)[0]) is None or importlib.util.find_spec(name) is None:
             continue

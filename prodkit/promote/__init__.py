@@ -164,17 +164,18 @@ def _check_duplicate_targets(result: PromoteResult) -> None:
 
 def _write(project: Project, result: PromoteResult, planned, import_check: bool) -> None:
     from prodkit.promote.files import write_all
-    from prodkit.promote.importcheck import check_imports
+    from prodkit.promote.importcheck import finish_import_check, start_import_check
 
     written = [f for f in result.files if f.action == "written"]
     if not written:
         return
     write_all(written)
     _ensure_packages(project, written)
-    if any(f.kind == "module" for f in written):
-        _rebuild_modidx(project)
-    if not import_check:
-        return
-    for plan, promotion in planned:
+    checks = []
+    for plan, promotion in planned if import_check else ():
         modules = {f.module: f.path for f in promotion.files if f.action == "written" and f.kind == "module"}
-        promotion.problems += check_imports(project.lib_path, modules, plan.notebook, project.root)
+        checks.append((promotion, plan, modules, start_import_check(project.lib_path, modules, project.root)))
+    if any(f.kind == "module" for f in written):
+        _rebuild_modidx(project)  # while the import checks run
+    for promotion, plan, modules, proc in checks:
+        promotion.problems += finish_import_check(proc, modules, plan.notebook)

@@ -39,20 +39,32 @@ def _cell_at(module_file: Path, line: int) -> str | None:
     return cell_id
 
 
-def check_imports(lib_path: Path, modules: dict[str, Path], notebook: Notebook, cwd: Path,
-                  timeout: float = 300) -> list[Problem]:
-    """Import each module (name -> file) with lib_path first on sys.path; one Problem per failure."""
+def start_import_check(lib_path: Path, modules: dict[str, Path], cwd: Path) -> subprocess.Popen | None:
+    """Start importing each module (name -> file) in a fresh interpreter, lib_path first on sys.path."""
     if not modules:
+        return None
+    return subprocess.Popen([sys.executable, "-c", _SCRIPT, str(lib_path), *modules], cwd=cwd,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finish_import_check(proc: subprocess.Popen | None, modules: dict[str, Path], notebook: Notebook,
+                        timeout: float = 300) -> list[Problem]:
+    """Wait for `start_import_check`; one Problem per module that failed, with its notebook cell."""
+    if proc is None:
         return []
-    proc = subprocess.run([sys.executable, "-c", _SCRIPT, str(lib_path), *modules], cwd=cwd,
-                          capture_output=True, text=True, timeout=timeout)
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return [Problem(kind="import-error", module=m, cell=0, message=f"importing {m} took over {timeout:.0f} s")
+                for m in modules]
     if proc.returncode != 0:
-        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        tail = (stderr.strip().splitlines() or ["no output"])[-1]
         return [Problem(kind="import-error", module=m, cell=0, message=f"import check crashed: {tail}")
                 for m in modules]
     ids = {c.id: c.number for c in notebook.cells if c.id}
     problems = []
-    for failure in json.loads(proc.stdout.strip().splitlines()[-1]):
+    for failure in json.loads(stdout.strip().splitlines()[-1]):
         module_file = modules[failure["module"]].resolve()
         cell = 0
         for filename, line in reversed(failure["frames"]):
