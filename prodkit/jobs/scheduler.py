@@ -123,7 +123,7 @@ class Scheduler:
         return self.store.claim_slots(now, self.owner, lambda rows, at: plan_claims(rows, at, self.grace_s))
 
     def tick(self, now: float | None = None) -> TickReport:
-        """Recover dead runs, claim due slots, adopt free queued runs, start what fits, collect what ended."""
+        """Recover dead runs, claim due slots, collect what ended, start what fits."""
         now = self.clock() if now is None else now
         report = TickReport(at=now)
         lost, report.released = self.store.recover_lost(self.owner, now, self.lease_s)
@@ -135,7 +135,6 @@ class Scheduler:
         if report.claimed:
             report.catch_up = sum(r.trigger == TRIGGER_CATCHUP for r in self.store.queued_for(self.owner, now)
                                   if r.run_id in set(report.claimed))
-        self.store.adopt_queued(self.owner, now, limit=max(0, self.concurrency - len(self.active)))
         self.collect(now)
         report.started = self.dispatch(now)
         if now - self._last_heartbeat >= self.lease_s / 4:
@@ -144,12 +143,15 @@ class Scheduler:
         return report
 
     def dispatch(self, now: float) -> list[int]:
-        """Start queued runs of this scheduler, oldest first, up to the concurrency limit."""
+        """Start queued runs (ours, then unowned ones), oldest first, up to the concurrency limit."""
         free = self.concurrency - len(self.active)
         if free <= 0:
             return []
         started: list[int] = []
-        for run in self.store.queued_for(self.owner, now)[:free]:
+        queued = self.store.queued_for(self.owner, now)
+        if len(queued) < free and self.store.adopt_queued(self.owner, now, limit=free - len(queued)):
+            queued = self.store.queued_for(self.owner, now)  # released runs, retries left by --once
+        for run in queued[:free]:
             try:
                 job = self.store.get_job(run.job)
             except BadInput:

@@ -1,0 +1,86 @@
+"""Runs with real kernels through papermill: outputs, parameters, errors, timeouts, retries, the queue."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from prodkit.jobs.api import add_job, history, queue_run, run_job
+from prodkit.jobs.model import FAILED, SUCCEEDED, TIMED_OUT, TRIGGER_RETRY
+from prodkit.jobs.scheduler import Scheduler
+
+pytestmark = pytest.mark.slow
+
+
+def output(project, run) -> dict:
+    return json.loads((project.root / run.output_path).read_text())
+
+
+def test_run_keeps_output_parameters_hash_and_times(project, nb):
+    path = nb("ok", ["%%promote churn.features\ndef f(v):\n    return v * 2", "print('y =', f(x))"],
+              params="x = 1", promote_params=True)
+    add_job("ok", path, "0 6 * * *", parameters={"x": 5}, project=project)
+    [run] = run_job("ok", project=project, parameters={"x": 21})
+    assert run.status == SUCCEEDED and run.error is None
+    assert run.parameters == {"x": 21} and run.output_path == f".prodkit/runs/ok/{run.run_id}.ipynb"
+    assert len(run.notebook_sha256) == 64 and run.started_at <= run.ended_at and run.duration_s >= 0
+    out = output(project, run)
+    printed = [o["text"] for c in out["cells"] for o in c.get("outputs", []) if o.get("name") == "stdout"]
+    assert "".join("".join(t) for t in printed).strip() == "y = 42"  # injected after the %%promote --params cell
+    assert out["cells"][1]["metadata"]["tags"] == ["injected-parameters"]
+    assert history("ok", project=project)[0].to_dict()["parameters"] == {"x": 21}
+
+
+def test_failing_cell_is_reported_with_its_notebook_cell_number(project, nb):
+    path = nb("bad", ["a = 1", "print('before')", "raise ValueError('bad data in column tenure')", "print('never')"])
+    add_job("bad", path, "0 6 * * *", project=project)
+    [run] = run_job("bad", project=project)
+    assert run.status == FAILED
+    assert run.error.to_dict() == {"cell": 4, "ename": "ValueError", "evalue": "bad data in column tenure"}
+    out = output(project, run)
+    assert out["metadata"]["papermill"]["exception"] is True  # papermill's own error banner and flag
+
+
+def test_timeout_is_told_apart_from_a_cell_error(project, nb):
+    path = nb("slow", ["print('started')", "import time\ntime.sleep(60)", "print('never')"])
+    add_job("slow", path, "0 6 * * *", timeout_s=2, project=project)
+    [run] = run_job("slow", project=project)
+    assert run.status == TIMED_OUT
+    assert run.error.cell == 3 and run.error.ename == "Timeout"
+    out = output(project, run)
+    assert out["metadata"]["prodkit"]["status"] == TIMED_OUT  # papermill itself records no exception here
+    assert "timed out" in out["cells"][0]["source"]
+    assert any(o.get("text") == ["started\n"] or "started" in "".join(o.get("text", [])) for c in out["cells"]
+               for o in c.get("outputs", []))  # partial output kept
+
+
+def test_retries_are_new_runs_linked_to_the_first(project, nb):
+    path = nb("flaky", ["raise RuntimeError('upstream not ready')"])
+    add_job("flaky", path, "0 6 * * *", retries=2, retry_backoff_s=0.1, project=project)
+    attempts = run_job("flaky", project=project)
+    assert [a.attempt for a in attempts] == [1, 2, 3]
+    assert [a.status for a in attempts] == [FAILED] * 3
+    first = attempts[0].run_id
+    assert [a.retry_of for a in attempts] == [None, first, first]
+    assert {a.trigger for a in attempts[1:]} == {TRIGGER_RETRY}
+    assert len({a.run_id for a in attempts}) == 3 and len({a.scheduled_for for a in attempts}) == 1
+
+
+def test_missing_notebook_at_run_time_fails_the_run(project, nb):
+    path = nb("gone", ["pass"])
+    add_job("gone", path, "0 6 * * *", project=project)
+    Path(path).unlink()
+    [run] = run_job("gone", project=project)
+    assert run.status == FAILED and run.error.ename == "NotebookMissing"
+
+
+def test_concurrency_limit_queues_runs(project, nb):
+    path = nb("q", ["import time\ntime.sleep(0.5)"])
+    add_job("q", path, "0 6 * * *", project=project)
+    ids = [queue_run("q", project=project, parameters={"x": i}) for i in range(3)]
+    Scheduler(project, concurrency=1).run_once()
+    runs = sorted(history("q", project=project), key=lambda r: r.run_id)
+    assert [r.run_id for r in runs] == ids and {r.status for r in runs} == {SUCCEEDED}
+    for earlier, later in zip(runs, runs[1:], strict=False):
+        assert later.started_at >= earlier.ended_at - 0.05  # never two at once
+    assert [r.parameters["x"] for r in runs] == [0, 1, 2]
