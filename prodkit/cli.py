@@ -38,6 +38,8 @@ def init(
     folder: Path = typer.Argument(Path("."), help="Project folder (created if missing)."),
     lib_path: str = typer.Option("src", help="Where promoted modules go (nbdev lib_path)."),
     nbs_path: str = typer.Option("nbs", help="Where notebooks live (nbdev nbs_path)."),
+    ci: str = typer.Option(None, "--ci", help="Also write a CI pipeline: github or gitlab "
+                           "(promote --check, the generated tests, check --fail-under)."),
     json_out: bool = typer.Option(False, "--json", help="Print what changed as JSON."),
 ):
     """Add prodkit to a project: [tool.nbdev] in pyproject.toml, [prodkit] in settings.ini.
@@ -47,6 +49,10 @@ def init(
     from prodkit.config import init_project
 
     changed = init_project(folder, lib_path=lib_path, nbs_path=nbs_path)
+    if ci:
+        from prodkit.readiness.ci import write_ci
+
+        changed += write_ci(folder, ci)
     if json_out:
         print_json({"folder": str(folder.resolve()), "changed": changed})
         return

@@ -52,3 +52,11 @@ def test_help_everywhere():
     for args in (["--help"], ["init", "--help"], ["promote", "--help"], ["demo", "--help"]):
         res = runner.invoke(app, args)
         assert res.exit_code == 0 and "Usage" in res.output
+
+
+def test_init_ci_writes_a_pipeline_and_rejects_unknown_kinds(tmp_path):
+    res = runner.invoke(app, ["init", str(tmp_path), "--ci", "gitlab"])
+    assert res.exit_code == 0, res.output
+    assert "prodkit promote" in (tmp_path / ".gitlab-ci.yml").read_text()
+    res = runner.invoke(app, ["init", str(tmp_path), "--ci", "jenkins"])
+    assert res.exit_code == 2 and "unknown CI kind" in res.output
