@@ -1,0 +1,106 @@
+"""Model cards, the read-only state hooks (readiness, side panel, drift) and the CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from typer.testing import CliRunner
+
+from prodkit.models import register_model
+
+
+def test_card_fills_sections_lists_todo_and_keeps_user_text(model_project, mlp, x_val, train_df):
+    from prodkit.models.card import SECTIONS, write_card
+
+    register_model(mlp, "churn-clf", example=x_val[:8], metrics={"auc": 0.9}, data=train_df)
+    card = write_card("churn-clf")
+    text = (model_project.root / card.path).read_text()
+    assert card.path == "model_cards/churn-clf.md"
+    for title, _needs_user, _hint in SECTIONS:
+        assert f"## {title}" in text
+    assert "auc (primary) | 0.9" in text and "sha256:" in text and "Export parity: **passed**" in text
+    assert "Intended Use" in card.todo and "Model Details" not in card.todo
+
+    edited = text.replace("## Intended Use\n", "## Intended Use\n\nScores monthly churn risk for retention calls.\n")
+    (model_project.root / card.path).write_text(edited)
+    register_model(mlp, "churn-clf", example=x_val[:8], metrics={"auc": 0.95}, data=train_df)
+    again = write_card("churn-clf")
+    text = (model_project.root / card.path).read_text()
+    assert "Scores monthly churn risk for retention calls." in text
+    assert "| Version | 2 |" in text and "Intended Use" not in again.todo
+    assert again.kept_user_text == ["Intended Use"]
+
+
+def test_models_for_notebook_reports_completeness_parity_card_and_rollback(model_project, mlp, x_val, train_df):
+    from prodkit.models.card import write_card
+    from prodkit.models.gate import promote
+    from prodkit.models.state import models_for_notebook
+
+    nb = model_project.nbs_path / "churn.ipynb"
+    nb.write_text('{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
+    register_model(mlp, "churn-clf", example=x_val[:8], metrics={"auc": 0.8}, data=train_df, notebook=nb)
+    register_model(mlp, "churn-clf", example=x_val[:8], metrics={"auc": 0.9}, notebook=nb, benchmark=False)
+    register_model(mlp, "other", example=x_val[:8], parity=False, benchmark=False)  # not from this notebook
+    promote("churn-clf", 1)
+    (row,) = models_for_notebook(model_project, nb)
+    assert row["name"] == "churn-clf" and row["latest_version"] == "2" and row["versions"] == 2
+    assert row["aliases"] == {"champion": "1"} and row["promoted"]
+    assert row["complete"] is False and row["missing"] == ["data hash"]
+    assert row["parity"]["passed"] and row["parity"]["max_abs_diff"] is not None
+    assert row["benchmark"] is False and row["has_card"] is False
+    assert row["rollback_versions"] == ["2"] and row["registered_at"]
+    write_card("churn-clf")
+    (row,) = models_for_notebook(model_project, nb)
+    assert row["has_card"] and "Intended Use" in row["card_todo"]
+    assert models_for_notebook(model_project, model_project.nbs_path / "other.ipynb") == []
+
+
+def test_state_hooks_return_quickly_without_a_store_and_import_no_mlflow(fresh_project):
+    code = ("import sys, time; from prodkit.models.state import models_for_notebook, reference_data; "
+            "t = time.perf_counter(); "
+            f"assert models_for_notebook({str(fresh_project.root)!r}, 'nbs/x.ipynb') == []; "
+            f"assert reference_data({str(fresh_project.root)!r}, 'churn-clf') is None; "
+            "assert 'mlflow' not in sys.modules and 'torch' not in sys.modules; print(time.perf_counter() - t)")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=fresh_project.root, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert not (fresh_project.state_dir / "mlflow.db").exists()
+
+
+def test_import_prodkit_models_is_light():
+    code = ("import sys; import prodkit.models, prodkit.models.cli, prodkit.models.magic, prodkit.models.demo; "
+            "heavy = {'mlflow', 'torch', 'pandas', 'papermill', 'nbformat'} & set(sys.modules); "
+            "assert not heavy, heavy")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_cli_list_show_promote_rollback_card(model_project, mlp, x_val):
+    from prodkit.cli import app
+
+    register_model(mlp, "churn-clf", example=x_val[:8], metrics={"auc": 0.9})
+    register_model(mlp, "churn-clf", example=x_val[:8], metrics={"auc": 0.95}, benchmark=False)
+    runner = CliRunner()
+    listed = runner.invoke(app, ["models", "list", "--json"])
+    assert listed.exit_code == 0, listed.output
+    assert json.loads(listed.stdout)[0]["latest"] == "2"
+    shown = runner.invoke(app, ["models", "show", "churn-clf", "1", "--json"])
+    assert json.loads(shown.stdout)["parity"]["status"] == "passed"
+    human = runner.invoke(app, ["models", "show", "churn-clf"])
+    assert human.exit_code == 0 and "churn-clf v2" in human.stdout
+    promoted = runner.invoke(app, ["models", "promote", "churn-clf", "1", "--alias", "champion", "--approved-by", "ana",
+                                   "--json"])
+    assert promoted.exit_code == 0, promoted.output
+    assert json.loads(promoted.stdout)["approved_by"] == "ana"
+    refused = runner.invoke(app, ["models", "promote", "churn-clf", "2"])
+    assert refused.exit_code == 1 and "benchmark" in refused.stderr
+    forced = runner.invoke(app, ["models", "promote", "churn-clf", "2", "--force", "--reason", "demo"])
+    assert forced.exit_code == 0, forced.output
+    back = runner.invoke(app, ["models", "rollback", "churn-clf", "--json"])
+    assert json.loads(back.stdout)["version"] == "1"
+    card = runner.invoke(app, ["models", "card", "churn-clf", "--json"])
+    assert json.loads(card.stdout)["path"] == "model_cards/churn-clf.md"
+    missing = runner.invoke(app, ["models", "show", "nope"])
+    assert missing.exit_code == 2 and "no registered model named 'nope'" in missing.stderr
+    assert runner.invoke(app, ["models", "--help"]).exit_code == 0

@@ -1,0 +1,92 @@
+"""The promotion gate and rollback, on the embedded store."""
+
+from __future__ import annotations
+
+import pytest
+
+from prodkit.errors import BadInput, GateFailed
+from prodkit.models import register_model
+from prodkit.models import tags as T
+from prodkit.models.gate import promote, rollback
+
+
+def _register(mlp, x_val, auc, **kwargs):
+    return register_model(mlp, "churn-clf", example=x_val[:8], metrics={"auc": auc}, **kwargs)
+
+
+def test_gate_promotes_better_versions_refuses_worse_and_rolls_back(model_project, registry, mlp, x_val):
+    _register(mlp, x_val, 0.80)
+    _register(mlp, x_val, 0.85)
+    _register(mlp, x_val, 0.70)
+
+    first = promote("churn-clf", 1, approved_by="ana")
+    assert (first.version, first.previous, first.approved_by) == ("1", None, "ana")
+    second = promote("churn-clf", "2", approved_by="bo")
+    assert (second.version, second.previous) == ("2", "1")
+    assert registry.get_model_version_by_alias("churn-clf", "champion").version in (2, "2")
+
+    with pytest.raises(GateFailed, match=r"primary metric: auc 0.7 not >= 0.85 of v2") as info:
+        promote("churn-clf", 3)
+    assert info.value.exit_code == 1
+    record = T.load_json(registry.get_model_version("churn-clf", "2").tags, T.PROMOTED_PREFIX + "champion")
+    assert record["by"] == "bo" and record["previous"] == "1" and not record["forced"]
+
+    back = rollback("churn-clf", approved_by="ana")
+    assert (back.version, back.previous, back.action) == ("1", "2", "rollback")
+    assert str(registry.get_registered_model("churn-clf").aliases["champion"]) == "1"
+    with pytest.raises(BadInput, match="no earlier version"):
+        rollback("churn-clf")
+
+
+def test_force_needs_a_reason_and_records_the_override(model_project, registry, mlp, x_val):
+    _register(mlp, x_val, 0.9, benchmark=False)
+    with pytest.raises(GateFailed, match="benchmark"):
+        promote("churn-clf", 1)
+    with pytest.raises(BadInput, match="--force needs --reason"):
+        promote("churn-clf", 1, force=True)
+    result = promote("churn-clf", 1, force=True, reason="hotfix for INC-42", approved_by="lead")
+    assert result.forced and result.reason == "hotfix for INC-42"
+    override = T.load_json(registry.get_model_version("churn-clf", "1").tags, T.OVERRIDE_PREFIX + "champion")
+    assert override["reason"] == "hotfix for INC-42" and override["by"] == "lead" and "benchmark" in override["failed"]
+
+
+def test_lower_is_better_metrics_and_skipped_parity(model_project, mlp, x_val):
+    register_model(mlp, "reg", example=x_val[:8], metrics={"rmse": 1.0}, benchmark=True)
+    register_model(mlp, "reg", example=x_val[:8], metrics={"rmse": 2.0})
+    register_model(mlp, "reg", example=x_val[:8], metrics={"rmse": 0.5}, parity=False)
+    promote("reg", 1)
+    with pytest.raises(GateFailed, match=r"rmse 2 not <= 1"):
+        promote("reg", 2)
+    with pytest.raises(GateFailed, match="export parity"):
+        promote("reg", 3)
+
+
+def test_gate_input_errors(model_project, mlp, x_val):
+    _register(mlp, x_val, 0.9, parity=False, benchmark=False)
+    with pytest.raises(BadInput, match="no registered model named 'nope'"):
+        promote("nope", 1)
+    with pytest.raises(BadInput, match="no version or alias"):
+        promote("churn-clf", "challenger")
+    with pytest.raises(BadInput, match="invalid alias"):
+        promote("churn-clf", 1, alias="v2")
+    with pytest.raises(BadInput, match="has no @champion"):
+        rollback("churn-clf")
+
+
+def test_round_trip_through_pyfunc_and_load_model(model_project, mlp, x_val):
+    import mlflow.pyfunc
+    import numpy as np
+    import torch
+
+    from prodkit.models import load_model
+
+    _register(mlp, x_val, 0.9)
+    promote("churn-clf", 1)
+    served = mlflow.pyfunc.load_model("models:/churn-clf@champion", model_config={"device": "cpu"})
+    predictions = served.predict(x_val[:8].numpy())
+    with torch.no_grad():
+        expected = mlp.eval()(x_val[:8]).numpy()
+    np.testing.assert_allclose(np.asarray(predictions), expected, rtol=1e-5, atol=1e-6)
+    loaded = load_model("churn-clf", "champion", device="cpu")
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(x_val), mlp(x_val))
