@@ -1,0 +1,213 @@
+"""Checks that read other capabilities' state: skip until it exists, then fail or pass on it.
+
+Real components: prodkit promote + ruff (CODE-04, CODE-07), the monitor's contract store
+(DATA-02, DATA-03), a real sqlite MLflow registry (MOD-04, MOD-05, OPS-03, OPS-04, BIZ-01).
+The jobs capability's hook (OPS-01) and drift verdicts from scheduled runs (OPS-02) are given
+as canned hook answers in the documented shape, since they need scheduled runs.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+
+import pytest
+from readiness_nb import code, write_notebook
+
+from prodkit.config import load_project
+from prodkit.readiness import check_notebook
+
+STATE_CHECKS = ["DATA-02", "DATA-03", "MOD-04", "MOD-05", "OPS-01", "OPS-02", "OPS-03", "OPS-04"]
+
+
+def run_checks(project, nb, ids):
+    return {c.id: c for c in check_notebook(nb, project=load_project(project.root), only=ids).checks}
+
+
+@pytest.fixture
+def nb(project):
+    return write_notebook(project.nbs_path / "churn.ipynb",
+                          [code("import pandas as pd\ndf = pd.DataFrame({'a': [1, 2]})"),
+                           code("clf.fit(X_train, y_train)")])
+
+
+def test_state_checks_skip_with_what_to_run_when_nothing_is_recorded(project, nb):
+    checks = run_checks(project, nb, STATE_CHECKS)
+    for check_id, c in checks.items():
+        assert c.status == "skip", (check_id, c)
+        assert c.message.startswith("not set up yet"), c.message
+        assert c.fix.startswith("run "), c.fix
+
+
+def test_state_checks_skip_when_the_capability_is_not_installed(project, nb, monkeypatch):
+    for module in ("prodkit.jobs.state", "prodkit.models.state", "prodkit.monitor.state", "prodkit.promote.status"):
+        monkeypatch.setitem(sys.modules, module, None)  # importing it raises ImportError
+    checks = run_checks(project, nb, STATE_CHECKS)
+    assert {c.status for c in checks.values()} == {"skip"}
+
+
+def test_skipped_state_checks_score_nothing(project, nb):
+    res = check_notebook(nb, project=project, only=["OPS-01", "OPS-02", "OPS-03", "OPS-04"])
+    assert res.sections["Ops"].points == 0 and res.sections["Ops"].max == 4 and res.score == 0
+
+
+def test_a_crashing_hook_is_reported_not_raised(project, nb, monkeypatch):
+    def broken(project, notebook_path):
+        raise RuntimeError("store locked")
+
+    monkeypatch.setitem(sys.modules, "prodkit.jobs.state", types.SimpleNamespace(jobs_for_notebook=broken))
+    c = run_checks(project, nb, ["OPS-01"])["OPS-01"]
+    assert c.status == "skip" and "store locked" in c.message
+
+
+# ---- OPS-01: the jobs hook (canned answers in the documented shape) --------------------------
+
+
+def _jobs(monkeypatch, rows):
+    monkeypatch.setitem(sys.modules, "prodkit.jobs.state",
+                        types.SimpleNamespace(jobs_for_notebook=lambda project, notebook_path: rows))
+
+
+def test_ops01_fails_on_an_unhealthy_job(project, nb, monkeypatch):
+    _jobs(monkeypatch, [{"name": "churn-daily", "cron": "0 6 * * *", "paused": False, "healthy": False,
+                         "last_run": {"status": "failed"}, "message": "last run failed in cell 7: KeyError"}])
+    c = run_checks(project, nb, ["OPS-01"])["OPS-01"]
+    assert c.status == "fail" and "KeyError" in c.message
+
+
+def test_ops01_passes_on_a_healthy_job(project, nb, monkeypatch):
+    _jobs(monkeypatch, [{"name": "churn-daily", "cron": "0 6 * * *", "paused": False, "healthy": True,
+                         "last_run": {"status": "succeeded"}, "message": "ok"}])
+    c = run_checks(project, nb, ["OPS-01"])["OPS-01"]
+    assert c.status == "pass" and "churn-daily" in c.message
+
+
+# ---- CODE-04 / CODE-07: real prodkit promote and ruff -----------------------------------------
+
+
+def _promoted_notebook(project, module_body):
+    from prodkit.promote import promote
+
+    path = write_notebook(project.nbs_path / "feat.ipynb", [
+        code(f"%%promote churn.features\n{module_body}"),
+        code("%%promote --test churn.features\nassert add_one(1) == 2"),
+        code("%%promote --params\nthreshold = 0.5"),
+    ])
+    assert promote(path, import_check=False).exit_code == 0
+    return path
+
+
+def test_code04_fails_without_promoted_logic(project):
+    path = write_notebook(project.nbs_path / "loose.ipynb", [code("def add_one(x):\n    return x + 1")])
+    checks = run_checks(project, path, ["CODE-04", "CODE-07"])
+    assert checks["CODE-04"].status == "fail"
+    assert checks["CODE-07"].status == "skip"
+
+
+def test_code04_fails_when_generated_files_are_stale_and_passes_when_promoted(project):
+    path = write_notebook(project.nbs_path / "feat.ipynb", [
+        code("%%promote churn.features\ndef add_one(x):\n    return x + 1\n"),
+        code("%%promote --test churn.features\nassert add_one(1) == 2")])
+    assert run_checks(project, path, ["CODE-04"])["CODE-04"].status == "fail"  # not promoted yet
+    path = _promoted_notebook(project, "def add_one(x):\n    return x + 1\n")
+    c = run_checks(project, path, ["CODE-04"])["CODE-04"]
+    assert c.status == "pass" and c.cells == [1]
+
+
+def test_code07_fails_on_ruff_findings_and_passes_when_clean(project):
+    path = _promoted_notebook(project, "import os\n\n\ndef add_one(x):\n    return x + 1\n")
+    c = run_checks(project, path, ["CODE-07"])["CODE-07"]
+    assert c.status == "fail" and "F401" in c.message and c.cells == [1]
+    path = _promoted_notebook(project, "def add_one(x):\n    return x + 1\n")
+    c = run_checks(project, path, ["CODE-07"])["CODE-07"]
+    assert c.status == "pass", c
+
+
+# ---- DATA-02 / DATA-03: the monitor's real contract store --------------------------------------
+
+
+def test_data02_data03_follow_the_monitor_store(project):
+    import pandas as pd
+
+    import prodkit.monitor as monitor
+
+    path = write_notebook(project.nbs_path / "scored.ipynb", [
+        code("import prodkit\nprodkit.monitor.watch(batch, model='churn-clf')")])
+    checks = run_checks(project, path, ["DATA-02", "DATA-03"])
+    assert checks["DATA-02"].status == "fail" and "without a data contract" in checks["DATA-02"].message
+    assert checks["DATA-03"].status == "skip"
+
+    ref = pd.DataFrame({"tenure": range(100), "plan": ["a", "b"] * 50})
+    monitor.set_reference("churn-clf", ref, project=project)
+    monitor.watch(ref.drop(columns=["plan"]), model="churn-clf", drift=False, project=project)
+    checks = run_checks(project, path, ["DATA-02", "DATA-03"])
+    assert checks["DATA-02"].status == "pass" and "contract" in checks["DATA-02"].message
+    assert checks["DATA-03"].status == "fail" and "violation" in checks["DATA-03"].message
+
+    monitor.watch(ref, model="churn-clf", drift=False, project=project)
+    assert run_checks(project, path, ["DATA-03"])["DATA-03"].status == "pass"
+
+
+def test_ops02_reads_the_last_drift_verdict(project, monkeypatch):
+    path = write_notebook(project.nbs_path / "scored.ipynb", [code("prodkit.monitor.watch(batch, model='m')")])
+
+    def hook(drift):
+        info = {"watched": True, "cells": [1], "contracts": {"m": "x.yaml"}, "last_validation": None,
+                "last_drift": None if drift is None else {"drift": drift, "share": 0.25}, "error": None}
+        monkeypatch.setitem(sys.modules, "prodkit.monitor.state",
+                            types.SimpleNamespace(monitoring_for_notebook=lambda project, notebook_path: info))
+
+    hook(None)
+    assert run_checks(project, path, ["OPS-02"])["OPS-02"].status == "skip"
+    hook(True)
+    c = run_checks(project, path, ["OPS-02"])["OPS-02"]
+    assert c.status == "warn" and "25%" in c.message
+    hook(False)
+    assert run_checks(project, path, ["OPS-02"])["OPS-02"].status == "pass"
+
+
+# ---- MOD-04, MOD-05, OPS-03, OPS-04, BIZ-01: a real sqlite MLflow registry -----------------------
+
+
+@pytest.mark.slow
+def test_model_checks_follow_the_real_registry(project):
+    import torch
+
+    from prodkit.models import promote, register_model
+    from prodkit.models.card import write_card
+    from prodkit.readiness.business import set_business
+
+    import subprocess
+
+    path = write_notebook(project.nbs_path / "train.ipynb", [code("model.fit(X_train, y_train)")])
+    git = ["git", "-C", str(project.root), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run(["git", "init", "-q", str(project.root)], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "init"], check=True)
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 1))
+    example = torch.randn(8, 4)
+    data = example.numpy()
+    ids = ["MOD-04", "MOD-05", "OPS-03", "OPS-04", "BIZ-01", "DATA-04", "MOD-02"]
+
+    register_model(model, "clf", example=example, metrics={"auc": 0.8}, notebook=path, project=project)
+    checks = run_checks(project, path, ids)
+    assert checks["MOD-04"].status == "fail" and "data hash" in checks["MOD-04"].message  # no data=
+    assert checks["MOD-05"].status == "fail"
+    assert checks["OPS-03"].status == "fail"  # no alias yet
+    assert checks["OPS-04"].status == "pass"
+    assert checks["MOD-02"].status == "pass"  # benchmarked at registration
+
+    register_model(model, "clf", example=example, metrics={"auc": 0.8}, data=data, notebook=path, project=project)
+    promote("clf", 2, "champion", project=project)
+    write_card("clf", 2, project=project)
+    set_business(project.root, {"kpi": "churn", "target": "-2 pts", "owner": "jane", "latency_budget_ms": "0.000001"})
+    checks = run_checks(project, path, ids)
+    assert checks["MOD-04"].status == "pass", checks["MOD-04"]
+    assert checks["MOD-05"].status == "pass", checks["MOD-05"]
+    assert checks["DATA-04"].status == "pass"
+    assert checks["OPS-03"].status in ("pass", "warn"), checks["OPS-03"]
+    assert checks["BIZ-01"].status == "fail" and "exceeds" in checks["BIZ-01"].message
+
+    set_business(project.root, {"latency_budget_ms": "100000"})
+    assert run_checks(project, path, ["BIZ-01"])["BIZ-01"].status == "pass"
