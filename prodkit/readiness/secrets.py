@@ -60,7 +60,8 @@ OWN_PATTERNS: tuple[tuple[str, str, int], ...] = (
     ("DigitalOcean token", r"\bdo[opr]_v1_[a-f0-9]{64}\b", 0),
     ("Azure connection string key", r"(?:AccountKey|SharedAccessKey)=([A-Za-z0-9+/=]{40,})", 1),
     ("Stripe key", r"\b(?:sk|rk)_live_[0-9a-zA-Z]{20,}\b", 0),
-    ("Credentials in URL", r"\b[a-z][a-z0-9+.\-]*://[^\s:/@\"'<>]+:([^\s@/\"'<>]+)@[^\s\"'<>]+", 1),
+    ("Credentials in URL", r"\b[a-z][a-z0-9+.\-]*://[^\s:/@\"'<>]*:([^\s@/\"'<>]+)@[^\s\"'<>]+", 1),
+    ("Square token", r"\bsq0(?:atp|csp|idp)-[0-9A-Za-z\-_]{22,60}", 0),
     ("Authorization header", r"(?i)\b(?:bearer|token|basic)\s+([A-Za-z0-9\-._~+/]{20,}=*)", 1),
     ("Password or token in code",
      r"(?i)[\"']?\b([A-Za-z0-9_]*" + _SECRET_NAME + r"[A-Za-z0-9_]*)[\"']?\]?\s*(?::|=|:=)\s*"

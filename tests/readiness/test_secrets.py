@@ -1,0 +1,82 @@
+"""SEC-01 quality bar: every seeded secret found (in code and outputs), no look-alike flagged."""
+
+from __future__ import annotations
+
+import json
+
+from readiness_nb import code, md, stream, write_notebook
+from secrets_corpus import look_alikes, secrets
+
+from prodkit.readiness import check_notebook
+from prodkit.readiness.checks.security import secret_findings
+from prodkit.readiness.context import CheckContext
+from prodkit.readiness.secrets import scan_text
+
+
+def _cells(items):
+    return [code(text) if where == "code" else code("print(value)", stream(text)) for _, text, where in items]
+
+
+def _scan(project, items, name):
+    from prodkit.notebook import read_notebook
+
+    path = write_notebook(project.nbs_path / name, _cells(items))
+    ctx = CheckContext(read_notebook(path), project)
+    flagged = {cell for cell, _, _ in secret_findings(ctx)}
+    return {kind: (i + 1 in flagged) for i, (kind, _, _) in enumerate(items)}
+
+
+def test_corpus_size():
+    s, la = secrets(), look_alikes()
+    assert len(s) >= 30 and len(la) >= 30
+    assert {w for *_, w in s} == {"code", "output"} and {w for *_, w in la} == {"code", "output"}
+
+
+def test_recall_on_seeded_secrets(project, capsys):
+    found = _scan(project, secrets(), "secrets.ipynb")
+    missed = [k for k, hit in found.items() if not hit]
+    with capsys.disabled():
+        print(f"\nSEC-01 recall: {sum(found.values())}/{len(found)} seeded secrets found; missed: {missed}")
+    assert not missed
+
+
+def test_no_false_alarms_on_look_alikes(project, capsys):
+    found = _scan(project, look_alikes(), "lookalikes.ipynb")
+    false_alarms = [k for k, hit in found.items() if hit]
+    with capsys.disabled():
+        print(f"\nSEC-01 false alarms: {len(false_alarms)}/{len(found)} look-alikes flagged: {false_alarms}")
+    assert not false_alarms
+
+
+def test_secret_is_reported_with_cell_and_line_and_never_echoed(project):
+    aws = "AKIA" + "QWERTYUIOPASDFGH"
+    path = write_notebook(project.nbs_path / "s.ipynb", [
+        md("# title"), code("import os\n\nkey = 'x'\naws_id = '" + aws + "'"),
+        code("print(x)", stream(f"id={aws}\n"))])
+    c = check_notebook(path, project=project, only=["SEC-01"]).check("SEC-01")
+    assert c.status == "fail" and c.cells == [2, 3]
+    assert "cell 2 line 4" in c.message and "cell 3 output" in c.message
+    assert aws not in c.message
+
+
+def test_escaped_quotes_in_notebook_json_are_found(project):
+    """detect-secrets on the raw .ipynb misses `password = "..."` (quotes are escaped in JSON)."""
+    path = write_notebook(project.nbs_path / "pw.ipynb", [code('password = "Sup3rS3cret!"')])
+    assert '\\"Sup3rS3cret!\\"' in path.read_text()
+    assert check_notebook(path, project=project, only=["SEC-01"]).check("SEC-01").status == "fail"
+
+
+def test_images_are_not_scanned(project):
+    import base64
+
+    png = base64.b64encode(b"AKIA" + bytes(range(256)) * 20).decode()
+    path = write_notebook(project.nbs_path / "img.ipynb", [
+        code("plot()", {"output_type": "display_data", "metadata": {},
+                        "data": {"image/png": png, "text/plain": "<Figure size 640x480>"}})])
+    assert check_notebook(path, project=project, only=["SEC-01"]).check("SEC-01").status == "pass"
+
+
+def test_scan_text_gives_line_numbers():
+    text = "a = 1\n\npassword = 'Hunter2Hunter2'\n"
+    assert [f.line for f in scan_text(text)] == [3]
+    assert json.dumps(scan_text("nothing here")) == "[]"
