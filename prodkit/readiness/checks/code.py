@@ -72,15 +72,14 @@ def _cell_by_source(ctx: CheckContext, source: str) -> int | None:
 
 
 def _running_cell(out: Path) -> int | None:
-    """The cell papermill left unfinished in a timed-out run (1-based, among all cells)."""
+    """The cell a timed-out papermill run stopped in: the last one it started (1-based)."""
     try:
         raw = json.loads(out.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    for number, cell in enumerate(raw.get("cells", []), start=1):
-        if cell.get("metadata", {}).get("papermill", {}).get("status") == "running":
-            return number
-    return None
+    started = [number for number, cell in enumerate(raw.get("cells", []), start=1)
+               if cell.get("metadata", {}).get("papermill", {}).get("start_time")]
+    return started[-1] if started else None
 
 
 # ---- CODE-02 ---------------------------------------------------------------------------------
