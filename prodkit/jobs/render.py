@@ -73,22 +73,27 @@ def history_html(runs: list[RunRecord]) -> str:
 
 
 class CellProgress:
-    """Live per-cell progress of one run (Rich progress bar on the console)."""
+    """Live per-cell progress of one run: a Rich bar on a terminal, one line per cell in logs."""
 
     def __init__(self, console: Console, label: str):
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                 TimeElapsedColumn(), console=console, transient=False)
+        self.console = console
         self.label = label
+        self.progress = None
         self.task = None
 
     def __enter__(self) -> CellProgress:
-        self.progress.start()
-        self.task = self.progress.add_task(f"{self.label}: starting kernel", total=None)
+        if self.console.is_terminal:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                     TimeElapsedColumn(), console=self.console)
+            self.progress.start()
+            self.task = self.progress.add_task(f"{self.label}: starting kernel", total=None)
         return self
 
     def __exit__(self, *exc) -> None:
+        if self.progress is None:
+            return
         task = self.progress.tasks[0]
         if exc[0] is None and task.total:
             self.progress.update(self.task, completed=task.total, description=f"{self.label}: done")
@@ -96,5 +101,8 @@ class CellProgress:
 
     def __call__(self, index: int, total: int, cell: int | None, first_line: str) -> None:
         where = f"cell {cell}" if cell else "injected parameters"
+        if self.progress is None:
+            self.console.print(f"{self.label}: [{index + 1}/{total}] {where}: {escape(first_line[:60])}", highlight=False)
+            return
         self.progress.update(self.task, total=total, completed=index,
                              description=f"{self.label}: {where} [dim]{escape(first_line[:40])}[/]")

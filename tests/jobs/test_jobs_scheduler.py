@@ -1,0 +1,121 @@
+"""The scheduler against real processes: kill -9 recovery, two schedulers running real notebooks on
+one store, the Dask backend, and `%prodkit schedule`."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import psutil
+import pytest
+from jobs.jobs_helpers import cli_env, prodkit_cmd
+
+from prodkit.jobs.api import add_job, history, queue_run
+from prodkit.jobs.model import FAILED, LOST, RUNNING, SUCCEEDED
+from prodkit.jobs.scheduler import Scheduler
+from prodkit.jobs.store import JobStore
+
+pytestmark = pytest.mark.slow
+
+
+def wait_for(predicate, timeout=90.0, every=0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError("condition not reached in time")
+
+
+def test_kill_9_mid_run_marks_it_lost_keeps_partial_output_and_never_reruns(project, nb):
+    path = nb("long", ["print('step one done', flush=True)", "import time\ntime.sleep(300)", "print('never')"])
+    add_job("long", path, "0 6 * * *", project=project)
+    run_id = queue_run("long", project=project)
+    proc = subprocess.Popen(prodkit_cmd("scheduler", "--poll", "0.2"), cwd=project.root, env=cli_env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        def in_sleep_cell():
+            with JobStore(project.jobs_db) as store:
+                run = store.get_run(run_id)
+            if run.status != RUNNING or not run.kernel_pid:
+                return None
+            text = (project.root / run.output_path).read_text() if (project.root / run.output_path).exists() else ""
+            return run if "step one done" in text else None
+
+        running = wait_for(in_sleep_cell)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    report = Scheduler(project, concurrency=1).tick()
+    assert report.lost == [run_id]
+    with JobStore(project.jobs_db) as store:
+        lost = store.get_run(run_id)
+        assert lost.status == LOST and lost.ended_at is not None and lost.error.ename == "Lost"
+        assert "step one done" in (project.root / lost.output_path).read_text()  # partial output kept
+        assert Scheduler(project, concurrency=1).tick().started == []  # not run again
+        assert [r.run_id for r in store.history("long")] == [run_id]
+    wait_for(lambda: not psutil.pid_exists(running.kernel_pid) or
+             psutil.Process(running.kernel_pid).status() == psutil.STATUS_ZOMBIE, timeout=20)
+
+
+TWO_SCHEDULERS = r"""
+import sys
+from prodkit.config import load_project
+from prodkit.jobs.scheduler import Scheduler
+root, t0, minutes = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
+for i in range(minutes):
+    now = t0 + 90 + i * 60  # 30 s after each minute slot
+    Scheduler(load_project(root), concurrency=2, grace_s=10**9, clock=lambda: now).run_once()
+"""
+
+
+def test_two_scheduler_processes_run_each_slot_exactly_once(project, nb):
+    t0 = time.time() - 3600
+    t0 -= t0 % 60
+    for name in ("a", "b"):
+        add_job(name, nb(name, ["import os\nprint(os.getpid())"]), "* * * * *", catch_up="all", project=project, now=t0)
+    minutes = 3
+    procs = [subprocess.Popen([sys.executable, "-c", TWO_SCHEDULERS, str(project.root), str(t0), str(minutes)],
+                              env=cli_env()) for _ in range(2)]
+    assert [p.wait(timeout=300) for p in procs] == [0, 0]
+    with JobStore(project.jobs_db) as store:
+        for name in ("a", "b"):
+            assert list(store.count_slots(name).values()) == [1] * minutes
+            runs = store.history(name)
+            assert {r.status for r in runs} == {SUCCEEDED}
+            assert len({r.output_path for r in runs}) == minutes
+
+
+def test_dask_local_cluster_runs_share_the_store_and_history(project, nb):
+    add_job("ok", nb("ok", ["print(x * 2)"]), "0 6 * * *", project=project)
+    add_job("bad", nb("bad", ["print(x)", "1/0"]), "0 6 * * *", project=project)
+    ok_ids = [queue_run("ok", project=project, parameters={"x": i}) for i in range(2)]
+    bad_id = queue_run("bad", project=project)
+    Scheduler(project, backend="dask", concurrency=2).run_once()
+    runs = {r.run_id: r for r in history(project=project)}
+    assert [runs[i].status for i in ok_ids] == [SUCCEEDED, SUCCEEDED]
+    assert runs[bad_id].status == FAILED and runs[bad_id].error.cell == 3
+    out = json.loads((project.root / runs[ok_ids[1]].output_path).read_text())
+    assert "2" in "".join(o["text"] if isinstance(o["text"], str) else "".join(o["text"])
+                          for c in out["cells"] for o in c.get("outputs", []) if "text" in o)
+
+
+def test_prodkit_schedule_magic_adds_this_notebook(project, nb, monkeypatch):
+    from IPython.testing.globalipapp import get_ipython
+
+    path = nb("poc", ["pass"], params="threshold = 0.5")
+    monkeypatch.setenv("PRODKIT_NOTEBOOK", str(path))
+    ip = get_ipython()
+    ip.run_line_magic("load_ext", "prodkit")
+    view = ip.run_line_magic("prodkit", 'schedule --cron "0 6 * * *" -p threshold=0.7 --tz Europe/London')
+    assert "poc" in repr(view) and "<table>" in view._repr_html_()
+    with JobStore(project.jobs_db) as store:
+        job = store.get_job("poc")
+    assert job.parameters == {"threshold": 0.7} and job.tz == "Europe/London" and job.notebook == "nbs/poc.ipynb"
+    from IPython.core.error import UsageError
+
+    with pytest.raises(UsageError, match="invalid cron"):
+        ip.run_line_magic("prodkit", 'schedule --cron "0 25 * * *" --name other')
