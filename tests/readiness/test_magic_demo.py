@@ -1,0 +1,86 @@
+"""`%prodkit check`, `%prodkit business` in a real IPython shell, and the demo step."""
+
+from __future__ import annotations
+
+import pytest
+from readiness_nb import code, write_notebook
+from rich.console import Console
+
+from prodkit.config import load_project
+
+
+@pytest.fixture
+def shell():
+    from IPython.core.interactiveshell import InteractiveShell
+
+    sh = InteractiveShell.instance()
+    sh.run_line_magic("load_ext", "prodkit")
+    yield sh
+    sh.run_line_magic("unload_ext", "prodkit")
+
+
+def test_magic_check_returns_the_result(shell, project):
+    nb = write_notebook(project.nbs_path / "a.ipynb", [code("x = 1")])
+    result = shell.run_line_magic("prodkit", f"check {nb}")
+    assert result.notebook == "nbs/a.ipynb" and len(result.checks) == 24
+
+
+def test_magic_check_bad_input_is_a_usage_error(shell, project):
+    from IPython.core.error import UsageError
+
+    bad = project.nbs_path / "bad.ipynb"
+    bad.write_text("{")
+    with pytest.raises(UsageError, match="not valid JSON"):
+        shell.run_line_magic("prodkit", f"check {bad}")
+    with pytest.raises(UsageError, match="unrecognized arguments"):
+        shell.run_line_magic("prodkit", f"check {bad} --bogus")
+
+
+def test_magic_business_writes_settings_and_keeps_the_rest(shell, project, capsys):
+    ini = project.root / "settings.ini"
+    ini.write_text(ini.read_text() + "\n[tool.other]\n# keep me\nx = 1\n")
+    before = ini.read_text()
+    shell.run_line_magic("prodkit", f'business --kpi "churn rate" --target "-2 pts" --owner jane@corp '
+                                    f"--latency-ms 50 --project {project.root}")
+    after = ini.read_text()
+    assert "kpi = churn rate" in after and "latency_budget_ms = 50" in after and "owner = jane@corp" in after
+    assert "# keep me\nx = 1" in after and "# The business case (checked by BIZ-01)" in after
+    assert len(after.splitlines()) == len(before.splitlines())  # keys replaced in place, nothing else moved
+    assert load_project(project.root).section("prodkit.business")["target"] == "-2 pts"
+    assert "business case updated" in capsys.readouterr().out
+
+
+def test_magic_business_rejects_a_bad_budget(shell, project):
+    from IPython.core.error import UsageError
+
+    ini = project.root / "settings.ini"
+    before = ini.read_text()
+    with pytest.raises(UsageError, match="positive number"):
+        shell.run_line_magic("prodkit", f"business --latency-ms fast --project {project.root}")
+    assert ini.read_text() == before
+
+
+def test_set_section_values_adds_a_missing_section_and_keys():
+    from prodkit.readiness.business import set_section_values
+
+    text = "[prodkit]\ntracking_uri =\n"
+    out = set_section_values(text, "prodkit.business", {"kpi": "k"})
+    assert out == "[prodkit]\ntracking_uri =\n\n[prodkit.business]\nkpi = k\n"
+    out = set_section_values(out, "prodkit.business", {"owner": "o", "kpi": "k2"})
+    assert out.endswith("[prodkit.business]\nkpi = k2\nowner = o\n")
+
+
+def test_demo_step_prints_the_checklist_and_writes_a_report(project):
+    from prodkit.demo import DemoContext
+    from prodkit.readiness.demo import demo_step
+
+    nb = write_notebook(project.nbs_path / "churn_poc.ipynb", [code("%%promote --params\nthreshold = 0.5")])
+    console = Console(record=True, width=120)
+    ctx = DemoContext(project=project, notebook=nb, console=console)
+    demo_step(ctx)
+    text = console.export_text()
+    assert "readiness checklist" in text and "CODE-06" in text and "24 checks" in text and "score" in text
+    (what, where), = ctx.where
+    assert what == "readiness report" and where.endswith("reports/readiness.html")
+    assert "CODE-06" in (project.root / "reports" / "readiness.html").read_text()
+    assert 0 <= ctx.facts["readiness_score"] <= 1
