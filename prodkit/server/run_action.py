@@ -28,18 +28,26 @@ def promote(args: dict) -> tuple[int, str, dict | None]:
 
 
 def run_job(args: dict) -> tuple[int, str, dict | None]:
+    """Runs the notebook's job once now (the given one, else its first; else a paused manual job)."""
     from prodkit.config import load_project
-    from prodkit.jobs import service
+    from prodkit.jobs import api
+    from prodkit.server.sections import default_job_name, jobs
 
     notebook = Path(args["notebook"])
     project = load_project(notebook)
-    record = service.run_notebook_now(project, notebook, job=args.get("job"),
-                                      parameters=args.get("parameters") or {})
-    data = record if isinstance(record, dict) else record.to_dict()
-    status = data.get("status", "")
-    message = f"run {data.get('run_id', '')} {status}".strip()
+    name = args.get("job") or next((j["name"] for j in jobs(notebook)), None)
+    note = ""
+    if name is None:
+        name = default_job_name(notebook, "-manual")
+        api.add_job(name, notebook, "0 0 1 1 *", project=project)
+        api.pause_job(name, project=project)
+        note = f" (created paused job {name} for manual runs)"
+    attempts = api.run_job(name, project=project, parameters=args.get("parameters") or {})
+    data = attempts[-1].to_dict() if attempts else {"job": name, "status": "not started"}
+    status = str(data.get("status", ""))
+    message = f"job {name}: run {data.get('run_id', '')} {status}{note}"
     error = data.get("error")
-    if error:
+    if isinstance(error, dict) and error:
         message += f": cell {error.get('cell')}: {error.get('ename')}: {error.get('evalue')}"
     return (0 if status == "succeeded" else 1), message, data
 

@@ -52,9 +52,19 @@ def promote_status(notebook: Path) -> dict:
 
 
 def jobs(notebook: Path) -> list[dict]:
+    """The notebook's jobs with their last runs (jobs.state hook, else the jobs API filtered)."""
     from prodkit.config import load_project
 
-    return _hook("prodkit.jobs.state", "jobs_for_notebook")(load_project(notebook), notebook)
+    project = load_project(notebook)
+    try:
+        jobs_for_notebook = _hook("prodkit.jobs.state", "jobs_for_notebook")
+    except NotSetUp:
+        list_jobs = _hook("prodkit.jobs.api", "list_jobs")
+        rel = project.relpath(notebook)
+        if not project.jobs_db.exists():
+            return []
+        return [job for job in list_jobs(project) if job.get("notebook") == rel]
+    return jobs_for_notebook(project, notebook)
 
 
 def models(notebook: Path) -> list[dict]:
@@ -140,12 +150,19 @@ def _tree_stamp(folder: Path, limit: int = 2000) -> tuple:
     return (newest, count)
 
 
+def default_job_name(notebook: Path, suffix: str = "") -> str:
+    """A job name from the notebook's file name: churn_poc.ipynb -> churn-poc."""
+    import re
+
+    stem = re.sub(r"[^A-Za-z0-9.-]+", "-", notebook.stem).strip("-.") or "notebook"
+    return f"{stem}{suffix}"
+
+
 def schedule_job(notebook: Path, name: str | None, cron: str, parameters: dict) -> dict:
-    """Adds a scheduled job for the notebook through the jobs service; returns the job."""
+    """Adds a scheduled job for the notebook through the jobs API; returns the job."""
     from prodkit.config import load_project
 
-    add_job = _hook("prodkit.jobs.service", "add_job")
+    add_job = _hook("prodkit.jobs.api", "add_job")
     project = load_project(notebook)
-    name = name or notebook.stem.replace("_", "-")
-    job = add_job(project, name, notebook, cron=cron, parameters=parameters)
-    return job if isinstance(job, dict) else job.to_dict()
+    added = add_job(name or default_job_name(notebook), notebook, cron, parameters=parameters, project=project)
+    return added if isinstance(added, dict) else added.to_dict()

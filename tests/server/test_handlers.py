@@ -210,3 +210,42 @@ async def test_schedule_validates_its_input(jp_fetch, sample_nb):
     bad_params = await jp_fetch("prodkit", "api", "jobs", "schedule", method="POST", raise_error=False,
                                 body=json.dumps({"path": sample_nb, "cron": "0 6 * * *", "parameters": [1]}))
     assert bad_params.code == 400 and "parameters" in _json(bad_params)["message"]
+
+
+async def _wait(jp_fetch, action_id: str, polls: int = 480) -> dict:
+    for _ in range(polls):
+        polled = json.loads((await jp_fetch("prodkit", "api", "actions", action_id)).body)
+        if polled["status"] != "running":
+            return polled
+        await asyncio.sleep(0.25)
+    raise AssertionError(f"action {action_id} still running")
+
+
+async def test_schedule_adds_a_job_that_the_panel_lists(jp_fetch, sample_nb):
+    response = await jp_fetch("prodkit", "api", "jobs", "schedule", method="POST",
+                              body=json.dumps({"path": sample_nb, "cron": "0 6 * * *",
+                                               "parameters": {"threshold": 0.6}}))
+    assert response.code == 201
+    job = json.loads(response.body)
+    assert job["name"] == "churn" and job["cron"] == "0 6 * * *"
+    jobs = _json(await _get(jp_fetch, "jobs", sample_nb))
+    assert [j["name"] for j in jobs["data"]] == ["churn"]
+    status = _json(await _get(jp_fetch, "status", sample_nb))
+    assert [j["name"] for j in status["jobs"]["data"]] == ["churn"]
+    bad = await jp_fetch("prodkit", "api", "jobs", "schedule", method="POST", raise_error=False,
+                         body=json.dumps({"path": sample_nb, "cron": "every day"}))
+    assert bad.code == 400 and "cron" in _json(bad)["message"].lower()
+
+
+@pytest.mark.slow
+async def test_run_now_runs_the_notebook_as_a_job_in_the_background(jp_fetch, sample_nb):
+    started = await jp_fetch("prodkit", "api", "jobs", "run", method="POST",
+                             body=json.dumps({"path": sample_nb}))
+    assert started.code == 202
+    done = await _wait(jp_fetch, json.loads(started.body)["id"])
+    assert done["status"] == "succeeded", done["message"]
+    assert done["result"]["status"] == "succeeded"
+    assert "churn-manual" in done["message"]
+    jobs = _json(await _get(jp_fetch, "jobs", sample_nb))["data"]
+    assert jobs[0]["name"] == "churn-manual" and jobs[0]["paused"]
+    assert jobs[0]["last_run"]["status"] == "succeeded"

@@ -7,10 +7,7 @@ import {
   checkIcon,
   closeIcon,
   infoIcon,
-  LabIcon,
-  refreshIcon,
-  SidePanel,
-  ToolbarButton
+  LabIcon
 } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
 
@@ -92,7 +89,7 @@ function statusBadge(status: string): HTMLElement {
   return badge;
 }
 
-export class ProdkitPanel extends SidePanel {
+export class ProdkitPanel extends Widget {
   private _path: string | null = null;
   private _body: HTMLElement;
   private _live: HTMLElement;
@@ -108,21 +105,9 @@ export class ProdkitPanel extends SidePanel {
     this.addClass('jp-prodkit-panel');
     this.title.icon = prodkitIcon;
     this.title.caption = 'prodkit: production readiness';
-    const header = new Widget();
-    header.addClass('jp-prodkit-header');
-    header.node.append(el('h2', 'jp-prodkit-title', 'prodkit'));
-    this.header.addWidget(header);
-    this.toolbar.addItem(
-      'recheck',
-      new ToolbarButton({
-        icon: refreshIcon,
-        tooltip: 'Re-check: recompute readiness, modules, jobs and models',
-        onClick: () => void this.refresh(true)
-      })
-    );
-
-    const content = new Widget();
-    content.addClass('jp-prodkit-content');
+    this.node.setAttribute('role', 'region');
+    this.node.setAttribute('aria-label', 'prodkit production readiness');
+    const header = el('h2', 'jp-prodkit-title', 'prodkit');
     this._actions = el('div', 'jp-prodkit-actions');
     this._actions.setAttribute('role', 'toolbar');
     this._actions.setAttribute('aria-label', 'prodkit actions');
@@ -138,8 +123,7 @@ export class ProdkitPanel extends SidePanel {
     this._live.setAttribute('role', 'status');
     this._live.setAttribute('aria-live', 'polite');
     this._body = el('div', 'jp-prodkit-body');
-    content.node.append(this._actions, this._live, this._body);
-    this.addWidget(content);
+    this.node.append(header, this._actions, this._live, this._body);
     this.renderEmpty();
   }
 
@@ -201,7 +185,7 @@ export class ProdkitPanel extends SidePanel {
       return;
     }
     const stem = path.split('/').pop()!.replace(/\.ipynb$/, '');
-    const form = new ScheduleForm(stem.replace(/[^A-Za-z0-9_-]+/g, '-'));
+    const form = new ScheduleForm(stem.replace(/[^A-Za-z0-9.-]+/g, '-'));
     const result = await showDialog({
       title: 'Schedule this notebook',
       body: form,
@@ -281,6 +265,11 @@ export class ProdkitPanel extends SidePanel {
     nodes.push(this.sectionNode('Promoted modules', status.promote, data => this.promoteNode(data)));
     nodes.push(this.sectionNode('Jobs', status.jobs, data => this.jobsNode(data)));
     nodes.push(this.sectionNode('Models', status.models, data => this.modelsNode(data)));
+    if (status.readiness.available && status.readiness.data && !status.readiness.error) {
+      const checklist = this.sectionNode('Checklist', status.readiness, data => this.checklistNode(data));
+      checklist.classList.add('jp-prodkit-checklist-section');
+      nodes.push(checklist);
+    }
     const footer = el('p', 'jp-prodkit-footer', `${status.cached ? 'cached · ' : ''}${Math.round(status.elapsed_ms)} ms`);
     nodes.push(footer);
     const previous = this._body.querySelector('.jp-prodkit-result');
@@ -325,17 +314,20 @@ export class ProdkitPanel extends SidePanel {
   }
 
   private readinessNode(section: ISection<IReadiness>): HTMLElement {
-    const details = this.sectionNode('Readiness', section, data => this.checklistNode(data));
+    const details = this.sectionNode('Readiness', section, data => this.scoreNode(data));
     details.classList.add('jp-prodkit-readiness');
     return details;
   }
 
-  private checklistNode(result: IReadiness): HTMLElement {
+  private scoreNode(result: IReadiness): HTMLElement {
     const wrap = el('div');
     const score = Math.max(0, Math.min(1, Number(result.score) || 0));
     const head = el('div', 'jp-prodkit-score');
     const value = el('span', 'jp-prodkit-score-value', `${Math.round(score * 100)}%`);
-    const grade = result.grade !== undefined ? el('span', 'jp-prodkit-muted', `grade ${result.grade}`) : el('span');
+    const grade =
+      result.grade !== undefined
+        ? el('span', 'jp-prodkit-muted', `grade ${result.grade} (weakest section)`)
+        : el('span');
     const bar = el('div', 'jp-prodkit-bar');
     bar.setAttribute('role', 'meter');
     bar.setAttribute('aria-label', 'readiness score');
@@ -356,6 +348,11 @@ export class ProdkitPanel extends SidePanel {
       el('p', 'jp-prodkit-muted jp-prodkit-counts',
         ['pass', 'warn', 'fail', 'skip'].filter(s => counts[s]).map(s => `${counts[s]} ${s}`).join(' · '))
     );
+    return wrap;
+  }
+
+  private checklistNode(result: IReadiness): HTMLElement {
+    const wrap = el('div');
 
     const bySection = new Map<string, ICheck[]>();
     for (const check of result.checks ?? []) {
@@ -367,8 +364,13 @@ export class ProdkitPanel extends SidePanel {
     list.setAttribute('aria-label', 'readiness checklist');
     for (const [name, checks] of bySection) {
       const group = el('li', 'jp-prodkit-group');
+      const info = result.sections?.[name] as Row | undefined;
       const passed = checks.filter(c => c.status === 'pass').length;
-      group.append(el('div', 'jp-prodkit-group-title', `${name} ${passed}/${checks.length}`));
+      const tally =
+        info && info.points !== undefined && info.max !== undefined
+          ? `${str(info.points).replace(/\.0$/, '')}/${str(info.max)}`
+          : `${passed}/${checks.length}`;
+      group.append(el('div', 'jp-prodkit-group-title', `${name} ${tally}`));
       const items = el('ul');
       checks.sort((a, b) => (STATUS_ORDER[a.status] ?? 9) - (STATUS_ORDER[b.status] ?? 9));
       for (const check of checks) {
@@ -387,46 +389,59 @@ export class ProdkitPanel extends SidePanel {
     item.setAttribute('data-check', check.id);
     const cells = check.cells && check.cells.length ? ` (cells ${check.cells.join(', ')})` : '';
     item.setAttribute('aria-label', `${check.id} ${check.status}: ${check.message}${cells}`);
-    const line = el('div', 'jp-prodkit-check-line');
-    line.append(statusBadge(check.status), el('code', 'jp-prodkit-check-id', check.id), el('span', 'jp-prodkit-check-message', check.message + cells));
-    item.append(line);
+    const body = el('div', 'jp-prodkit-check-body');
+    body.append(el('code', 'jp-prodkit-check-id', check.id), el('span', 'jp-prodkit-check-message', ` ${check.message}${cells}`));
     if (check.fix && check.status !== 'pass') {
       const fix = el('div', 'jp-prodkit-fix');
       fix.append(infoIcon.element({ tag: 'span', className: 'jp-prodkit-icon' }), el('span', '', check.fix));
-      item.append(fix);
+      body.append(fix);
     }
+    item.append(statusBadge(check.status), body);
     return item;
   }
 
   private promoteNode(data: Row): HTMLElement {
     const wrap = el('div');
-    const modules = (Array.isArray(data.modules) ? data.modules : Array.isArray(data) ? data : []) as Row[];
-    const summary = pick(data, ['message', 'summary']);
-    if (summary) {
-      wrap.append(el('p', 'jp-prodkit-muted', summary));
-    }
-    if (!modules.length) {
+    const modules = (Array.isArray(data.modules) ? data.modules : []) as Row[];
+    const tests = (Array.isArray(data.tests) ? data.tests : []) as Row[];
+    if (!modules.length && !tests.length) {
       wrap.append(el('p', 'jp-prodkit-muted', 'No %%promote cells yet.'));
       return wrap;
     }
+    if (typeof data.up_to_date === 'boolean') {
+      wrap.append(
+        el('p', 'jp-prodkit-muted', data.up_to_date ? 'All promoted files are up to date.' : 'Some promoted files are out of date: Promote writes them.')
+      );
+    }
     const list = el('ul', 'jp-prodkit-rows');
-    for (const module of modules) {
-      const li = el('li', 'jp-prodkit-row');
-      const name = pick(module, ['module', 'name', 'path']);
-      const upToDate = module.up_to_date ?? module.current ?? (module.status === 'up_to_date' || module.status === 'ok' ? true : undefined);
-      const state = pick(module, ['status', 'state']) || (upToDate === true ? 'up to date' : upToDate === false ? 'stale' : '');
-      li.append(statusBadge(upToDate === false ? 'stale' : upToDate === true ? 'pass' : state || 'unknown'));
-      li.append(el('code', '', name));
-      const path = pick(module, ['path', 'file']);
-      if (state) {
-        li.append(el('span', 'jp-prodkit-muted', state));
+    const rows: [string, Row][] = [
+      ...modules.map(m => ['module', m] as [string, Row]),
+      ...tests.map(t => ['test', t] as [string, Row])
+    ];
+    for (const [kind, row] of rows) {
+      const li = el('li', `jp-prodkit-row jp-prodkit-promoted jp-prodkit-promoted-${kind}`);
+      const name = pick(row, ['module', 'name', 'path']);
+      li.setAttribute('data-module', name);
+      let state = 'stale';
+      let badge = 'stale';
+      if (row.up_to_date === true) {
+        state = 'up to date';
+        badge = 'pass';
+      } else if (row.exists === false) {
+        state = 'not written yet';
+      } else if (row.edited === true) {
+        state = 'edited by hand';
       }
-      if (path && path !== name) {
-        li.title = path;
-      }
+      li.append(statusBadge(badge), el('code', '', kind === 'test' ? `test ${name}` : name), el('span', 'jp-prodkit-muted', state));
+      const cells = Array.isArray(row.cells) && row.cells.length ? ` · cells ${(row.cells as unknown[]).join(', ')}` : '';
+      li.title = `${pick(row, ['path'])}${cells}`;
       list.append(li);
     }
     wrap.append(list);
+    const problems = (Array.isArray(data.problems) ? data.problems : []) as Row[];
+    for (const problem of problems) {
+      wrap.append(el('div', 'jp-prodkit-error', pick(problem, ['message', 'kind']) || str(problem)));
+    }
     return wrap;
   }
 
@@ -441,11 +456,14 @@ export class ProdkitPanel extends SidePanel {
       const lastStatus = last ? pick(last, ['status']) : 'never run';
       li.append(statusBadge(job.paused ? 'paused' : lastStatus || 'unknown'), el('strong', '', pick(job, ['name'])));
       const bits = [pick(job, ['cron']), job.tz ? `(${str(job.tz)})` : ''];
-      if (job.next_run) {
-        bits.push(`next ${when(job.next_run)}`);
+      const next = job.next_run ?? job.next_due;
+      if (next && !job.paused) {
+        bits.push(`next ${when(next)}`);
       }
       if (last) {
-        bits.push(`last ${when(last.ended_at ?? last.started_at ?? last.scheduled_for)}`);
+        const duration = typeof last.duration_s === 'number' ? ` (${(last.duration_s as number).toFixed(1)} s)` : '';
+        bits.push(`last ${when(last.ended_at ?? last.started_at ?? last.scheduled_for)}${duration}`);
+        li.title = pick(last, ['output_path']);
       }
       li.append(el('span', 'jp-prodkit-muted', bits.filter(Boolean).join(' · ')));
       const error = last?.error as Row | null | undefined;
@@ -470,6 +488,13 @@ export class ProdkitPanel extends SidePanel {
       const version = pick(model, ['latest_version', 'version']);
       if (version) {
         li.append(el('span', 'jp-prodkit-muted', `v${version}`));
+      }
+      if (model.complete === false && Array.isArray(model.missing)) {
+        li.append(statusBadge('warn'), el('span', 'jp-prodkit-muted', `missing ${(model.missing as unknown[]).join(', ')}`));
+      }
+      const parity = model.parity as Row | undefined;
+      if (parity && parity.status) {
+        li.append(el('span', 'jp-prodkit-muted', `parity ${str(parity.status)}`));
       }
       const aliases = model.aliases;
       if (aliases && typeof aliases === 'object') {
