@@ -173,6 +173,17 @@ def test_panel_shows_readiness_and_promotes(lab):
                 f"jp-prodkit-check jp-prodkit-check-{code04['status']}")
             page.screenshot(path=str(ARTIFACTS / "prodkit-panel-promoted.png"))
 
+            # Schedule, by keyboard only: focus the button, Enter, type the cron, Enter.
+            panel.get_by_role("button", name="Schedule", exact=True).focus()
+            page.keyboard.press("Enter")
+            cron = page.locator(".jp-Dialog .jp-prodkit-schedule input").first
+            expect(cron).to_be_focused(timeout=10_000)
+            cron.fill("30 5 * * *")
+            page.keyboard.press("Enter")
+            job = panel.locator(".jp-prodkit-job")
+            expect(job).to_contain_text("churn-poc", timeout=30_000)
+            expect(job).to_contain_text("30 5 * * *")
+
             # Dark theme: only CSS variables, so the panel follows.
             page.evaluate("window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'})")
             page.wait_for_function("document.body.dataset.jpThemeLight === 'false'", timeout=30_000)

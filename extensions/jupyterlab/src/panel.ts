@@ -84,9 +84,8 @@ function when(value: unknown): string {
   return isNaN(date.getTime()) ? text : date.toLocaleString();
 }
 
-function statusBadge(status: string): HTMLElement {
-  const badge = el('span', `jp-prodkit-badge jp-prodkit-status-${status.replace(/[^a-z_]/gi, '')}`, status);
-  return badge;
+function statusBadge(status: string, text = status): HTMLElement {
+  return el('span', `jp-prodkit-badge jp-prodkit-status-${status.replace(/[^a-z_]/gi, '')}`, text);
 }
 
 export class ProdkitPanel extends Widget {
@@ -422,17 +421,16 @@ export class ProdkitPanel extends Widget {
       const li = el('li', `jp-prodkit-row jp-prodkit-promoted jp-prodkit-promoted-${kind}`);
       const name = pick(row, ['module', 'name', 'path']);
       li.setAttribute('data-module', name);
-      let state = 'stale';
-      let badge = 'stale';
+      let state = 'out of date';
       if (row.up_to_date === true) {
         state = 'up to date';
-        badge = 'pass';
       } else if (row.exists === false) {
         state = 'not written yet';
       } else if (row.edited === true) {
         state = 'edited by hand';
       }
-      li.append(statusBadge(badge), el('code', '', kind === 'test' ? `test ${name}` : name), el('span', 'jp-prodkit-muted', state));
+      li.setAttribute('aria-label', `${kind} ${name}: ${state}`);
+      li.append(statusBadge(row.up_to_date === true ? 'pass' : 'stale', state), el('code', '', kind === 'test' ? `test ${name}` : name));
       const cells = Array.isArray(row.cells) && row.cells.length ? ` · cells ${(row.cells as unknown[]).join(', ')}` : '';
       li.title = `${pick(row, ['path'])}${cells}`;
       list.append(li);
