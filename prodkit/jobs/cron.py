@@ -43,12 +43,13 @@ def _to_utc(local: datetime, tz: ZoneInfo) -> float:
 
 def slots_between(expr: str, tz_name: str, after: float, until: float, limit: int = MAX_SLOTS) -> tuple[list[float], float]:
     """Slots in (after, until] and the first slot after `until`, as UTC epoch seconds."""
-    from croniter import croniter
-
     tz = zone(tz_name)
-    # Start one hour early in local time so a slot shifted forward out of a DST gap is not missed.
-    start_local = datetime.fromtimestamp(after, tz).replace(tzinfo=None) - timedelta(hours=1)
-    it = croniter(expr, start_local)
+    start_local = datetime.fromtimestamp(after, tz).replace(tzinfo=None)
+    if _offset(tz, after - 3 * 3600) != _offset(tz, after):
+        # Near a DST change: start early so a slot shifted forward out of the gap is not missed.
+        start_local -= timedelta(hours=2)
+    it = _walker(expr)
+    it.set_current(start_local, force=True)
     slots: list[float] = []
     while True:
         ts = _to_utc(it.get_next(datetime), tz)
@@ -57,6 +58,24 @@ def slots_between(expr: str, tz_name: str, after: float, until: float, limit: in
         if ts > until or len(slots) >= limit:
             return slots, ts
         slots.append(ts)
+
+
+def _offset(tz: ZoneInfo, ts: float) -> timedelta | None:
+    return datetime.fromtimestamp(ts, tz).utcoffset()
+
+
+@lru_cache(maxsize=1024)
+def _walker_template(expr: str):
+    from croniter import croniter
+
+    return croniter(expr, datetime(2000, 1, 1))
+
+
+def _walker(expr: str):
+    """A fresh croniter for `expr` without re-parsing it (parsing is most of croniter's cost)."""
+    import copy
+
+    return copy.copy(_walker_template(expr))
 
 
 def next_slot(expr: str, tz_name: str, after: float) -> float:

@@ -7,6 +7,7 @@ a slot is claimed exactly once, a run is started at most once.
 
 from __future__ import annotations
 
+import bisect
 import os
 import signal
 import threading
@@ -64,32 +65,32 @@ def plan_claims(rows, now: float, grace_s: float) -> tuple[list[tuple], list[tup
     """Due slots of each job per its catch-up policy, and each job's next due time.
 
     A slot found more than `grace_s` late was missed (no scheduler ran): `once` runs the latest
-    missed slot, `all` every one, `none` none. Jobs sharing (cron, tz, cursor) share one croniter walk.
+    missed slot, `all` every one, `none` none. Jobs sharing (cron, tz) share one croniter walk,
+    from the oldest cursor among them; each job takes the slots after its own cursor.
     """
+    groups: dict[tuple[str, str], list] = {}
+    for row in rows:
+        groups.setdefault((row["cron"], row["tz"]), []).append(row)
     claims: list[tuple] = []
     cursors: list[tuple] = []
-    walks: dict[tuple, tuple[list[float], float]] = {}
-    for row in rows:
-        key = (row["cron"], row["tz"], row["checked_until"])
-        if key not in walks:
-            walks[key] = slots_between(row["cron"], row["tz"], row["checked_until"], now)
-        slots, next_due = walks[key]
-        missed = [s for s in slots if now - s > grace_s]
-        on_time = slots[len(missed):]
-        policy = row["catch_up"]
-        keep = missed if policy == "all" else missed[-1:] if policy == "once" else []
-        for slot in keep:
-            claims.append((row["name"], slot, TRIGGER_CATCHUP, row["parameters"], row["notebook"]))
-        for slot in on_time:
-            claims.append((row["name"], slot, TRIGGER_SCHEDULE, row["parameters"], row["notebook"]))
-        cursors.append((next_due, row["name"]))
+    for (cron, tz), members in groups.items():
+        slots, next_due = slots_between(cron, tz, min(r["checked_until"] for r in members), now)
+        for row in members:
+            mine = slots[bisect.bisect_right(slots, row["checked_until"]):]
+            missed = [s for s in mine if now - s > grace_s]
+            policy = row["catch_up"]
+            keep = missed if policy == "all" else missed[-1:] if policy == "once" else []
+            job = (row["name"], row["parameters"], row["notebook"])
+            claims += [(job[0], slot, TRIGGER_CATCHUP, job[1], job[2]) for slot in keep]
+            claims += [(job[0], slot, TRIGGER_SCHEDULE, job[1], job[2]) for slot in mine[len(missed):]]
+            cursors.append((next_due, row["name"]))
     return claims, cursors
 
 
 class Scheduler:
     """Claims and runs the jobs of one project. `tick()` is one step; `run()` loops."""
 
-    def __init__(self, project: Project, *, store: JobStore | None = None, backend: str = "local",
+    def __init__(self, project: Project, *, store: JobStore | None = None, backend: Any = "local",
                  address: str | None = None, concurrency: int | None = None, poll_s: float = 5.0,
                  grace_s: float = 120.0, lease_s: float = 60.0, clock: Callable[[], float] = utc_now,
                  log: Log | None = None):
@@ -98,8 +99,10 @@ class Scheduler:
         self.concurrency = concurrency or default_concurrency(project)
         if self.concurrency < 1:
             raise BadInput("concurrency must be at least 1", fix="pass --concurrency 1 or more")
-        self.backend_name, self.address = backend, address
-        self._backend = None
+        # A backend object (not a name) is the caller's: used as is, never closed here.
+        self.backend_name, self.address = (backend, address) if isinstance(backend, str) else (backend.name, address)
+        self._backend = None if isinstance(backend, str) else backend
+        self._owns_backend = isinstance(backend, str)
         self.poll_s, self.grace_s, self.lease_s = poll_s, grace_s, lease_s
         self.clock = clock
         self.log: Log = log or (lambda line: None)
@@ -251,7 +254,7 @@ class Scheduler:
         released = self.store.release_queued(self.owner)
         if released:
             self.log(f"released {released} queued run(s) for the next scheduler")
-        if self._backend is not None:
+        if self._backend is not None and self._owns_backend:
             self._backend.close()
             self._backend = None
 

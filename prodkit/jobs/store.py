@@ -235,8 +235,11 @@ class JobStore:
                 "owner, heartbeat, queued_at, not_before) VALUES (?, ?, 1, ?, 'queued', ?, ?, ?, ?, ?, ?)",
                 [(job, slot, trigger, params, nb, owner, now, now, slot) for job, slot, trigger, params, nb in claims],
             )
-            db.executemany("UPDATE jobs SET checked_until = ?, next_due = ? WHERE name = ?",
-                           [(now, next_due, job) for next_due, job in cursors])
+            by_next_due: dict[float, list[str]] = {}
+            for next_due, job in cursors:
+                by_next_due.setdefault(next_due, []).append(job)
+            db.executemany("UPDATE jobs SET checked_until = ?, next_due = ? WHERE name IN (SELECT value FROM json_each(?))",
+                           [(now, next_due, json.dumps(jobs)) for next_due, jobs in by_next_due.items()])
             return [r[0] for r in db.execute(
                 "SELECT run_id FROM runs WHERE run_id > ? AND owner = ? AND status = 'queued' ORDER BY run_id",
                 (before, owner))]
