@@ -2,8 +2,8 @@
 
 Concurrent requests for the same notebook and the same fingerprint share one computation
 (single flight); a finished result is reused for `ttl` seconds while the fingerprint holds.
-`fresh=True` (the Re-check button) always computes anew (it may join a computation that
-started after the request arrived, never an older one).
+`fresh=True` (the Re-check button) never reuses a finished result; it joins a computation
+still running for the same fingerprint (it reads the same files the request would).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ class RefreshCache:
         self.ttl = ttl
         self.max_entries = max_entries
         self._done: dict[Hashable, _Entry] = {}
-        self._inflight: dict[Hashable, tuple[float, asyncio.Future]] = {}
+        self._inflight: dict[Hashable, tuple[float, asyncio.Future]] = {}  # (started, future)
 
     async def get(self, key: Hashable, fingerprint: Hashable, compute: Callable[[], Awaitable[Any]],
                   *, fresh: bool = False) -> tuple[Any, bool]:
@@ -37,7 +37,7 @@ class RefreshCache:
         if not fresh and entry and entry.fingerprint == fingerprint and asked - entry.at < self.ttl:
             return entry.value, True
         running = self._inflight.get((key, fingerprint))
-        if running and (not fresh or running[0] >= asked):
+        if running:
             return await asyncio.shield(running[1]), True
         future = asyncio.ensure_future(compute())
         self._inflight[(key, fingerprint)] = (asked, future)
