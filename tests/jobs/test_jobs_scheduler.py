@@ -13,7 +13,7 @@ import pytest
 from jobs.jobs_helpers import cli_env, prodkit_cmd
 
 from prodkit.jobs.api import add_job, history, queue_run
-from prodkit.jobs.model import FAILED, LOST, RUNNING, SUCCEEDED
+from prodkit.jobs.model import CANCELLED, FAILED, LOST, RUNNING, SUCCEEDED
 from prodkit.jobs.scheduler import Scheduler
 from prodkit.jobs.store import JobStore
 
@@ -119,3 +119,46 @@ def test_prodkit_schedule_magic_adds_this_notebook(project, nb, monkeypatch):
 
     with pytest.raises(UsageError, match="invalid cron"):
         ip.run_line_magic("prodkit", 'schedule --cron "0 25 * * *" --name other')
+
+
+def start_scheduler(project) -> subprocess.Popen:
+    return subprocess.Popen(prodkit_cmd("scheduler", "--poll", "0.2"), cwd=project.root, env=cli_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def wait_running(project, run_id):
+    def running():
+        with JobStore(project.jobs_db) as store:
+            run = store.get_run(run_id)
+        return run if run.status == RUNNING and run.kernel_pid else None
+    return wait_for(running)
+
+
+def test_ctrl_c_lets_the_running_notebook_finish(project, nb):
+    add_job("sleepy", nb("sleepy", ["import time\ntime.sleep(3)", "print('finished')"]), "0 6 * * *", project=project)
+    run_id = queue_run("sleepy", project=project)
+    proc = start_scheduler(project)
+    wait_running(project, run_id)
+    proc.send_signal(signal.SIGINT)
+    output, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 0, output
+    assert "waiting for 1 running notebook" in output
+    assert show_status(project, run_id) == SUCCEEDED
+
+
+def test_second_ctrl_c_cancels_running_notebooks(project, nb):
+    add_job("forever", nb("forever", ["import time\ntime.sleep(300)"]), "0 6 * * *", project=project)
+    run_id = queue_run("forever", project=project)
+    proc = start_scheduler(project)
+    wait_running(project, run_id)
+    proc.send_signal(signal.SIGINT)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    output, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, output
+    assert show_status(project, run_id) == CANCELLED
+
+
+def show_status(project, run_id) -> str:
+    with JobStore(project.jobs_db) as store:
+        return store.get_run(run_id).status

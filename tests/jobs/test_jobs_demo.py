@@ -1,0 +1,24 @@
+"""The jobs step of `prodkit demo`: schedules the PoC, runs it once, shows its history."""
+
+import io
+
+import pytest
+from rich.console import Console
+
+from prodkit.demo import DemoContext
+from prodkit.jobs.demo import JOB_NAME, demo_step
+from prodkit.jobs.store import JobStore
+
+
+@pytest.mark.slow
+def test_demo_step_schedules_runs_and_reports(project, nb):
+    path = nb("churn_poc", ["print('trained')"], params="threshold = 0.5", promote_params=True)
+    buf = io.StringIO()
+    ctx = DemoContext(project=project, notebook=path, console=Console(file=buf, width=120))
+    demo_step(ctx)
+    text = buf.getvalue()
+    assert f"history of {JOB_NAME}" in text and "succeeded" in text
+    assert ctx.facts["job_run"]["status"] == "succeeded"
+    assert dict(ctx.where)["job run output"].endswith(".ipynb")
+    with JobStore(project.jobs_db) as store:
+        assert store.get_job(JOB_NAME).tz == "Europe/London"
