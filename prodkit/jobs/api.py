@@ -14,7 +14,7 @@ from prodkit.errors import BadInput
 from prodkit.jobs import runner
 from prodkit.jobs.cron import next_slot, utc_now, validate_cron, zone
 from prodkit.jobs.execute import OnCell
-from prodkit.jobs.model import CATCH_UP_POLICIES, TRIGGER_MANUAL, JobSpec, RunRecord
+from prodkit.jobs.model import CANCELLED, CATCH_UP_POLICIES, TRIGGER_MANUAL, JobSpec, RunError, RunRecord
 from prodkit.jobs.params import check_declared, check_json_values
 from prodkit.jobs.store import JobStore, Owner
 from prodkit.notebook import read_notebook
@@ -106,7 +106,12 @@ def run_job(name: str, *, project: Project | None = None, parameters: dict[str, 
             request = runner.start(store, project, job, run, owner, utc_now())
             if request is None:
                 break
-            outcome = runner.execute(store, request, on_cell=on_cell, cancel=cancel)
+            try:
+                outcome = runner.execute(store, request, on_cell=on_cell, cancel=cancel)
+            except KeyboardInterrupt:  # Ctrl-C in `prodkit jobs run`: the run is cancelled, not lost
+                store.finish_run(run.run_id, status=CANCELLED, ended_at=utc_now(),
+                                 error=RunError(None, "Cancelled", "interrupted (Ctrl-C)"))
+                raise
             run_id = runner.record(store, job if retries else None, run, outcome, owner, utc_now())
             attempts.append(store.get_run(run.run_id))
             if run_id is not None:

@@ -33,6 +33,7 @@ def magic_schedule(shell, args: list[str]):
     """%prodkit schedule --cron "0 6 * * *" [--name NAME] [-p k=v] [--timeout S] [--retries N] [--tz TZ] — schedule this notebook"""
     from IPython.core.error import UsageError
 
+    from prodkit.config import load_project
     from prodkit.errors import ProdkitError
     from prodkit.jobs.api import add_job, list_jobs
     from prodkit.jobs.params import parse_param_args
@@ -52,27 +53,25 @@ def magic_schedule(shell, args: list[str]):
     job = added.to_dict()
     print(f"scheduled {nb_path.name} as job '{name}' at '{job['cron']}' ({job['tz']}); next run {job['next_due']}.\n"
           f"Run `prodkit scheduler` to execute on schedule, or `prodkit jobs run {name}` now.")
-    return JobsView(list_jobs(added_project(nb_path)), [])
+    return JobsView(list_jobs(load_project(nb_path)), [])
 
 
 def magic_jobs(shell, args: list[str]):
     """%prodkit jobs [NAME] — jobs of this project and recent runs (of NAME)"""
     from pathlib import Path
 
+    from IPython.core.error import UsageError
+
+    from prodkit.config import load_project
+    from prodkit.errors import ProdkitError
     from prodkit.jobs.api import history, list_jobs
 
     name = args[0] if args else None
     try:
-        project = added_project(shell.user_ns.get("__session__") or Path.cwd())
-    except Exception:
-        project = None
-    return JobsView(list_jobs(project), history(name, project=project, limit=20))
-
-
-def added_project(path):
-    from prodkit.config import load_project
-
-    return load_project(path)
+        project = load_project(shell.user_ns.get("__session__") or Path.cwd())
+        return JobsView(list_jobs(project), history(name, project=project, limit=20))
+    except ProdkitError as e:
+        raise UsageError(e.line()) from None
 
 
 class JobsView:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from pathlib import Path
 
 from prodkit.config import Project
@@ -60,5 +59,3 @@ def execute(store: JobStore, request: RunRequest, *, on_cell: OnCell | None = No
 
     return execute_run(request, on_cell=on_cell, on_kernel=on_kernel, cancel=cancel)
 
-
-Clock = Callable[[], float]

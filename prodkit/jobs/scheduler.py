@@ -122,7 +122,9 @@ class Scheduler:
 
     def claim(self, now: float | None = None) -> list[int]:
         """Claim the due slots (no execution): the run ids this scheduler won."""
-        now = self.clock() if now is None else now
+        return list(self._claim(self.clock() if now is None else now))
+
+    def _claim(self, now: float) -> dict[int, str]:
         return self.store.claim_slots(now, self.owner, lambda rows, at: plan_claims(rows, at, self.grace_s))
 
     def tick(self, now: float | None = None) -> TickReport:
@@ -134,16 +136,21 @@ class Scheduler:
             report.lost.append(run.run_id)
             _kill_orphan_kernel(run)
             self.log(f"run {run.run_id} ({run.job}) lost: its scheduler {run.owner} died; output kept at {run.output_path}")
-        report.claimed = self.claim(now)
-        if report.claimed:
-            report.catch_up = sum(r.trigger == TRIGGER_CATCHUP for r in self.store.queued_for(self.owner, now)
-                                  if r.run_id in set(report.claimed))
+        claimed = self._claim(now)
+        report.claimed = list(claimed)
+        report.catch_up = sum(trigger == TRIGGER_CATCHUP for trigger in claimed.values())
+        if report.catch_up:
+            self.log(f"caught up {report.catch_up} slot(s) missed while no scheduler ran")
         self.collect(now)
         report.started = self.dispatch(now)
+        self._heartbeat(now)
+        return report
+
+    def _heartbeat(self, now: float) -> None:
+        """Tell schedulers on other hosts this one is alive (they judge its runs by it)."""
         if now - self._last_heartbeat >= self.lease_s / 4:
             self.store.heartbeat(self.owner, now)
             self._last_heartbeat = now
-        return report
 
     def dispatch(self, now: float) -> list[int]:
         """Start queued runs (ours, then unowned ones), oldest first, up to the concurrency limit."""
@@ -229,6 +236,7 @@ class Scheduler:
                 try:
                     while self.active:
                         self.collect()
+                        self._heartbeat(self.clock())
                         self._wait(0.5)
                 except KeyboardInterrupt:
                     self.cancel_all()
@@ -259,10 +267,8 @@ class Scheduler:
             self._backend = None
 
     def _sleep_for(self) -> float:
-        now = self.clock()
-        rows = self.store._query("SELECT MIN(next_due) FROM jobs WHERE paused = 0")
-        wake = [t for t in (rows[0][0] if rows else None, self.store.next_wakeup(self.owner)) if t is not None]
-        until = min(wake) - now if wake else self.poll_s
+        wake = self.store.next_wakeup(self.owner)
+        until = wake - self.clock() if wake is not None else self.poll_s
         return max(0.05, min(self.poll_s, until))
 
     def _wait(self, seconds: float) -> None:

@@ -218,16 +218,16 @@ class JobStore:
             "SELECT name, cron, tz, parameters, catch_up, checked_until, notebook FROM jobs "
             "WHERE paused = 0 AND next_due <= ?", (now,)).fetchall()
 
-    def claim_slots(self, now: float, owner: str, plan) -> list[int]:
+    def claim_slots(self, now: float, owner: str, plan) -> dict[int, str]:
         """Claim due slots in one transaction. `plan(rows, now)` -> (claims, cursors).
 
         claims: (job, scheduled_for, trigger, parameters_json, notebook); cursors: (next_due, job).
-        Returns the run ids this call claimed (a slot already claimed elsewhere is ignored).
+        Returns {run_id: trigger} of the runs this call claimed (a slot claimed elsewhere is ignored).
         """
         with self.transaction() as db:
             rows = self.due_jobs(db, now)
             if not rows:
-                return []
+                return {}
             claims, cursors = plan(rows, now)
             before = db.execute("SELECT COALESCE(MAX(run_id), 0) FROM runs").fetchone()[0]
             db.executemany(
@@ -240,9 +240,9 @@ class JobStore:
                 by_next_due.setdefault(next_due, []).append(job)
             db.executemany("UPDATE jobs SET checked_until = ?, next_due = ? WHERE name IN (SELECT value FROM json_each(?))",
                            [(now, next_due, json.dumps(jobs)) for next_due, jobs in by_next_due.items()])
-            return [r[0] for r in db.execute(
-                "SELECT run_id FROM runs WHERE run_id > ? AND owner = ? AND status = 'queued' ORDER BY run_id",
-                (before, owner))]
+            return dict(db.execute(
+                "SELECT run_id, trigger FROM runs WHERE run_id > ? AND owner = ? AND status = 'queued' ORDER BY run_id",
+                (before, owner)).fetchall())
 
     # ---- runs -------------------------------------------------------------------------
 
@@ -275,9 +275,10 @@ class JobStore:
             "ORDER BY not_before, run_id", (owner, now))]
 
     def next_wakeup(self, owner: str) -> float | None:
-        """When the earliest queued run of `owner` or of nobody becomes ready."""
-        row = self._query("SELECT MIN(not_before) FROM runs WHERE status = 'queued' AND (owner = ? OR owner IS NULL)",
-                          (owner,))
+        """The earliest of: the next due slot of an active job, a queued run (ours or nobody's) becoming ready."""
+        row = self._query(
+            "SELECT MIN(t) FROM (SELECT MIN(next_due) AS t FROM jobs WHERE paused = 0 UNION ALL "
+            "SELECT MIN(not_before) FROM runs WHERE status = 'queued' AND (owner = ? OR owner IS NULL))", (owner,))
         return row[0][0] if row else None
 
     def mark_running(self, run_id: int, *, owner: str, now: float, output_path: str) -> bool:
