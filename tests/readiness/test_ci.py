@@ -63,7 +63,14 @@ def run_steps(steps: list[str], cwd: Path, env: dict) -> list[int]:
             for step in steps]
 
 
-@pytest.mark.parametrize("kind", ["github", "gitlab"])
+def test_gitlab_pipeline_has_the_same_steps(ci_project):
+    write_ci(ci_project, "github")
+    write_ci(ci_project, "gitlab")
+    assert pipeline_steps(ci_project.root / TARGETS["gitlab"], "gitlab") == \
+        pipeline_steps(ci_project.root / TARGETS["github"], "github")
+
+
+@pytest.mark.parametrize("kind", ["github"])
 def test_written_pipeline_runs_green_and_the_gate_bites(ci_project, shell_env, kind):
     changed = write_ci(ci_project, kind)
     target = ci_project.root / TARGETS[kind]
