@@ -8,6 +8,7 @@ report beside the run's output notebook and records the verdict on the run, so
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,9 +47,12 @@ def _current_run():
 
 
 def _run_fails_on_drift(run) -> bool:
-    """The job's --fail-on-drift setting, wherever the run context exposes it."""
+    """The job's --fail-on-drift setting: on the run context, or PRODKIT_FAIL_ON_DRIFT=1 in the kernel's env."""
     if run is None:
         return False
+    env = os.environ.get("PRODKIT_FAIL_ON_DRIFT", "").strip().lower()
+    if env:
+        return env in ("1", "true", "yes", "on")
     value = getattr(run, "fail_on_drift", None)
     if value is None:
         settings = getattr(run, "settings", None) or getattr(getattr(run, "job", None), "settings", None)
@@ -97,7 +101,9 @@ def watch(df: pd.DataFrame, model: str, *, version: str | int | None = None, col
     columns: watch only these columns (e.g. the features, leaving out a label the batch
     lacks). drift: compute drift outside scheduled runs too (True) or never (False).
     fail_on_drift: raise DriftDetected when the batch drifted (default: the job's
-    --fail-on-drift). fail_on_violation: raise ContractBroken on contract errors.
+    --fail-on-drift; per job today also as a parameter: `watch(..., fail_on_drift=fail_on_drift)`
+    with `prodkit jobs add ... -p fail_on_drift=true`). fail_on_violation: raise
+    ContractBroken on contract errors.
     Batches longer than max_rows are sampled with `seed` for drift.
     """
     from prodkit.monitor.contract import validate
