@@ -45,6 +45,35 @@ DETECT_SECRETS_PLUGINS = (
     ("twilio", "TwilioKeyDetector"),
 )
 
+# Substrings one of which must occur for a plugin or pattern to possibly match: a fast `in`
+# test skips the regex on most texts (dataframes, logs). Lowercase anchors are looked up in the
+# lowercased text, anchors with capitals in the text as is.
+_KEYWORDS = ("key", "pw", "pass", "token", "secret", "credential", "auth")
+PLUGIN_ANCHORS: dict[str, tuple[str, ...]] = {
+    "AWSKeyDetector": ("akia", "asia", "abia", "acca", "a3t", "aws"),
+    "AzureStorageKeyDetector": ("accountkey",),
+    "ArtifactoryDetector": ("AKC", "AP"),
+    "CloudantDetector": ("cloudant", *_KEYWORDS),
+    "GitHubTokenDetector": ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"),
+    "GitLabTokenDetector": ("glpat-", "gldt-", "glft-", "glsoat-", "glrt-", "gr1348941", "glcbt-", "glimt-", "glptt-",
+                            "glagent-", "gloas-"),
+    "IbmCloudIamDetector": _KEYWORDS,
+    "IbmCosHmacDetector": ("key",),
+    "JwtTokenDetector": ("eyJ",),
+    "MailchimpDetector": ("-us",),
+    "NpmDetector": ("_authtoken", "npm_"),
+    "OpenAIDetector": ("T3BlbkFJ",),
+    "PrivateKeyDetector": ("private key", "putty"),
+    "PypiTokenDetector": ("pypi-",),
+    "SendGridDetector": ("SG.",),
+    "SlackDetector": ("xox", "hooks.slack.com"),
+    "SoftlayerDetector": ("softlayer", *_KEYWORDS),
+    "SquareOAuthDetector": ("sq0csp",),
+    "StripeDetector": ("_live_",),
+    "TelegramBotTokenDetector": (":",),
+    "TwilioKeyDetector": ("AC", "SK"),
+}
+
 _SECRET_NAME = r"(?:password|passwd|passphrase|pwd|secret|token|api_?key|apikey|access_?key|private_?key|credentials?)"
 
 # (kind, pattern, group holding the secret value); group 0 means the whole match.
@@ -67,6 +96,25 @@ OWN_PATTERNS: tuple[tuple[str, str, int], ...] = (
      r"(?i)[\"']?\b([A-Za-z0-9_]*" + _SECRET_NAME + r"[A-Za-z0-9_]*)[\"']?\]?\s*(?::|=|:=)\s*"
      r"[rbuRBU]?([\"'])([^\"'\n]{4,})\2", 3),
 )
+
+OWN_ANCHORS: dict[str, tuple[str, ...]] = {
+    "Google API key": ("AIza",),
+    "GCP service account key": ("private_key_id",),
+    "Hugging Face token": ("hf_",),
+    "Anthropic API key": ("sk-ant-",),
+    "OpenAI API key": ("sk-proj-", "sk-svcacct-", "sk-admin-"),
+    "GitHub fine-grained token": ("github_pat_",),
+    "Databricks token": ("dapi",),
+    "Shopify token": ("shpat_", "shpca_", "shppa_", "shpss_"),
+    "DigitalOcean token": ("_v1_",),
+    "Azure connection string key": ("accountkey=", "sharedaccesskey="),
+    "Stripe key": ("_live_",),
+    "Credentials in URL": ("://",),
+    "Square token": ("sq0",),
+    "Authorization header": ("bearer", "token", "basic"),
+    "Password or token in code": _KEYWORDS,
+    "Secret in printed environment": _KEYWORDS,
+}
 
 # Unquoted `NAME=value` lines, as printed by `env`, `!cat .env` or logging: outputs only.
 OUTPUT_ONLY_PATTERNS: tuple[tuple[str, str, int], ...] = (
@@ -136,8 +184,14 @@ def _line_of(text: str, offset: int) -> int:
     return text.count("\n", 0, offset) + 1
 
 
-def _own_findings(text: str, output: bool) -> Iterable[SecretFinding]:
+def _present(anchors: tuple[str, ...], text: str, low: str) -> bool:
+    return any((a in text) if a != a.lower() else (a in low) for a in anchors)
+
+
+def _own_findings(text: str, low: str, output: bool) -> Iterable[SecretFinding]:
     for kind, pattern, group in _compiled(output):
+        if not _present(OWN_ANCHORS.get(kind, ("",)), text, low):
+            continue
         for m in pattern.finditer(text):
             value = m.group(group)
             if looks_like_placeholder(value):
@@ -150,23 +204,24 @@ def _own_findings(text: str, output: bool) -> Iterable[SecretFinding]:
             yield SecretFinding(kind, _line_of(text, m.start(group)))
 
 
-def _plugin_findings(text: str) -> Iterable[SecretFinding]:
+def _plugin_findings(text: str, low: str) -> Iterable[SecretFinding]:
     for plugin in _detect_secrets_plugins():
-        for pattern in plugin.denylist:
-            if not pattern.search(text):
-                continue
-            for line_no, line in enumerate(text.split("\n"), start=1):
-                for value in plugin.analyze_string(line):
-                    if not looks_like_placeholder(value):
-                        yield SecretFinding(plugin.secret_type, line_no)
-            break
+        if not _present(PLUGIN_ANCHORS.get(type(plugin).__name__, ("",)), text, low):
+            continue
+        if not any(pattern.search(text) for pattern in plugin.denylist):
+            continue
+        for line_no, line in enumerate(text.split("\n"), start=1):
+            for value in plugin.analyze_string(line):
+                if not looks_like_placeholder(value):
+                    yield SecretFinding(plugin.secret_type, line_no)
 
 
 def scan_text(text: str, *, output: bool = False) -> list[SecretFinding]:
     """Secrets in one cell source (`output=False`) or one text output, one per line."""
     if not text:
         return []
+    low = text.lower()
     found: dict[int, SecretFinding] = {}
-    for finding in (*_plugin_findings(text), *_own_findings(text, output)):
+    for finding in (*_plugin_findings(text, low), *_own_findings(text, low, output)):
         found.setdefault(finding.line, finding)
     return sorted(found.values(), key=lambda f: f.line)

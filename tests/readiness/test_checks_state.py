@@ -171,13 +171,13 @@ def test_ops02_reads_the_last_drift_verdict(project, monkeypatch):
 
 @pytest.mark.slow
 def test_model_checks_follow_the_real_registry(project):
+    import subprocess
+
     import torch
 
     from prodkit.models import promote, register_model
     from prodkit.models.card import write_card
     from prodkit.readiness.business import set_business
-
-    import subprocess
 
     path = write_notebook(project.nbs_path / "train.ipynb", [code("model.fit(X_train, y_train)")])
     git = ["git", "-C", str(project.root), "-c", "user.name=t", "-c", "user.email=t@t"]
