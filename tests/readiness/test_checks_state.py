@@ -211,3 +211,19 @@ def test_model_checks_follow_the_real_registry(project):
 
     set_business(project.root, {"latency_budget_ms": "100000"})
     assert run_checks(project, path, ["BIZ-01"])["BIZ-01"].status == "pass"
+
+
+@pytest.mark.slow
+def test_ops01_reads_real_job_runs_through_the_jobs_api(project, monkeypatch):
+    """Without the jobs.state hook, OPS-01 reads the jobs store: a failing run fails, a good one passes."""
+    from prodkit.jobs.api import add_job, run_job
+
+    monkeypatch.setitem(sys.modules, "prodkit.jobs.state", None)
+    path = write_notebook(project.nbs_path / "job.ipynb", [code("%%promote --params\nboom = 1"),
+                                                           code("assert boom == 0, 'boom'")])
+    add_job("nightly", path, "0 6 * * *", project=project)
+    run_job("nightly", project=project)
+    c = run_checks(project, path, ["OPS-01"])["OPS-01"]
+    assert c.status == "fail" and "AssertionError" in c.message and "cell 2" in c.message
+    run_job("nightly", project=project, parameters={"boom": 0})
+    assert run_checks(project, path, ["OPS-01"])["OPS-01"].status == "pass"

@@ -22,10 +22,31 @@ from prodkit.readiness.registry import Outcome, register_check
 DEFAULT_MAX_MODEL_AGE_DAYS = 90
 
 
+def jobs_for_notebook(ctx: CheckContext) -> list[dict]:
+    """The jobs hook's rows; without it, the jobs API's rows for this notebook with health derived."""
+    if ctx.hook(*JOBS_HOOK) is not None:
+        return list(call_hook(ctx, JOBS_HOOK) or [])
+    list_jobs = ctx.hook("prodkit.jobs.api", "list_jobs")
+    if list_jobs is None or not ctx.project.jobs_db.exists():
+        return []
+    notebook = ctx.project.relpath(ctx.notebook_path)
+    rows = []
+    for job in list_jobs(ctx.project):
+        if job.get("notebook") != notebook:
+            continue
+        last = job.get("last_run") or None
+        error = (last or {}).get("error") or {}
+        status = (last or {}).get("status")
+        message = (f"last run {status}" + (f" in cell {error['cell']}" if error.get("cell") else "")
+                   + (f": {error.get('ename')}: {error.get('evalue')}" if error else "")) if last else "never ran"
+        rows.append({**job, "healthy": status == "succeeded", "message": message})
+    return rows
+
+
 @register_check("OPS-01", section="Ops", title="Scheduled job healthy",
                 fix="open `prodkit jobs history NAME`, fix the failing run, then `prodkit jobs run NAME`")
 def job_healthy(ctx: CheckContext) -> Outcome:
-    jobs = list(call_hook(ctx, JOBS_HOOK) or [])
+    jobs = jobs_for_notebook(ctx)
     if not jobs:
         return Outcome.not_set_up("no scheduled job runs this notebook",
                                   '`%prodkit schedule --cron "0 6 * * *"` in the notebook (or `prodkit jobs add`)')
