@@ -12,7 +12,3 @@ def _jupyter_server_extension_points() -> list[dict]:
     from prodkit.server.app import ProdkitServerApp
 
     return [{"module": "prodkit.server", "app": ProdkitServerApp}]
-
-
-def _jupyter_labextension_paths() -> list[dict]:
-    return [{"src": "labextension", "dest": "prodkit-jupyterlab"}]

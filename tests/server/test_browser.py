@@ -73,6 +73,7 @@ def lab(tmp_path, make_notebook):
     root = tmp_path / "proj"
     init_project(root)
     _demo_notebook(root / "nbs" / "churn_poc.ipynb", make_notebook)
+    make_notebook(root / "nbs" / "other.ipynb", [("code", "x = 1")])
     # Isolated Jupyter dirs: our panel from the repo build, no news toast, no user state.
     jpath = tmp_path / "jupyter-path"
     (jpath / "labextensions").mkdir(parents=True)
@@ -183,6 +184,20 @@ def test_panel_shows_readiness_and_promotes(lab):
             job = panel.locator(".jp-prodkit-job")
             expect(job).to_contain_text("churn-poc", timeout=30_000)
             expect(job).to_contain_text("30 5 * * *")
+
+            # Saving the notebook refreshes the panel (a plain, non-forced status call).
+            page.locator(".jp-NotebookPanel").first.click()
+            with page.expect_response(lambda r: "/prodkit/api/status" in r.url and "fresh" not in r.url,
+                                      timeout=30_000) as saved:
+                page.keyboard.press("Control+s")
+            assert saved.value.status == 200
+
+            # Another notebook becoming active switches the panel to it.
+            page.evaluate("window.jupyterapp.commands.execute('docmanager:open', {path: 'nbs/other.ipynb'})")
+            expect(panel.locator(".jp-prodkit-path")).to_have_text("nbs/other.ipynb", timeout=30_000)
+            expect(panel.locator(".jp-prodkit-promoted-module")).to_have_count(0)
+            page.evaluate(f"window.jupyterapp.commands.execute('docmanager:open', {{path: '{nb}'}})")
+            expect(panel.locator(".jp-prodkit-path")).to_have_text(nb, timeout=30_000)
 
             # Dark theme: only CSS variables, so the panel follows.
             page.evaluate("window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'})")
