@@ -137,6 +137,7 @@ export class ProdkitPanel extends Widget {
     }
     this._path = path;
     this._status = null;
+    this._body.replaceChildren();
     void this.refresh(false);
   }
 
@@ -249,7 +250,10 @@ export class ProdkitPanel extends Widget {
   }
 
   private renderError(error: unknown): void {
-    const message = error instanceof ApiError ? error.message : String(error);
+    let message = error instanceof ApiError ? error.message : String(error);
+    if (error instanceof ApiError && error.status === 404 && !message.includes('.ipynb')) {
+      message = 'The prodkit server extension is not enabled: run `jupyter server extension enable prodkit.server` and restart JupyterLab.';
+    }
     const box = el('div', 'jp-prodkit-error');
     box.setAttribute('role', 'alert');
     box.append(closeIcon.element({ tag: 'span', className: 'jp-prodkit-icon' }), el('span', '', message));
