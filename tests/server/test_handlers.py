@@ -249,3 +249,19 @@ async def test_run_now_runs_the_notebook_as_a_job_in_the_background(jp_fetch, sa
     jobs = _json(await _get(jp_fetch, "jobs", sample_nb))["data"]
     assert jobs[0]["name"] == "churn-manual" and jobs[0]["paused"]
     assert jobs[0]["last_run"]["status"] == "succeeded"
+
+
+@pytest.mark.slow
+async def test_the_server_answers_while_a_long_action_runs(jp_fetch, project_root, make_notebook):
+    make_notebook(project_root / "nbs" / "slow.ipynb", [("code", "import time\ntime.sleep(4)")])
+    started = json.loads((await jp_fetch("prodkit", "api", "jobs", "run", method="POST",
+                                         body=json.dumps({"path": "nbs/slow.ipynb"}))).body)
+    status = await _get(jp_fetch, "status", "nbs/slow.ipynb")
+    assert status.code == 200
+    still = json.loads((await jp_fetch("prodkit", "api", "actions", started["id"])).body)
+    assert still["status"] == "running"  # the status call did not wait for the notebook run
+    again = json.loads((await jp_fetch("prodkit", "api", "jobs", "run", method="POST",
+                                       body=json.dumps({"path": "nbs/slow.ipynb"}))).body)
+    assert again["id"] == started["id"]  # one run of a notebook at a time from the panel
+    done = await _wait(jp_fetch, started["id"])
+    assert done["status"] == "succeeded", done["message"]
