@@ -61,7 +61,9 @@ def notebook_cell(project: Project, explicit: str | os.PathLike | None = None) -
             if candidate and str(candidate).endswith(".ipynb") and Path(candidate).is_file():
                 path = Path(candidate).resolve()
                 break
+    # IPython increments execution_count before running a cell: the running cell is one less.
     count = getattr(shell, "execution_count", None) if shell else None
+    count = count - 1 if isinstance(count, int) and count > 1 else count
     record = NotebookCell(path=project.relpath(path) if path else None, execution_count=count)
     if path and path.is_file():
         record.cell = _register_cell(path)

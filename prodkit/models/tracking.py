@@ -104,18 +104,22 @@ def open_store(project: Project, *, create: bool = True) -> Store:
 
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
-    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
-    if create and uri not in _ready:
-        lock = _init_lock(project) if uri.startswith("sqlite:") else contextlib.nullcontext()
-        try:
-            with lock:
+    fresh = uri not in _ready
+    lock = _init_lock(project) if fresh and uri.startswith("sqlite:") else contextlib.nullcontext()
+    try:
+        with lock:  # the client's first use of a new sqlite db runs alembic migrations
+            client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+            if fresh:
+                client.search_registered_models(max_results=1)
+                _ready[uri] = _experiment_id(client, project, uri) if create else ""
+            if create and not _ready[uri]:
                 _ready[uri] = _experiment_id(client, project, uri)
-        except BadInput:
-            raise
-        except Exception as e:  # noqa: BLE001 - any store failure is one line for the user
-            raise BadInput(f"cannot open the MLflow store {uri} ({type(e).__name__}: {first_line(e)})",
-                           path=uri, fix="check tracking_uri in settings.ini or MLFLOW_TRACKING_URI") from None
-    return Store(uri=uri, client=client, experiment_id=_ready.get(uri, ""))
+    except BadInput:
+        raise
+    except Exception as e:  # noqa: BLE001 - any store failure is one line for the user
+        raise BadInput(f"cannot open the MLflow store {uri} ({type(e).__name__}: {first_line(e)})",
+                       path=uri, fix="check tracking_uri in settings.ini or MLFLOW_TRACKING_URI") from None
+    return Store(uri=uri, client=client, experiment_id=_ready[uri])
 
 
 def first_line(error: BaseException, limit: int = 200) -> str:
