@@ -20,3 +20,22 @@ def demo_step(ctx) -> None:
     atomic_write_text(report, standalone_html([result], title=f"prodkit readiness: {result.notebook}"))
     ctx.facts["readiness_score"] = result.score
     ctx.where.append(("readiness report", str(report)))
+
+
+def final_step(ctx) -> None:
+    """Re-check after the later steps (job, model, monitoring) and show what changed.
+
+    For the demo runner to call after the last capability step.
+    """
+    from prodkit.readiness import check_notebook
+    from prodkit.readiness.render import score_line
+
+    before = ctx.facts.get("readiness_score")
+    ctx.console.rule("[bold]readiness after all steps")
+    result = check_notebook(ctx.notebook, project=ctx.project)
+    still = [f"{c.id} ({c.status})" for c in result.checks if c.status in ("fail", "warn", "skip") and c.counted]
+    ctx.console.print(score_line(result))
+    if before is not None:
+        ctx.console.print(f"  score {before:.2f} → {result.score:.2f}")
+    ctx.console.print(f"  still to do: {', '.join(still) if still else 'nothing'}", highlight=False)
+    ctx.facts["readiness_score_final"] = result.score

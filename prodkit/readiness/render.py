@@ -20,6 +20,8 @@ def result_table(result: ReadinessResult) -> Table:
     table.add_column("Status", no_wrap=True)
     table.add_column("Message · cells · fix", ratio=1)
     for name, s in result.sections.items():
+        if not s.checks:
+            continue
         table.add_row(Text(f"{name} {s.points:g}/{s.max}", style="bold"), "", "")
         for c in (c for c in result.checks if c.section == name):
             detail = Text(c.message)

@@ -138,6 +138,8 @@ class ReadinessResult:
     def to_text(self) -> str:
         lines = [f"Readiness of {self.notebook}: score {self.score:.2f}, grade {self.grade:g}", self.explanation()]
         for name, s in self.sections.items():
+            if not s.checks:
+                continue
             lines.append(f"\n{name}  {s.points:g}/{s.max}")
             for c in (c for c in self.checks if c.section == name):
                 cells = f" (cells {', '.join(map(str, c.cells))})" if c.cells else ""
@@ -184,6 +186,8 @@ def render_html_fragment(result: ReadinessResult) -> str:
         '<table style="border-collapse:collapse;width:100%">',
     ]
     for name, s in result.sections.items():
+        if not s.checks:
+            continue
         parts.append(f'<tr><th colspan="5" style="text-align:left;padding:6px 4px 2px;border-bottom:1px solid #d0d7de">'
                      f'{_e(name)} <span style="font-weight:400;color:#57606a">{s.points:g}/{s.max}</span></th></tr>')
         for c in (c for c in result.checks if c.section == name):

@@ -84,3 +84,17 @@ def test_demo_step_prints_the_checklist_and_writes_a_report(project):
     assert what == "readiness report" and where.endswith("reports/readiness.html")
     assert "CODE-06" in (project.root / "reports" / "readiness.html").read_text()
     assert 0 <= ctx.facts["readiness_score"] <= 1
+
+
+def test_demo_final_step_reports_the_change(project):
+    from prodkit.demo import DemoContext
+    from prodkit.readiness.demo import demo_step, final_step
+
+    nb = write_notebook(project.nbs_path / "churn_poc.ipynb", [code("x = 1")])
+    console = Console(record=True, width=120)
+    ctx = DemoContext(project=project, notebook=nb, console=console)
+    demo_step(ctx)
+    final_step(ctx)
+    text = console.export_text()
+    assert "readiness after all steps" in text and "still to do:" in text and "→" in text
+    assert ctx.facts["readiness_score_final"] == ctx.facts["readiness_score"]

@@ -466,6 +466,32 @@ def _ruff(paths_and_hashes: tuple[tuple[str, str], ...], cwd: str) -> tuple[tupl
                  for d in json.loads(proc.stdout or "[]"))
 
 
+_CELL_MARKER = re.compile(r"^# %% (?:auto\b|\S+ #(\S+))")
+
+
+def _marker_of_line(path: Path, line: int) -> str | None:
+    """The `# %% NOTEBOOK #ID` marker above a line of a promoted module: the cell id it came from,
+    "" for nbdev's own scaffolding (header, `__all__`), None when the file has no markers."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()[:line]
+    except OSError:
+        return None
+    markers = [m for text in lines if (m := _CELL_MARKER.match(text))]
+    if not markers:
+        return None if not any(text.startswith("# %%") for text in lines) else ""
+    return markers[-1].group(1) or ""
+
+
+def _cell_number(ctx: CheckContext, marker: str | None) -> int | None:
+    if not marker:
+        return None
+    for cell in ctx.notebook.cells:
+        if cell.id == marker:
+            return cell.number
+    m = re.fullmatch(r"cell(\d+)", marker)
+    return int(m.group(1)) if m else None
+
+
 @register_check("CODE-07", section="Code", title="Lint clean (ruff) on promoted modules",
                 fix="fix the ruff findings in the %%promote cells (or `ruff check --fix` the module and sync back)")
 def lint_clean(ctx: CheckContext) -> Outcome:
@@ -483,7 +509,13 @@ def lint_clean(ctx: CheckContext) -> Outcome:
         return Outcome.ok(f"ruff clean: {', '.join(ctx.project.relpath(p) for p in sorted(files))}",
                           [c for cs in files.values() for c in cs])
     by_file = {str(p.resolve()): cells for p, cells in files.items()}
-    cells = sorted({c for d in diagnostics for c in by_file.get(str(Path(d[0]).resolve()), [])})
+    marked = [(d, _marker_of_line(Path(d[0]), d[1])) for d in diagnostics]
+    diagnostics = [d for d, marker in marked if marker != ""]  # nbdev's scaffolding is not the user's code
+    if not diagnostics:
+        return Outcome.ok(f"ruff clean: {', '.join(ctx.project.relpath(p) for p in sorted(files))}",
+                          [c for cs in files.values() for c in cs])
+    cells = sorted({_cell_number(ctx, marker) or c for d, marker in marked if marker != ""
+                    for c in by_file.get(str(Path(d[0]).resolve()), [0])[:1]} - {0})
     shown = "; ".join(f"{ctx.project.relpath(Path(d[0]))}:{d[1]} {d[2]} {d[3]}" for d in diagnostics[:3])
     more = f" (+{len(diagnostics) - 3} more)" if len(diagnostics) > 3 else ""
     return Outcome.problem(f"{len(diagnostics)} ruff finding(s): {shown}{more}", cells)
