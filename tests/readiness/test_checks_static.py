@@ -178,3 +178,18 @@ def test_business_case(project):
 
     c = status_of(load_project(project.root), "BIZ-01", [code("x = 1")])
     assert c.status == "pass" and "churn rate" in c.message and "no latency benchmark recorded yet" in c.message
+
+
+def test_pii_look_alikes_in_outputs_are_not_flagged(project):
+    table = ("     id  amount  code   ts\n0   100  200  3000  2026-01-01 06:00:00\n"
+             "1   4111111111111112  0.1234  10.0.0.12  v2.13.0\n2   123 456 7890  1e-05  -0.25\n")
+    c = status_of(project, "SEC-02", [code("df", result({"text/plain": table}))])
+    assert c.status == "pass", c
+
+
+def test_pii_kinds_are_named(project):
+    text = "ann@corp.io, (415) 555-0134, +44 20 7946 0958, 078-05-1120, GB82 WEST 1234 5698 7654 32, 4012888888881881"
+    c = status_of(project, "SEC-02", [code("df", result({"text/plain": text}))])
+    assert c.status == "fail"
+    for kind in ("email address", "phone number", "social security number", "IBAN", "payment card number"):
+        assert kind in c.message

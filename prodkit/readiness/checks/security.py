@@ -36,8 +36,8 @@ def no_secrets(ctx: CheckContext) -> Outcome:
 _EMAIL = re.compile(r"\b[A-Za-z0-9._%+\-]+@([A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,})\b")
 _SAFE_EMAIL_DOMAINS = re.compile(r"(?i)(?:^|\.)(?:example\.(?:com|org|net)|test|invalid|localhost|"
                                  r"users\.noreply\.github\.com|noreply\.\w+)$")
-_PHONE = re.compile(r"(?<![\w.+-])(?:\+\d{1,3}[ \-.]?)?(?:\(\d{3}\)\s?|\d{3}[\-.\s])\d{3}[\-.\s]\d{4}(?![\w.-])|"
-                    r"(?<![\w.])\+\d{10,14}(?![\w.])")
+_PHONE = re.compile(r"(?<![\w.+-])(?:\(\d{3}\)\s?\d{3}-\d{4}|\d{3}-\d{3}-\d{4}|"
+                    r"\+\d{1,3}(?:[ \-.]?\d{1,4}){1,2}(?:[ \-.]\d{2,4}){2,3}|\+\d{10,14})(?![\w.-])")
 _SSN = re.compile(r"(?<![\w-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\w-])")
 _CARD = re.compile(r"(?<![\w.])(?:\d[ \-]?){12,18}\d(?![\w.])")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b")
