@@ -186,19 +186,27 @@ export class ProdkitPanel extends Widget {
     }
     const stem = path.split('/').pop()!.replace(/\.ipynb$/, '');
     const form = new ScheduleForm(stem.replace(/[^A-Za-z0-9.-]+/g, '-'));
-    const result = await showDialog({
-      title: 'Schedule this notebook',
-      body: form,
-      buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Schedule' })],
-      focusNodeSelector: 'input'
-    });
-    if (!result.button.accept || !result.value) {
+    let request;
+    try {
+      const result = await showDialog({
+        title: 'Schedule this notebook',
+        body: form,
+        buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Schedule' })],
+        focusNodeSelector: 'input'
+      });
+      if (!result.button.accept || !result.value) {
+        return;
+      }
+      request = result.value;
+    } catch (error) {
+      this.say(`Schedule: ${(error as Error).message}`, true);
       return;
     }
     try {
-      const job = await postJSON<Row>('jobs/schedule', { path, ...result.value });
-      this.say(`Scheduled ${pick(job, ['name'])} (${pick(job, ['cron'])})`);
+      const job = await postJSON<Row>('jobs/schedule', { path, ...request });
+      const warnings = Array.isArray(job.warnings) && job.warnings.length ? ` — ${(job.warnings as unknown[]).join('; ')}` : '';
       await this.refresh(true);
+      this.say(`Scheduled ${pick(job, ['name'])} (${pick(job, ['cron'])})${warnings}`);
     } catch (error) {
       this.say(`Schedule failed: ${(error as Error).message}`, true);
     }
