@@ -166,6 +166,21 @@ def test_ops02_reads_the_last_drift_verdict(project, monkeypatch):
     assert run_checks(project, path, ["OPS-02"])["OPS-02"].status == "pass"
 
 
+def test_ops03_ops04_on_canned_registry_records(project, nb, monkeypatch):
+    """States a fresh registry cannot produce quickly: a months-old version, a single promoted version."""
+    from datetime import UTC, datetime, timedelta
+
+    old = (datetime.now(UTC) - timedelta(days=200)).isoformat()
+    row = {"name": "clf", "latest_version": "1", "aliases": {"champion": "1"}, "complete": True, "missing": [],
+           "parity": {"status": "passed", "passed": True, "max_abs_diff": 0.0}, "benchmark": True,
+           "has_card": True, "registered_at": old, "promoted": True, "rollback_versions": [], "versions": 1}
+    monkeypatch.setitem(sys.modules, "prodkit.models.state",
+                        types.SimpleNamespace(models_for_notebook=lambda project, notebook_path: [row]))
+    checks = run_checks(project, nb, ["OPS-03", "OPS-04"])
+    assert checks["OPS-04"].status == "warn" and "200 days old" in checks["OPS-04"].message
+    assert checks["OPS-03"].status == "warn" and "roll back" in checks["OPS-03"].message
+
+
 # ---- MOD-04, MOD-05, OPS-03, OPS-04, BIZ-01: a real sqlite MLflow registry -----------------------
 
 
@@ -206,7 +221,7 @@ def test_model_checks_follow_the_real_registry(project):
     assert checks["MOD-04"].status == "pass", checks["MOD-04"]
     assert checks["MOD-05"].status == "pass", checks["MOD-05"]
     assert checks["DATA-04"].status == "pass"
-    assert checks["OPS-03"].status in ("pass", "warn"), checks["OPS-03"]
+    assert checks["OPS-03"].status == "pass" and "clf@champion (v2)" in checks["OPS-03"].message
     assert checks["BIZ-01"].status == "fail" and "exceeds" in checks["BIZ-01"].message
 
     set_business(project.root, {"latency_budget_ms": "100000"})

@@ -458,7 +458,7 @@ def _ruff(paths_and_hashes: tuple[tuple[str, str], ...], cwd: str) -> tuple[tupl
         ruff = [find_ruff_bin()]
     except (ImportError, FileNotFoundError):
         ruff = [sys.executable, "-m", "ruff"]
-    proc = subprocess.run([*ruff, "check", "--output-format", "json", "--no-fix", "--quiet",
+    proc = subprocess.run([*ruff, "check", "--output-format", "json", "--no-fix", "--no-cache", "--quiet",
                            *(p for p, _ in paths_and_hashes)], cwd=cwd, capture_output=True, text=True, timeout=120)
     if proc.returncode not in (0, 1):
         raise RuntimeError(f"ruff failed: {proc.stderr.strip()[:200]}")
