@@ -165,9 +165,11 @@ def main(argv: list[str] | None = None) -> dict:
         result["cli_check_median_ms"] = _cli_check_ms(root, 2 if args.quick else 3)
     result["concurrency"] = CONCURRENCY
     result["bursts"] = bursts
+    result["cpus"] = os.cpu_count()
+    result["load_average_1m_after"] = round(os.getloadavg()[0], 2)
     result["ratio_after_save_vs_peer_p95"] = round(result["after-save"]["p95_ms"] / result["peer"]["p95_ms"], 2)
     print(f"panel refresh (status: readiness + promote + jobs + models), demo notebook, {CONCURRENCY} concurrent, "
-          f"{bursts} bursts:")
+          f"{bursts} bursts ({result['cpus']} cores, load average {result['load_average_1m_after']}):")
     print(f"  {'scenario':<12} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
     for name in ("after-save", "unchanged", "recheck", "distinct", "peer"):
         r = result[name]
