@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from IPython.core.error import UsageError
-from IPython.testing.globalipapp import start_ipython
 
-from prodkit.models import tags as T
-from pktest import code, write_notebook
+pytest.importorskip("IPython")  # the GPU machine's python has no IPython; these tests run everywhere else
+
+from IPython.core.error import UsageError  # noqa: E402
+from IPython.testing.globalipapp import start_ipython  # noqa: E402
+from pktest import code, write_notebook  # noqa: E402
+
+from prodkit.models import tags as T  # noqa: E402
 
 
 @pytest.fixture
