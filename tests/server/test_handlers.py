@@ -265,3 +265,23 @@ async def test_the_server_answers_while_a_long_action_runs(jp_fetch, project_roo
     assert again["id"] == started["id"]  # one run of a notebook at a time from the panel
     done = await _wait(jp_fetch, started["id"])
     assert done["status"] == "succeeded", done["message"]
+
+
+@pytest.mark.slow
+async def test_models_registered_from_the_notebook_are_listed_with_aliases(jp_fetch, project_root, sample_nb):
+    torch = pytest.importorskip("torch")
+    import prodkit
+    from prodkit.models.tracking import open_store
+
+    model = torch.nn.Sequential(torch.nn.Linear(3, 1), torch.nn.Sigmoid())
+    registered = prodkit.register_model(model, "panel-clf", example=torch.zeros(8, 3), metrics={"auc": 0.7},
+                                        parity=False, benchmark=False, notebook=project_root / sample_nb,
+                                        project=project_root)
+    open_store(prodkit.load_project(project_root)).client.set_registered_model_alias(
+        "panel-clf", "champion", str(registered.version))
+    models = _json(await _get(jp_fetch, "models", sample_nb))
+    assert models["available"] is True
+    (row,) = models["data"]
+    assert row["name"] == "panel-clf" and row["aliases"] == {"champion": str(registered.version)}
+    status = _json(await _get(jp_fetch, "status", sample_nb))
+    assert [m["name"] for m in status["models"]["data"]] == ["panel-clf"]
