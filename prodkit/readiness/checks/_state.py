@@ -59,8 +59,29 @@ def parity_failed(record: dict) -> bool:
 
 
 def monitoring(ctx: CheckContext) -> dict:
+    """The monitor hook's view of this notebook; when the notebook itself does not call
+    `watch`, the monitoring of the models registered from it (watched from a scoring notebook)."""
+    cache = ctx.__dict__.setdefault("_hook_cache", {})
+    if "monitoring" in cache:
+        return cache["monitoring"]
     info = call_hook(ctx, MONITOR_HOOK)
-    return info if isinstance(info, dict) and not info.get("error") else {}
+    info = dict(info) if isinstance(info, dict) and not info.get("error") else {}
+    per_model = ctx.hook("prodkit.monitor.state", "model_monitoring")
+    if not info.get("watched") and per_model is not None:
+        for record in models(ctx):
+            name = str(record.get("name"))
+            state = per_model(ctx.project, name)
+            if not state.get("contract") and not state.get("batches"):
+                continue
+            info.setdefault("contracts", {})[name] = state.get("contract")
+            info["watched"] = info.get("watched") or bool(state.get("batches"))
+            for key in ("last_validation", "last_drift"):
+                new = state.get(key)
+                old = info.get(key)
+                if new and (not old or (new.get("time") or "") > (old.get("time") or "")):
+                    info[key] = new
+    cache["monitoring"] = info
+    return info
 
 
 def contracts(info: dict) -> list[str]:

@@ -78,7 +78,7 @@ def drift_monitoring(ctx: CheckContext) -> Outcome:
     cells = list(info.get("cells") or [])
     last = info.get("last_drift")
     if not isinstance(last, dict):
-        return Outcome.not_set_up("watched, but no drift verdict recorded yet",
+        return Outcome.not_set_up("watched, but no drift verdict from a scheduled run yet",
                                   "the notebook as a scheduled job (`prodkit jobs run NAME`)")
     if last.get("drift"):
         share = last.get("share")
