@@ -242,3 +242,18 @@ def test_ops01_reads_real_job_runs_through_the_jobs_api(project, monkeypatch):
     assert c.status == "fail" and "AssertionError" in c.message and "cell 2" in c.message
     run_job("nightly", project=project, parameters={"boom": 0})
     assert run_checks(project, path, ["OPS-01"])["OPS-01"].status == "pass"
+
+
+def test_monitoring_of_the_notebooks_models_counts_when_watched_elsewhere(project, nb, monkeypatch):
+    """The notebook trains churn-clf; a scoring notebook watches it: DATA-02/03 and OPS-02 see that."""
+    row = {"name": "churn-clf", "latest_version": "1", "aliases": {}, "complete": True, "missing": []}
+    monkeypatch.setitem(sys.modules, "prodkit.models.state",
+                        types.SimpleNamespace(models_for_notebook=lambda project, notebook_path: [row]))
+    per_model = {"contract": ".prodkit/monitor/churn-clf/contract.yaml", "batches": 3,
+                 "last_validation": {"ok": True, "errors": 0, "warnings": 0, "time": "2026-01-02T06:00:00+00:00"},
+                 "last_drift": {"drift": False, "share": 0.0, "time": "2026-01-02T06:00:00+00:00", "run_id": 7}}
+    monkeypatch.setitem(sys.modules, "prodkit.monitor.state", types.SimpleNamespace(
+        monitoring_for_notebook=lambda project, notebook_path: {"watched": False, "contracts": {}, "error": None},
+        model_monitoring=lambda project, name: per_model))
+    checks = run_checks(project, nb, ["DATA-02", "DATA-03", "OPS-02"])
+    assert [checks[i].status for i in ("DATA-02", "DATA-03", "OPS-02")] == ["pass", "pass", "pass"]
