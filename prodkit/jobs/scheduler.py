@@ -135,7 +135,8 @@ class Scheduler:
         for run in lost:
             report.lost.append(run.run_id)
             _kill_orphan_kernel(run)
-            self.log(f"run {run.run_id} ({run.job}) lost: its scheduler {run.owner} died; output kept at {run.output_path}")
+            self.log(f"run {run.run_id} ({run.job}) lost: the process running it ({run.owner}) died; "
+                     f"partial output kept at {run.output_path}")
         claimed = self._claim(now)
         report.claimed = list(claimed)
         report.catch_up = sum(trigger == TRIGGER_CATCHUP for trigger in claimed.values())
@@ -191,7 +192,7 @@ class Scheduler:
                 job = self.store.get_job(active.run.job)
             except BadInput:
                 job = None
-            retry = runner.record(self.store, job, active.run, outcome, self.owner, max(now, outcome.ended_at))
+            retry = runner.record(self.store, job, active.run, outcome, self.owner, now)
             took = outcome.ended_at - outcome.started_at
             detail = f": {outcome.error.line()}" if outcome.error else ""
             self.log(f"run {run_id} ({active.run.job}) {outcome.status} in {took:.1f} s{detail}")
