@@ -26,8 +26,10 @@ def jobs_for_notebook(ctx: CheckContext) -> list[dict]:
     """The jobs hook's rows; without it, the jobs API's rows for this notebook with health derived."""
     if ctx.hook(*JOBS_HOOK) is not None:
         return list(call_hook(ctx, JOBS_HOOK) or [])
+    if not ctx.project.jobs_db.exists():
+        return []
     list_jobs = ctx.hook("prodkit.jobs.api", "list_jobs")
-    if list_jobs is None or not ctx.project.jobs_db.exists():
+    if list_jobs is None:
         return []
     notebook = ctx.project.relpath(ctx.notebook_path)
     rows = []
