@@ -115,20 +115,20 @@ def _signal_kernel(pid: int | None, sig: int) -> None:
 
 
 def prepare_notebook(nb, request: RunRequest):
-    """The run's copy: source cell numbers in metadata, the parameters cell tagged, `%%promote` lines
-    turned into comments (the kernel need not load prodkit's extension)."""
+    """The run's copy: source cell numbers in metadata, and the `%%promote --params` cell tagged
+    `parameters` so papermill injects after it. Cells are otherwise untouched: the notebook's own
+    `%load_ext prodkit` handles `%%promote` lines exactly as in Jupyter."""
     for number, cell in enumerate(nb.cells, start=1):
         cell.metadata["prodkit"] = {"cell": number}
         if cell.cell_type != "code":
             continue
-        first, _, rest = cell.source.lstrip("\n").partition("\n")
-        if not first.strip().startswith(PROMOTE_MAGIC):
+        first = cell.source.lstrip("\n").split("\n", 1)[0].strip()
+        if not first.startswith(PROMOTE_MAGIC):
             continue
         try:
-            directive = parse_promote_args(first.strip()[len(PROMOTE_MAGIC):])
+            directive = parse_promote_args(first[len(PROMOTE_MAGIC):])
         except Exception:  # a malformed line fails the run the same way it fails in Jupyter
             continue
-        cell.source = f"# {first.strip()}\n{rest}"
         tags = cell.metadata.setdefault("tags", [])
         if directive.kind == "params" and PARAMETERS_TAG not in tags:
             tags.append(PARAMETERS_TAG)

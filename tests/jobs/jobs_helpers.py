@@ -10,9 +10,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 
 def write_notebook(path: Path, cells: list[str], *, params: str | None = "x = 1", promote_params: bool = False,
-                   kernel: str = "python3") -> Path:
-    """A notebook whose first cell is the parameters cell (tagged, or `%%promote --params`)."""
-    nb_cells = []
+                   kernel: str = "python3", before: tuple[str, ...] = ()) -> Path:
+    """A notebook: `before` cells, the parameters cell (tagged, or `%%promote --params`), then `cells`."""
+    nb_cells = [{"cell_type": "code", "metadata": {}, "source": src, "outputs": [], "execution_count": None}
+                for src in before]
     if params is not None:
         if promote_params:
             nb_cells.append({"cell_type": "code", "metadata": {}, "source": f"%%promote --params\n{params}",

@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+from jobs.jobs_helpers import REPO
 
 from prodkit.jobs.api import add_job, history, queue_run, run_job
 from prodkit.jobs.model import FAILED, SUCCEEDED, TIMED_OUT, TRIGGER_RETRY
@@ -16,9 +17,11 @@ def output(project, run) -> dict:
     return json.loads((project.root / run.output_path).read_text())
 
 
-def test_run_keeps_output_parameters_hash_and_times(project, nb):
-    path = nb("ok", ["%%promote churn.features\ndef f(v):\n    return v * 2", "print('y =', f(x))"],
-              params="x = 1", promote_params=True)
+def test_run_keeps_output_parameters_hash_and_times(project, nb, monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", str(REPO))  # the kernel loads prodkit's extension, as the notebook says
+    path = nb("ok", ["%%promote churn.features\ndef f(v):\n    return v * 2",
+                     "from churn.features import f as g\nprint('y =', g(x))"],
+              before=("%load_ext prodkit",), params="x = 1", promote_params=True)
     add_job("ok", path, "0 6 * * *", parameters={"x": 5}, project=project)
     [run] = run_job("ok", project=project, parameters={"x": 21})
     assert run.status == SUCCEEDED and run.error is None
@@ -27,7 +30,7 @@ def test_run_keeps_output_parameters_hash_and_times(project, nb):
     out = output(project, run)
     printed = [o["text"] for c in out["cells"] for o in c.get("outputs", []) if o.get("name") == "stdout"]
     assert "".join("".join(t) for t in printed).strip() == "y = 42"  # injected after the %%promote --params cell
-    assert out["cells"][1]["metadata"]["tags"] == ["injected-parameters"]
+    assert out["cells"][2]["metadata"]["tags"] == ["injected-parameters"]
     assert history("ok", project=project)[0].to_dict()["parameters"] == {"x": 21}
 
 
