@@ -195,8 +195,9 @@ def render_html_fragment(result: ReadinessResult) -> str:
             cells = ", ".join(map(str, c.cells))
             fix = _e(c.fix) if c.status != "pass" else ""
             parts.append(
-                f'<tr><td style="padding:2px 4px;white-space:nowrap"><code>{_e(c.id)}</code></td>'
-                f'<td style="padding:2px 4px;color:{color};font-weight:600">{SYMBOLS[c.status]} {_e(c.status)}</td>'
+                f'<tr style="vertical-align:top"><td style="padding:2px 4px;white-space:nowrap"><code>{_e(c.id)}</code></td>'
+                f'<td style="padding:2px 4px;color:{color};font-weight:600;white-space:nowrap">{SYMBOLS[c.status]} '
+                f'{_e(c.status)}</td>'
                 f'<td style="padding:2px 4px">{_e(c.message)}</td>'
                 f'<td style="padding:2px 4px;color:#57606a">{"cells " + cells if cells else ""}</td>'
                 f'<td style="padding:2px 4px;color:#57606a">{fix}</td></tr>')
