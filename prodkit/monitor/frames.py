@@ -63,30 +63,66 @@ def sample_frame(df: pd.DataFrame, max_rows: int = DEFAULT_MAX_ROWS, seed: int =
     return Sampled(df.iloc[_bottom_k(keys, max_rows)], n, seed, max_rows)
 
 
-def _chunks(path: Path, columns: list[str] | None):
+def _parquet_pieces(path: Path, columns: list[str] | None):
+    """(rows, take) per row group; `take(positions)` reads only those rows, one column at a time,
+    so memory stays near one column chunk whatever the row-group size."""
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    parquet = pq.ParquetFile(path, pre_buffer=False)
+    schema = parquet.schema_arrow
+    names = list(columns) if columns else [n for n in schema.names if not n.startswith("__index_level_")]
+    metadata = None
+    if schema.pandas_metadata:  # keep pandas dtypes (e.g. Int64, category), drop the stored index
+        meta = dict(schema.pandas_metadata)
+        meta["index_columns"] = []
+        meta["columns"] = [c for c in meta.get("columns", []) if c.get("name") in names]
+        metadata = {b"pandas": json.dumps(meta).encode("utf-8")}
+    fields = pa.schema([schema.field(n) for n in names], metadata=metadata)
+
+    def take_from(group: int | None):
+        def take(positions):
+            if group is None or not len(positions):
+                return fields.empty_table().to_pandas()
+            index = pa.array(positions)
+            arrays = [parquet.read_row_group(group, columns=[n]).column(0).take(index) for n in names]
+            return pa.Table.from_arrays(arrays, schema=fields).to_pandas()
+        return take
+
+    if parquet.num_row_groups == 0:
+        yield 0, take_from(None)
+    for group in range(parquet.num_row_groups):
+        yield parquet.metadata.row_group(group).num_rows, take_from(group)
+
+
+def _csv_pieces(path: Path, columns: list[str] | None):
+    import pandas as pd
+
+    sep = "\t" if path.suffix.lower() == ".tsv" or path.name.endswith(".tsv.gz") else ","
+    for chunk in pd.read_csv(path, chunksize=CHUNK_ROWS, usecols=columns, sep=sep, low_memory=False):
+        yield len(chunk), (lambda positions, chunk=chunk: chunk.iloc[positions])
+
+
+def _pieces(path: Path, columns: list[str] | None):
     suffix = path.suffix.lower()
     if suffix in (".parquet", ".pq"):
-        import pyarrow.parquet as pq
-
-        parquet = pq.ParquetFile(path)
-        for batch in parquet.iter_batches(batch_size=CHUNK_ROWS, columns=columns):
-            yield batch.to_pandas()
-    elif suffix in (".csv", ".gz", ".txt", ".tsv"):
-        import pandas as pd
-
-        sep = "\t" if suffix == ".tsv" or path.name.endswith(".tsv.gz") else ","
-        yield from pd.read_csv(path, chunksize=CHUNK_ROWS, usecols=columns, sep=sep, low_memory=False)
-    else:
-        raise BadInput(f"unsupported file type {path.suffix or '(none)'}", path=str(path),
-                       fix="pass a .csv or .parquet file")
+        return _parquet_pieces(path, columns)
+    if suffix in (".csv", ".gz", ".txt", ".tsv"):
+        return _csv_pieces(path, columns)
+    raise BadInput(f"unsupported file type {path.suffix or '(none)'}", path=str(path),
+                   fix="pass a .csv or .parquet file")
 
 
 def read_table(path: Path | str, *, max_rows: int = DEFAULT_MAX_ROWS, seed: int = DEFAULT_SEED,
                columns: list[str] | None = None) -> Sampled:
     """Read a CSV or Parquet file, keeping a seeded sample of at most `max_rows` rows.
 
-    Reads in chunks, so memory stays near `max_rows` + one chunk whatever the file size.
-    Unreadable files raise BadInput with one line naming the file.
+    One pass in pieces (CSV chunks, Parquet row groups read column by column, only the
+    sampled rows kept), so memory stays near `max_rows` rows whatever the file size. The
+    sample equals `sample_frame(whole_file, max_rows, seed)`. Unreadable files raise
+    BadInput with one line naming the file.
     """
     import numpy as np
     import pandas as pd
@@ -99,14 +135,18 @@ def read_table(path: Path | str, *, max_rows: int = DEFAULT_MAX_ROWS, seed: int 
     kept_keys = np.empty(0)
     total = 0
     try:
-        for chunk in _chunks(path, columns):
-            keys = rng.random(len(chunk))
-            chunk.index = pd.RangeIndex(total, total + len(chunk))
-            total += len(chunk)
-            frame = chunk if kept is None else pd.concat([kept, chunk], copy=False)
-            all_keys = np.concatenate([kept_keys, keys])
+        for rows, take in _pieces(path, columns):
+            all_keys = np.concatenate([kept_keys, rng.random(rows)])
             pick = _bottom_k(all_keys, max_rows)
-            kept, kept_keys = frame.iloc[pick], all_keys[pick]
+            old, new = pick[pick < len(kept_keys)], pick[pick >= len(kept_keys)] - len(kept_keys)
+            if len(new) or kept is None:
+                part = take(new)
+                part.index = pd.Index(new + total)
+                kept = part if kept is None else pd.concat([kept.iloc[old], part], copy=False)
+            else:
+                kept = kept.iloc[old]
+            kept_keys = all_keys[pick]
+            total += rows
     except BadInput:
         raise
     except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError, ImportError) as e:

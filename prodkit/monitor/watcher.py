@@ -184,7 +184,9 @@ def _report_path(project: Project, model: str, run) -> Path:
     run_dir = getattr(run, "run_dir", None) if run is not None else None
     if run_dir:
         return Path(run_dir) / f"drift-{model}.html"
-    stamp = store.now_utc().replace(":", "").replace("-", "").replace("+0000", "Z")
+    from datetime import UTC, datetime
+
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     return store.monitor_dir(project, model) / "reports" / f"drift-{stamp}.html"
 
 

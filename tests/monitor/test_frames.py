@@ -28,8 +28,9 @@ def test_sample_is_exact_seeded_and_keeps_row_order(big):
 @pytest.mark.parametrize("suffix", [".parquet", ".csv"])
 def test_files_read_in_chunks_give_the_same_sample_as_in_memory(tmp_path, big, monkeypatch, suffix):
     path = tmp_path / f"data{suffix}"
-    big.to_parquet(path) if suffix == ".parquet" else big.to_csv(path, index=False)
-    monkeypatch.setattr(frames, "CHUNK_ROWS", 900)  # several chunks, so the streaming path is what runs
+    # several row groups / CSV chunks, so the streaming path is what runs
+    big.to_parquet(path, row_group_size=900) if suffix == ".parquet" else big.to_csv(path, index=False)
+    monkeypatch.setattr(frames, "CHUNK_ROWS", 900)
     got = read_table(path, max_rows=700, seed=7)
     assert (got.total_rows, len(got.frame)) == (5000, 700)
     assert got.frame.x.tolist() == sample_frame(big, 700, seed=7).frame.x.tolist()
@@ -56,3 +57,13 @@ def test_unreadable_files_are_one_clear_line(tmp_path, name, content, expected):
     with pytest.raises(BadInput) as info:
         read_table(path)
     assert expected in info.value.line() and name in info.value.line() and "\n" not in info.value.line()
+
+
+def test_parquet_sampling_keeps_pandas_dtypes_and_drops_a_stored_index(tmp_path, big):
+    frame = big.assign(n=pd.array(np.arange(5000) % 7, dtype="Int64"), k=pd.Categorical(big.c))
+    frame.index = frame.index.astype(str)  # stored as __index_level_0__
+    frame.to_parquet(tmp_path / "d.parquet", row_group_size=1000)
+    got = read_table(tmp_path / "d.parquet", max_rows=300, seed=2).frame
+    assert list(got.columns) == ["x", "y", "c", "n", "k"]
+    assert str(got.n.dtype) == "Int64" and str(got.k.dtype) == "category"
+    assert got.x.tolist() == sample_frame(big, 300, seed=2).frame.x.tolist()
