@@ -34,11 +34,11 @@ class ProdkitHandler(APIHandler):
     def prodkit(self) -> dict[str, Any]:
         return self.settings["prodkit"]
 
-    def notebook(self, rel: str | None) -> tuple[str, Path]:
+    def notebook(self, rel: object) -> tuple[str, Path]:
         """(API path, resolved file) of a notebook inside the server root, or an HTTP error."""
         allow_hidden = bool(getattr(self.settings.get("contents_manager"), "allow_hidden", False))
         target = resolve_notebook(self.prodkit["root_dir"], rel, allow_hidden=allow_hidden)
-        return PurePosixPath(rel.replace("\\", "/")).as_posix(), target
+        return PurePosixPath(str(rel).replace("\\", "/")).as_posix(), target
 
     def body(self) -> dict:
         try:

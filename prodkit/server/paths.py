@@ -10,14 +10,14 @@ from tornado.web import HTTPError
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
-def resolve_notebook(root_dir: str | Path, rel: str | None, *, allow_hidden: bool = False) -> Path:
+def resolve_notebook(root_dir: str | Path, rel: object, *, allow_hidden: bool = False) -> Path:
     """The notebook at API path `rel` (relative to `root_dir`), symlinks resolved.
 
     403 for absolute paths, `..` and anything that resolves outside the root (symlinks
     included); 404 when it is not an existing .ipynb file; 400 when no path was given.
     Nothing is opened here: only the path is resolved and stat'ed.
     """
-    if rel is None or not rel.strip():
+    if not isinstance(rel, str) or not rel.strip():
         raise HTTPError(400, "missing ?path=: give the notebook's path relative to the server root")
     if "\x00" in rel:
         raise HTTPError(400, "invalid path")

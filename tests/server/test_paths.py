@@ -43,6 +43,7 @@ def test_a_notebook_inside_the_root_resolves(root):
     (".hidden/h.ipynb", 404),
     ("", 400),
     (None, 400),
+    (42, 400),
 ])
 def test_paths_outside_the_root_or_invalid_are_refused(root, rel, code):
     with pytest.raises(HTTPError) as info:
