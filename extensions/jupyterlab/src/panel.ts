@@ -217,6 +217,7 @@ export class ProdkitPanel extends Widget {
     if (!this._path || this._busy) {
       return;
     }
+    const path = this._path;
     this.setBusy(true);
     this.say(`${label}…`);
     try {
@@ -224,6 +225,9 @@ export class ProdkitPanel extends Widget {
       while (action.status === 'running') {
         await new Promise(resolve => setTimeout(resolve, POLL_MS));
         action = await requestAPI<IAction>(`actions/${action.id}`);
+      }
+      if (this._path !== path) {
+        return; // another notebook became active meanwhile: it shows its own state
       }
       const ok = action.status === 'succeeded';
       this.say(`${label} ${ok ? 'done' : 'failed'}: ${action.message}`, !ok);
