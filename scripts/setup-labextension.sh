@@ -19,10 +19,19 @@ if ! command -v npm >/dev/null 2>&1; then
   exit 0
 fi
 
+# A failed build must not stop the rest of the set-up: it removes the old build, says so,
+# and the browser test then skips with that reason.
+build_failed() {
+  rm -rf "$OUT"
+  log "FAILED: $1 — the side panel is not built (see the npm output above)"
+  exit 0
+}
+
 # 1. node_modules exactly as package-lock.json says
 if [ ! -f "$EXT/node_modules/.package-lock.json" ] || [ "$EXT/package-lock.json" -nt "$EXT/node_modules/.package-lock.json" ]; then
   log "npm ci in $EXT"
-  (cd "$EXT" && npm ci --no-audit --no-fund --loglevel=error)
+  (cd "$EXT" && { npm ci --no-audit --no-fund --loglevel=error || npm ci --no-audit --no-fund --loglevel=error; }) \
+    || build_failed "npm ci"
 fi
 
 # 2. build when the sources changed since the last build
@@ -30,7 +39,7 @@ hash=$(cat "$EXT"/package.json "$EXT"/package-lock.json "$EXT"/tsconfig.json "$E
 stamp="$EXT/lib/.built-$hash"
 if [ ! -f "$stamp" ] || [ ! -f "$OUT/package.json" ]; then
   log "building the side panel into $OUT"
-  (cd "$EXT" && npm run --silent build:prod >/dev/null)
+  (cd "$EXT" && npm run --silent build:prod >/dev/null) || build_failed "npm run build:prod"
   rm -f "$EXT"/lib/.built-*
   touch "$stamp"
 fi
