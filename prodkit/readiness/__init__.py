@@ -23,26 +23,36 @@ __all__ = ["check", "check_notebook", "ReadinessResult", "CheckResult", "Outcome
 
 
 def check(path: Path | str, run: bool = False, *, timeout: int = DEFAULT_RUN_TIMEOUT,
-          project: Project | None = None) -> ReadinessResult | list[ReadinessResult]:
+          project: Project | None = None, static: bool = False) -> ReadinessResult | list[ReadinessResult]:
     """Readiness of one notebook, or a list for a folder of notebooks.
 
     `run=True` also runs CODE-01: the notebook top to bottom in a fresh kernel (papermill),
-    each cell limited to `timeout` seconds. Bad input raises `prodkit.errors.BadInput`.
+    each cell limited to `timeout` seconds. `static=True` (for CI on a fresh checkout) leaves
+    the checks that read project state out of the score. Bad input raises `prodkit.errors.BadInput`.
     """
     path = Path(path)
     paths = notebook_paths(path)
-    results = [check_notebook(p, run=run, timeout=timeout, project=project) for p in paths]
+    results = [check_notebook(p, run=run, timeout=timeout, project=project, static=static) for p in paths]
     return results if path.is_dir() else results[0]
 
 
 def check_notebook(path: Path | str, *, run: bool = False, timeout: int = DEFAULT_RUN_TIMEOUT,
-                   project: Project | None = None, only: list[str] | None = None) -> ReadinessResult:
-    """Run the checks (all, or the ids in `only`) on one notebook."""
+                   project: Project | None = None, only: list[str] | None = None,
+                   static: bool = False) -> ReadinessResult:
+    """Run the checks (all, or the ids in `only`) on one notebook; `static`: see `check`."""
     notebook = read_notebook(path)
     project = project or load_project(notebook.path)
     ctx = CheckContext(notebook=notebook, project=project, run=run, timeout=timeout)
-    checks = [run_check(spec, ctx) for spec in all_checks() if only is None or spec.id in only]
+    checks = [not_evaluated(spec) if static and spec.reads_state else run_check(spec, ctx)
+              for spec in all_checks() if only is None or spec.id in only]
     return ReadinessResult(notebook=project.relpath(notebook.path), checks=checks)
+
+
+def not_evaluated(spec: CheckSpec) -> CheckResult:
+    """A state check under --static: shown as skip, left out of the score."""
+    return CheckResult(id=spec.id, section=spec.section, status="skip", title=spec.title, cells=[], counted=False,
+                       message="not evaluated with --static: it reads project state (registry, jobs, monitoring)",
+                       fix="run `prodkit check` where the project's .prodkit/ state or tracking server is")
 
 
 def run_check(spec: CheckSpec, ctx: CheckContext) -> CheckResult:

@@ -65,6 +65,8 @@ def check_command(
     timeout: int = typer.Option(600, "--timeout", min=1, help="With --run: seconds allowed per cell."),
     only: str = typer.Option(None, "--only", metavar="IDS",
                              help="Run only these checks, comma-separated (e.g. SEC-01,SEC-02)."),
+    static: bool = typer.Option(False, "--static", help="Leave checks that read project state (registry, "
+                                "jobs, monitoring) out of the score: for CI on a fresh checkout."),
 ):
     """Production-readiness checklist: secrets, paths, execution order, dependencies, tests, seeds,
     parameters, lint, registered model, job, monitoring, business case. Score 0..1 (weakest section)."""
@@ -83,9 +85,9 @@ def check_command(
     for nb in notebooks:
         if show_progress:
             with err.status(f"checking {nb}{' (running it in a fresh kernel)' if run else ''} …"):
-                results.append(check_notebook(nb, run=run, timeout=timeout, only=ids))
+                results.append(check_notebook(nb, run=run, timeout=timeout, only=ids, static=static))
         else:
-            results.append(check_notebook(nb, run=run, timeout=timeout, only=ids))
+            results.append(check_notebook(nb, run=run, timeout=timeout, only=ids, static=static))
     if html is not None:
         atomic_write_text(html, standalone_html(results))
     if json_out:

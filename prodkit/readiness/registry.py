@@ -69,13 +69,19 @@ class CheckSpec:
     severity: str  # status of a problem: "fail" or "warn"
     fix: str
     fn: Callable[[CheckContext], Outcome]
+    reads_state: bool = False  # reads prodkit's stores (.prodkit/, MLflow), not the repository
 
 
 REGISTRY: dict[str, CheckSpec] = {}
 
 
-def register_check(check_id: str, *, section: str, title: str, fix: str, severity: str = "fail"):
-    """Decorator registering `fn(ctx) -> Outcome` under a stable id."""
+def register_check(check_id: str, *, section: str, title: str, fix: str, severity: str = "fail",
+                   reads_state: bool = False):
+    """Decorator registering `fn(ctx) -> Outcome` under a stable id.
+
+    `reads_state`: the check reads project state (registry, jobs, monitoring) that a CI
+    checkout does not have; `prodkit check --static` leaves such checks out of the score.
+    """
     if section not in SECTIONS:
         raise ValueError(f"unknown section {section!r}")
     if severity not in ("fail", "warn"):
@@ -84,7 +90,7 @@ def register_check(check_id: str, *, section: str, title: str, fix: str, severit
     def decorate(fn):
         if check_id in REGISTRY:
             raise ValueError(f"check {check_id} is registered twice")
-        REGISTRY[check_id] = CheckSpec(check_id, section, title, severity, fix, fn)
+        REGISTRY[check_id] = CheckSpec(check_id, section, title, severity, fix, fn, reads_state)
         return fn
 
     return decorate

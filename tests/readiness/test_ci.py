@@ -78,14 +78,14 @@ def test_written_pipeline_runs_green_and_the_gate_bites(ci_project, shell_env, k
     steps = pipeline_steps(target, kind)
     install, *gate = steps
     assert install.startswith("python -m pip install")  # not run here: everything is installed already
-    assert gate == ["prodkit promote nbs --check", "python -m pytest tests -q", "prodkit check nbs --fail-under 0"]
+    assert gate == ["prodkit promote nbs --check", "python -m pytest tests -q", "prodkit check nbs --static --fail-under 0"]
     assert run_steps(gate, ci_project.root, shell_env) == [0, 0, 0]
 
     # the same pipeline with the default threshold fails the readiness step (a fresh PoC is not ready)
     _set_threshold(ci_project.root, "0.8")
     write_ci(load_project(ci_project.root), kind, force=True)
     gate = pipeline_steps(target, kind)[1:]
-    assert gate[-1] == "prodkit check nbs --fail-under 0.8"
+    assert gate[-1] == "prodkit check nbs --static --fail-under 0.8"
     assert run_steps(gate[-1:], ci_project.root, shell_env) == [1]
 
 

@@ -93,3 +93,13 @@ def test_real_process_exit_codes(project, nb):
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
     ok = subprocess.run([*cmd, str(nb), "--json", "--fail-under", "0"], capture_output=True, text=True)
     assert ok.returncode == 0 and json.loads(ok.stdout)["notebook"] == "nbs/churn.ipynb"
+
+
+def test_static_leaves_state_checks_out_of_the_score(nb):
+    args = ["check", str(nb), "--json", "--fail-under", "0", "--only", "SEC-01,OPS-01,OPS-02"]
+    full = json.loads(runner.invoke(app, args).stdout)
+    static = json.loads(runner.invoke(app, [*args, "--static"]).stdout)
+    assert full["sections"]["Ops"]["max"] == 2 and full["score"] == 0  # nothing scheduled or watched
+    assert static["sections"]["Ops"]["max"] == 0
+    assert all(c["status"] == "skip" and "--static" in c["message"] for c in static["checks"] if c["section"] == "Ops")
+    assert static["score"] == 1.0  # only SEC-01 counts, and it passes

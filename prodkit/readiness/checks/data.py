@@ -59,7 +59,7 @@ def _static_validation(ctx: CheckContext) -> list[int]:
     return cells
 
 
-@register_check("DATA-02", section="Data", title="Schema validated",
+@register_check("DATA-02", reads_state=True, section="Data", title="Schema validated",
                 fix="declare the scored batch with prodkit.monitor.watch(df, model=...) so each run is "
                     "validated against the data contract")
 def schema_validated(ctx: CheckContext) -> Outcome:
@@ -87,7 +87,7 @@ def _problems(validation: dict) -> int:
     return count or (0 if validation.get("ok", validation.get("passed", True)) else 1)
 
 
-@register_check("DATA-03", section="Data", title="Data quality checked",
+@register_check("DATA-03", reads_state=True, section="Data", title="Data quality checked",
                 fix="fix the data source or update the contract (prodkit validate DATA --contract FILE shows "
                     "each violation)")
 def data_quality(ctx: CheckContext) -> Outcome:

@@ -87,7 +87,7 @@ def slice_metrics(ctx: CheckContext) -> Outcome:
     return Outcome.problem("metrics only on the whole test set, not per slice", _training_cells(ctx))
 
 
-@register_check("MOD-04", section="Model", title="Registered model complete",
+@register_check("MOD-04", reads_state=True, section="Model", title="Registered model complete",
                 fix="register it with prodkit.register_model(model, NAME, example=..., data=...)")
 def registered_model_complete(ctx: CheckContext) -> Outcome:
     latest = latest_versions(ctx)
@@ -110,7 +110,7 @@ def registered_model_complete(ctx: CheckContext) -> Outcome:
     return Outcome.ok(f"{', '.join(ok)}: signature, example, git sha and data hash recorded")
 
 
-@register_check("MOD-05", section="Model", title="Model card",
+@register_check("MOD-05", reads_state=True, section="Model", title="Model card",
                 fix="write it with `prodkit models card NAME` and fill in the sections it lists")
 def model_card(ctx: CheckContext) -> Outcome:
     latest = latest_versions(ctx)

@@ -45,7 +45,7 @@ def jobs_for_notebook(ctx: CheckContext) -> list[dict]:
     return rows
 
 
-@register_check("OPS-01", section="Ops", title="Scheduled job healthy",
+@register_check("OPS-01", reads_state=True, section="Ops", title="Scheduled job healthy",
                 fix="open `prodkit jobs history NAME`, fix the failing run, then `prodkit jobs run NAME`")
 def job_healthy(ctx: CheckContext) -> Outcome:
     jobs = jobs_for_notebook(ctx)
@@ -69,7 +69,7 @@ def job_healthy(ctx: CheckContext) -> Outcome:
     return Outcome.ok(f"healthy: {names}")
 
 
-@register_check("OPS-02", section="Ops", title="Drift monitoring",
+@register_check("OPS-02", reads_state=True, section="Ops", title="Drift monitoring",
                 fix="look at the drift report of the last run (`prodkit jobs show RUN_ID`) and retrain or "
                     "update the reference")
 def drift_monitoring(ctx: CheckContext) -> Outcome:
@@ -89,7 +89,7 @@ def drift_monitoring(ctx: CheckContext) -> Outcome:
     return Outcome.ok("scored data is watched; no drift in the last run", cells)
 
 
-@register_check("OPS-03", section="Ops", title="Promotion gate and rollback",
+@register_check("OPS-03", reads_state=True, section="Ops", title="Promotion gate and rollback",
                 fix="promote through the gate: `prodkit models promote NAME VERSION --alias champion`")
 def promotion_gate(ctx: CheckContext) -> Outcome:
     latest = latest_versions(ctx)
@@ -125,7 +125,7 @@ def _alias_versions(record: dict) -> set[str]:
     return set(_aliases(record).values())
 
 
-@register_check("OPS-04", section="Ops", title="Model freshness", severity="warn",
+@register_check("OPS-04", reads_state=True, section="Ops", title="Model freshness", severity="warn",
                 fix="retrain on recent data and register a new version (schedule the notebook to do it)")
 def model_freshness(ctx: CheckContext) -> Outcome:
     latest = latest_versions(ctx)
