@@ -27,7 +27,7 @@ def _cells(kind: str, n_cells: int = 200, n_exported: int = 50, n_tests: int = 1
     every = n_cells // n_exported
     for i in range(n_cells):
         if i % every == 0 and i // every < n_exported:
-            body = f"def feature_{i}(x):\n    \"\"\"Feature {i}.\"\"\"\n    return x * {i} + len(str(x))\n"
+            body = f'def feature_{i}(x):\n    """Feature {i}."""\n    return x * {i} + len(str(x))\n'
             head = "%%promote bench.features\n" if kind == "prodkit" else "#| export\n"
             cells.append(head + body)
         elif kind == "prodkit" and i % every == 1 and i // every < n_tests:
@@ -40,20 +40,38 @@ def _cells(kind: str, n_cells: int = 200, n_exported: int = 50, n_tests: int = 1
 
 
 def _notebook(path: Path, sources: list[str]) -> None:
-    cells = [{"cell_type": "code", "id": f"c{i:03d}", "metadata": {}, "execution_count": i + 1,
-              "outputs": [{"output_type": "stream", "name": "stdout", "text": [f"{i}\n"]}], "source": s}
-             for i, s in enumerate(sources)]
+    cells = [
+        {
+            "cell_type": "code",
+            "id": f"c{i:03d}",
+            "metadata": {},
+            "execution_count": i + 1,
+            "outputs": [{"output_type": "stream", "name": "stdout", "text": [f"{i}\n"]}],
+            "source": s,
+        }
+        for i, s in enumerate(sources)
+    ]
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"cells": cells, "nbformat": 4, "nbformat_minor": 5,
-                                "metadata": {"kernelspec": {"name": "python3", "language": "python",
-                                                            "display_name": "Python 3"}}}))
+    path.write_text(
+        json.dumps(
+            {
+                "cells": cells,
+                "nbformat": 4,
+                "nbformat_minor": 5,
+                "metadata": {
+                    "kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}
+                },
+            }
+        )
+    )
 
 
 def _project(root: Path, kind: str) -> Path:
     root.mkdir(parents=True)
     (root / "pyproject.toml").write_text(
         f'[project]\nname = "bench-{kind}"\nversion = "0.0.1"\n\n[tool.nbdev]\nlib_path = "src"\n'
-        'nbs_path = "nbs"\nupdate_pyproject = false\n')
+        'nbs_path = "nbs"\nupdate_pyproject = false\n'
+    )
     nb = root / "nbs" / "bench.ipynb"
     _notebook(nb, _cells(kind))
     return nb
@@ -88,21 +106,35 @@ def bench_export(repeats: int) -> dict:
             warm_nbdev.append(_timed(nbdev_cmd, tmp / "nbdev", []))
     cold = statistics.median(pk) / statistics.median(nbdev)
     warm = statistics.median(warm_pk) / statistics.median(warm_nbdev)
-    return {"prodkit_median_s": statistics.median(pk), "nbdev_median_s": statistics.median(nbdev),
-            "ratio": cold, "warm_prodkit_median_s": statistics.median(warm_pk),
-            "warm_nbdev_median_s": statistics.median(warm_nbdev), "warm_ratio": warm, "repeats": repeats,
-            "prodkit_writes": written}
+    return {
+        "prodkit_median_s": statistics.median(pk),
+        "nbdev_median_s": statistics.median(nbdev),
+        "ratio": cold,
+        "warm_prodkit_median_s": statistics.median(warm_pk),
+        "warm_nbdev_median_s": statistics.median(warm_nbdev),
+        "warm_ratio": warm,
+        "repeats": repeats,
+        "prodkit_writes": written,
+    }
 
 
 _IMPORT = "import time; t = time.perf_counter(); import prodkit; print(time.perf_counter() - t)"
-_LOAD_EXT = ("from IPython.testing.globalipapp import start_ipython; import time; ip = start_ipython(); "
-             "t = time.perf_counter(); ip.run_line_magic('load_ext', 'prodkit'); print(time.perf_counter() - t)")
+_LOAD_EXT = (
+    "from IPython.testing.globalipapp import start_ipython; import time; ip = start_ipython(); "
+    "t = time.perf_counter(); ip.run_line_magic('load_ext', 'prodkit'); print(time.perf_counter() - t)"
+)
 
 
 def _median_of(code: str, repeats: int) -> float:
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": ""}
-    runs = [float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                                 env=env).stdout.split()[-1]) for _ in range(repeats)]
+    runs = [
+        float(
+            subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+            ).stdout.split()[-1]
+        )
+        for _ in range(repeats)
+    ]
     return statistics.median(runs)
 
 
@@ -111,16 +143,24 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
     args = parser.parse_args(argv)
     repeats = 3 if args.quick else 7
-    result = {"export": bench_export(repeats),
-              "import_prodkit_s": _median_of(_IMPORT, repeats),
-              "load_ext_prodkit_s": _median_of(_LOAD_EXT, repeats)}
+    result = {
+        "export": bench_export(repeats),
+        "import_prodkit_s": _median_of(_IMPORT, repeats),
+        "load_ext_prodkit_s": _median_of(_LOAD_EXT, repeats),
+    }
     e = result["export"]
-    print(f"promote vs nbdev-export (200 cells, 50 exported, 10 tests): prodkit {e['prodkit_median_s']:.3f} s, "
-          f"nbdev {e['nbdev_median_s']:.3f} s, ratio {e['ratio']:.2f} (target <= 1.0)")
-    print(f"  same, notebook unchanged (outputs kept): prodkit {e['warm_prodkit_median_s']:.3f} s, "
-          f"nbdev {e['warm_nbdev_median_s']:.3f} s, ratio {e['warm_ratio']:.2f}")
-    print(f"import prodkit: {result['import_prodkit_s'] * 1000:.1f} ms; %load_ext prodkit: "
-          f"{result['load_ext_prodkit_s'] * 1000:.1f} ms (target <= 150 ms each)")
+    print(
+        f"promote vs nbdev-export (200 cells, 50 exported, 10 tests): prodkit {e['prodkit_median_s']:.3f} s, "
+        f"nbdev {e['nbdev_median_s']:.3f} s, ratio {e['ratio']:.2f} (target <= 1.0)"
+    )
+    print(
+        f"  same, notebook unchanged (outputs kept): prodkit {e['warm_prodkit_median_s']:.3f} s, "
+        f"nbdev {e['warm_nbdev_median_s']:.3f} s, ratio {e['warm_ratio']:.2f}"
+    )
+    print(
+        f"import prodkit: {result['import_prodkit_s'] * 1000:.1f} ms; %load_ext prodkit: "
+        f"{result['load_ext_prodkit_s'] * 1000:.1f} ms (target <= 150 ms each)"
+    )
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "promote.json").write_text(json.dumps(result, indent=2))
     return result

@@ -20,8 +20,10 @@ def main(argv: list[str]) -> int:
     if names:
         scripts = [s for s in scripts if s.stem.removeprefix("bench_") in names]
         if not scripts:
-            print(f"no benchmark named {' '.join(names)}; have: "
-                  + ", ".join(s.stem.removeprefix("bench_") for s in sorted(HERE.glob("bench_*.py"))))
+            print(
+                f"no benchmark named {' '.join(names)}; have: "
+                + ", ".join(s.stem.removeprefix("bench_") for s in sorted(HERE.glob("bench_*.py")))
+            )
             return 2
     for script in scripts:
         print(f"== {script.stem}", flush=True)

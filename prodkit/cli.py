@@ -38,8 +38,12 @@ def init(
     folder: Path = typer.Argument(Path("."), help="Project folder (created if missing)."),
     lib_path: str = typer.Option("src", help="Where promoted modules go (nbdev lib_path)."),
     nbs_path: str = typer.Option("nbs", help="Where notebooks live (nbdev nbs_path)."),
-    ci: str = typer.Option(None, "--ci", help="Also write a CI pipeline: github or gitlab "
-                           "(promote --check, the generated tests, check --fail-under)."),
+    ci: str = typer.Option(
+        None,
+        "--ci",
+        help="Also write a CI pipeline: github or gitlab "
+        "(promote --check, the generated tests, check --fail-under).",
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print what changed as JSON."),
 ):
     """Add prodkit to a project: [tool.nbdev] in pyproject.toml, [prodkit] in settings.ini.
@@ -64,10 +68,18 @@ def init(
 @handle_errors
 def promote(
     path: Path = typer.Argument(..., help="A notebook, or a folder of notebooks."),
-    check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 if generated files are out of date (CI gate)."),
-    force: bool = typer.Option(False, "--force", help="Overwrite generated files even if they were edited by hand."),
-    allow_missing: bool = typer.Option(False, "--allow-missing", help="Write modules even when cells use notebook-only names."),
-    import_check: bool = typer.Option(True, "--import-check/--no-import-check", help="Import each written module in a subprocess."),
+    check: bool = typer.Option(
+        False, "--check", help="Write nothing; exit 1 if generated files are out of date (CI gate)."
+    ),
+    force: bool = typer.Option(
+        False, "--force", help="Overwrite generated files even if they were edited by hand."
+    ),
+    allow_missing: bool = typer.Option(
+        False, "--allow-missing", help="Write modules even when cells use notebook-only names."
+    ),
+    import_check: bool = typer.Option(
+        True, "--import-check/--no-import-check", help="Import each written module in a subprocess."
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ):
     """Write %%promote cells as modules and --test cells as pytest files.
@@ -78,7 +90,9 @@ def promote(
     from prodkit.promote import promote as run_promote
     from prodkit.promote.render import print_result
 
-    result = run_promote(path, check=check, force=force, allow_missing=allow_missing, import_check=import_check)
+    result = run_promote(
+        path, check=check, force=force, allow_missing=allow_missing, import_check=import_check
+    )
     if json_out:
         print_json(result.to_dict())
     else:

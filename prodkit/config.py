@@ -127,8 +127,9 @@ def _read_settings(root: Path) -> dict[str, dict[str, str]]:
     try:
         parser.read(path, encoding="utf-8")
     except configparser.Error as e:
-        raise BadInput(f"cannot parse settings.ini ({e.__class__.__name__})", path=str(path),
-                       fix="fix the INI syntax") from None
+        raise BadInput(
+            f"cannot parse settings.ini ({e.__class__.__name__})", path=str(path), fix="fix the INI syntax"
+        ) from None
     return {name: dict(parser[name]) for name in parser.sections() if name.startswith("prodkit")}
 
 
@@ -137,7 +138,9 @@ def _read_nbdev(root: Path) -> dict | None:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as e:
-        raise BadInput(f"cannot parse pyproject.toml ({e})", path=str(path), fix="fix the TOML syntax") from None
+        raise BadInput(
+            f"cannot parse pyproject.toml ({e})", path=str(path), fix="fix the TOML syntax"
+        ) from None
     return data.get("tool", {}).get("nbdev")
 
 
@@ -152,8 +155,11 @@ def load_project(start: Path | str | None = None, *, require_nbdev: bool = False
     nbdev_cfg = _read_nbdev(root) if root else None
     if require_nbdev and nbdev_cfg is None:
         where = str(root / "pyproject.toml") if root else str(Path(start or Path.cwd()).resolve())
-        raise BadInput("no [tool.nbdev] in pyproject.toml (prodkit needs lib_path/nbs_path)", path=where,
-                       fix="run `prodkit init` in the project folder")
+        raise BadInput(
+            "no [tool.nbdev] in pyproject.toml (prodkit needs lib_path/nbs_path)",
+            path=where,
+            fix="run `prodkit init` in the project folder",
+        )
     if root is None:
         base = Path(start or Path.cwd()).resolve()
         root = base.parent if base.suffix == ".ipynb" or base.is_file() else base
@@ -170,8 +176,9 @@ def load_project(start: Path | str | None = None, *, require_nbdev: bool = False
     )
 
 
-def init_project(root: Path | str, *, name: str | None = None, lib_path: str = "src",
-                 nbs_path: str = "nbs") -> list[str]:
+def init_project(
+    root: Path | str, *, name: str | None = None, lib_path: str = "src", nbs_path: str = "nbs"
+) -> list[str]:
     """Add prodkit's config to a project without touching what is already there.
 
     Creates pyproject.toml when missing, appends `[tool.nbdev]` when absent, writes
@@ -184,8 +191,9 @@ def init_project(root: Path | str, *, name: str | None = None, lib_path: str = "
     pyproject = root / "pyproject.toml"
     if not pyproject.exists():
         project_name = name or root.name.replace("_", "-").lower() or "project"
-        atomic_write_text(pyproject, f'[project]\nname = "{project_name}"\nversion = "0.0.1"\n'
-                                     f'requires-python = ">=3.11"\n')
+        atomic_write_text(
+            pyproject, f'[project]\nname = "{project_name}"\nversion = "0.0.1"\nrequires-python = ">=3.11"\n'
+        )
         changed.append("created pyproject.toml")
     if _read_nbdev(root) is None:
         text = pyproject.read_text(encoding="utf-8")

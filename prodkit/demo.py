@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import shutil
+import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +22,14 @@ from prodkit.config import Project, init_project, load_project
 from prodkit.errors import BadInput
 
 DEMO_NOTEBOOK = "churn_poc.ipynb"
+DEMO_PYPROJECT = """\
+[project]
+name = "churn-demo"
+version = "0.0.1"
+description = "The churn PoC, taken to production with prodkit."
+requires-python = ">=3.11"
+dependencies = ["numpy>=1.26", "pandas>=2.1,<3", "scipy>=1.11", "torch>=2.4", "prodkit>=0.1"]
+"""
 DEMO_STEPS = (
     "prodkit.promote.demo",
     "prodkit.readiness.demo",
@@ -46,8 +56,9 @@ def bundled_notebook() -> Path:
     for candidate in (here / "_demo" / DEMO_NOTEBOOK, here.parent / "nbs" / DEMO_NOTEBOOK):
         if candidate.is_file():
             return candidate
-    raise BadInput("the demo notebook is missing from this installation", path=DEMO_NOTEBOOK,
-                   fix="reinstall prodkit")
+    raise BadInput(
+        "the demo notebook is missing from this installation", path=DEMO_NOTEBOOK, fix="reinstall prodkit"
+    )
 
 
 def execute_notebook(path: Path, cwd: Path, console: Console) -> None:
@@ -60,10 +71,39 @@ def execute_notebook(path: Path, cwd: Path, console: Console) -> None:
     console.print(f"  ran in {time.perf_counter() - started:.1f} s")
 
 
+def _git_snapshot(root: Path, console: Console) -> None:
+    """Commit the demo project, so runs and model versions record a git sha (as in a real repo)."""
+    if shutil.which("git") is None:
+        console.print("  git not found: model versions will have no git sha")
+        return
+    env = {
+        "GIT_AUTHOR_NAME": "prodkit demo",
+        "GIT_AUTHOR_EMAIL": "demo@prodkit.invalid",
+        "GIT_COMMITTER_NAME": "prodkit demo",
+        "GIT_COMMITTER_EMAIL": "demo@prodkit.invalid",
+    }
+    run = lambda *args: subprocess.run(
+        ["git", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,  # noqa: E731
+        env={**os.environ, **env},
+    )
+    if not (root / ".git").exists():
+        run("init", "-q", "-b", "main")
+    run("add", "-A")
+    if run("diff", "--cached", "--quiet").returncode != 0:
+        run("commit", "-q", "-m", "churn PoC (prodkit demo)")
+        console.print("  committed the project to git (runs and models record its sha)")
+
+
 def run_demo(folder: Path, console: Console) -> DemoContext:
     """Create (or refresh) the demo project in `folder` and run every available step."""
     folder = Path(folder).resolve()
     console.rule("[bold]prodkit demo: the churn PoC, taken to production")
+    folder.mkdir(parents=True, exist_ok=True)
+    if not (folder / "pyproject.toml").exists():
+        (folder / "pyproject.toml").write_text(DEMO_PYPROJECT, encoding="utf-8")
     for line in init_project(folder, name="churn-demo"):
         console.print(f"  {line}", markup=False)
     project = load_project(folder)
@@ -73,11 +113,14 @@ def run_demo(folder: Path, console: Console) -> DemoContext:
     ctx = DemoContext(project=project, notebook=notebook, console=console)
     ctx.where.append(("project", str(folder)))
     ctx.where.append(("notebook", str(notebook)))
+    _git_snapshot(project.root, console)
     execute_notebook(notebook, project.root, console)
     for name in DEMO_STEPS:
         if importlib.util.find_spec(name.rsplit(".", 1)[0]) is None or importlib.util.find_spec(name) is None:
             continue
         importlib.import_module(name).demo_step(ctx)
+    if importlib.util.find_spec("prodkit.readiness.demo") is not None:
+        importlib.import_module("prodkit.readiness.demo").final_step(ctx)
     console.rule("[bold]where things went")
     for what, where in ctx.where:
         console.print(f"  {what:<22} {where}", highlight=False)

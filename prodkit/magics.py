@@ -12,8 +12,8 @@ import importlib
 import importlib.util
 import os
 import shlex
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
@@ -35,7 +35,7 @@ def strip_promote_line(lines: list[str]) -> list[str]:
     if not lines or not lines[0].lstrip().startswith(PROMOTE_MAGIC):
         return lines
     try:
-        parse_promote_args(lines[0].strip()[len(PROMOTE_MAGIC):])
+        parse_promote_args(lines[0].strip()[len(PROMOTE_MAGIC) :])
     except ProdkitError:
         return lines  # let the cell magic raise a clear UsageError
     return ["\n", *lines[1:]]
@@ -52,7 +52,7 @@ def bind_promoted_module(shell, result) -> None:
     if not first[0].strip().startswith(PROMOTE_MAGIC) or not result.success:
         return
     try:
-        directive = parse_promote_args(first[0].strip()[len(PROMOTE_MAGIC):])
+        directive = parse_promote_args(first[0].strip()[len(PROMOTE_MAGIC) :])
     except ProdkitError:
         return
     if directive.kind != "module":
@@ -102,12 +102,18 @@ def _notebook_module(name: str):
 
 def current_notebook_path(shell, explicit: str | None = None) -> Path:
     """The saved notebook this kernel belongs to (explicit path, Jupyter's __session__, or env)."""
-    candidates = [explicit, shell.user_ns.get("__session__"), os.environ.get("JPY_SESSION_NAME"),
-                  os.environ.get("PRODKIT_NOTEBOOK")]
+    candidates = [
+        explicit,
+        shell.user_ns.get("__session__"),
+        os.environ.get("JPY_SESSION_NAME"),
+        os.environ.get("PRODKIT_NOTEBOOK"),
+    ]
     for candidate in candidates:
         if candidate and str(candidate).endswith(".ipynb") and Path(candidate).is_file():
             return Path(candidate).resolve()
-    raise UsageError("cannot tell which notebook this kernel runs: pass its path, e.g. `%prodkit promote nbs/churn.ipynb`")
+    raise UsageError(
+        "cannot tell which notebook this kernel runs: pass its path, e.g. `%prodkit promote nbs/churn.ipynb`"
+    )
 
 
 def _core_subcommands() -> dict[str, Callable]:
@@ -149,8 +155,12 @@ def _magic_promote(shell, args: list[str]):
     nb_path = current_notebook_path(shell, paths[0] if paths else None)
     print(f"promoting the saved file {nb_path.name} (save the notebook first to include recent edits)")
     try:
-        return promote(nb_path, check="--check" in flags, force="--force" in flags,
-                       allow_missing="--allow-missing" in flags)
+        return promote(
+            nb_path,
+            check="--check" in flags,
+            force="--force" in flags,
+            allow_missing="--allow-missing" in flags,
+        )
     except ProdkitError as e:
         raise UsageError(e.line()) from None
 

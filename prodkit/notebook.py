@@ -45,7 +45,7 @@ class Cell:
         """The parsed `%%promote` line of this code cell, or None."""
         if self.cell_type != "code" or not self.first_line.startswith(PROMOTE_MAGIC):
             return None
-        return parse_promote_args(self.first_line[len(PROMOTE_MAGIC):])
+        return parse_promote_args(self.first_line[len(PROMOTE_MAGIC) :])
 
     @property
     def body(self) -> str:
@@ -104,29 +104,43 @@ def read_notebook(path: Path | str) -> Notebook:
     except UnicodeDecodeError:
         raise BadInput("not a notebook (not UTF-8 text)", path=str(path), fix="pass a .ipynb file") from None
     except json.JSONDecodeError as e:
-        raise BadInput(f"not valid JSON (line {e.lineno}, column {e.colno}): {e.msg}", path=str(path),
-                       fix="open it in Jupyter and save it again, or restore it from git") from None
+        raise BadInput(
+            f"not valid JSON (line {e.lineno}, column {e.colno}): {e.msg}",
+            path=str(path),
+            fix="open it in Jupyter and save it again, or restore it from git",
+        ) from None
     if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
         raise BadInput("not a Jupyter notebook (no 'cells' list)", path=str(path), fix="pass a .ipynb file")
     version = raw.get("nbformat")
     if not isinstance(version, int) or version < 4:
-        raise BadInput(f"nbformat {version} is too old (prodkit needs 4 or later)", path=str(path),
-                       fix="upgrade it with `jupyter nbconvert --to notebook --inplace`")
+        raise BadInput(
+            f"nbformat {version} is too old (prodkit needs 4 or later)",
+            path=str(path),
+            fix="upgrade it with `jupyter nbconvert --to notebook --inplace`",
+        )
     cells = []
     for number, c in enumerate(raw["cells"], start=1):
         if not isinstance(c, dict) or "cell_type" not in c:
-            raise BadInput("malformed cell (no cell_type)", path=str(path), cell=number,
-                           fix="open it in Jupyter and save it again")
-        cells.append(Cell(
-            number=number,
-            cell_type=c["cell_type"],
-            source=_source_text(c.get("source")),
-            id=c.get("id"),
-            execution_count=c.get("execution_count"),
-            outputs=c.get("outputs") or [],
-            metadata=c.get("metadata") or {},
-        ))
-    return Notebook(path=path.resolve(), cells=cells, metadata=raw.get("metadata") or {}, nbformat=version, raw=raw)
+            raise BadInput(
+                "malformed cell (no cell_type)",
+                path=str(path),
+                cell=number,
+                fix="open it in Jupyter and save it again",
+            )
+        cells.append(
+            Cell(
+                number=number,
+                cell_type=c["cell_type"],
+                source=_source_text(c.get("source")),
+                id=c.get("id"),
+                execution_count=c.get("execution_count"),
+                outputs=c.get("outputs") or [],
+                metadata=c.get("metadata") or {},
+            )
+        )
+    return Notebook(
+        path=path.resolve(), cells=cells, metadata=raw.get("metadata") or {}, nbformat=version, raw=raw
+    )
 
 
 def notebook_paths(path: Path | str) -> list[Path]:
@@ -134,14 +148,21 @@ def notebook_paths(path: Path | str) -> list[Path]:
     path = Path(path)
     if path.is_dir():
         found = sorted(
-            p for p in path.rglob("*.ipynb")
-            if not any(part.startswith(".") or part == "__pycache__" for part in p.relative_to(path).parts[:-1])
+            p
+            for p in path.rglob("*.ipynb")
+            if not any(
+                part.startswith(".") or part == "__pycache__" for part in p.relative_to(path).parts[:-1]
+            )
         )
         if not found:
-            raise BadInput("no notebooks in this folder", path=str(path), fix="pass a .ipynb file or a folder with some")
+            raise BadInput(
+                "no notebooks in this folder", path=str(path), fix="pass a .ipynb file or a folder with some"
+            )
         return found
     if path.suffix != ".ipynb" and path.exists():
-        raise BadInput("not a notebook (expected a .ipynb file)", path=str(path), fix="pass a .ipynb file or a folder")
+        raise BadInput(
+            "not a notebook (expected a .ipynb file)", path=str(path), fix="pass a .ipynb file or a folder"
+        )
     if not path.exists():
         raise BadInput("no such file or folder", path=str(path), fix="check the path")
     return [path]
@@ -150,12 +171,16 @@ def notebook_paths(path: Path | str) -> list[Path]:
 def validate_module_name(name: str) -> str:
     """A dotted identifier that stays inside lib_path (no `..`, `/`, keywords)."""
     if not name or name.startswith((".", "/")) or "/" in name or "\\" in name or ".." in name:
-        raise BadInput(f"module name {name!r} must be a dotted name inside lib_path, like churn.features",
-                       fix="use letters, digits, _ and dots only")
+        raise BadInput(
+            f"module name {name!r} must be a dotted name inside lib_path, like churn.features",
+            fix="use letters, digits, _ and dots only",
+        )
     for part in name.split("."):
         if not part.isidentifier() or keyword.iskeyword(part):
-            raise BadInput(f"module name {name!r}: {part!r} is not a valid Python identifier",
-                           fix="use letters, digits, _ and dots, like churn.features")
+            raise BadInput(
+                f"module name {name!r}: {part!r} is not a valid Python identifier",
+                fix="use letters, digits, _ and dots, like churn.features",
+            )
     return name
 
 
@@ -172,21 +197,30 @@ def parse_promote_args(line: str) -> PromoteDirective:
             kind = "params"
         elif arg == "--name":
             if i + 1 >= len(args):
-                raise BadInput("%%promote --name needs a value", fix="write e.g. `%%promote --test --name tenure_buckets`")
+                raise BadInput(
+                    "%%promote --name needs a value",
+                    fix="write e.g. `%%promote --test --name tenure_buckets`",
+                )
             name = args[i + 1]
             i += 1
         elif arg.startswith("-"):
-            raise BadInput(f"%%promote: unknown option {arg!r}",
-                           fix="use `%%promote [MODULE]`, `%%promote --test [MODULE] [--name NAME]` or `%%promote --params`")
+            raise BadInput(
+                f"%%promote: unknown option {arg!r}",
+                fix="use `%%promote [MODULE]`, `%%promote --test [MODULE] [--name NAME]` or `%%promote --params`",
+            )
         elif module is None:
             module = validate_module_name(arg)
         else:
-            raise BadInput(f"%%promote takes one module name, got {module!r} and {arg!r}", fix="keep one module per cell")
+            raise BadInput(
+                f"%%promote takes one module name, got {module!r} and {arg!r}", fix="keep one module per cell"
+            )
         i += 1
     if kind == "params" and (module or name):
         raise BadInput("%%promote --params takes no module or name", fix="write just `%%promote --params`")
     if name is not None and kind != "test":
-        raise BadInput("%%promote --name only applies to --test cells", fix="write `%%promote --test --name NAME`")
+        raise BadInput(
+            "%%promote --name only applies to --test cells", fix="write `%%promote --test --name NAME`"
+        )
     if name is not None and (not name.isidentifier() or keyword.iskeyword(name)):
         raise BadInput(f"test name {name!r} is not a valid identifier", fix="use letters, digits and _")
     return PromoteDirective(kind=kind, module=module, name=name)

@@ -28,8 +28,12 @@ def markdown(source: str, cell_id: str | None = None) -> dict:
 def write_notebook(path: Path, cells: list[dict], nbformat_minor: int = 5) -> Path:
     for number, cell in enumerate(cells, start=1):
         cell.setdefault("id", f"cell{number}")
-    nb = {"cells": cells, "nbformat": 4, "nbformat_minor": nbformat_minor,
-          "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}}
+    nb = {
+        "cells": cells,
+        "nbformat": 4,
+        "nbformat_minor": nbformat_minor,
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(nb, indent=1), encoding="utf-8")
     return path

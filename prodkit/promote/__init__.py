@@ -54,8 +54,16 @@ def _outcomes(plan, project: Project, check: bool, force: bool) -> list:
 
     targets = expected_targets(plan, project)
     if all(file_state(t)["up_to_date"] for t in targets):
-        return [FileOutcome(path=t.path, kind=t.kind, module=t.module, action="unchanged",
-                            cells=[c.number for c in t.cells]) for t in targets]
+        return [
+            FileOutcome(
+                path=t.path,
+                kind=t.kind,
+                module=t.module,
+                action="unchanged",
+                cells=[c.number for c in t.cells],
+            )
+            for t in targets
+        ]
     rendered = _render(plan, project)
     return [_decide(t, rendered[t.path], check, force) for t in targets if t.path in rendered]
 
@@ -65,14 +73,23 @@ def _decide(target, rendered, check: bool, force: bool):
 
     text = stamp(rendered.text, target.source_hash)
     state, reason = classify(target.path, text)
-    outcome = FileOutcome(path=target.path, kind=target.kind, module=target.module, action="written",
-                          cells=[c.number for c in target.cells], text=text)
+    outcome = FileOutcome(
+        path=target.path,
+        kind=target.kind,
+        module=target.module,
+        action="written",
+        cells=[c.number for c in target.cells],
+        text=text,
+    )
     if state == "unchanged":
         outcome.action = "unchanged"
     elif state in _REFUSE_FIX and not force:
         outcome.action, outcome.reason = "refused", f"{reason}: {_REFUSE_FIX[state]}"
     elif check:
-        outcome.action, outcome.reason = "out-of-date", "missing" if state == "new" else "differs from the notebook"
+        outcome.action, outcome.reason = (
+            "out-of-date",
+            "missing" if state == "new" else "differs from the notebook",
+        )
     return outcome
 
 
@@ -83,13 +100,28 @@ def _blocked_outcomes(plan, project: Project):
     out = []
     for module in sorted(plan.blocked_modules):
         cells = sorted({p.cell for p in plan.problems if p.module == module and not p.in_tests})
-        out.append(FileOutcome(path=module_path(project, module), kind="module", module=module, action="blocked",
-                               reason="uses notebook-only names (see problems); --allow-missing writes it anyway",
-                               cells=cells))
+        out.append(
+            FileOutcome(
+                path=module_path(project, module),
+                kind="module",
+                module=module,
+                action="blocked",
+                reason="uses notebook-only names (see problems); --allow-missing writes it anyway",
+                cells=cells,
+            )
+        )
     for module in sorted(plan.blocked_tests & set(plan.tests)):
         cells = [c.cell.number for c in plan.tests[module]]
-        out.append(FileOutcome(path=test_path(project, module), kind="test", module=module, action="blocked",
-                               reason="its module or its cells use notebook-only names", cells=cells))
+        out.append(
+            FileOutcome(
+                path=test_path(project, module),
+                kind="test",
+                module=module,
+                action="blocked",
+                reason="its module or its cells use notebook-only names",
+                cells=cells,
+            )
+        )
     return out
 
 
@@ -115,8 +147,14 @@ def _rebuild_modidx(project: Project) -> None:
         _build_modidx(dest=project.lib_path, nbs_path=project.nbs_path)
 
 
-def promote(path: Path | str, *, check: bool = False, force: bool = False, allow_missing: bool = False,
-            import_check: bool = True) -> PromoteResult:
+def promote(
+    path: Path | str,
+    *,
+    check: bool = False,
+    force: bool = False,
+    allow_missing: bool = False,
+    import_check: bool = True,
+) -> PromoteResult:
     """Promote a notebook (or every notebook in a folder) into modules and pytest files.
 
     check: write nothing; out-of-date files make `exit_code` 1 (a CI gate).
@@ -135,15 +173,21 @@ def promote(path: Path | str, *, check: bool = False, force: bool = False, allow
         if plan is None:
             result.notebooks.append(NotebookPromotion(notebook=nb_path.resolve(), skipped="no promote cells"))
             continue
-        promotion = NotebookPromotion(notebook=plan.notebook.path, problems=list(plan.problems),
-                                      params_cell=plan.params_cell.number if plan.params_cell else None)
+        promotion = NotebookPromotion(
+            notebook=plan.notebook.path,
+            problems=list(plan.problems),
+            params_cell=plan.params_cell.number if plan.params_cell else None,
+        )
         promotion.files = _outcomes(plan, project, check, force)
         promotion.files += _blocked_outcomes(plan, project)
         result.notebooks.append(promotion)
         planned.append((plan, promotion))
     if not planned:
-        raise BadInput("no notebook here has %%promote cells", path=str(path),
-                       fix="mark cells with `%%promote MODULE` (after `%load_ext prodkit`)")
+        raise BadInput(
+            "no notebook here has %%promote cells",
+            path=str(path),
+            fix="mark cells with `%%promote MODULE` (after `%load_ext prodkit`)",
+        )
     _check_duplicate_targets(result)
     if not check and not any(f.action == "refused" for f in result.files):
         _write(project, result, planned, import_check)
@@ -156,9 +200,12 @@ def _check_duplicate_targets(result: PromoteResult) -> None:
     for nb in result.notebooks:
         for f in nb.files:
             if f.path in seen and seen[f.path] != nb.notebook:
-                raise BadInput(f"module {f.module} is promoted from both {seen[f.path].name} and {nb.notebook.name}",
-                               path=str(nb.notebook), cell=f.cells[0] if f.cells else None,
-                               fix="give one of them another module name")
+                raise BadInput(
+                    f"module {f.module} is promoted from both {seen[f.path].name} and {nb.notebook.name}",
+                    path=str(nb.notebook),
+                    cell=f.cells[0] if f.cells else None,
+                    fix="give one of them another module name",
+                )
             seen[f.path] = nb.notebook
 
 

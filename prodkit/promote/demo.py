@@ -17,10 +17,15 @@ def demo_step(ctx) -> None:
     if not result.ok:
         raise GateFailed("the demo notebook did not promote cleanly", path=str(ctx.notebook))
     tests = sorted({str(f.path) for f in result.files if f.kind == "test"})
-    ctx.console.print(f"running the generated tests: pytest {' '.join(ctx.project.relpath(t) for t in tests)}",
-                      markup=False)
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests],
-                          cwd=ctx.project.root, capture_output=True, text=True)
+    ctx.console.print(
+        f"running the generated tests: pytest {' '.join(ctx.project.relpath(t) for t in tests)}", markup=False
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests],
+        cwd=ctx.project.root,
+        capture_output=True,
+        text=True,
+    )
     summary = (proc.stdout.strip().splitlines() or ["(no output)"])[-1]
     ctx.console.print(f"  {summary}", markup=False)
     if proc.returncode != 0:

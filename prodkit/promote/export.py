@@ -63,22 +63,30 @@ def render_modules(plan: NotebookPlan, project: Project) -> list[RenderedModule]
     exporter = ExportModuleProc()
     nb_path = plan.notebook.path
     with working_directory(project.root):
-        NBProcessor(nb=dict2nb(_raw_with_stable_ids(plan)), procs=[PromoteProc(module_of_cell), exporter]).process()
+        NBProcessor(
+            nb=dict2nb(_raw_with_stable_ids(plan)), procs=[PromoteProc(module_of_cell), exporter]
+        ).process()
         default = getattr(exporter, "default_exp", None) or plan.notebook.default_module()
         rendered = []
         with tempfile.TemporaryDirectory(prefix="prodkit-promote-") as tmp:
             staging_lib = Path(tmp) / project.lib_path.name
             for key, cells in exporter.modules.items():
                 module = default if key == "#" else key
-                if module in skip or not any(c.cell_type == "code" and "exportd" not in c.directives_ for c in cells):
+                if module in skip or not any(
+                    c.cell_type == "code" and "exportd" not in c.directives_ for c in cells
+                ):
                     continue
                 target = module_path(project, module)
                 maker = ModuleMaker(dest=staging_lib, name=module, nb_path=nb_path, is_new=True)
                 maker.dest2nb = Path(os.path.relpath(nb_path, target.parent)).as_posix()
                 maker.hdr = f"# %% {maker.dest2nb}"
                 maker.make(cells, exporter.in_all[key], lib_path=staging_lib)
-                rendered.append(RenderedModule(
-                    module=module, path=target, text=maker.fname.read_text(encoding="utf-8"),
-                    cell_ids=[c.id for c in cells if c.cell_type == "code"],
-                ))
+                rendered.append(
+                    RenderedModule(
+                        module=module,
+                        path=target,
+                        text=maker.fname.read_text(encoding="utf-8"),
+                        cell_ids=[c.id for c in cells if c.cell_type == "code"],
+                    )
+                )
     return rendered

@@ -43,12 +43,18 @@ def start_import_check(lib_path: Path, modules: dict[str, Path], cwd: Path) -> s
     """Start importing each module (name -> file) in a fresh interpreter, lib_path first on sys.path."""
     if not modules:
         return None
-    return subprocess.Popen([sys.executable, "-c", _SCRIPT, str(lib_path), *modules], cwd=cwd,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", _SCRIPT, str(lib_path), *modules],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
-def finish_import_check(proc: subprocess.Popen | None, modules: dict[str, Path], notebook: Notebook,
-                        timeout: float = 300) -> list[Problem]:
+def finish_import_check(
+    proc: subprocess.Popen | None, modules: dict[str, Path], notebook: Notebook, timeout: float = 300
+) -> list[Problem]:
     """Wait for `start_import_check`; one Problem per module that failed, with its notebook cell."""
     if proc is None:
         return []
@@ -56,12 +62,16 @@ def finish_import_check(proc: subprocess.Popen | None, modules: dict[str, Path],
         stdout, stderr = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         proc.kill()
-        return [Problem(kind="import-error", module=m, cell=0, message=f"importing {m} took over {timeout:.0f} s")
-                for m in modules]
+        return [
+            Problem(kind="import-error", module=m, cell=0, message=f"importing {m} took over {timeout:.0f} s")
+            for m in modules
+        ]
     if proc.returncode != 0:
         tail = (stderr.strip().splitlines() or ["no output"])[-1]
-        return [Problem(kind="import-error", module=m, cell=0, message=f"import check crashed: {tail}")
-                for m in modules]
+        return [
+            Problem(kind="import-error", module=m, cell=0, message=f"import check crashed: {tail}")
+            for m in modules
+        ]
     ids = {c.id: c.number for c in notebook.cells if c.id}
     problems = []
     for failure in json.loads(stdout.strip().splitlines()[-1]):
@@ -71,6 +81,12 @@ def finish_import_check(proc: subprocess.Popen | None, modules: dict[str, Path],
             if Path(filename).resolve() == module_file:
                 cell = ids.get(_cell_at(module_file, line), 0)
                 break
-        problems.append(Problem(kind="import-error", module=failure["module"], cell=cell,
-                                message=f"importing {failure['module']} fails: {failure['error']}"))
+        problems.append(
+            Problem(
+                kind="import-error",
+                module=failure["module"],
+                cell=cell,
+                message=f"importing {failure['module']} fails: {failure['error']}",
+            )
+        )
     return problems

@@ -10,8 +10,15 @@ from dataclasses import dataclass, field
 
 # Names an IPython kernel provides that a plain module does not have.
 IPYTHON_ONLY = frozenset({"display", "get_ipython", "In", "Out", "exit", "quit"})
-BUILTINS = frozenset(dir(builtins)) | {"__file__", "__name__", "__doc__", "__builtins__", "__spec__",
-                                      "__loader__", "__package__"}
+BUILTINS = frozenset(dir(builtins)) | {
+    "__file__",
+    "__name__",
+    "__doc__",
+    "__builtins__",
+    "__spec__",
+    "__loader__",
+    "__package__",
+}
 
 
 @dataclass
@@ -64,7 +71,9 @@ def _imports(tree: ast.Module) -> tuple[dict[str, ast.stmt], bool]:
                 if alias.name == "*":
                     star = True
                     continue
-                found[alias.asname or alias.name] = ast.ImportFrom(module=node.module, names=[alias], level=node.level)
+                found[alias.asname or alias.name] = ast.ImportFrom(
+                    module=node.module, names=[alias], level=node.level
+                )
     return found, star
 
 

@@ -28,8 +28,14 @@ class Problem:
     in_tests: bool = False  # blocks only the module's test file
 
     def to_dict(self) -> dict:
-        return {"kind": self.kind, "module": self.module, "cell": self.cell, "name": self.name,
-                "message": self.message, "in_tests": self.in_tests}
+        return {
+            "kind": self.kind,
+            "module": self.module,
+            "cell": self.cell,
+            "name": self.name,
+            "message": self.message,
+            "in_tests": self.in_tests,
+        }
 
 
 @dataclass
@@ -85,10 +91,18 @@ def _parse_promoted(nb: Notebook, cell: Cell) -> CellNames:
         ast.parse(body)
     except SyntaxError as e:
         if safe_analyse(body) is not None:
-            raise BadInput("IPython syntax (%magic or !command) cannot go into a module", path=str(nb.path),
-                           cell=cell.number, fix="move that line to a cell without %%promote") from None
-        raise BadInput(f"SyntaxError on line {e.lineno}: {e.msg}", path=str(nb.path), cell=cell.number,
-                       fix="fix the cell, save, and promote again") from None
+            raise BadInput(
+                "IPython syntax (%magic or !command) cannot go into a module",
+                path=str(nb.path),
+                cell=cell.number,
+                fix="move that line to a cell without %%promote",
+            ) from None
+        raise BadInput(
+            f"SyntaxError on line {e.lineno}: {e.msg}",
+            path=str(nb.path),
+            cell=cell.number,
+            fix="fix the cell, save, and promote again",
+        ) from None
     return analyse(body)
 
 
@@ -106,8 +120,12 @@ def build_plan(nb: Notebook) -> NotebookPlan:
             continue
         if directive.kind == "params":
             if plan.params_cell is not None:
-                raise BadInput(f"a second %%promote --params cell (the first is cell {plan.params_cell.number})",
-                               path=str(nb.path), cell=cell.number, fix="keep one parameters cell")
+                raise BadInput(
+                    f"a second %%promote --params cell (the first is cell {plan.params_cell.number})",
+                    path=str(nb.path),
+                    cell=cell.number,
+                    fix="keep one parameters cell",
+                )
             plan.params_cell = cell
         elif directive.kind == "module":
             module = directive.module or default
@@ -121,14 +139,20 @@ def build_plan(nb: Notebook) -> NotebookPlan:
             name = _test_name(cell, directive.name, module, len(cases) + 1)
             if (module, name) in seen_tests:
                 other = seen_tests[(module, name)]
-                raise BadInput(f"test name {name} is also made by cell {other.number} (tests for {module})",
-                               path=str(nb.path), cell=cell.number,
-                               fix="give one of them `--name OTHER_NAME` on its %%promote line")
+                raise BadInput(
+                    f"test name {name} is also made by cell {other.number} (tests for {module})",
+                    path=str(nb.path),
+                    cell=cell.number,
+                    fix="give one of them `--name OTHER_NAME` on its %%promote line",
+                )
             seen_tests[(module, name)] = cell
             cases.append(TestCase(name=name, cell=cell, module=module, names=names))
     if not plan.modules and not plan.tests and not plan.nbdev_cells:
-        raise BadInput("no %%promote cells (and no nbdev #| export cells)", path=str(nb.path),
-                       fix="mark cells with `%%promote MODULE` or `%%promote --test` (after `%load_ext prodkit`)")
+        raise BadInput(
+            "no %%promote cells (and no nbdev #| export cells)",
+            path=str(nb.path),
+            fix="mark cells with `%%promote MODULE` or `%%promote --test` (after `%load_ext prodkit`)",
+        )
     plan.problems = find_problems(plan)
     return plan
 
@@ -181,9 +205,14 @@ def find_problems(plan: NotebookPlan) -> list[Problem]:
             return
         else:
             msg = f"uses {name}, which no cell defines"
-        kind = "undefined" if name not in definers and not elsewhere and name not in IPYTHON_ONLY else "hidden-dependency"
-        problems.append(Problem(kind=kind, module=module, cell=cell.number, name=name, message=msg,
-                                in_tests=in_tests))
+        kind = (
+            "undefined"
+            if name not in definers and not elsewhere and name not in IPYTHON_ONLY
+            else "hidden-dependency"
+        )
+        problems.append(
+            Problem(kind=kind, module=module, cell=cell.number, name=name, message=msg, in_tests=in_tests)
+        )
 
     for module, cells in plan.modules.items():
         cell_names = [(c, analyse(c.body)) for c in cells]

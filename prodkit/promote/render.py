@@ -24,18 +24,27 @@ def print_result(result: PromoteResult, console: Console) -> None:
             table.add_column(column)
         for f in nb["files"]:
             style = _STYLE.get(f["action"], "")
-            table.add_row(escape(f["path"]), f["kind"], f"[{style}]{f['action']}[/]",
-                          ",".join(map(str, f["cells"])), escape(f["reason"]))
+            table.add_row(
+                escape(f["path"]),
+                f["kind"],
+                f"[{style}]{f['action']}[/]",
+                ",".join(map(str, f["cells"])),
+                escape(f["reason"]),
+            )
         console.print(table)
         for p in nb["problems"]:
             where = f"cell {p['cell']}" if p["cell"] else p["module"]
-            console.print(f"  [red]✗[/] {escape(nb['notebook'])}: {where}: {escape(p['message'])}", highlight=False)
+            console.print(
+                f"  [red]✗[/] {escape(nb['notebook'])}: {where}: {escape(p['message'])}", highlight=False
+            )
     c = data["counts"]
     verdict = "[green]ok[/]" if result.ok else "[red]needs attention[/]"
     mode = "check: " if result.check else ""
-    console.print(f"{mode}{verdict} — {c['written']} written, {c['unchanged']} unchanged, "
-                  f"{c['out-of-date']} out of date, {c['refused']} refused, {c['blocked']} blocked, "
-                  f"{len(result.problems)} problems ({result.seconds:.2f} s)")
+    console.print(
+        f"{mode}{verdict} — {c['written']} written, {c['unchanged']} unchanged, "
+        f"{c['out-of-date']} out of date, {c['refused']} refused, {c['blocked']} blocked, "
+        f"{len(result.problems)} problems ({result.seconds:.2f} s)"
+    )
 
 
 def result_html(result: PromoteResult) -> str:
@@ -43,14 +52,20 @@ def result_html(result: PromoteResult) -> str:
     rows = []
     for nb in data["notebooks"]:
         for f in nb["files"]:
-            rows.append(f"<tr><td><code>{html.escape(f['path'])}</code></td><td>{f['kind']}</td>"
-                        f"<td>{f['action']}</td><td>{','.join(map(str, f['cells']))}</td>"
-                        f"<td>{html.escape(f['reason'])}</td></tr>")
+            rows.append(
+                f"<tr><td><code>{html.escape(f['path'])}</code></td><td>{f['kind']}</td>"
+                f"<td>{f['action']}</td><td>{','.join(map(str, f['cells']))}</td>"
+                f"<td>{html.escape(f['reason'])}</td></tr>"
+            )
         for p in nb["problems"]:
-            rows.append(f"<tr><td colspan=5 style='color:var(--jp-error-color1,#c00)'>cell {p['cell']}: "
-                        f"{html.escape(p['message'])}</td></tr>")
+            rows.append(
+                f"<tr><td colspan=5 style='color:var(--jp-error-color1,#c00)'>cell {p['cell']}: "
+                f"{html.escape(p['message'])}</td></tr>"
+            )
     head = "<tr><th>file</th><th>kind</th><th>action</th><th>cells</th><th>note</th></tr>"
     c = data["counts"]
-    summary = (f"<b>prodkit promote</b>: {'ok' if result.ok else 'needs attention'} — {c['written']} written, "
-               f"{c['unchanged']} unchanged, {c['refused']} refused, {c['blocked']} blocked")
+    summary = (
+        f"<b>prodkit promote</b>: {'ok' if result.ok else 'needs attention'} — {c['written']} written, "
+        f"{c['unchanged']} unchanged, {c['refused']} refused, {c['blocked']} blocked"
+    )
     return f"<div>{summary}<table>{head}{''.join(rows)}</table></div>"

@@ -66,7 +66,9 @@ class PromoteResult:
             "ok": self.ok,
             "exit_code": self.exit_code,
             "seconds": round(self.seconds, 3),
-            "counts": {a: self.count(a) for a in ("written", "unchanged", "out-of-date", "refused", "blocked")},
+            "counts": {
+                a: self.count(a) for a in ("written", "unchanged", "out-of-date", "refused", "blocked")
+            },
             "notebooks": [nb.to_dict(self.root) for nb in self.notebooks],
         }
 

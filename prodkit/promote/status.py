@@ -23,13 +23,23 @@ def promote_status(project: Project, notebook_path: Path | str) -> dict:
         plan = build_plan(nb)
     except BadInput as e:
         if e.message.startswith("no %%promote cells"):
-            return {"promoted": False, "modules": [], "tests": [], "params_cell": None, "problems": [],
-                    "up_to_date": True}
+            return {
+                "promoted": False,
+                "modules": [],
+                "tests": [],
+                "params_cell": None,
+                "problems": [],
+                "up_to_date": True,
+            }
         raise
     entries = {"module": [], "test": []}
     for target in expected_targets(plan, project, include_blocked=True):
-        entry = {"module": target.module, "path": project.relpath(target.path),
-                 "cells": [c.number for c in target.cells], **file_state(target)}
+        entry = {
+            "module": target.module,
+            "path": project.relpath(target.path),
+            "cells": [c.number for c in target.cells],
+            **file_state(target),
+        }
         if target.kind == "test":
             entry["names"] = [case.name for case in plan.tests[target.module]]
         entries[target.kind].append(entry)

@@ -68,14 +68,29 @@ def expected_targets(plan: NotebookPlan, project: Project, include_blocked: bool
     targets = []
     for module, cells in modules.items():
         if include_blocked or module not in plan.blocked_modules:
-            targets.append(Target("module", module, module_path(project, module), cells,
-                                  source_hash("module", module, notebook, cells)))
+            targets.append(
+                Target(
+                    "module",
+                    module,
+                    module_path(project, module),
+                    cells,
+                    source_hash("module", module, notebook, cells),
+                )
+            )
     for module, cases in sorted(plan.tests.items()):
         if include_blocked or module not in plan.blocked_tests:
             cells = [c.cell for c in cases]
-            targets.append(Target("test", module, test_path(project, module), cells,
-                                  source_hash("test", module, notebook, cells,
-                                              "\n".join(import_lines(cases, module, bindings)))))
+            targets.append(
+                Target(
+                    "test",
+                    module,
+                    test_path(project, module),
+                    cells,
+                    source_hash(
+                        "test", module, notebook, cells, "\n".join(import_lines(cases, module, bindings))
+                    ),
+                )
+            )
     return targets
 
 
@@ -86,5 +101,8 @@ def file_state(target: Target) -> dict:
     text = target.path.read_text(encoding="utf-8")
     stamp = read_stamp(text)
     edited = stamp is None or sha256_text(strip_stamp(text)) != stamp[0]
-    return {"exists": True, "edited": edited,
-            "up_to_date": stamp is not None and stamp[1] == target.source_hash and not edited}
+    return {
+        "exists": True,
+        "edited": edited,
+        "up_to_date": stamp is not None and stamp[1] == target.source_hash and not edited,
+    }

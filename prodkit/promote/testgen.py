@@ -36,13 +36,20 @@ def import_lines(cases: list[TestCase], module: str, bindings: dict[str, dict[st
 
 def _function(case: TestCase, header: str) -> str:
     body = case.cell.body.strip("\n")
-    if not body.strip() or all(line.strip().startswith("#") or not line.strip() for line in body.splitlines()):
+    if not body.strip() or all(
+        line.strip().startswith("#") or not line.strip() for line in body.splitlines()
+    ):
         body += "\npass"
-    return f"{header} #{case.cell.id or case.cell.number}  (cell {case.cell.number})\ndef {case.name}():\n" + \
-        textwrap.indent(body, "    ") + "\n"
+    return (
+        f"{header} #{case.cell.id or case.cell.number}  (cell {case.cell.number})\ndef {case.name}():\n"
+        + textwrap.indent(body, "    ")
+        + "\n"
+    )
 
 
-def render_tests(plan: NotebookPlan, project: Project, rendered: list[RenderedModule]) -> list[RenderedModule]:
+def render_tests(
+    plan: NotebookPlan, project: Project, rendered: list[RenderedModule]
+) -> list[RenderedModule]:
     """The test files for `plan` (modules whose tests are blocked are left out)."""
     bindings = module_bindings(plan)
     files = []
@@ -66,6 +73,9 @@ def render_tests(plan: NotebookPlan, project: Project, rendered: list[RenderedMo
         ]
         functions = [_function(case, f"# %% {nb_rel}") for case in cases]
         text = "\n".join(parts) + "\n\n\n" + "\n\n".join(functions)
-        files.append(RenderedModule(module=module, path=path, text=text,
-                                    cell_ids=[c.cell.id or str(c.cell.number) for c in cases]))
+        files.append(
+            RenderedModule(
+                module=module, path=path, text=text, cell_ids=[c.cell.id or str(c.cell.number) for c in cases]
+            )
+        )
     return files

@@ -14,7 +14,9 @@ runner = CliRunner()
 
 
 def test_init_adds_sections_without_destroying_content(tmp_path):
-    (tmp_path / "pyproject.toml").write_text('[project]\nname = "mine"\ndependencies = ["pandas"]\n\n[tool.ruff]\nline-length = 99\n')
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "mine"\ndependencies = ["pandas"]\n\n[tool.ruff]\nline-length = 99\n'
+    )
     (tmp_path / "settings.ini").write_text("[other]\nkeep = yes\n")
     (tmp_path / ".gitignore").write_text("*.pyc")
     res = runner.invoke(app, ["init", str(tmp_path), "--json"])

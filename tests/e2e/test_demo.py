@@ -12,11 +12,18 @@ import pytest
 @pytest.mark.slow
 def test_demo_takes_the_poc_to_production(tmp_path):
     prodkit = os.path.join(os.path.dirname(sys.executable), "prodkit")
-    proc = subprocess.run([prodkit, "demo", str(tmp_path / "demo")], capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(
+        [prodkit, "demo", str(tmp_path / "demo")], capture_output=True, text=True, timeout=900
+    )
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     root = tmp_path / "demo"
-    for generated in ("src/churn/data.py", "src/churn/features.py", "src/churn/model.py",
-                      "tests/test_churn_features.py", "tests/test_churn_model.py"):
+    for generated in (
+        "src/churn/data.py",
+        "src/churn/features.py",
+        "src/churn/model.py",
+        "tests/test_churn_features.py",
+        "tests/test_churn_model.py",
+    ):
         assert (root / generated).is_file(), generated
     assert "3 passed" in proc.stdout
     assert "where things went" in proc.stdout

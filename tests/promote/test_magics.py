@@ -85,6 +85,8 @@ def test_import_prodkit_is_light():
 
 
 def test_load_ext_is_light():
-    stmt = ("from IPython.testing.globalipapp import start_ipython\nip = start_ipython()\n"
-            "ip.run_line_magic('load_ext', 'prodkit')\nip.run_cell('%%promote m\\nx = 1')")
+    stmt = (
+        "from IPython.testing.globalipapp import start_ipython\nip = start_ipython()\n"
+        "ip.run_line_magic('load_ext', 'prodkit')\nip.run_cell('%%promote m\\nx = 1')"
+    )
     assert _modules_after(stmt) == set()

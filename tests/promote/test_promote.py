@@ -31,13 +31,16 @@ assert add_bucket(sample).bucket.notna().all()"""
 
 
 def churn_notebook(project, *extra):
-    return write_notebook(project.nbs_path / "churn.ipynb", [
-        code("%load_ext prodkit\nimport pandas as pd"),
-        code(FEATURES),
-        code(TEST),
-        code("%%promote --params\nthreshold = 0.5"),
-        *extra,
-    ])
+    return write_notebook(
+        project.nbs_path / "churn.ipynb",
+        [
+            code("%load_ext prodkit\nimport pandas as pd"),
+            code(FEATURES),
+            code(TEST),
+            code("%%promote --params\nthreshold = 0.5"),
+            *extra,
+        ],
+    )
 
 
 def cli(*args, cwd=None):
@@ -64,8 +67,12 @@ def test_writes_module_with_all_and_cell_headers_and_a_test_file(project):
 
 def test_generated_tests_pass_under_pytest(project):
     promote(churn_notebook(project))
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
-                          cwd=project.root, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        cwd=project.root,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stdout
     assert "1 passed" in proc.stdout
 
@@ -132,9 +139,13 @@ def test_nbdev_update_round_trip(project):
     nb = churn_notebook(project)
     assert promote(nb).ok
     module = project.lib_path / "churn" / "features.py"
-    module.write_text(module.read_text().replace('labels=False)', 'labels=False)\n    out["flag"] = 1'))
-    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "nbdev-update")], cwd=project.root,
-                          capture_output=True, text=True)
+    module.write_text(module.read_text().replace("labels=False)", 'labels=False)\n    out["flag"] = 1'))
+    proc = subprocess.run(
+        [os.path.join(os.path.dirname(sys.executable), "nbdev-update")],
+        cwd=project.root,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
     cell = json.loads(nb.read_text())["cells"][1]
     source = "".join(cell["source"])
@@ -146,11 +157,14 @@ def test_nbdev_update_round_trip(project):
 
 
 def test_hidden_dependency_blocks_module_with_cell_and_name(project):
-    nb = write_notebook(project.nbs_path / "hidden.ipynb", [
-        code("import pandas as pd\nRATE = 0.3"),
-        code("%%promote pricing\ndef price(x):\n    return x * RATE"),
-        code("%%promote other\ndef ok():\n    return 1"),
-    ])
+    nb = write_notebook(
+        project.nbs_path / "hidden.ipynb",
+        [
+            code("import pandas as pd\nRATE = 0.3"),
+            code("%%promote pricing\ndef price(x):\n    return x * RATE"),
+            code("%%promote other\ndef ok():\n    return 1"),
+        ],
+    )
     res = cli("promote", nb)
     assert res.exit_code == 1
     assert "cell 2" in res.output and "RATE" in res.output and "cell 1" in res.output
@@ -162,21 +176,27 @@ def test_hidden_dependency_blocks_module_with_cell_and_name(project):
 
 
 def test_name_from_another_module_needs_an_import(project):
-    nb = write_notebook(project.nbs_path / "two.ipynb", [
-        code("%%promote a.core\ndef base():\n    return 1"),
-        code("%%promote a.more\ndef more():\n    return base() + 1"),
-    ])
+    nb = write_notebook(
+        project.nbs_path / "two.ipynb",
+        [
+            code("%%promote a.core\ndef base():\n    return 1"),
+            code("%%promote a.more\ndef more():\n    return base() + 1"),
+        ],
+    )
     result = promote(nb)
     problem = result.problems[0]
     assert problem.cell == 2 and problem.name == "base" and "from a.core import base" in problem.message
 
 
 def test_import_errors_point_to_the_cell(project):
-    nb = write_notebook(project.nbs_path / "broken.ipynb", [
-        markdown("# Broken"),
-        code("%%promote broken\nVALUE = 1"),
-        code("%%promote broken\nimport not_a_real_package_xyz"),
-    ])
+    nb = write_notebook(
+        project.nbs_path / "broken.ipynb",
+        [
+            markdown("# Broken"),
+            code("%%promote broken\nVALUE = 1"),
+            code("%%promote broken\nimport not_a_real_package_xyz"),
+        ],
+    )
     result = promote(nb)
     assert result.exit_code == 1
     [problem] = result.problems
@@ -185,11 +205,17 @@ def test_import_errors_point_to_the_cell(project):
 
 
 def test_default_module_sources(project):
-    by_magic = write_notebook(project.nbs_path / "m1.ipynb", [
-        code("%prodkit module shop.magic"), code("%%promote\ndef f():\n    return 1")])
-    by_nbdev = write_notebook(project.nbs_path / "m2.ipynb", [
-        code("#| default_exp shop.nbdev"), code("%%promote\ndef g():\n    return 1")])
-    by_name = write_notebook(project.nbs_path / "03_from-name.ipynb", [code("%%promote\ndef h():\n    return 1")])
+    by_magic = write_notebook(
+        project.nbs_path / "m1.ipynb",
+        [code("%prodkit module shop.magic"), code("%%promote\ndef f():\n    return 1")],
+    )
+    by_nbdev = write_notebook(
+        project.nbs_path / "m2.ipynb",
+        [code("#| default_exp shop.nbdev"), code("%%promote\ndef g():\n    return 1")],
+    )
+    by_name = write_notebook(
+        project.nbs_path / "03_from-name.ipynb", [code("%%promote\ndef h():\n    return 1")]
+    )
     for nb in (by_magic, by_nbdev, by_name):
         assert promote(nb).ok
     assert (project.lib_path / "shop" / "magic.py").exists()
@@ -198,11 +224,14 @@ def test_default_module_sources(project):
 
 
 def test_nbdev_directives_keep_working_beside_promote(project):
-    nb = write_notebook(project.nbs_path / "mixed.ipynb", [
-        code("#| default_exp legacy"),
-        code("#| export\ndef old_style():\n    return 'nbdev'"),
-        code("%%promote modern\ndef new_style():\n    return 'prodkit'"),
-    ])
+    nb = write_notebook(
+        project.nbs_path / "mixed.ipynb",
+        [
+            code("#| default_exp legacy"),
+            code("#| export\ndef old_style():\n    return 'nbdev'"),
+            code("%%promote modern\ndef new_style():\n    return 'prodkit'"),
+        ],
+    )
     assert promote(nb).ok
     assert "def old_style" in (project.lib_path / "legacy.py").read_text()
     assert "def new_style" in (project.lib_path / "modern.py").read_text()
@@ -219,10 +248,13 @@ def test_folder_promotes_every_notebook_and_skips_plain_ones(project):
 
 
 def test_test_cell_default_module_is_the_module_above(project):
-    nb = write_notebook(project.nbs_path / "above.ipynb", [
-        code("%%promote calc.ops\ndef add(a, b):\n    return a + b"),
-        code("%%promote --test\nassert add(1, 2) == 3"),
-    ])
+    nb = write_notebook(
+        project.nbs_path / "above.ipynb",
+        [
+            code("%%promote calc.ops\ndef add(a, b):\n    return a + b"),
+            code("%%promote --test\nassert add(1, 2) == 3"),
+        ],
+    )
     assert promote(nb).ok
     text = (project.tests_path / "test_calc_ops.py").read_text()
     assert "from calc.ops import add" in text and "def test_ops_1():" in text
@@ -238,24 +270,33 @@ def test_invalid_module_names_are_bad_input(project, name):
 
 
 def test_duplicate_test_names_are_bad_input(project):
-    nb = write_notebook(project.nbs_path / "dup.ipynb", [
-        code("%%promote m\ndef f():\n    return 1"),
-        code("%%promote --test m --name same\nassert f() == 1"),
-        code("%%promote --test m --name same\nassert f() != 2"),
-    ])
+    nb = write_notebook(
+        project.nbs_path / "dup.ipynb",
+        [
+            code("%%promote m\ndef f():\n    return 1"),
+            code("%%promote --test m --name same\nassert f() == 1"),
+            code("%%promote --test m --name same\nassert f() != 2"),
+        ],
+    )
     res = cli("promote", nb)
     assert res.exit_code == 2
     assert "dup.ipynb: cell 3:" in res.output and "cell 2" in res.output
     assert not any(project.lib_path.iterdir()) and not any(project.tests_path.iterdir())
 
 
-@pytest.mark.parametrize("content, expected", [
-    ("{not json", "not valid JSON"),
-    ('{"hello": 1}', "not a Jupyter notebook"),
-    ('{"cells": [], "nbformat": 3, "metadata": {}}', "nbformat 3 is too old"),
-    ('{"cells": [{"cell_type": "code", "source": "x = 1", "metadata": {}, "outputs": []}], "nbformat": 4, '
-     '"nbformat_minor": 5, "metadata": {}}', "no %%promote cells"),
-])
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        ("{not json", "not valid JSON"),
+        ('{"hello": 1}', "not a Jupyter notebook"),
+        ('{"cells": [], "nbformat": 3, "metadata": {}}', "nbformat 3 is too old"),
+        (
+            '{"cells": [{"cell_type": "code", "source": "x = 1", "metadata": {}, "outputs": []}], "nbformat": 4, '
+            '"nbformat_minor": 5, "metadata": {}}',
+            "no %%promote cells",
+        ),
+    ],
+)
 def test_bad_files_are_one_line_exit_2(project, content, expected):
     nb = project.nbs_path / "bad.ipynb"
     nb.write_text(content)
@@ -301,7 +342,10 @@ def test_interrupted_write_leaves_old_file_intact(project, monkeypatch):
 def test_exit_codes_through_the_real_command(project):
     nb = project.nbs_path / "bad.ipynb"
     nb.write_text("{oops")
-    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "prodkit"), "promote", str(nb)],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [os.path.join(os.path.dirname(sys.executable), "prodkit"), "promote", str(nb)],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("error:") and "Traceback" not in proc.stderr
