@@ -8,6 +8,7 @@ registering fails midway, the version is deleted and the run is marked FAILED.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import os
@@ -252,6 +253,9 @@ def register_model(model, name: str, *, example, metrics: dict[str, float] | Non
     if info.get("reason"):
         tags[T.PARITY_REASON] = info["reason"]
     checks = _checks(tags, parity_result, bench, digest is not None)
+    if info["serialization"] == "pt2" and env["cuda"] != "none" and env["gpu"] != "none":
+        checks.append(Check("serving on GPU", "warn", "mlflow.pyfunc loads this CPU-saved pt2 model on CPU only "
+                            "(model_config={'device': 'cpu'}); prodkit.models.load_model(name) puts it on CUDA"))
     if info["serialization"] == "pickle":
         checks.append(Check("serialization", "warn", "pickle (not exportable): loading needs "
                                                      "MLFLOW_ALLOW_PICKLE_DESERIALIZATION=true"))
@@ -262,12 +266,27 @@ def register_model(model, name: str, *, example, metrics: dict[str, float] | Non
     )
 
 
+@contextlib.contextmanager
+def _cpu_prediction_device():
+    """MLflow validates the input example by loading the pyfunc model, on CUDA when a GPU exists,
+    where a pt2 program saved from CPU cannot load: validate on CPU (the weights' device) instead."""
+    key = "MLFLOW_DEFAULT_PREDICTION_DEVICE"
+    previous = os.environ.get(key)
+    os.environ.setdefault(key, "cpu")
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(key, None)
+
+
 def _log_model(model_cpu, example_np, signature, serialization: str):
     import mlflow.pytorch
 
-    return mlflow.pytorch.log_model(model_cpu, name="model", input_example=example_np, signature=signature,
-                                    pip_requirements=pip_requirements(serialization),
-                                    serialization_format=serialization)
+    with _cpu_prediction_device():
+        return mlflow.pytorch.log_model(model_cpu, name="model", input_example=example_np, signature=signature,
+                                        pip_requirements=pip_requirements(serialization),
+                                        serialization_format=serialization)
 
 
 def _log_and_register(store, name, model_cpu, example, output, serialization, tags, metrics, bench, reference,
