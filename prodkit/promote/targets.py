@@ -7,6 +7,7 @@ nothing changed, and `promote_status` (readiness, side panel) to answer in milli
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,7 @@ def test_path(project: Project, module: str) -> Path:
     return project.tests_path / f"test_{module.replace('.', '_')}.py"
 
 
+@functools.lru_cache(maxsize=1)
 def _versions() -> str:
     from prodkit import __version__
 
