@@ -11,11 +11,14 @@ def demo_step(ctx) -> None:
 
     console = ctx.console
     console.rule("[bold]jobs: the notebook as a scheduled papermill job")
-    added = add_job(JOB_NAME, ctx.notebook, "0 6 * * *", tz="Europe/London", retries=1, timeout_s=600,
-                    project=ctx.project, replace=True)
+    params = {"threshold": 0.6}  # the notebook's markdown promises this override
+    added = add_job(JOB_NAME, ctx.notebook, "0 6 * * *", parameters=params, tz="Europe/London", retries=1,
+                    retry_backoff_s=10, timeout_s=600, project=ctx.project, replace=True, allow_undeclared=True)
     job = added.job.to_dict()
-    console.print(f"  scheduled {ctx.project.relpath(ctx.notebook)} as '{JOB_NAME}' at '{job['cron']}' ({job['tz']}), "
-                  f"next run {job['next_due']}", highlight=False)
+    console.print(f"  scheduled {ctx.project.relpath(ctx.notebook)} as '{JOB_NAME}' at '{job['cron']}' ({job['tz']}) "
+                  f"with {params}, next run {job['next_due']}", highlight=False)
+    for warning in added.warnings:
+        console.print(f"  [yellow]warning:[/] {warning}", highlight=False)
     console.print(f"  running it once now (what `prodkit jobs run {JOB_NAME}` does):")
     with CellProgress(console, JOB_NAME) as progress:
         attempts = run_job(JOB_NAME, project=ctx.project, on_cell=progress, log=console.print)

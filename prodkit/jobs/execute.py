@@ -173,6 +173,7 @@ class _Hooks:
         self.on_cell = on_cell
         self.on_kernel = on_kernel
         self.watchdog = watchdog
+        self.failed_stderr = ""
         self.current_cell: int | None = None
         self.failed_cell: int | None = None
 
@@ -197,6 +198,7 @@ class _Hooks:
 
         def cell_exception(cell, cell_index=None, **kw):
             self.failed_cell = cell.metadata.get("prodkit", {}).get("cell")
+            self.failed_stderr = _last_stderr_line(cell)
             return exception(cell, cell_index, **kw)
 
         nb_man.cell_start, nb_man.cell_exception = cell_start, cell_exception
@@ -279,6 +281,10 @@ def _papermill(request: RunRequest, raw: bytes, km, hooks: _Hooks) -> tuple[str,
     except PapermillExecutionError as e:
         if watchdog.reason:
             return watchdog.reason, _stopped_error(watchdog, hooks, request)
+        if e.ename == "CellExecutionError" and not e.evalue and hooks.failed_stderr:
+            # IPython errors such as UsageError leave no error output, only a stderr line
+            ename, _, evalue = hooks.failed_stderr.partition(": ")
+            return FAILED, RunError(hooks.failed_cell, ename if evalue else e.ename, evalue or hooks.failed_stderr)
         return FAILED, RunError(hooks.failed_cell, e.ename, str(e.evalue))
     except CellTimeoutError:
         return TIMED_OUT, RunError(hooks.current_cell, "Timeout", f"cell ran past the job's {request.timeout_s:g} s timeout")
@@ -290,6 +296,13 @@ def _papermill(request: RunRequest, raw: bytes, km, hooks: _Hooks) -> tuple[str,
         if watchdog.reason:
             return watchdog.reason, _stopped_error(watchdog, hooks, request)
         return FAILED, RunError(hooks.current_cell, type(e).__name__, str(e) or repr(e))
+
+
+def _last_stderr_line(cell) -> str:
+    text = "".join("".join(o.get("text", "")) for o in cell.get("outputs", [])
+                   if o.get("output_type") == "stream" and o.get("name") == "stderr")
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else ""
 
 
 def _stopped_error(watchdog: _Watchdog, hooks: _Hooks, request: RunRequest) -> RunError | None:

@@ -3,6 +3,7 @@
 import io
 
 import pytest
+from jobs.jobs_helpers import REPO
 from rich.console import Console
 
 from prodkit.demo import DemoContext
@@ -11,14 +12,17 @@ from prodkit.jobs.store import JobStore
 
 
 @pytest.mark.slow
-def test_demo_step_schedules_runs_and_reports(project, nb):
-    path = nb("churn_poc", ["print('trained')"], params="threshold = 0.5", promote_params=True)
+def test_demo_step_schedules_runs_and_reports(project, nb, monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", str(REPO))  # the kernel runs `%load_ext prodkit`
+    path = nb("churn_poc", ["print('trained with', threshold)"], before=("%load_ext prodkit",),
+              params="threshold = 0.5", promote_params=True)
     buf = io.StringIO()
     ctx = DemoContext(project=project, notebook=path, console=Console(file=buf, width=120))
     demo_step(ctx)
     text = buf.getvalue()
     assert f"history of {JOB_NAME}" in text and "succeeded" in text
     assert ctx.facts["job_run"]["status"] == "succeeded"
+    assert ctx.facts["job_run"]["parameters"] == {"threshold": 0.6}
     assert dict(ctx.where)["job run output"].endswith(".ipynb")
     with JobStore(project.jobs_db) as store:
         assert store.get_job(JOB_NAME).tz == "Europe/London"

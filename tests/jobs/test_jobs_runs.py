@@ -69,6 +69,14 @@ def test_retries_are_new_runs_linked_to_the_first(project, nb):
     assert len({a.run_id for a in attempts}) == 3 and len({a.scheduled_for for a in attempts}) == 1
 
 
+def test_ipython_error_without_traceback_is_named(project, nb):
+    path = nb("magic", ["%%promote churn.x\nx = 1"])  # no `%load_ext prodkit`: IPython's UsageError
+    add_job("magic", path, "0 6 * * *", project=project)
+    [run] = run_job("magic", project=project)
+    assert run.status == FAILED
+    assert run.error.to_dict() == {"cell": 2, "ename": "UsageError", "evalue": "Cell magic `%%promote` not found."}
+
+
 def test_missing_notebook_at_run_time_fails_the_run(project, nb):
     path = nb("gone", ["pass"])
     add_job("gone", path, "0 6 * * *", project=project)
