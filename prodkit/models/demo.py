@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from prodkit.errors import BadInput
+
 MODEL_NAME = "churn-clf"
 
 
@@ -34,21 +36,38 @@ def _train_tiny_model():
     return model, x[1500:], frame.iloc[:1500], auc
 
 
+def _registered_by_notebook(ctx) -> str | None:
+    """The version the demo notebook just registered (it ran top to bottom before this step), if any."""
+    from prodkit.models.registry import show
+    from prodkit.models.state import models_for_notebook
+    from prodkit.notebook import read_notebook
+
+    mine = [m for m in models_for_notebook(ctx.project, ctx.notebook) if m["name"] == MODEL_NAME]
+    if mine:
+        return mine[0]["latest_version"]
+    registers = any("register_model(" in c.source or "%prodkit register" in c.source
+                    for c in read_notebook(ctx.notebook).cells if c.cell_type == "code")
+    if not registers:
+        return None
+    try:  # a kernel started without PRODKIT_NOTEBOOK records no notebook tag: take the newest version
+        return show(MODEL_NAME, None, project=ctx.project).version
+    except BadInput:
+        return None
+
+
 def demo_step(ctx) -> None:
     import mlflow.pyfunc
     from rich.table import Table
 
-    from prodkit.errors import BadInput, GateFailed
+    from prodkit.errors import GateFailed
     from prodkit.models.card import write_card
     from prodkit.models.gate import promote
     from prodkit.models.registry import show
-    from prodkit.models.state import models_for_notebook
 
     ctx.console.rule("4. models: register, check parity and latency, promote to @champion")
     project = ctx.project
-    mine = [m for m in models_for_notebook(project, ctx.notebook) if m["name"] == MODEL_NAME]
-    if mine:
-        version = mine[0]["latest_version"]
+    version = _registered_by_notebook(ctx)
+    if version:
         ctx.console.print(f"the notebook registered {MODEL_NAME} v{version}", highlight=False)
     else:
         from prodkit.models.register import register_model
