@@ -85,3 +85,19 @@ def test_two_scheduler_processes_never_claim_a_slot_twice(project, nb):
             counts = store.count_slots(job)
             assert len(counts) == minutes and set(counts.values()) == {1}
     assert len(won[0]) + len(won[1]) == minutes * len(jobs)
+
+
+@pytest.mark.parametrize("night", ["2026-03-29", "2026-10-25"])  # London: clocks forward, then back
+def test_scheduler_clock_over_a_dst_night_neither_skips_nor_doubles(project, nb, night):
+    start = datetime.fromisoformat(f"{night}T00:00:00+00:00").timestamp() - 2 * 86400
+    add_job("daily", nb("d", ["pass"]), "30 1 * * *", tz="Europe/London", now=start)
+    add_job("hourly", nb("h", ["pass"]), "15 * * * *", tz="Europe/London", now=start)
+    sched = scheduler(project, grace_s=600)
+    for step in range(4 * 24 * 6):  # four days, a tick every ten minutes
+        sched.claim(now=start + 600 * (step + 1))
+    daily = runs(project, "daily")
+    days = [datetime.fromtimestamp(r.scheduled_for, UTC).date() for r in daily]
+    assert len(days) == 4 and len(set(days)) == 4  # one 01:30 per local day, including the DST day
+    hourly = [r.scheduled_for for r in runs(project, "hourly")]
+    assert {b - a for a, b in zip(hourly, hourly[1:], strict=False)} == {3600.0}  # every real hour, once
+    assert {r.trigger for r in daily + runs(project, "hourly")} == {TRIGGER_SCHEDULE}  # none late

@@ -1,6 +1,7 @@
 """Cron slots in the job's timezone: DST neither skips nor doubles a run."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -34,10 +35,21 @@ def test_daily_job_runs_once_per_day_across_both_london_dst_changes():
     assert [utc(s) for s in autumn] == ["10-25 00:30"]  # the first 01:30 (BST), not again at 01:30 GMT
 
 
-def test_hourly_job_has_no_duplicate_instants_across_a_gap():
-    slots, _ = slots_between("30 * * * *", "America/New_York", ts(2026, 3, 8, 4), ts(2026, 3, 8, 10))
-    assert len(slots) == len(set(slots))
-    assert all(b - a >= 3600 for a, b in zip(slots, slots[1:], strict=False))
+@pytest.mark.parametrize("day, hours", [("2026-03-29", 23), ("2026-10-25", 25)])
+def test_hourly_job_runs_every_real_hour_through_dst(day, hours):
+    # The London local day is 23 hours long in spring and 25 in autumn: an hourly job runs that often.
+    start = datetime.fromisoformat(f"{day}T00:00:00").replace(tzinfo=ZoneInfo("Europe/London")).timestamp()
+    end = (datetime.fromisoformat(f"{day}T00:00:00") + timedelta(days=1)).replace(
+        tzinfo=ZoneInfo("Europe/London")).timestamp()
+    for expr in ("15 * * * *", "15 0-23 * * *"):
+        slots, _ = slots_between(expr, "Europe/London", start, end)
+        assert len(slots) == hours
+        assert {b - a for a, b in zip(slots, slots[1:], strict=False)} == {3600.0}
+
+
+def test_fixed_hour_job_in_the_spring_gap_is_shifted_not_skipped():
+    slots, _ = slots_between("30 2 * * *", "America/New_York", ts(2026, 3, 7, 12), ts(2026, 3, 9, 12))
+    assert [utc(s) for s in slots] == ["03-08 07:30", "03-09 06:30"]  # 02:30 EST does not exist on 03-08
 
 
 def test_next_due_is_first_slot_after_window():
