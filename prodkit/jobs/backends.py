@@ -53,7 +53,7 @@ class DaskBackend:
         self.cluster = None
         try:
             if address:
-                self.client = Client(address, timeout="10s")
+                self.client = Client(address, timeout="5s")
                 self.describe = f"dask cluster at {address}"
             else:
                 self.cluster = LocalCluster(n_workers=concurrency, threads_per_worker=1, processes=True,

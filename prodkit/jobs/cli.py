@@ -184,6 +184,7 @@ def scheduler(
 
     sched = Scheduler(_project(project), backend=backend, address=address, concurrency=concurrency, poll_s=poll, log=log)
     if once:
+        sched.connect()
         report = sched.run_once()
         log(f"done: {len(report.claimed)} slot(s) claimed, {len(report.started)} run(s) executed, "
             f"{len(report.lost)} marked lost")

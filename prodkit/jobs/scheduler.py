@@ -111,6 +111,10 @@ class Scheduler:
         self._wake = threading.Event()
         self._last_heartbeat = 0.0
 
+    def connect(self) -> None:
+        """Start or reach the backend now (a bad Dask address fails here, not at the first run)."""
+        self.backend  # noqa: B018
+
     @property
     def backend(self):
         if self._backend is None:
@@ -221,6 +225,7 @@ class Scheduler:
         """Tick until `stop` is set or Ctrl-C. First Ctrl-C: finish running notebooks; second: cancel them."""
         stop = stop or threading.Event()
         self.log(f"scheduler {self.owner} on {self.store.path} (concurrency {self.concurrency}, Ctrl-C stops)")
+        self.connect()
         try:
             while not stop.is_set():
                 self.tick()

@@ -162,3 +162,22 @@ def test_second_ctrl_c_cancels_running_notebooks(project, nb):
 def show_status(project, run_id) -> str:
     with JobStore(project.jobs_db) as store:
         return store.get_run(run_id).status
+
+
+def test_scheduler_cli_sends_runs_to_a_dask_cluster_by_address(project, nb, cli):
+    from distributed import LocalCluster
+
+    add_job("ok", nb("ok", ["print(x + 1)"]), "0 6 * * *", project=project)
+    run_id = queue_run("ok", project=project, parameters={"x": 41})
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        once = cli("scheduler", "--once", "--backend", "dask", "--address", cluster.scheduler_address)
+    assert once.returncode == 0, once.stderr
+    assert f"dask cluster at {cluster.scheduler_address}" in once.stderr
+    assert show_status(project, run_id) == SUCCEEDED
+
+
+def test_unreachable_dask_address_is_bad_input(project, cli):
+    proc = cli("scheduler", "--once", "--backend", "dask", "--address", "tcp://127.0.0.1:9")
+    assert proc.returncode == 2
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in proc.stderr
+    assert "Traceback" not in proc.stderr
