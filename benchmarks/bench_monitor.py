@@ -90,19 +90,36 @@ def side_by_side(rows: int, repeats: int) -> dict:
     }
 
 
+# Peak memory of a child: its own VmHWM, printed at exit. (wait4's ru_maxrss is no good here:
+# Linux carries the parent's high-water mark across fork+exec, so every child would report ours.)
+PEAK = """
+import atexit, sys
+def _peak():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            sys.stderr.write("\\nPEAK_KB " + line.split()[1] + "\\n")
+atexit.register(_peak)
+"""
+
+CLI = PEAK + """
+from prodkit.cli import main
+sys.argv = ["prodkit", *sys.argv[1:]]
+main()
+"""
+
+
 def _child(argv: list[str]) -> dict:
-    """Run a child process; its wall time and peak RSS (from wait4)."""
+    """Run a child Python process: wall time and its peak resident memory (VmHWM)."""
     started = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    stdout = proc.stdout.read()
-    stderr = proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return {"wall_s": round(time.perf_counter() - started, 2), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
-            "exit": proc.returncode, "stdout": stdout, "stderr": stderr[-500:]}
+    proc = subprocess.run(argv, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    peak = [line.split()[1] for line in proc.stderr.splitlines() if line.startswith("PEAK_KB ")]
+    return {"wall_s": round(wall, 2), "peak_rss_mb": round(int(peak[-1]) / 1024, 1) if peak else None,
+            "exit": proc.returncode, "stdout": proc.stdout,
+            "stderr": "\n".join(line for line in proc.stderr.splitlines() if not line.startswith("PEAK_KB"))[-500:]}
 
 
-RAW_1M = """
+RAW_1M = PEAK + """
 import sys, warnings, pandas as pd
 warnings.simplefilter("ignore")
 from evidently import Report
@@ -113,7 +130,7 @@ print(data["metrics"][0]["value"])
 """
 
 
-IN_MEMORY_1M = """
+IN_MEMORY_1M = PEAK + """
 import sys, warnings
 warnings.simplefilter("ignore")
 sys.path.insert(0, sys.argv[2])
@@ -132,7 +149,7 @@ def large(rows: int, peer: bool) -> dict:
         current.to_parquet(cur_path)
         del reference, current
         sizes = {"reference_mb": round(ref_path.stat().st_size / 2**20, 1)}
-        ours = _child([sys.executable, "-m", "prodkit.cli", "drift", str(ref_path), str(cur_path), "--json"])
+        ours = _child([sys.executable, "-c", CLI, "drift", str(ref_path), str(cur_path), "--json"])
         data = json.loads(ours.pop("stdout")) if ours["exit"] == 0 else {}
         result = {"rows": rows, "columns": 20, **sizes, "prodkit_cli": ours,
                   "sample": data.get("sample"), "flagged": sorted(c for c, v in data.get("columns", {}).items() if v["drift"])}

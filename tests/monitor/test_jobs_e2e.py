@@ -1,0 +1,62 @@
+"""A real scheduled run (prodkit.jobs, papermill, a real kernel) that watches its batch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from prodkit.config import init_project, load_project
+from prodkit.monitor.state import monitoring_for_notebook
+from prodkit.monitor.store import read_history
+from prodkit.monitor.watcher import set_reference
+
+pytest.importorskip("prodkit.jobs.context", reason="prodkit.jobs has no run context yet")
+pytestmark = pytest.mark.slow
+
+WATCH_CELL = """\
+import pandas as pd
+import prodkit.monitor
+result = prodkit.monitor.watch(pd.read_parquet(batch), model="churn-clf", fail_on_drift=fail_on_drift)
+result"""
+
+
+def scheduled_project(tmp_path, reference, same_batch, shifted_batch):
+    init_project(tmp_path)
+    project = load_project(tmp_path)
+    set_reference("churn-clf", reference, project=project)
+    same_batch.to_parquet(tmp_path / "same.parquet")
+    shifted_batch.to_parquet(tmp_path / "shifted.parquet")
+    params = nbformat.v4.new_code_cell('batch = "same.parquet"\nfail_on_drift = False')
+    params.metadata["tags"] = ["parameters"]
+    nb = nbformat.v4.new_notebook(cells=[params, nbformat.v4.new_code_cell(WATCH_CELL)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = project.nbs_path / "score.ipynb"
+    nbformat.write(nb, path)
+    return project, path
+
+
+def test_scheduled_run_records_drift_beside_its_output_and_can_fail_on_it(tmp_path, reference, same_batch,
+                                                                          shifted_batch):
+    from prodkit.jobs.api import add_job, run_job, show_run
+
+    project, notebook = scheduled_project(tmp_path, reference, same_batch, shifted_batch)
+    add_job("score-daily", notebook, "0 6 * * *", project=project)
+
+    [flagged] = run_job("score-daily", project=project, parameters={"batch": "shifted.parquet"})
+    assert flagged.status == "succeeded", flagged.error
+    report = Path(flagged.output_path).parent / "drift-churn-clf.html"
+    assert report.is_file()
+    record = read_history(project, "churn-clf")[-1]
+    assert str(record["run_id"]) == str(flagged.run_id) and record["drift"]["drift"] is True
+    artifacts = show_run(flagged.run_id, project=project).to_dict()["artifacts"]
+    drift = next(a for a in artifacts if a["kind"] == "drift")
+    assert drift["summary"]["drift"] is True and drift["summary"]["share"] == 0.5
+    info = monitoring_for_notebook(project, notebook)
+    assert info["last_drift"]["drift"] is True and str(info["last_drift"]["run_id"]) == str(flagged.run_id)
+
+    [failed] = run_job("score-daily", project=project, retries=False,
+                       parameters={"batch": "shifted.parquet", "fail_on_drift": True})
+    assert failed.status == "failed" and "DriftDetected" in failed.error.ename
+    assert "drift in 2 of 4 columns" in failed.error.evalue
