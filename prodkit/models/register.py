@@ -26,6 +26,7 @@ from prodkit.models.parity import ParityResult
 from prodkit.models.result import Check, RegisteredModel
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+METRIC_NAME_RE = re.compile(r"^[\w\-./ ]{1,250}$")
 LOWER_IS_BETTER = ("loss", "error", "rmse", "mse", "mae", "mape", "logloss", "brier", "latency")
 REFERENCE_ARTIFACT = "reference/train.parquet"
 EXPORT_FAILED = "torch.export failed"
@@ -54,6 +55,8 @@ def _validate_metrics(metrics: Any) -> dict[str, float]:
             number = float(value)
         except (TypeError, ValueError):
             raise BadInput(f"metric {key!r} is not a number ({value!r})", fix="pass plain numbers") from None
+        if not METRIC_NAME_RE.match(str(key)):
+            raise BadInput(f"invalid metric name {key!r}", fix="use letters, digits, '_', '-', '.', ' ' or '/'")
         if not math.isfinite(number):
             raise BadInput(f"metric {key!r} is {number}", fix="pass finite numbers")
         clean[str(key)] = number
@@ -223,6 +226,9 @@ def register_model(model, name: str, *, example, metrics: dict[str, float] | Non
 
     from prodkit.models import provenance
     from prodkit.models.parity import check_parity
+    from prodkit.models.tracking import open_store
+
+    store = open_store(project)  # an unreachable server fails here, before seconds of checks
 
     digest = provenance.data_hash(data)
     reference = provenance.reference_sample(data) if data is not None else None
@@ -244,14 +250,12 @@ def register_model(model, name: str, *, example, metrics: dict[str, float] | Non
                 T.REFERENCE: REFERENCE_ARTIFACT if reference is not None else None}
     tags.update({k: str(v) for k, v in optional.items() if v is not None})
 
-    from prodkit.models.tracking import open_store
-
-    store = open_store(project)
     info, version = _log_and_register(store, name, model_cpu, example_cpu, output, serialization, tags,
                                       clean_metrics, bench, reference, description)
     tags[T.SERIALIZATION] = info["serialization"]
-    if info.get("reason"):
+    if info.get("reason"):  # mlflow's own export failed (parity was off): say so, like a parity failure
         tags[T.PARITY_REASON] = info["reason"]
+        parity_result = ParityResult(passed=False, reason=info["reason"])
     checks = _checks(tags, parity_result, bench, digest is not None)
     if info["serialization"] == "pt2" and env["cuda"] != "none" and env["gpu"] != "none":
         checks.append(Check("serving on GPU", "warn", "mlflow.pyfunc loads this CPU-saved pt2 model on CPU only "

@@ -22,7 +22,7 @@ def _store(project):
     if not configured(project):
         return project, None
     try:
-        return project, open_store(project, create=False)
+        return project, open_store(project, create=False, timeout=1.0)
     except BadInput:
         return project, None  # unreachable server: nothing can be said about models
 
@@ -48,7 +48,10 @@ def models_for_notebook(project, notebook_path) -> list[dict[str, Any]]:
     from prodkit.models.registry import missing_parts, to_info
 
     client = store.client
-    notebook = project.relpath(Path(notebook_path))
+    path = Path(notebook_path)
+    if not path.is_absolute() and not path.exists():
+        path = project.root / path  # relative to the project root, as readiness checks pass it
+    notebook = project.relpath(path)
     by_name: dict[str, list] = {}
     for mv in _search_by_notebook(client, notebook):
         by_name.setdefault(mv.name, []).append(mv)

@@ -93,11 +93,11 @@ def _experiment_id(client, project: Project, uri: str) -> str:
         return client.get_experiment_by_name(EXPERIMENT).experiment_id
 
 
-def open_store(project: Project, *, create: bool = True) -> Store:
+def open_store(project: Project, *, create: bool = True, timeout: float = 3.0) -> Store:
     """The project's store, initialised once, with mlflow's fluent API pointed at it."""
     uri = project.tracking_uri
     if is_server_uri(uri):
-        check_reachable(uri)
+        check_reachable(uri, timeout=timeout)
     quiet_mlflow()
     import mlflow
     from mlflow import MlflowClient

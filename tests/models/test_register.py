@@ -87,6 +87,24 @@ def test_a_model_torch_export_cannot_handle_is_registered_with_the_reason(model_
     assert not result.ok and any(c.name == "export parity" and c.status == "fail" for c in result.checks)
 
 
+def test_with_parity_off_an_mlflow_export_failure_is_still_recorded(model_project, registry, x_val):
+    import torch
+
+    class DataDependent(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = torch.nn.Linear(12, 1)
+
+        def forward(self, x):
+            return self.linear(x) if x.sum() > 0 else -self.linear(x)
+
+    result = register_model(DataDependent(), "branchy", example=x_val[:8], parity=False, benchmark=False)
+    tags = registry.get_model_version("branchy", result.version).tags
+    assert tags[T.PARITY] == "failed" and "in mlflow" in tags[T.PARITY_REASON]
+    assert tags[T.SERIALIZATION] == "pickle"
+    assert any(c.name == "export parity" and c.status == "fail" for c in result.checks)
+
+
 def test_parity_fails_when_exported_and_eager_differ():
     import torch
 
@@ -110,6 +128,7 @@ def test_parity_fails_when_exported_and_eager_differ():
         ({"nan": True}, "NaN"),
         ({"name": "churn clf/1"}, "invalid model name"),
         ({"metrics": {"auc": math.nan}}, "metric 'auc'"),
+        ({"metrics": {"auc@10": 0.9}}, "invalid metric name"),
         ({"primary_metric": "f1"}, "primary metric 'f1'"),
     ],
 )
