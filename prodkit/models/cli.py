@@ -140,7 +140,10 @@ def card_cmd(name: str = typer.Argument(..., help="Registered model name."),
              version: str = typer.Argument(None, help="Version number or alias (default: the newest)."),
              output: Path = typer.Option(None, "--output", "-o", help="Card path (default: model_cards/NAME.md)."),
              project: Path = PROJECT, json_out: bool = JSON):
-    """Write the model card (Mitchell et al. 2019 sections) and list the sections still to write.
+    """Write the model card (the Model Cards paper's sections) and list what is still to write.
+
+    Sections follow Mitchell et al. 2019: details, intended use, factors, metrics, evaluation and
+    training data, quantitative analyses, ethical considerations, caveats.
 
     Re-running refreshes prodkit's blocks and keeps what you wrote below them.
     """

@@ -67,9 +67,11 @@ class RegisteredModel:
                             for size, row in res.get("batches", {}).items())
             bench += f"<tr><td><b>{esc(device)}</b></td>{cells}<td>{res.get('peak_mem_mb', 0):.3g} MB peak</td></tr>"
         bench_table = f"<table style='margin-top:4px'>{bench}</table>" if bench else ""
+        hint = (f"<div style='color:#6e7781'>next: <code>prodkit models promote {esc(self.name)} {esc(self.version)} "
+                f"--alias champion</code></div>")
         return (f"<div><b>{esc(self.name)}</b> version <b>{esc(self.version)}</b> — "
                 f"<code>{esc(self.uri)}</code> <span style='color:#6e7781'>({self.seconds:.1f} s)</span>"
-                f"<table>{rows}</table>{bench_table}</div>")
+                f"<table>{rows}</table>{bench_table}{hint}</div>")
 
 
 @dataclass
