@@ -33,7 +33,7 @@ class AddedJob:
 
 
 def open_store(project: Project) -> JobStore:
-    return JobStore(project.jobs_db)
+    return JobStore(project.jobs_db, root=project.root)
 
 
 def check_kernel(name: str, notebook: Path) -> None:

@@ -29,5 +29,5 @@ def demo_step(ctx) -> None:
     console.print(history_table(history(JOB_NAME, project=ctx.project, limit=5), title=f"history of {JOB_NAME}"))
     ctx.facts.update(job_name=JOB_NAME, job_run=last.to_dict())
     if last.output_path:
-        ctx.where.append(("job run output", str(ctx.project.root / last.output_path)))
+        ctx.where.append(("job run output", last.output_path))
     ctx.where.append(("job store", str(ctx.project.jobs_db)))

@@ -48,6 +48,7 @@ class RunRequest:
     cwd: str | None = None
     timeout_s: float | None = None
     log_path: str | None = None  # the kernel's stdout/stderr
+    jobs_db: str | None = None  # for the kernel to attach artifacts (prodkit.jobs.context)
 
 
 @dataclass
@@ -246,8 +247,11 @@ def _start_kernel(request: RunRequest, log):
     from jupyter_client.manager import AsyncKernelManager
     from jupyter_core.utils import run_sync
 
+    from prodkit.jobs.context import run_environment
+
     km = AsyncKernelManager(kernel_name=request.kernel)
     run_sync(km.start_kernel)(cwd=request.cwd or str(Path(request.notebook).parent),
+                              env={**os.environ, **run_environment(request)},
                               extra_arguments=["--HistoryManager.hist_file=:memory:"], stdout=log, stderr=log)
     return km
 

@@ -92,6 +92,7 @@ class RunRecord:
     owner: str | None = None
     heartbeat: float | None = None
     kernel_pid: int | None = None
+    artifacts: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def duration_s(self) -> float | None:
@@ -117,6 +118,7 @@ class RunRecord:
             "notebook": self.notebook,
             "notebook_sha256": self.notebook_sha256,
             "error": self.error.to_dict() if self.error else None,
+            "artifacts": self.artifacts,
         }
 
 

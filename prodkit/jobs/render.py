@@ -54,6 +54,8 @@ def print_run(run: RunRecord, console: Console) -> None:
                 "parameters", "notebook", "notebook_sha256", "output_path"):
         if d[key] is not None:
             console.print(f"  {key:<16} {d[key]}", highlight=False)
+    for artifact in run.artifacts:
+        console.print(f"  artifact         {artifact.get('kind')}: {artifact.get('path')}", highlight=False)
     if run.error:
         console.print(f"  [red]error[/]            {run.error.line()}", highlight=False)
 

@@ -95,7 +95,7 @@ class Scheduler:
                  grace_s: float = 120.0, lease_s: float = 60.0, clock: Callable[[], float] = utc_now,
                  log: Log | None = None):
         self.project = project
-        self.store = store or JobStore(project.jobs_db)
+        self.store = store or JobStore(project.jobs_db, root=project.root)
         self.concurrency = concurrency or default_concurrency(project)
         if self.concurrency < 1:
             raise BadInput("concurrency must be at least 1", fix="pass --concurrency 1 or more")

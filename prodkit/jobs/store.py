@@ -69,6 +69,7 @@ CREATE TABLE IF NOT EXISTS runs (
     notebook_sha256 TEXT,
     kernel_pid      INTEGER,
     error           TEXT,
+    artifacts       TEXT,            -- JSON list the notebook adds to while it runs (context.py)
     UNIQUE(job, scheduled_for, attempt)
 );
 CREATE INDEX IF NOT EXISTS runs_status ON runs(status, owner);
@@ -126,10 +127,14 @@ def _process_start(pid: int) -> float | None:
 
 
 class JobStore:
-    """Jobs and runs of one project (`.prodkit/jobs.db`)."""
+    """Jobs and runs of one project (`<root>/.prodkit/jobs.db`).
 
-    def __init__(self, path: Path | str, *, busy_timeout_s: float = 30.0):
+    Output paths are stored relative to the project root and handed out absolute.
+    """
+
+    def __init__(self, path: Path | str, *, root: Path | str | None = None, busy_timeout_s: float = 30.0):
         self.path = Path(path)
+        self.root = Path(root) if root is not None else self.path.resolve().parent.parent
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._db = sqlite3.connect(self.path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False)
@@ -141,6 +146,9 @@ class JobStore:
         with self.transaction():
             for statement in filter(str.strip, SCHEMA.split(";")):
                 self._db.execute(statement)
+            columns = {r[1] for r in self._db.execute("PRAGMA table_info(runs)")}
+            if "artifacts" not in columns:
+                self._db.execute("ALTER TABLE runs ADD COLUMN artifacts TEXT")
 
     def close(self) -> None:
         with self._lock:
@@ -270,7 +278,7 @@ class JobStore:
             return ids
 
     def queued_for(self, owner: str, now: float) -> list[RunRecord]:
-        return [_run(r) for r in self._query(
+        return [self._run(r) for r in self._query(
             "SELECT * FROM runs WHERE status = 'queued' AND owner = ? AND not_before <= ? "
             "ORDER BY not_before, run_id", (owner, now))]
 
@@ -342,18 +350,18 @@ class JobStore:
                                  evalue=f"the process running it ({row['owner']}) died; partial output kept")
                 db.execute("UPDATE runs SET status = ?, ended_at = ?, error = ? WHERE run_id = ? AND status = 'running'",
                            (LOST, now, dumps(error.to_dict()), row["run_id"]))
-                lost.append(_run(row))
+                lost.append(self._run(row))
         return lost, released
 
     def active_runs(self) -> list[RunRecord]:
-        return [_run(r) for r in self._query(
+        return [self._run(r) for r in self._query(
             f"SELECT * FROM runs WHERE status IN ({', '.join('?' * len(ACTIVE))}) ORDER BY run_id", ACTIVE)]
 
     def get_run(self, run_id: int) -> RunRecord:
         rows = self._query("SELECT * FROM runs WHERE run_id = ?", (run_id,))
         if not rows:
             raise BadInput(f"no run with id {run_id}", path=str(self.path), fix="`prodkit jobs history NAME` lists run ids")
-        return _run(rows[0])
+        return self._run(rows[0])
 
     def history(self, job: str | None = None, limit: int = 50) -> list[RunRecord]:
         """Newest first."""
@@ -361,18 +369,34 @@ class JobStore:
             rows = self._query("SELECT * FROM runs ORDER BY run_id DESC LIMIT ?", (limit,))
         else:
             rows = self._query("SELECT * FROM runs WHERE job = ? ORDER BY run_id DESC LIMIT ?", (job, limit))
-        return [_run(r) for r in rows]
+        return [self._run(r) for r in rows]
 
     def last_runs(self) -> dict[str, RunRecord]:
         """The newest run of each job."""
         rows = self._query("SELECT * FROM runs WHERE run_id IN (SELECT MAX(run_id) FROM runs GROUP BY job)")
-        return {r["job"]: _run(r) for r in rows}
+        return {r["job"]: self._run(r) for r in rows}
 
     def count_slots(self, job: str) -> dict[float, int]:
         """How many first attempts each slot of `job` has (1 everywhere, by construction)."""
         rows = self._query("SELECT scheduled_for, COUNT(*) FROM runs WHERE job = ? AND attempt = 1 "
                            "GROUP BY scheduled_for", (job,))
         return {r[0]: r[1] for r in rows}
+
+    def _run(self, row: sqlite3.Row) -> RunRecord:
+        run = _run_from_row(row)
+        if run.output_path and not Path(run.output_path).is_absolute():
+            run.output_path = str(self.root / run.output_path)
+        return run
+
+    def add_artifact(self, run_id: int, artifact: dict[str, Any]) -> None:
+        """Append to a run's artifacts (a drift report, a metrics file, ...)."""
+        with self.transaction() as db:
+            row = db.execute("SELECT artifacts FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+            if row is None:
+                raise BadInput(f"no run with id {run_id}", path=str(self.path))
+            artifacts = json.loads(row[0]) if row[0] else []
+            db.execute("UPDATE runs SET artifacts = ? WHERE run_id = ?",
+                       (json.dumps([*artifacts, artifact], default=str), run_id))
 
 
 def _job(row: sqlite3.Row) -> JobSpec:
@@ -384,7 +408,7 @@ def _job(row: sqlite3.Row) -> JobSpec:
     )
 
 
-def _run(row: sqlite3.Row) -> RunRecord:
+def _run_from_row(row: sqlite3.Row) -> RunRecord:
     error = json.loads(row["error"]) if row["error"] else None
     return RunRecord(
         run_id=row["run_id"], job=row["job"], status=row["status"], scheduled_for=row["scheduled_for"],
@@ -393,6 +417,6 @@ def _run(row: sqlite3.Row) -> RunRecord:
         ended_at=row["ended_at"], not_before=row["not_before"], output_path=row["output_path"],
         notebook=row["notebook"], notebook_sha256=row["notebook_sha256"],
         error=RunError(**error) if error else None, owner=row["owner"], heartbeat=row["heartbeat"],
-        kernel_pid=row["kernel_pid"],
+        kernel_pid=row["kernel_pid"], artifacts=json.loads(row["artifacts"]) if row["artifacts"] else [],
     )
 

@@ -25,7 +25,8 @@ def test_run_keeps_output_parameters_hash_and_times(project, nb, monkeypatch):
     add_job("ok", path, "0 6 * * *", parameters={"x": 5}, project=project)
     [run] = run_job("ok", project=project, parameters={"x": 21})
     assert run.status == SUCCEEDED and run.error is None
-    assert run.parameters == {"x": 21} and run.output_path == f".prodkit/runs/ok/{run.run_id}.ipynb"
+    assert run.parameters == {"x": 21}
+    assert run.output_path == str(project.root / ".prodkit" / "runs" / "ok" / f"{run.run_id}.ipynb")
     assert len(run.notebook_sha256) == 64 and run.started_at <= run.ended_at and run.duration_s >= 0
     out = output(project, run)
     printed = [o["text"] for c in out["cells"] for o in c.get("outputs", []) if o.get("name") == "stdout"]
@@ -95,3 +96,32 @@ def test_concurrency_limit_queues_runs(project, nb):
     for earlier, later in zip(runs, runs[1:], strict=False):
         assert later.started_at >= earlier.ended_at - 0.05  # never two at once
     assert [r.parameters["x"] for r in runs] == [0, 1, 2]
+
+
+def test_kernel_knows_its_run_and_attaches_artifacts(project, nb, monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", str(REPO))
+    cell = ("from pathlib import Path\nfrom prodkit.jobs.context import current_run, record_run_artifact\n"
+            "run = current_run()\nreport = run.run_dir / 'report.txt'\nreport.write_text('ok')\n"
+            "assert record_run_artifact('report', str(report), {'rows': 3})")
+    add_job("art", nb("art", [cell]), "0 6 * * *", project=project)
+    [run] = run_job("art", project=project)
+    assert run.status == SUCCEEDED, run.error
+    [artifact] = run.artifacts
+    assert artifact["kind"] == "report" and artifact["summary"] == {"rows": 3}
+    assert Path(artifact["path"]) == Path(run.output_path).parent / "report.txt"
+    assert Path(run.output_path).is_absolute()
+
+
+def test_jobs_for_notebook_reports_health(project, nb):
+    from prodkit.jobs.state import jobs_for_notebook
+
+    good, bad = nb("good", ["pass"]), nb("bad", ["1/0"])
+    add_job("good", good, "0 6 * * *", project=project)
+    add_job("bad", bad, "0 6 * * *", project=project)
+    assert jobs_for_notebook(project, good)[0]["message"] == "never ran"
+    run_job("good", project=project)
+    run_job("bad", project=project)
+    [g] = jobs_for_notebook(project, good)
+    [b] = jobs_for_notebook(project, bad)
+    assert g["healthy"] is True and g["name"] == "good"
+    assert b["healthy"] is False and "cell 2: ZeroDivisionError" in b["message"]

@@ -1,0 +1,56 @@
+"""Inside a scheduled run's kernel: which run this is, and a way to attach artifacts to it.
+
+The runner starts each kernel with PRODKIT_RUN_ID, PRODKIT_JOB, PRODKIT_RUN_OUTPUT and
+PRODKIT_JOBS_DB in its environment; outside a run `current_run()` is None.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ENV_RUN_ID, ENV_JOB, ENV_OUTPUT, ENV_DB = "PRODKIT_RUN_ID", "PRODKIT_JOB", "PRODKIT_RUN_OUTPUT", "PRODKIT_JOBS_DB"
+
+
+@dataclass(frozen=True)
+class RunContext:
+    run_id: int
+    job: str
+    output_path: str  # absolute path of this run's output notebook
+    jobs_db: str
+
+    @property
+    def run_dir(self) -> Path:
+        return Path(self.output_path).parent
+
+
+def run_environment(request) -> dict[str, str]:
+    """The kernel's environment additions for a `RunRequest`."""
+    return {ENV_RUN_ID: str(request.run_id), ENV_JOB: request.job, ENV_OUTPUT: str(request.output_path),
+            ENV_DB: request.jobs_db or ""}
+
+
+def current_run() -> RunContext | None:
+    """The run this kernel executes, or None in an interactive session."""
+    run_id = os.environ.get(ENV_RUN_ID, "")
+    if not run_id.isdigit():
+        return None
+    return RunContext(int(run_id), os.environ.get(ENV_JOB, ""), os.environ.get(ENV_OUTPUT, ""),
+                      os.environ.get(ENV_DB, ""))
+
+
+def record_run_artifact(kind: str, path: str, summary: dict[str, Any] | None = None) -> bool:
+    """Attach a file (e.g. a drift report) and its summary to the current run; False outside a run."""
+    from prodkit.jobs.cron import utc_now
+    from prodkit.jobs.model import iso
+    from prodkit.jobs.store import JobStore
+
+    run = current_run()
+    if run is None or not run.jobs_db:
+        return False
+    with JobStore(run.jobs_db) as store:
+        store.add_artifact(run.run_id, {"kind": kind, "path": str(path), "summary": summary or {},
+                                        "recorded_at": iso(utc_now())})
+    return True

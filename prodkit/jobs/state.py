@@ -1,0 +1,52 @@
+"""Read-only job state for other capabilities (readiness OPS-01, the side panel): no papermill."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from prodkit.config import Project
+from prodkit.jobs.model import FINISHED, SUCCEEDED
+
+OVERDUE_AFTER_S = 3600.0  # a due slot this late means no scheduler is running
+
+
+def jobs_for_notebook(project: Project, notebook: Path | str) -> list[dict[str, Any]]:
+    """The notebook's jobs, each with `last_run` (newest run), `last_finished`, `healthy` and a `message`.
+
+    Healthy: the newest finished run succeeded and the job is not overdue (a scheduler runs it).
+    """
+    from prodkit.jobs.cron import utc_now
+    from prodkit.jobs.store import JobStore
+
+    if not project.jobs_db.exists():
+        return []
+    rel = project.relpath(Path(notebook))
+    now = utc_now()
+    rows = []
+    with JobStore(project.jobs_db, root=project.root) as store:
+        for job in store.list_jobs():
+            if job.notebook != rel:
+                continue
+            runs = store.history(job.name, limit=20)
+            finished = next((r for r in runs if r.status in FINISHED), None)
+            overdue = not job.paused and job.next_due is not None and now - job.next_due > OVERDUE_AFTER_S
+            healthy = finished is not None and finished.status == SUCCEEDED and not overdue
+            rows.append({**job.to_dict(), "last_run": runs[0].to_dict() if runs else None,
+                         "last_finished": finished.to_dict() if finished else None, "overdue": overdue,
+                         "healthy": healthy, "message": _message(finished, overdue, job.paused)})
+    return rows
+
+
+def _message(finished, overdue: bool, paused: bool) -> str:
+    if finished is None:
+        text = "never ran"
+    else:
+        text = f"last run {finished.run_id} {finished.status}"
+        if finished.error:
+            text += f": {finished.error.line()}"
+    if overdue:
+        text += "; overdue: no scheduler has run its last due slot (start `prodkit scheduler`)"
+    if paused:
+        text += "; paused"
+    return text
