@@ -70,8 +70,7 @@ def _record_on_run(kind: str, path: Path, summary: dict[str, Any]) -> bool:
         from prodkit.jobs.context import record_run_artifact
     except ImportError:
         return False
-    record_run_artifact(kind, str(path), summary)
-    return True
+    return record_run_artifact(kind, str(path), summary) is not False
 
 
 def set_reference(name: str, df: pd.DataFrame, *, project: Project | str | Path | None = None) -> WatchResult:

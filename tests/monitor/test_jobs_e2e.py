@@ -44,7 +44,7 @@ def test_scheduled_run_records_drift_beside_its_output_and_can_fail_on_it(tmp_pa
     project, notebook = scheduled_project(tmp_path, reference, same_batch, shifted_batch)
     add_job("score-daily", notebook, "0 6 * * *", project=project)
 
-    [flagged] = run_job("score-daily", project=project, parameters={"batch": "shifted.parquet"})
+    [flagged] = run_job("score-daily", project=project, parameters={"batch": str(tmp_path / "shifted.parquet")})
     assert flagged.status == "succeeded", flagged.error
     report = Path(flagged.output_path).parent / "drift-churn-clf.html"
     assert report.is_file()
@@ -57,6 +57,6 @@ def test_scheduled_run_records_drift_beside_its_output_and_can_fail_on_it(tmp_pa
     assert info["last_drift"]["drift"] is True and str(info["last_drift"]["run_id"]) == str(flagged.run_id)
 
     [failed] = run_job("score-daily", project=project, retries=False,
-                       parameters={"batch": "shifted.parquet", "fail_on_drift": True})
+                       parameters={"batch": str(tmp_path / "shifted.parquet"), "fail_on_drift": True})
     assert failed.status == "failed" and "DriftDetected" in failed.error.ename
     assert "drift in 2 of 4 columns" in failed.error.evalue
