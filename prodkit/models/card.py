@@ -146,8 +146,7 @@ def render(info: VersionInfo, business: dict[str, str], previous: str = "") -> t
 
 def write_card(name: str, version: str | int | None = None, *, project=None, output: str | Path | None = None) -> CardResult:
     """Write (or refresh) the model card of `name` (default: newest version) and tag the version."""
-    from prodkit.models.registry import as_project, show
-    from prodkit.models.tracking import open_store
+    from prodkit.models.registry import as_project, registry_client, show
 
     project = as_project(project)
     info = show(name, version, project=project)
@@ -155,7 +154,7 @@ def write_card(name: str, version: str | int | None = None, *, project=None, out
     previous = path.read_text(encoding="utf-8") if path.is_file() else ""
     text, todo, kept = render(info, project.section("prodkit.business"), previous)
     atomic_write_text(path, text)
-    client = open_store(project, create=False).client
+    client = registry_client(project)
     client.set_model_version_tag(name, info.version, T.CARD, project.relpath(path))
     client.set_model_version_tag(name, info.version, T.CARD_TODO, ",".join(todo))
     return CardResult(name=name, version=info.version, path=project.relpath(path), todo=todo, kept_user_text=kept)

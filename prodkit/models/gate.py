@@ -10,7 +10,13 @@ from datetime import UTC, datetime
 
 from prodkit.errors import BadInput, GateFailed
 from prodkit.models import tags as T
-from prodkit.models.registry import as_project, get_registered, resolve_version, validate_alias
+from prodkit.models.registry import (
+    as_project,
+    get_registered,
+    registry_client,
+    resolve_version,
+    validate_alias,
+)
 from prodkit.models.result import Check, PromotionResult
 
 
@@ -63,12 +69,10 @@ def _set_alias(client, name: str, alias: str, version: str, record: dict, histor
 def promote(name: str, version: str | int, alias: str = "champion", *, approved_by: str | None = None,
             force: bool = False, reason: str | None = None, project=None) -> PromotionResult:
     """Move `alias` to `version` if the gate holds (or with force and a reason, recorded as a tag)."""
-    from prodkit.models.tracking import open_store
-
     validate_alias(alias)
     if force and not (reason and reason.strip()):
         raise BadInput("--force needs --reason", fix='add --reason "why this version must go out anyway"')
-    client = open_store(as_project(project), create=False).client
+    client = registry_client(as_project(project))
     number = resolve_version(client, name, version)
     model = get_registered(client, name)
     candidate = dict(client.get_model_version(name, number).tags or {})
@@ -99,10 +103,8 @@ def rollback(name: str, alias: str = "champion", *, approved_by: str | None = No
     """Move `alias` back to the version that held it before the current one."""
     from mlflow.exceptions import MlflowException
 
-    from prodkit.models.tracking import open_store
-
     validate_alias(alias)
-    client = open_store(as_project(project), create=False).client
+    client = registry_client(as_project(project))
     model = get_registered(client, name)
     current = str(model.aliases[alias]) if alias in (model.aliases or {}) else None
     if current is None:

@@ -19,6 +19,16 @@ def as_project(project: Project | str | os.PathLike | None) -> Project:
     return project if isinstance(project, Project) else load_project(project)
 
 
+def registry_client(project: Project):
+    """A client on the project's existing store; a clear error when nothing was registered yet."""
+    from prodkit.models.tracking import configured, open_store
+
+    if not configured(project):
+        raise BadInput(f"no models registered in {project.root} yet (no .prodkit/mlflow.db, no tracking_uri)",
+                       path=str(project.root), fix="register one: prodkit.register_model(model, NAME, example=...)")
+    return open_store(project, create=False).client
+
+
 def missing_parts(tags: dict[str, str]) -> list[str]:
     """What of signature / example / git sha / data hash a version lacks."""
     return [what for what, key in REQUIRED.items() if not tags.get(key)]
@@ -90,10 +100,12 @@ def resolve_version(client, name: str, ref: str | int | None) -> str:
 
 def list_models(project=None) -> list[dict[str, Any]]:
     """Every registered model with its newest version, aliases and completeness."""
-    from prodkit.models.tracking import open_store
+    from prodkit.models.tracking import configured
 
     project = as_project(project)
-    client = open_store(project, create=False).client
+    if not configured(project):
+        return []
+    client = registry_client(project)
     rows = []
     for model in client.search_registered_models():
         versions = versions_of(client, model.name)
@@ -111,10 +123,8 @@ def list_models(project=None) -> list[dict[str, Any]]:
 
 def show(name: str, version: str | int | None = None, project=None) -> VersionInfo:
     """One version (default the newest) with its tags, metrics, parity and benchmark."""
-    from prodkit.models.tracking import open_store
-
     project = as_project(project)
-    client = open_store(project, create=False).client
+    client = registry_client(project)
     number = resolve_version(client, name, version)
     from mlflow.exceptions import MlflowException
 
@@ -141,10 +151,8 @@ def load_model(name: str, ref: str | int | None = "champion", *, device: str | N
     import mlflow
     import torch
 
-    from prodkit.models.tracking import open_store
-
     project = as_project(project)
-    client = open_store(project, create=False).client
+    client = registry_client(project)
     number = resolve_version(client, name, ref)
     device = device or default_device()
     local = Path(mlflow.artifacts.download_artifacts(f"models:/{name}/{number}"))

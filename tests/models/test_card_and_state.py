@@ -68,6 +68,17 @@ def test_state_hooks_return_quickly_without_a_store_and_import_no_mlflow(fresh_p
     assert not (fresh_project.state_dir / "mlflow.db").exists()
 
 
+def test_registry_commands_on_a_project_without_models_create_nothing(fresh_project):
+    from prodkit.cli import app
+
+    runner = CliRunner()
+    listed = runner.invoke(app, ["models", "list", "--json"])
+    assert listed.exit_code == 0 and json.loads(listed.stdout) == []
+    shown = runner.invoke(app, ["models", "show", "churn-clf"])
+    assert shown.exit_code == 2 and "no models registered" in shown.stderr
+    assert not (fresh_project.state_dir / "mlflow.db").exists()
+
+
 def test_import_prodkit_models_is_light():
     code = ("import sys; import prodkit.models, prodkit.models.cli, prodkit.models.magic, prodkit.models.demo; "
             "heavy = {'mlflow', 'torch', 'pandas', 'papermill', 'nbformat'} & set(sys.modules); "
