@@ -127,7 +127,11 @@ def data_hash(data: Any) -> str | None:
     frame = as_dataframe(data)
     h = hashlib.sha256()
     h.update(repr([(str(c), str(t)) for c, t in frame.dtypes.items()]).encode())
-    h.update(pd.util.hash_pandas_object(frame, index=False).values.tobytes())
+    try:
+        h.update(pd.util.hash_pandas_object(frame, index=False).values.tobytes())
+    except TypeError as e:
+        raise BadInput(f"cannot hash the training data ({e})",
+                       fix="pass a DataFrame of plain values (no lists or dicts in cells), or a file path") from None
     return "sha256:" + h.hexdigest()
 
 

@@ -179,6 +179,24 @@ def _checks(tags: dict[str, str], parity: ParityResult, bench: dict, has_data: b
     return checks
 
 
+def _write_reference(data: Any, folder: Path) -> tuple[Path | None, str | None]:
+    """The drift reference (at most 50k seeded rows) as parquet in `folder`, or why it cannot be."""
+    if data is None:
+        return None, None
+    from prodkit.models.provenance import reference_sample
+    from prodkit.models.tracking import first_line
+
+    try:
+        frame = reference_sample(data)
+        if frame is None:
+            return None, "data is not a DataFrame, array or parquet/csv file: no drift reference kept"
+        path = folder / Path(REFERENCE_ARTIFACT).name
+        frame.to_parquet(path, index=False)
+        return path, None
+    except (ValueError, TypeError, ImportError, OSError) as e:
+        return None, f"drift reference not stored ({type(e).__name__}: {first_line(e)})"
+
+
 def _registered_model_exists(client, name: str) -> bool:
     from mlflow.exceptions import MlflowException
 
@@ -231,7 +249,8 @@ def register_model(model, name: str, *, example, metrics: dict[str, float] | Non
     store = open_store(project)  # an unreachable server fails here, before seconds of checks
 
     digest = provenance.data_hash(data)
-    reference = provenance.reference_sample(data) if data is not None else None
+    reference_dir = tempfile.TemporaryDirectory(prefix="prodkit-reference-")
+    reference, reference_problem = _write_reference(data, Path(reference_dir.name))
     parity_result = check_parity(model_cpu, example_cpu) if parity else ParityResult(passed=None)
     bench = _benchmarks(model_cpu, example_cpu) if benchmark else {}
     cell = provenance.notebook_cell(project, notebook)
@@ -250,13 +269,18 @@ def register_model(model, name: str, *, example, metrics: dict[str, float] | Non
                 T.REFERENCE: REFERENCE_ARTIFACT if reference is not None else None}
     tags.update({k: str(v) for k, v in optional.items() if v is not None})
 
-    info, version = _log_and_register(store, name, model_cpu, example_cpu, output, serialization, tags,
-                                      clean_metrics, bench, reference, description)
+    with reference_dir:
+        info, version = _log_and_register(store, name, model_cpu, example_cpu, output, serialization, tags,
+                                          clean_metrics, bench, reference, description)
     tags[T.SERIALIZATION] = info["serialization"]
     if info.get("reason"):  # mlflow's own export failed (parity was off): say so, like a parity failure
         tags[T.PARITY_REASON] = info["reason"]
         parity_result = ParityResult(passed=False, reason=info["reason"])
     checks = _checks(tags, parity_result, bench, digest is not None)
+    if reference_problem:
+        checks.append(Check("drift reference", "warn", reference_problem))
+    elif reference is not None:
+        checks.append(Check("drift reference", "pass", f"{REFERENCE_ARTIFACT} stored with the run"))
     if info["serialization"] == "pt2" and env["cuda"] != "none" and env["gpu"] != "none":
         checks.append(Check("serving on GPU", "warn", "mlflow.pyfunc loads this CPU-saved pt2 model on CPU only "
                             "(model_config={'device': 'cpu'}); prodkit.models.load_model(name) puts it on CUDA"))
@@ -323,10 +347,7 @@ def _log_and_register(store, name, model_cpu, example, output, serialization, ta
         if values:
             mlflow.log_metrics(values, model_id=logged.model_id)
         if reference is not None:
-            with tempfile.TemporaryDirectory() as tmp:
-                path = Path(tmp) / Path(REFERENCE_ARTIFACT).name
-                reference.to_parquet(path, index=False)
-                mlflow.log_artifact(str(path), artifact_path=str(Path(REFERENCE_ARTIFACT).parent))
+            mlflow.log_artifact(str(reference), artifact_path=str(Path(REFERENCE_ARTIFACT).parent))
         tags[T.SERIALIZATION] = info["serialization"]
         if created:
             client.create_registered_model(name, description=description)

@@ -66,6 +66,18 @@ def test_reference_data_is_kept_for_drift(model_project, mlp, x_val, train_df):
     assert reference_data(model_project, "no-such-model") is None
 
 
+def test_data_that_parquet_cannot_store_still_registers_with_a_warning(model_project, mlp, x_val):
+    import pandas as pd
+
+    mixed = pd.DataFrame({"plan": [1, "gold", 2.5, None]})  # one column, three types
+    result = register_model(mlp, "churn-clf", example=x_val[:8], data=mixed, parity=False, benchmark=False)
+    (check,) = [c for c in result.checks if c.name == "drift reference"]
+    assert check.status == "warn" and "not stored" in check.detail
+    assert T.REFERENCE not in result.tags and result.tags[T.DATA_HASH].startswith("sha256:")
+    with pytest.raises(BadInput, match="cannot hash the training data"):
+        register_model(mlp, "churn-clf", example=x_val[:8], data=pd.DataFrame({"a": [[1], [2]]}))
+
+
 def test_a_model_torch_export_cannot_handle_is_registered_with_the_reason(model_project, registry, x_val):
     import torch
 
