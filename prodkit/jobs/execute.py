@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import threading
 import time
@@ -115,21 +116,31 @@ def _signal_kernel(pid: int | None, sig: int) -> None:
             pass
 
 
+_LOADS_PRODKIT = re.compile(r"^\s*%(re)?load_ext\s+prodkit\b", re.M)
+
+
 def prepare_notebook(nb, request: RunRequest):
     """The run's copy: source cell numbers in metadata, and the `%%promote --params` cell tagged
-    `parameters` so papermill injects after it. Cells are otherwise untouched: the notebook's own
-    `%load_ext prodkit` handles `%%promote` lines exactly as in Jupyter."""
+    `parameters` so papermill injects after it.
+
+    A notebook that loads prodkit's extension keeps its `%%promote` lines (the extension handles
+    them exactly as in Jupyter, promoted modules included). In one that does not, they become
+    comments, so the cells run as the plain Python they are instead of failing on an unknown magic.
+    """
+    loads_prodkit = any(c.cell_type == "code" and _LOADS_PRODKIT.search(c.source) for c in nb.cells)
     for number, cell in enumerate(nb.cells, start=1):
         cell.metadata["prodkit"] = {"cell": number}
         if cell.cell_type != "code":
             continue
-        first = cell.source.lstrip("\n").split("\n", 1)[0].strip()
-        if not first.startswith(PROMOTE_MAGIC):
+        first, _, rest = cell.source.lstrip("\n").partition("\n")
+        if not first.strip().startswith(PROMOTE_MAGIC):
             continue
         try:
-            directive = parse_promote_args(first[len(PROMOTE_MAGIC):])
+            directive = parse_promote_args(first.strip()[len(PROMOTE_MAGIC):])
         except Exception:  # a malformed line fails the run the same way it fails in Jupyter
             continue
+        if not loads_prodkit:
+            cell.source = f"# {first.strip()}\n{rest}"
         tags = cell.metadata.setdefault("tags", [])
         if directive.kind == "params" and PARAMETERS_TAG not in tags:
             tags.append(PARAMETERS_TAG)

@@ -70,12 +70,20 @@ def test_retries_are_new_runs_linked_to_the_first(project, nb):
     assert len({a.run_id for a in attempts}) == 3 and len({a.scheduled_for for a in attempts}) == 1
 
 
+def test_promote_lines_without_the_extension_run_as_plain_python(project, nb):
+    path = nb("plain", ["%%promote churn.x\ny = x * 2", "print(y)"], params="x = 1", promote_params=True)
+    add_job("plain", path, "0 6 * * *", project=project)
+    [run] = run_job("plain", project=project, parameters={"x": 4})
+    assert run.status == SUCCEEDED, run.error
+    assert "8" in json.dumps(output(project, run)["cells"][-1]["outputs"])
+
+
 def test_ipython_error_without_traceback_is_named(project, nb):
-    path = nb("magic", ["%%promote churn.x\nx = 1"])  # no `%load_ext prodkit`: IPython's UsageError
+    path = nb("magic", ["%%bogus_magic\nx = 1"])  # IPython's UsageError: no error output, a stderr line
     add_job("magic", path, "0 6 * * *", project=project)
     [run] = run_job("magic", project=project)
     assert run.status == FAILED
-    assert run.error.to_dict() == {"cell": 2, "ename": "UsageError", "evalue": "Cell magic `%%promote` not found."}
+    assert run.error.to_dict() == {"cell": 2, "ename": "UsageError", "evalue": "Cell magic `%%bogus_magic` not found."}
 
 
 def test_missing_notebook_at_run_time_fails_the_run(project, nb):
