@@ -1,6 +1,17 @@
 """Registered PyTorch models: MLflow registry, export parity, device benchmark, promotion gate.
 
 `import prodkit.models` stays light: mlflow and torch are imported inside the functions.
+
+  register.py    register_model: checks the input, runs parity and benchmark, logs and registers
+  parity.py      torch.export with a dynamic batch dimension vs eager mode
+  bench.py       p50/p95 latency at batch 1/8/64, throughput, peak memory, per device
+  provenance.py  git sha, notebook and cell, data hash, drift reference sample, environment
+  tracking.py    the project's MLflow store (embedded sqlite or a server), initialised once
+  registry.py    reading versions back, load_model (CUDA when available)
+  gate.py        promote (the gate) and rollback;  card.py  model cards
+  state.py       read-only hooks for readiness, the side panel and drift monitoring
+  tags.py        the model-version tag keys everything above shares
+  cli.py, magic.py, demo.py   `prodkit models ...`, `%prodkit register`, the demo step
 """
 
 from __future__ import annotations
