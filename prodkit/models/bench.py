@@ -26,8 +26,13 @@ def time_forward(model, x, *, budget_s: float = 0.2, min_iters: int = 10, max_it
         for _ in range(warmup):
             model(x)
         sync()
-        deadline = time.perf_counter() + budget_s
-        while len(times) < max_iters and (len(times) < min_iters or time.perf_counter() < deadline):
+        start = time.perf_counter()
+        while len(times) < max_iters:
+            elapsed = time.perf_counter() - start
+            if len(times) >= min_iters and elapsed >= budget_s:
+                break
+            if len(times) >= 3 and elapsed >= 10 * budget_s:  # a slow model: a few samples will do
+                break
             t0 = time.perf_counter()
             model(x)
             sync()
