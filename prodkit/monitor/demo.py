@@ -16,7 +16,7 @@ def _run_record(project, name: str, run_id: str | None) -> dict | None:
     from prodkit.monitor.store import read_history
 
     records = [r for r in read_history(project, name) if r.get("run_id") and r.get("drift")]
-    matching = [r for r in records if r.get("run_id") == run_id] if run_id else []
+    matching = [r for r in records if str(r.get("run_id")) == str(run_id)] if run_id is not None else []
     return (matching or records or [None])[-1]
 
 
@@ -51,6 +51,8 @@ def demo_step(ctx) -> None:
     project = ctx.project
     name = ctx.facts.get("model_name", DEFAULT_MODEL)
     run_id = next((ctx.facts[k] for k in RUN_FACTS if ctx.facts.get(k)), None)
+    if run_id is None and isinstance(ctx.facts.get("job_run"), dict):  # the jobs step's last run
+        run_id = ctx.facts["job_run"].get("run_id")
     record = _run_record(project, name, run_id)
     if record is not None:
         d, v = record["drift"], record["validation"]

@@ -60,3 +60,24 @@ def test_scheduled_run_records_drift_beside_its_output_and_can_fail_on_it(tmp_pa
                        parameters={"batch": str(tmp_path / "shifted.parquet"), "fail_on_drift": True})
     assert failed.status == "failed" and "DriftDetected" in failed.error.ename
     assert "drift in 2 of 4 columns" in failed.error.evalue
+
+
+def test_demo_step_shows_the_verdict_of_the_jobs_steps_run(tmp_path, reference, same_batch, shifted_batch):
+    import io
+
+    from rich.console import Console
+
+    from prodkit.demo import DemoContext
+    from prodkit.jobs.api import add_job, run_job
+    from prodkit.monitor.demo import demo_step
+
+    project, notebook = scheduled_project(tmp_path, reference, same_batch, shifted_batch)
+    add_job("score-daily", notebook, "0 6 * * *", project=project)
+    [run] = run_job("score-daily", project=project, parameters={"batch": str(tmp_path / "shifted.parquet")})
+    buffer = io.StringIO()
+    ctx = DemoContext(project=project, notebook=notebook, console=Console(file=buffer, width=120),
+                      facts={"job_run": run.to_dict(), "model_name": "churn-clf"})
+    demo_step(ctx)
+    assert f"scheduled run {run.run_id}: DRIFT" in buffer.getvalue()
+    report = dict(ctx.where)["drift report (run)"]
+    assert (project.root / report).is_file() and report.endswith("drift-churn-clf.html")

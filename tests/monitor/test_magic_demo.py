@@ -59,13 +59,13 @@ def test_demo_step_without_a_scheduled_run_watches_a_shifted_batch(tmp_path):
 
 def test_demo_step_shows_the_scheduled_runs_verdict(tmp_path):
     ctx, buffer = demo_ctx(tmp_path)
-    ctx.facts.update(model_name="churn-clf", job_run_id="run-7")
+    ctx.facts.update(model_name="churn-clf", job_run={"run_id": 7, "status": "succeeded"})
     append_history(ctx.project, "churn-clf", {
-        "time": "2026-01-01T06:00:00+00:00", "run_id": "run-7", "rows": 10,
+        "time": "2026-01-01T06:00:00+00:00", "run_id": 7, "rows": 10,
         "validation": {"ok": True, "errors": 0, "warnings": 0, "rules": []},
         "drift": {"drift": False, "share": 0.0, "drifted": [], "report": "runs/run-7/drift-churn-clf.html",
                   "columns": 4, "sample": {}}})
     demo_step(ctx)
-    assert "scheduled run run-7" in buffer.getvalue() and "no drift" in buffer.getvalue()
+    assert "scheduled run 7" in buffer.getvalue() and "no drift" in buffer.getvalue()
     assert ("drift report (run)", "runs/run-7/drift-churn-clf.html") in ctx.where
     assert not Path(tmp_path / ".prodkit" / "monitor" / "churn-clf" / "contract.yaml").exists()
