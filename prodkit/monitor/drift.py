@@ -122,11 +122,19 @@ def _column_problem(col: str, kind: str, ref, cur, cur_cols: set[str], names: tu
         return f"column {col!r} is {ref_family} in {names[0]} but {cur_family} in {names[1]} (numerical needs numbers)"
     if kind == CATEGORICAL and ref_family != cur_family and not {ref_family, cur_family} <= _TEXT:
         return f"column {col!r} changed dtype: {ref_family} in {names[0]}, {cur_family} in {names[1]}"
-    if ref[col].isna().all():
-        return f"column {col!r} has only missing values in {names[0]}"
-    if cur[col].isna().all():
-        return f"column {col!r} has only missing values in {names[1]}"
+    for frame, name in ((ref, names[0]), (cur, names[1])):
+        if frame[col].isna().all():
+            return f"column {col!r} has only missing values in {name}"
+        if kind == NUMERICAL and not _has_finite(frame[col]):
+            return f"column {col!r} has no finite values in {name} (only inf/NaN)"
     return None
+
+
+def _has_finite(series) -> bool:
+    import numpy as np
+
+    values = series.to_numpy(dtype="float64", na_value=np.nan)
+    return bool(np.isfinite(values).any())
 
 
 def _prepare(df: pd.DataFrame, plan: dict[str, str]) -> pd.DataFrame:

@@ -97,6 +97,7 @@ def test_html_report_is_written(tmp_path, reference, shifted_batch):
     (lambda df: df.assign(plan=1.5), "column 'plan' changed dtype: string in reference, float in current"),
     (lambda df: df.assign(monthly_charges=np.nan), "column 'monthly_charges' has only missing values in current"),
     (lambda df: df.iloc[:0], "current: the frame is empty (0 rows)"),
+    (lambda df: df.assign(monthly_charges=np.inf), "column 'monthly_charges' has no finite values in current"),
     (lambda df: df.to_numpy(), "expected a pandas DataFrame, got ndarray"),
 ])
 def test_bad_input_is_one_clear_line_never_an_evidently_traceback(reference, same_batch, change, expected):
