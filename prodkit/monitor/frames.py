@@ -131,7 +131,7 @@ def read_table(path: Path | str, *, max_rows: int = DEFAULT_MAX_ROWS, seed: int 
     if not path.is_file():
         raise BadInput("no such file", path=str(path), fix="check the path")
     rng = np.random.default_rng(seed)
-    kept: pd.DataFrame | None = None
+    parts: list[pd.DataFrame] = []  # the kept rows, in row order, in pieces (joined once at the end)
     kept_keys = np.empty(0)
     total = 0
     try:
@@ -139,12 +139,12 @@ def read_table(path: Path | str, *, max_rows: int = DEFAULT_MAX_ROWS, seed: int 
             all_keys = np.concatenate([kept_keys, rng.random(rows)])
             pick = _bottom_k(all_keys, max_rows)
             old, new = pick[pick < len(kept_keys)], pick[pick >= len(kept_keys)] - len(kept_keys)
-            if len(new) or kept is None:
+            if len(old) < len(kept_keys):  # some kept rows lost their place: prune them
+                parts = [pd.concat(parts, copy=False).iloc[old]]
+            if len(new) or not parts:
                 part = take(new)
                 part.index = pd.Index(new + total)
-                kept = part if kept is None else pd.concat([kept.iloc[old], part], copy=False)
-            else:
-                kept = kept.iloc[old]
+                parts.append(part)
             kept_keys = all_keys[pick]
             total += rows
     except BadInput:
@@ -158,8 +158,7 @@ def read_table(path: Path | str, *, max_rows: int = DEFAULT_MAX_ROWS, seed: int 
             raise BadInput(f"cannot read it as Parquet ({str(e).splitlines()[0]})", path=str(path),
                            fix="pass a readable .csv or .parquet file") from None
         raise
-    if kept is None:
-        kept = pd.DataFrame()
+    kept = pd.concat(parts, copy=False) if len(parts) > 1 else (parts[0] if parts else pd.DataFrame())
     return Sampled(kept.reset_index(drop=True), total, seed, max_rows)
 
 
