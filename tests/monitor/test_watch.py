@@ -120,9 +120,15 @@ def test_monitoring_hook_for_readiness(project, reference, shifted_batch, tmp_pa
     assert "not valid JSON" in monitoring_for_notebook(project, broken)["error"]
 
 
-def test_importing_monitor_stays_light():
-    code = ("import sys, prodkit.monitor, prodkit.monitor.cli, prodkit.monitor.magic, prodkit.monitor.demo, "
-            "prodkit.monitor.state; heavy = [m for m in ('pandas', 'evidently', 'numpy', 'mlflow') if m in sys.modules]; "
-            "print(heavy)")
+def test_importing_monitor_and_the_readiness_hook_stay_light(project, reference, tmp_path):
+    set_reference("churn-clf", reference, project=project)
+    watch(reference, model="churn-clf", project=project)
+    nb = write_notebook(tmp_path / "nbs" / "churn.ipynb", 'prodkit.monitor.watch(df, model="churn-clf")')
+    code = ("import sys, prodkit.monitor, prodkit.monitor.cli, prodkit.monitor.magic, prodkit.monitor.demo\n"
+            "from prodkit.config import load_project\n"
+            "from prodkit.monitor.state import monitoring_for_notebook\n"
+            f"info = monitoring_for_notebook(load_project({str(tmp_path)!r}), {str(nb)!r})\n"
+            "assert info['last_validation']['ok'] is True, info\n"
+            "print([m for m in ('pandas', 'evidently', 'numpy', 'mlflow', 'pyarrow') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
