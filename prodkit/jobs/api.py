@@ -36,6 +36,14 @@ def open_store(project: Project) -> JobStore:
     return JobStore(project.jobs_db, root=project.root)
 
 
+def _read_store(project: Project) -> JobStore:
+    """The store for a read-only command: a project without jobs gets no store created."""
+    if not project.jobs_db.exists():
+        raise BadInput("no jobs in this project yet", path=str(project.root),
+                       fix="add one with `prodkit jobs add NAME NOTEBOOK --cron ...` (or pass --project)")
+    return open_store(project)
+
+
 def check_kernel(name: str, notebook: Path) -> None:
     from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
@@ -91,7 +99,7 @@ def run_job(name: str, *, project: Project | None = None, parameters: dict[str, 
     """Run a job once now, in this process, recorded like any run; retries per the job. All attempts."""
     project = project or load_project()
     log = log or (lambda line: None)
-    with open_store(project) as store:
+    with _read_store(project) as store:
         job = store.get_job(name)
         params = {**job.parameters, **check_json_values(dict(parameters or {}))}
         if parameters:
@@ -124,7 +132,7 @@ def run_job(name: str, *, project: Project | None = None, parameters: dict[str, 
 def queue_run(name: str, *, project: Project | None = None, parameters: dict[str, Any] | None = None) -> int:
     """Queue a run for the next scheduler (any backend); returns its run id."""
     project = project or load_project()
-    with open_store(project) as store:
+    with _read_store(project) as store:
         job = store.get_job(name)
         now = utc_now()
         run_id = store.insert_run(job=name, scheduled_for=now, trigger=TRIGGER_MANUAL,
@@ -135,13 +143,15 @@ def queue_run(name: str, *, project: Project | None = None, parameters: dict[str
 
 
 def get_job(name: str, *, project: Project | None = None) -> JobSpec:
-    with open_store(project or load_project()) as store:
+    with _read_store(project or load_project()) as store:
         return store.get_job(name)
 
 
 def list_jobs(project: Project | None = None) -> list[dict[str, Any]]:
     """Each job with its last run."""
     project = project or load_project()
+    if not project.jobs_db.exists():
+        return []
     with open_store(project) as store:
         last = store.last_runs()
         return [{**job.to_dict(), "last_run": last[job.name].to_dict() if job.name in last else None}
@@ -150,7 +160,9 @@ def list_jobs(project: Project | None = None) -> list[dict[str, Any]]:
 
 def history(name: str | None = None, *, project: Project | None = None, limit: int = 50) -> list[RunRecord]:
     project = project or load_project()
-    with open_store(project) as store:
+    if name is None and not project.jobs_db.exists():
+        return []
+    with _read_store(project) as store:
         runs = store.history(name, limit)
         if name is not None and not runs:
             store.get_job(name)  # unknown name: say so (a removed job keeps its history)
@@ -159,20 +171,20 @@ def history(name: str | None = None, *, project: Project | None = None, limit: i
 
 def show_run(run_id: int, *, project: Project | None = None) -> RunRecord:
     project = project or load_project()
-    with open_store(project) as store:
+    with _read_store(project) as store:
         return store.get_run(run_id)
 
 
 def pause_job(name: str, *, project: Project | None = None) -> None:
     project = project or load_project()
-    with open_store(project) as store:
+    with _read_store(project) as store:
         store.set_paused(name, True, now=utc_now())
 
 
 def resume_job(name: str, *, project: Project | None = None) -> JobSpec:
     """Resume from now: slots that passed while paused are skipped, not caught up."""
     project = project or load_project()
-    with open_store(project) as store:
+    with _read_store(project) as store:
         job = store.get_job(name)
         now = utc_now()
         store.set_paused(name, False, now=now, next_due=next_slot(job.cron, job.tz, now))
@@ -181,5 +193,5 @@ def resume_job(name: str, *, project: Project | None = None) -> JobSpec:
 
 def remove_job(name: str, *, project: Project | None = None) -> int:
     project = project or load_project()
-    with open_store(project) as store:
+    with _read_store(project) as store:
         return store.remove_job(name)

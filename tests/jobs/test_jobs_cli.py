@@ -31,6 +31,8 @@ def test_bad_input_is_one_line_exit_2_and_stores_nothing(project, nb, cli):
         assert proc.returncode == 2, (expected, proc.stderr)
         assert expected in one_error_line(proc)
     assert "it declares: threshold, run_date" in cli(*cases["not declared"]).stderr
+    assert cli("jobs", "list").returncode == 0  # reading creates no store either
+    assert "no jobs in this project yet" in one_error_line(cli("jobs", "run", "j"))
     assert not project.jobs_db.exists()
 
 
