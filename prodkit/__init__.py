@@ -14,6 +14,7 @@ _LAZY = {
     "load_project": "prodkit.config:load_project",
     "check": "prodkit.readiness:check",
     "register_model": "prodkit.models:register_model",
+    "load_model": "prodkit.models:load_model",
     "monitor": "prodkit.monitor",
 }
 

@@ -67,7 +67,15 @@ def execute_notebook(path: Path, cwd: Path, console: Console) -> None:
 
     console.print(f"running {path.name} top to bottom in a fresh kernel …")
     started = time.perf_counter()
-    papermill.execute_notebook(str(path), str(path), cwd=str(cwd), progress_bar=False, kernel_name="python3")
+    previous = os.environ.get("PRODKIT_NOTEBOOK")
+    os.environ["PRODKIT_NOTEBOOK"] = str(path)  # the kernel inherits it: model versions record the notebook
+    try:
+        papermill.execute_notebook(str(path), str(path), cwd=str(cwd), progress_bar=False, kernel_name="python3")
+    finally:
+        if previous is None:
+            os.environ.pop("PRODKIT_NOTEBOOK", None)
+        else:
+            os.environ["PRODKIT_NOTEBOOK"] = previous
     console.print(f"  ran in {time.perf_counter() - started:.1f} s")
 
 
