@@ -1,7 +1,7 @@
 """Inside a scheduled run's kernel: which run this is, and a way to attach artifacts to it.
 
-The runner starts each kernel with PRODKIT_RUN_ID, PRODKIT_JOB, PRODKIT_RUN_OUTPUT and
-PRODKIT_JOBS_DB in its environment; outside a run `current_run()` is None.
+The runner starts each kernel with PRODKIT_RUN_ID, PRODKIT_JOB, PRODKIT_RUN_OUTPUT,
+PRODKIT_JOBS_DB and PRODKIT_NOTEBOOK in its environment; outside a run `current_run()` is None.
 """
 
 from __future__ import annotations
@@ -29,7 +29,9 @@ class RunContext:
 def run_environment(request) -> dict[str, str]:
     """The kernel's environment additions for a `RunRequest`."""
     return {ENV_RUN_ID: str(request.run_id), ENV_JOB: request.job, ENV_OUTPUT: str(request.output_path),
-            ENV_DB: request.jobs_db or ""}
+            ENV_DB: request.jobs_db or "",
+            # the source notebook, for `%prodkit` magics and unnamed `%%promote` cells (prodkit.magics)
+            "PRODKIT_NOTEBOOK": str(request.notebook)}
 
 
 def current_run() -> RunContext | None:

@@ -110,7 +110,8 @@ def test_kernel_knows_its_run_and_attaches_artifacts(project, nb, monkeypatch):
     monkeypatch.setenv("PYTHONPATH", str(REPO))
     cell = ("from pathlib import Path\nfrom prodkit.jobs.context import current_run, record_run_artifact\n"
             "run = current_run()\nreport = run.run_dir / 'report.txt'\nreport.write_text('ok')\n"
-            "assert record_run_artifact('report', str(report), {'rows': 3})")
+            "assert record_run_artifact('report', str(report), {'rows': 3})\n"
+            "import os\nassert os.environ['PRODKIT_NOTEBOOK'].endswith('art.ipynb')")
     add_job("art", nb("art", [cell]), "0 6 * * *", project=project)
     [run] = run_job("art", project=project)
     assert run.status == SUCCEEDED, run.error
