@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import os
 import signal
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -228,7 +229,10 @@ class Scheduler:
         self.connect()
         try:
             while not stop.is_set():
-                self.tick()
+                try:
+                    self.tick()
+                except sqlite3.OperationalError as e:  # e.g. the store stayed locked past busy_timeout
+                    self.log(f"store busy ({e}); retrying in {self.poll_s:g} s")
                 self._wait(self._sleep_for())
         except KeyboardInterrupt:
             pass
