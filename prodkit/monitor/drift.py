@@ -55,8 +55,8 @@ def compare(reference: pd.DataFrame | Sampled, current: pd.DataFrame | Sampled, 
     cur_df = cur_s.frame if cur_s else current
     check_frame(ref_df, names[0])
     check_frame(cur_df, names[1])
-    ref_s = _resample(ref_s or sample_frame(ref_df, max_rows, seed), max_rows, seed)
-    cur_s = _resample(cur_s or sample_frame(cur_df, max_rows, seed), max_rows, seed)
+    ref_s = _str_columns(_resample(ref_s or sample_frame(ref_df, max_rows, seed), max_rows, seed))
+    cur_s = _str_columns(_resample(cur_s or sample_frame(cur_df, max_rows, seed), max_rows, seed))
     plan, skipped = plan_columns(ref_s.frame, cur_s.frame, kinds=kinds, columns=columns, names=names,
                                  skip_bad_columns=skip_bad_columns)
     if not plan:
@@ -71,6 +71,13 @@ def compare(reference: pd.DataFrame | Sampled, current: pd.DataFrame | Sampled, 
     if html is not None:
         result.report = str(save_html(snapshot, html))
     return result
+
+
+def _str_columns(s: Sampled) -> Sampled:
+    """Column names as text (numpy arrays turned frames have 0, 1, ...): what users type and YAML keeps."""
+    if all(isinstance(c, str) for c in s.frame.columns):
+        return s
+    return Sampled(s.frame.rename(columns=str), s.total_rows, s.seed, s.max_rows)
 
 
 def _resample(s: Sampled, max_rows: int, seed: int) -> Sampled:

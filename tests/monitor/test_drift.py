@@ -114,3 +114,10 @@ def test_bad_columns_can_be_skipped_and_are_listed(reference, same_batch):
 def test_result_renders_in_a_notebook(reference, shifted_batch):
     html = compare(reference, shifted_batch)._repr_html_()
     assert "DRIFT" in html and "monthly_charges" in html and "Wasserstein" in html
+
+
+def test_frames_with_integer_column_names_are_compared_by_their_text_names():
+    rng = np.random.default_rng(0)
+    ref = pd.DataFrame(rng.normal(size=(500, 3)))
+    result = compare(ref, ref + np.array([0, 0, 2]))
+    assert set(result.columns) == {"0", "1", "2"} and result.drifted == ["2"]
