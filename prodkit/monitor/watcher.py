@@ -9,6 +9,7 @@ report beside the run's output notebook and records the verdict on the run, so
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -170,8 +171,13 @@ def _drift(project: Project, model: str, df, reference, contract, run, result: W
         summary = {"drift": drift.drift, "share": drift.share, "report": str(report), "model": model,
                    "drifted": drift.drifted, "contract_ok": result.validation.ok,
                    "violations": len(result.validation.errors)}
-        if not _record_on_run("drift", report, summary):
-            result.notes.append("this prodkit.jobs cannot record artifacts: the verdict is in the monitor history only")
+        try:
+            recorded = _record_on_run("drift", report, summary)
+        except (OSError, sqlite3.Error) as e:  # the run's store is unreachable: keep scoring, say so
+            recorded = False
+            result.notes.append(f"could not record the verdict on run {result.run_id}: {e}")
+        if not recorded:
+            result.notes.append("the verdict is in the monitor history only (not on the run record)")
     return drift
 
 
