@@ -8,6 +8,7 @@ traceback), samples large frames with a fixed seed, tells evidently the column t
 
 from __future__ import annotations
 
+import os
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -220,4 +221,7 @@ def save_html(snapshot, path: Path | str) -> Path:
         warnings.simplefilter("ignore")
         text = snapshot.get_html_str(as_iframe=False)
     atomic_write_text(path, text)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)  # a report to open and share, not the temp file's 0600
     return path
