@@ -221,7 +221,16 @@ def save_html(snapshot, path: Path | str) -> Path:
         warnings.simplefilter("ignore")
         text = snapshot.get_html_str(as_iframe=False)
     atomic_write_text(path, text)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)  # a report to open and share, not the temp file's 0600
+    os.chmod(path, 0o666 & ~_umask())  # a report to open and share, not the temp file's 0600
     return path
+
+
+def _umask() -> int:
+    """The process umask, read without setting it (os.umask would race other threads)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o022
