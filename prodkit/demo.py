@@ -123,6 +123,7 @@ def run_demo(folder: Path, console: Console) -> DemoContext:
     ctx.where.append(("notebook", str(notebook)))
     _git_snapshot(project.root, console)
     execute_notebook(notebook, project.root, console)
+    ctx.project = load_project(folder)  # the notebook may have declared its business case in settings.ini
     for name in DEMO_STEPS:
         if importlib.util.find_spec(name.rsplit(".", 1)[0]) is None or importlib.util.find_spec(name) is None:
             continue

@@ -62,3 +62,20 @@ def test_init_ci_writes_a_pipeline_and_rejects_unknown_kinds(tmp_path):
     assert "prodkit promote" in (tmp_path / ".gitlab-ci.yml").read_text()
     res = runner.invoke(app, ["init", str(tmp_path), "--ci", "jenkins"])
     assert res.exit_code == 2 and "unknown CI kind" in res.output
+
+
+def test_atomic_write_keeps_normal_file_modes(tmp_path):
+    import os
+
+    from prodkit._io import atomic_write_text
+
+    fresh = tmp_path / "fresh.txt"
+    atomic_write_text(fresh, "a")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert fresh.stat().st_mode & 0o777 == 0o666 & ~umask
+    script = tmp_path / "run.sh"
+    script.write_text("old")
+    script.chmod(0o755)
+    atomic_write_text(script, "new")
+    assert script.stat().st_mode & 0o777 == 0o755 and script.read_text() == "new"
