@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import os
 import shlex
 from collections.abc import Callable
 from pathlib import Path
@@ -102,15 +101,11 @@ def _notebook_module(name: str):
 
 def current_notebook_path(shell, explicit: str | None = None) -> Path:
     """The saved notebook this kernel belongs to (explicit path, Jupyter's __session__, or env)."""
-    candidates = [
-        explicit,
-        shell.user_ns.get("__session__"),
-        os.environ.get("JPY_SESSION_NAME"),
-        os.environ.get("PRODKIT_NOTEBOOK"),
-    ]
-    for candidate in candidates:
-        if candidate and str(candidate).endswith(".ipynb") and Path(candidate).is_file():
-            return Path(candidate).resolve()
+    from prodkit.notebook import kernel_notebook_path
+
+    path = kernel_notebook_path(shell.user_ns, explicit)
+    if path is not None:
+        return path
     raise UsageError(
         "cannot tell which notebook this kernel runs: pass its path, e.g. `%prodkit promote nbs/churn.ipynb`"
     )

@@ -168,6 +168,19 @@ def notebook_paths(path: Path | str) -> list[Path]:
     return [path]
 
 
+def kernel_notebook_path(user_ns: dict | None = None, explicit: str | None = None) -> Path | None:
+    """The saved notebook a kernel runs: `explicit`, Jupyter's `__session__`, JPY_SESSION_NAME,
+    or PRODKIT_NOTEBOOK (set by prodkit for the kernels of jobs and the demo). None if unknown."""
+    import os
+
+    candidates = [explicit, (user_ns or {}).get("__session__"), os.environ.get("JPY_SESSION_NAME"),
+                  os.environ.get("PRODKIT_NOTEBOOK")]
+    for candidate in candidates:
+        if candidate and str(candidate).endswith(".ipynb") and Path(candidate).is_file():
+            return Path(candidate).resolve()
+    return None
+
+
 def validate_module_name(name: str) -> str:
     """A dotted identifier that stays inside lib_path (no `..`, `/`, keywords)."""
     if not name or name.startswith((".", "/")) or "/" in name or "\\" in name or ".." in name:

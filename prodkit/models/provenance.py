@@ -51,16 +51,9 @@ def _kernel_shell():
 def notebook_cell(project: Project, explicit: str | os.PathLike | None = None) -> NotebookCell:
     """The calling notebook and cell: explicit path, else the kernel's session or PRODKIT_NOTEBOOK."""
     shell = _kernel_shell()
-    path: Path | None = None
-    if explicit:
-        path = Path(explicit).resolve()
-    else:
-        candidates = [shell.user_ns.get("__session__") if shell else None,
-                      os.environ.get("JPY_SESSION_NAME"), os.environ.get("PRODKIT_NOTEBOOK")]
-        for candidate in candidates:
-            if candidate and str(candidate).endswith(".ipynb") and Path(candidate).is_file():
-                path = Path(candidate).resolve()
-                break
+    from prodkit.notebook import kernel_notebook_path
+
+    path = Path(explicit).resolve() if explicit else kernel_notebook_path(shell.user_ns if shell else None)
     # IPython increments execution_count before running a cell: the running cell is one less.
     count = getattr(shell, "execution_count", None) if shell else None
     count = count - 1 if isinstance(count, int) and count > 1 else count
