@@ -71,11 +71,14 @@ def _default_module(shell) -> str:
     explicit = shell.user_ns.get("__prodkit_default_module__")
     if explicit:
         return explicit
-    from prodkit.notebook import module_name_from_path
+    from prodkit.notebook import kernel_notebook_path, read_notebook
 
+    path = kernel_notebook_path(shell.user_ns)
+    if path is None:
+        return "notebook"
     try:
-        return module_name_from_path(current_notebook_path(shell))
-    except UsageError:
+        return read_notebook(path).default_module()  # `#| default_exp`, else the file name
+    except ProdkitError:
         return "notebook"
 
 

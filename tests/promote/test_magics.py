@@ -90,3 +90,12 @@ def test_load_ext_is_light():
         "ip.run_line_magic('load_ext', 'prodkit')\nip.run_cell('%%promote m\\nx = 1')"
     )
     assert _modules_after(stmt) == set()
+
+
+def test_unnamed_promote_cell_binds_the_saved_notebooks_default_module(ip, project, monkeypatch):
+    nb = write_notebook(project.nbs_path / "01_shop.ipynb", [code("#| default_exp shop.defaults"),
+                                                             code("%%promote\nLIMIT = 3")])
+    monkeypatch.setenv("PRODKIT_NOTEBOOK", str(nb))
+    ip.user_ns.pop("__prodkit_default_module__", None)
+    run(ip, "%%promote\nLIMIT = 3")
+    assert run(ip, "from shop.defaults import LIMIT\nLIMIT").result == 3
