@@ -58,8 +58,8 @@ def check_kernel(name: str, notebook: Path) -> None:
 
 def validate_job(name: str, notebook: Path | str, cron: str, *, parameters: dict[str, Any] | None = None,
                  tz: str = "UTC", kernel: str | None = None, timeout_s: float | None = None, retries: int = 0,
-                 retry_backoff_s: float = 60.0, catch_up: str = "once", allow_undeclared: bool = False,
-                 project: Project | None = None) -> tuple[JobSpec, Project, list[str]]:
+                 retry_backoff_s: float = 60.0, catch_up: str = "once", fail_on_drift: bool = False,
+                 allow_undeclared: bool = False, project: Project | None = None) -> tuple[JobSpec, Project, list[str]]:
     """Check everything a job needs before anything is stored; bad input raises BadInput."""
     if not _JOB_NAME.match(name or ""):
         raise BadInput(f"job name {name!r} is not usable", fix="use letters, digits, '.', '_' and '-', like churn-daily")
@@ -78,7 +78,8 @@ def validate_job(name: str, notebook: Path | str, cron: str, *, parameters: dict
     if catch_up not in CATCH_UP_POLICIES:
         raise BadInput(f"unknown catch-up policy {catch_up!r}", fix=f"use one of: {', '.join(CATCH_UP_POLICIES)}")
     job = JobSpec(name=name, notebook=project.relpath(nb.path), cron=cron, tz=tz, parameters=params, kernel=kernel,
-                  timeout_s=timeout_s, retries=retries, retry_backoff_s=retry_backoff_s, catch_up=catch_up)
+                  timeout_s=timeout_s, retries=retries, retry_backoff_s=retry_backoff_s, catch_up=catch_up,
+                  fail_on_drift=bool(fail_on_drift))
     return job, project, warnings
 
 

@@ -33,6 +33,8 @@ def add(
     tz: str = typer.Option("UTC", "--tz", help="IANA timezone the cron expression is read in."),
     catch_up: str = typer.Option("once", "--catch-up", help="Slots missed while no scheduler ran: once | all | none."),
     kernel: str = typer.Option(None, "--kernel", help="Kernel name (default: the notebook's)."),
+    fail_on_drift: bool = typer.Option(False, "--fail-on-drift",
+                                       help="A run whose prodkit.monitor.watch() finds drift fails (default: only flag it)."),
     allow_undeclared: bool = typer.Option(False, "--allow-undeclared", help="Accept parameters the notebook does not declare (warn)."),
     replace: bool = typer.Option(False, "--replace", help="Replace a job of the same name."),
     json_out: bool = typer.Option(False, "--json", help="Print the stored job as JSON."),
@@ -42,15 +44,15 @@ def add(
     from prodkit.jobs.params import parse_param_args
 
     added = add_job(name, notebook, cron, parameters=parse_param_args(param), tz=tz, kernel=kernel, timeout_s=timeout,
-                    retries=retries, retry_backoff_s=retry_backoff, catch_up=catch_up,
+                    retries=retries, retry_backoff_s=retry_backoff, catch_up=catch_up, fail_on_drift=fail_on_drift,
                     allow_undeclared=allow_undeclared, replace=replace)
     for warning in added.warnings:
         err.print(f"[yellow]warning:[/] {warning}", highlight=False)
     if json_out:
         return print_json(added.to_dict())
     job = added.to_dict()
-    out.print(f"added job [bold]{name}[/]: {job['notebook']} at '{job['cron']}' ({job['tz']}), next run {job['next_due']}",
-              highlight=False)
+    out.print(f"added job [bold]{name}[/]: {job['notebook']} at '{job['cron']}' ({job['tz']}), next run {job['next_due']}"
+              + ("; runs fail on drift" if job["fail_on_drift"] else ""), highlight=False)
     out.print(f"  store {added.store}; start `prodkit scheduler` to run it on schedule, or `prodkit jobs run {name}` now",
               highlight=False)
 
@@ -76,7 +78,7 @@ def history(
     project: Path = PROJECT_OPT,
     json_out: bool = typer.Option(False, "--json", help="Print JSON rows."),
 ):
-    """Runs of a job, newest first: status, times, parameters, output notebook, error."""
+    """Runs of a job, newest first: status, drift verdict, times, output notebook, error."""
     from prodkit.jobs.api import history as get_history
     from prodkit.jobs.render import history_table
 
@@ -90,7 +92,7 @@ def history(
 @handle_errors
 def show(run_id: int = typer.Argument(..., help="Run id (from `jobs history`)."), project: Path = PROJECT_OPT,
          json_out: bool = typer.Option(False, "--json", help="Print JSON.")):
-    """One run in full."""
+    """One run in full, with the path of its drift report when it watched a batch."""
     from prodkit.jobs.api import show_run
     from prodkit.jobs.render import print_run
 

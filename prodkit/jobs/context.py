@@ -1,7 +1,8 @@
 """Inside a scheduled run's kernel: which run this is, and a way to attach artifacts to it.
 
 The runner starts each kernel with PRODKIT_RUN_ID, PRODKIT_JOB, PRODKIT_RUN_OUTPUT,
-PRODKIT_JOBS_DB and PRODKIT_NOTEBOOK in its environment; outside a run `current_run()` is None.
+PRODKIT_JOBS_DB, PRODKIT_NOTEBOOK and PRODKIT_FAIL_ON_DRIFT in its environment; outside a run
+`current_run()` is None.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 ENV_RUN_ID, ENV_JOB, ENV_OUTPUT, ENV_DB = "PRODKIT_RUN_ID", "PRODKIT_JOB", "PRODKIT_RUN_OUTPUT", "PRODKIT_JOBS_DB"
+ENV_FAIL_ON_DRIFT = "PRODKIT_FAIL_ON_DRIFT"  # read by prodkit.monitor.watch
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,9 @@ def run_environment(request) -> dict[str, str]:
     return {ENV_RUN_ID: str(request.run_id), ENV_JOB: request.job, ENV_OUTPUT: str(request.output_path),
             ENV_DB: request.jobs_db or "",
             # the source notebook, for `%prodkit` magics and unnamed `%%promote` cells (prodkit.magics)
-            "PRODKIT_NOTEBOOK": str(request.notebook)}
+            "PRODKIT_NOTEBOOK": str(request.notebook),
+            # "0" rather than absent, so a value in the scheduler's own environment never leaks into a run
+            ENV_FAIL_ON_DRIFT: "1" if getattr(request, "fail_on_drift", False) else "0"}
 
 
 def current_run() -> RunContext | None:

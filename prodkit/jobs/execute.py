@@ -50,6 +50,7 @@ class RunRequest:
     timeout_s: float | None = None
     log_path: str | None = None  # the kernel's stdout/stderr
     jobs_db: str | None = None  # for the kernel to attach artifacts (prodkit.jobs.context)
+    fail_on_drift: bool = False  # the job's --fail-on-drift (PRODKIT_FAIL_ON_DRIFT in the kernel)
 
 
 @dataclass

@@ -24,13 +24,14 @@ def _schedule_parser() -> _Parser:
     p.add_argument("--tz", default="UTC")
     p.add_argument("--catch-up", default="once")
     p.add_argument("--kernel")
+    p.add_argument("--fail-on-drift", action="store_true")
     p.add_argument("--allow-undeclared", action="store_true")
     p.add_argument("--replace", action="store_true")
     return p
 
 
 def magic_schedule(shell, args: list[str]):
-    """%prodkit schedule --cron "0 6 * * *" [--name NAME] [-p k=v] [--timeout S] [--retries N] [--tz TZ] — schedule this notebook"""
+    """%prodkit schedule --cron "0 6 * * *" [--name NAME] [-p k=v] [--timeout S] [--retries N] [--tz TZ] [--fail-on-drift] — schedule this notebook"""
     from IPython.core.error import UsageError
 
     from prodkit.config import load_project
@@ -45,7 +46,7 @@ def magic_schedule(shell, args: list[str]):
     try:
         added = add_job(name, nb_path, ns.cron, parameters=parse_param_args(ns.param), tz=ns.tz, kernel=ns.kernel,
                         timeout_s=ns.timeout, retries=ns.retries, retry_backoff_s=ns.retry_backoff,
-                        catch_up=ns.catch_up, allow_undeclared=ns.allow_undeclared, replace=ns.replace)
+                        catch_up=ns.catch_up, fail_on_drift=ns.fail_on_drift, allow_undeclared=ns.allow_undeclared, replace=ns.replace)
     except ProdkitError as e:
         raise UsageError(e.line()) from None
     for warning in added.warnings:
@@ -88,14 +89,18 @@ class JobsView:
         rows = "".join(
             f"<tr><td>{escape(j['name'])}</td><td>{escape(j['notebook'])}</td><td>{escape(j['cron'])}</td>"
             f"<td>{escape(j['tz'])}</td><td>{j['next_due'] or ''}</td>"
+            f"<td>{'fail' if j.get('fail_on_drift') else 'flag'}</td>"
             f"<td>{'paused' if j['paused'] else 'active'}</td></tr>" for j in self.jobs)
         jobs = ("<table><thead><tr><th>job</th><th>notebook</th><th>cron</th><th>tz</th><th>next due (UTC)</th>"
-                f"<th>state</th></tr></thead><tbody>{rows}</tbody></table>")
+                f"<th>on drift</th><th>state</th></tr></thead><tbody>{rows}</tbody></table>")
         return jobs + (history_html(self.runs) if self.runs else "")
 
     def __repr__(self) -> str:
+        from prodkit.jobs.render import drift_text
+
         lines = [f"{j['name']}: {j['notebook']} '{j['cron']}' ({j['tz']}) next {j['next_due']}" for j in self.jobs]
-        lines += [f"run {r.run_id} {r.job} {r.status}" + (f" — {r.error.line()}" if r.error else "") for r in self.runs]
+        lines += [f"run {r.run_id} {r.job} {r.status} {drift_text(r.drift)}" + (f" — {r.error.line()}" if r.error else "")
+                  for r in self.runs]
         return "\n".join(lines) or "no jobs"
 
 

@@ -44,6 +44,7 @@ class JobSpec:
     retry_backoff_s: float = 60.0  # first retry waits this long, then doubles
     catch_up: str = "once"  # missed slots while no scheduler ran: once | all | none
     paused: bool = False
+    fail_on_drift: bool = False  # runs get PRODKIT_FAIL_ON_DRIFT=1: prodkit.monitor.watch fails them on drift
     created_at: float | None = None
     next_due: float | None = None
 
@@ -95,6 +96,19 @@ class RunRecord:
     artifacts: list[dict[str, Any]] = field(default_factory=list)
 
     @property
+    def drift(self) -> dict[str, Any] | None:
+        """The drift verdict of the batches this run watched (artifacts of kind "drift"), or None.
+
+        Several watched batches: drift if any drifted; share and report of the worst one.
+        """
+        verdicts = [a.get("summary") or {} for a in self.artifacts if a.get("kind") == "drift"]
+        verdicts = [v for v in verdicts if "drift" in v]
+        if not verdicts:
+            return None
+        worst = max(verdicts, key=lambda v: (bool(v.get("drift")), v.get("share") or 0.0))
+        return {"drift": bool(worst.get("drift")), "share": worst.get("share"), "report": worst.get("report")}
+
+    @property
     def duration_s(self) -> float | None:
         if self.started_at is None or self.ended_at is None:
             return None
@@ -118,6 +132,7 @@ class RunRecord:
             "notebook": self.notebook,
             "notebook_sha256": self.notebook_sha256,
             "error": self.error.to_dict() if self.error else None,
+            "drift": self.drift,
             "artifacts": self.artifacts,
         }
 

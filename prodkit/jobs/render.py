@@ -19,30 +19,58 @@ def _status(status: str) -> str:
     return f"[{STATUS_STYLE.get(status, 'white')}]{status}[/]"
 
 
+NO_DRIFT_VERDICT = "–"  # the run watched no batch
+
+
+def drift_text(drift: dict[str, Any] | None) -> str:
+    """A run's drift verdict (RunRecord.drift) as `drift 0.40`, `ok 0.20`, or `–` when it watched nothing."""
+    if not drift:
+        return NO_DRIFT_VERDICT
+    share = drift.get("share")
+    verdict = "drift" if drift.get("drift") else "ok"
+    return f"{verdict} {share:.2f}" if isinstance(share, int | float) else verdict
+
+
+def _drift_color(drift: dict[str, Any] | None) -> str | None:
+    if not drift:
+        return None
+    return "red" if drift.get("drift") else "green"
+
+
+def _drift_cell(drift: dict[str, Any] | None) -> str:
+    color = _drift_color(drift)
+    return f"[{color}]{drift_text(drift)}[/]" if color else drift_text(drift)
+
+
 def _short(ts: str | None) -> str:
     return (ts or "").replace("T", " ").removesuffix("Z")[:19]
 
 
 def jobs_table(rows: list[dict[str, Any]]) -> Table:
     table = Table(title="jobs", title_justify="left")
-    for col in ("name", "notebook", "cron", "tz", "next due (UTC)", "last run", "state"):
+    for col in ("name", "notebook", "cron", "tz", "next due (UTC)", "last run", "on drift", "state"):
         table.add_column(col)
     for job in rows:
         last = job["last_run"]
         last_text = f"#{last['run_id']} {_status(last['status'])}" if last else "-"
+        if last and last.get("drift"):
+            last_text += f" {_drift_cell(last['drift'])}"
         table.add_row(job["name"], job["notebook"], job["cron"], job["tz"], _short(job["next_due"]), last_text,
+                      "fail" if job.get("fail_on_drift") else "flag",
                       "[yellow]paused[/]" if job["paused"] else "active")
     return table
 
 
 def history_table(runs: list[RunRecord], title: str = "runs") -> Table:
     table = Table(title=title, title_justify="left")
-    for col in ("run", "job", "status", "trigger", "try", "scheduled (UTC)", "started (UTC)", "took", "error / output"):
+    for col in ("run", "job", "status", "drift", "trigger", "try", "scheduled (UTC)", "started (UTC)", "took",
+                "error / output"):
         table.add_column(col, overflow="fold")
     for run in runs:
         took = f"{run.duration_s:.1f} s" if run.duration_s is not None else ""
         detail = run.error.line() if run.error else (run.output_path or "")
-        table.add_row(str(run.run_id), run.job, _status(run.status), run.trigger, str(run.attempt),
+        table.add_row(str(run.run_id), run.job, _status(run.status), _drift_cell(run.drift), run.trigger,
+                      str(run.attempt),
                       _short(iso(run.scheduled_for)), _short(iso(run.started_at)), took, detail)
     return table
 
@@ -54,24 +82,42 @@ def print_run(run: RunRecord, console: Console) -> None:
                 "parameters", "notebook", "notebook_sha256", "output_path"):
         if d[key] is not None:
             console.print(f"  {key:<16} {d[key]}", highlight=False)
+    drift = run.drift
+    if drift:
+        console.print(f"  drift            {_drift_cell(drift)}  (share of drifted columns)", highlight=False)
+        if drift.get("report"):
+            console.print(f"  drift report     {escape(str(drift['report']))}", highlight=False)
     for artifact in run.artifacts:
-        console.print(f"  artifact         {artifact.get('kind')}: {artifact.get('path')}", highlight=False)
+        summary = artifact.get("summary") or {}
+        model = f" ({summary['model']})" if artifact.get("kind") == "drift" and summary.get("model") else ""
+        console.print(f"  artifact         {artifact.get('kind')}{model}: {escape(str(artifact.get('path')))}",
+                      highlight=False)
     if run.error:
         console.print(f"  [red]error[/]            {run.error.line()}", highlight=False)
 
 
 def history_html(runs: list[RunRecord]) -> str:
     """The same history as an HTML table, for notebooks."""
-    head = "".join(f"<th>{h}</th>" for h in ("run", "job", "status", "trigger", "try", "scheduled (UTC)", "took", "error / output"))
+    head = "".join(f"<th>{h}</th>" for h in ("run", "job", "status", "drift", "trigger", "try", "scheduled (UTC)", "took",
+                                             "error / output"))
     body = []
     for run in runs:
         took = f"{run.duration_s:.1f} s" if run.duration_s is not None else ""
         detail = run.error.line() if run.error else (run.output_path or "")
         color = STATUS_STYLE.get(run.status, "black")
-        cells = (run.run_id, run.job, f'<span style="color:{color}">{run.status}</span>', run.trigger, run.attempt,
-                 _short(iso(run.scheduled_for)), took, html.escape(detail))
+        cells = (run.run_id, run.job, f'<span style="color:{color}">{run.status}</span>', _drift_html(run.drift),
+                 run.trigger, run.attempt, _short(iso(run.scheduled_for)), took, html.escape(detail))
         body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _drift_html(drift: dict[str, Any] | None) -> str:
+    """The verdict, colored, with a title giving the report's path."""
+    color = _drift_color(drift)
+    if not color:
+        return drift_text(drift)
+    title = f' title="{html.escape(str(drift["report"]), quote=True)}"' if drift.get("report") else ""
+    return f'<span style="color:{color}"{title}>{html.escape(drift_text(drift))}</span>'
 
 
 class CellProgress:

@@ -44,6 +44,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     retry_backoff_s REAL NOT NULL,
     catch_up        TEXT NOT NULL,
     paused          INTEGER NOT NULL DEFAULT 0,
+    fail_on_drift   INTEGER NOT NULL DEFAULT 0,  -- added later: see _migrate
     created_at      REAL NOT NULL,
     checked_until   REAL NOT NULL,   -- slots up to here have been considered
     next_due        REAL             -- first slot after checked_until
@@ -77,7 +78,7 @@ CREATE INDEX IF NOT EXISTS runs_job ON runs(job, run_id);
 """
 
 _JOB_COLUMNS = ("name", "notebook", "cron", "tz", "parameters", "kernel", "timeout_s", "retries",
-                "retry_backoff_s", "catch_up", "paused", "created_at", "next_due")
+                "retry_backoff_s", "catch_up", "paused", "fail_on_drift", "created_at", "next_due")
 
 
 @dataclass(frozen=True)
@@ -146,9 +147,7 @@ class JobStore:
         with self.transaction():
             for statement in filter(str.strip, SCHEMA.split(";")):
                 self._db.execute(statement)
-            columns = {r[1] for r in self._db.execute("PRAGMA table_info(runs)")}
-            if "artifacts" not in columns:
-                self._db.execute("ALTER TABLE runs ADD COLUMN artifacts TEXT")
+            _migrate(self._db)
 
     def close(self) -> None:
         with self._lock:
@@ -186,10 +185,11 @@ class JobStore:
                                fix=f"pick another name, or `prodkit jobs remove {job.name}` first (or pass --replace)")
             db.execute(
                 "INSERT OR REPLACE INTO jobs (name, notebook, cron, tz, parameters, kernel, timeout_s, retries, "
-                "retry_backoff_s, catch_up, paused, created_at, checked_until, next_due) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "retry_backoff_s, catch_up, paused, fail_on_drift, created_at, checked_until, next_due) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (job.name, job.notebook, job.cron, job.tz, dumps(job.parameters), job.kernel, job.timeout_s,
-                 job.retries, job.retry_backoff_s, job.catch_up, int(job.paused), now, now, next_due),
+                 job.retries, job.retry_backoff_s, job.catch_up, int(job.paused), int(job.fail_on_drift), now, now,
+                 next_due),
             )
 
     def get_job(self, name: str) -> JobSpec:
@@ -399,12 +399,26 @@ class JobStore:
                        (json.dumps([*artifacts, artifact], default=str), run_id))
 
 
+# Columns added after stores were first written: (table, column, definition). Stores made by an
+# older prodkit get them on open (inside the schema transaction, so concurrent openers serialise).
+_ADDED_COLUMNS = (
+    ("runs", "artifacts", "TEXT"),
+    ("jobs", "fail_on_drift", "INTEGER NOT NULL DEFAULT 0"),
+)
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    for table, column, definition in _ADDED_COLUMNS:
+        if column not in {r[1] for r in db.execute(f"PRAGMA table_info({table})")}:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+
+
 def _job(row: sqlite3.Row) -> JobSpec:
     return JobSpec(
         name=row["name"], notebook=row["notebook"], cron=row["cron"], tz=row["tz"],
         parameters=json.loads(row["parameters"]), kernel=row["kernel"], timeout_s=row["timeout_s"],
         retries=row["retries"], retry_backoff_s=row["retry_backoff_s"], catch_up=row["catch_up"],
-        paused=bool(row["paused"]), created_at=row["created_at"], next_due=row["next_due"],
+        paused=bool(row["paused"]), fail_on_drift=bool(row["fail_on_drift"]), created_at=row["created_at"], next_due=row["next_due"],
     )
 
 
