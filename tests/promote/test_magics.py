@@ -7,7 +7,8 @@ import sys
 
 import pytest
 from IPython.core.error import UsageError
-from IPython.testing.globalipapp import get_ipython
+import IPython
+from IPython.testing.globalipapp import start_ipython
 
 from pktest import code, write_notebook
 
@@ -16,7 +17,8 @@ HEAVY = ("nbdev", "nbformat", "papermill", "mlflow", "evidently", "torch", "pand
 
 @pytest.fixture(scope="module")
 def ip():
-    shell = get_ipython()
+    start_ipython()  # once per process; later calls return None
+    shell = IPython.get_ipython()
     shell.run_line_magic("load_ext", "prodkit")
     yield shell
     shell.run_line_magic("unload_ext", "prodkit")

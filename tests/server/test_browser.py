@@ -193,14 +193,14 @@ def test_panel_shows_readiness_and_promotes(lab):
             assert saved.value.status == 200
 
             # Another notebook becoming active switches the panel to it.
-            page.evaluate("window.jupyterapp.commands.execute('docmanager:open', {path: 'nbs/other.ipynb'})")
+            page.evaluate("async () => { await window.jupyterapp.commands.execute('docmanager:open', {path: 'nbs/other.ipynb'}); return null; }")
             expect(panel.locator(".jp-prodkit-path")).to_have_text("nbs/other.ipynb", timeout=30_000)
             expect(panel.locator(".jp-prodkit-promoted-module")).to_have_count(0)
-            page.evaluate(f"window.jupyterapp.commands.execute('docmanager:open', {{path: '{nb}'}})")
+            page.evaluate(f"async () => {{ await window.jupyterapp.commands.execute('docmanager:open', {{path: '{nb}'}}); return null; }}")
             expect(panel.locator(".jp-prodkit-path")).to_have_text(nb, timeout=30_000)
 
             # Dark theme: only CSS variables, so the panel follows.
-            page.evaluate("window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'})")
+            page.evaluate("async () => { await window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'}); return null; }")
             page.wait_for_function("document.body.dataset.jpThemeLight === 'false'", timeout=30_000)
             page.wait_for_timeout(500)
             panel.screenshot(path=str(ARTIFACTS / "prodkit-panel-dark.png"))
