@@ -52,19 +52,10 @@ def promote_status(notebook: Path) -> dict:
 
 
 def jobs(notebook: Path) -> list[dict]:
-    """The notebook's jobs with their last runs (jobs.state hook, else the jobs API filtered)."""
+    """The notebook's jobs with their last runs and health (the jobs.state hook)."""
     from prodkit.config import load_project
 
-    project = load_project(notebook)
-    try:
-        jobs_for_notebook = _hook("prodkit.jobs.state", "jobs_for_notebook")
-    except NotSetUp:
-        list_jobs = _hook("prodkit.jobs.api", "list_jobs")
-        rel = project.relpath(notebook)
-        if not project.jobs_db.exists():
-            return []
-        return [job for job in list_jobs(project) if job.get("notebook") == rel]
-    return jobs_for_notebook(project, notebook)
+    return _hook("prodkit.jobs.state", "jobs_for_notebook")(load_project(notebook), notebook)
 
 
 def models(notebook: Path) -> list[dict]:

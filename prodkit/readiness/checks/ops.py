@@ -23,26 +23,8 @@ DEFAULT_MAX_MODEL_AGE_DAYS = 90
 
 
 def jobs_for_notebook(ctx: CheckContext) -> list[dict]:
-    """The jobs hook's rows; without it, the jobs API's rows for this notebook with health derived."""
-    if ctx.hook(*JOBS_HOOK) is not None:
-        return list(call_hook(ctx, JOBS_HOOK) or [])
-    if not ctx.project.jobs_db.exists():
-        return []
-    list_jobs = ctx.hook("prodkit.jobs.api", "list_jobs")
-    if list_jobs is None:
-        return []
-    notebook = ctx.project.relpath(ctx.notebook_path)
-    rows = []
-    for job in list_jobs(ctx.project):
-        if job.get("notebook") != notebook:
-            continue
-        last = job.get("last_run") or None
-        error = (last or {}).get("error") or {}
-        status = (last or {}).get("status")
-        message = (f"last run {status}" + (f" in cell {error['cell']}" if error.get("cell") else "")
-                   + (f": {error.get('ename')}: {error.get('evalue')}" if error else "")) if last else "never ran"
-        rows.append({**job, "healthy": status == "succeeded", "message": message})
-    return rows
+    """The jobs hook's rows for this notebook ([] when the jobs capability is absent)."""
+    return list(call_hook(ctx, JOBS_HOOK) or [])
 
 
 @register_check("OPS-01", reads_state=True, section="Ops", title="Scheduled job healthy",
