@@ -77,12 +77,18 @@ def _project(root: Path, kind: str) -> Path:
     return nb
 
 
+# Both tools run with bytecode caching on, as installed packages do (pip precompiles nbdev; an
+# editable prodkit gets its .pyc on first import). Some machines export PYTHONDONTWRITEBYTECODE=1,
+# which would make prodkit alone recompile its sources on every run.
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def _timed(cmd: list[str], cwd: Path, clean: list[Path]) -> float:
     for path in clean:
         shutil.rmtree(path, ignore_errors=True)
         path.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    subprocess.run(cmd, cwd=cwd, check=True, capture_output=True)
+    subprocess.run(cmd, cwd=cwd, check=True, capture_output=True, env=ENV)
     return time.perf_counter() - started
 
 
