@@ -131,7 +131,7 @@ _NOT_SECRET_NAME = re.compile(
 
 _PLACEHOLDER = re.compile(
     r"(?i)"
-    r"^\s*$|<[^>]*>|\$\{?[A-Za-z_]|\{[^}]*\}|%\(?[a-z_]*\)?s|"
+    r"^\s*$|<[^>]*>|^\$\{?[A-Za-z_]\w*\}?$|\{[^}]*\}|%\(?[a-z_]*\)?s|"
     r"^(?:x+|\*+|\.+|-+|_+|#+|0+)$|x{4,}|\*{3,}|\.\.\.|…|"
     r"your[_\-\s]?|example|changeme|change[_\-]me|placeholder|dummy|redacted|fake|sample|"
     r"^(?:none|null|nil|true|false|undefined|string|secret|password|passwd|token|api[_-]?key|test|todo|tbd|n/?a)$|"

@@ -80,3 +80,11 @@ def test_scan_text_gives_line_numbers():
     text = "a = 1\n\npassword = 'Hunter2Hunter2'\n"
     assert [f.line for f in scan_text(text)] == [3]
     assert json.dumps(scan_text("nothing here")) == "[]"
+
+
+def test_dollar_signs_inside_passwords_are_not_mistaken_for_env_placeholders():
+    from prodkit.readiness.secrets import scan_text
+
+    assert scan_text('password = "Pa$$w0rd2024"')
+    assert scan_text('conn = "postgresql://admin:Pa$$w0rd@db.internal:5432/prod"')
+    assert not scan_text('password = "${DB_PASSWORD}"') and not scan_text('pw = "$HOME"')

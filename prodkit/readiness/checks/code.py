@@ -322,11 +322,13 @@ def promoted_and_tested(ctx: CheckContext) -> Outcome:
 def _from_promote_status(ctx: CheckContext, status: dict) -> Outcome:
     modules = list(status.get("modules") or [])
     tests = list(status.get("tests") or [])
-    problems = [str(p) for p in status.get("problems") or []]
+    raw_problems = list(status.get("problems") or [])
+    problems = [f"cell {p['cell']}: {p['message']}" if isinstance(p, dict) else str(p) for p in raw_problems]
+    problem_cells = [p["cell"] for p in raw_problems if isinstance(p, dict) and p.get("cell")]
     stale = [m.get("module") or m.get("path") for m in modules if not m.get("up_to_date", True)]
     stale += [t.get("path") for t in tests if not t.get("up_to_date", True)]
     if problems:
-        return Outcome.problem("; ".join(problems[:3]))
+        return Outcome.problem("; ".join(problems[:3]), problem_cells)
     if not modules:
         return Outcome.problem("nothing promoted: all logic lives only in the notebook")
     if stale:
