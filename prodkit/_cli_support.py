@@ -10,6 +10,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from prodkit.errors import ProdkitError
 
@@ -25,7 +26,7 @@ def handle_errors(fn: Callable) -> Callable:
         try:
             return fn(*args, **kwargs)
         except ProdkitError as e:
-            err.print(f"[bold red]error:[/] {e.line()}", highlight=False, markup=True)
+            err.print(f"[bold red]error:[/] {escape(e.line())}", highlight=False, markup=True)
             raise typer.Exit(e.exit_code) from None
         except KeyboardInterrupt:
             err.print("interrupted")

@@ -144,6 +144,10 @@ def _read_nbdev(root: Path) -> dict | None:
     return data.get("tool", {}).get("nbdev")
 
 
+def _section_name(block: str) -> str:
+    return block.lstrip("[").split("]", 1)[0]
+
+
 def load_project(start: Path | str | None = None, *, require_nbdev: bool = False) -> Project:
     """The project around `start` (a file or folder; default the cwd).
 
@@ -202,10 +206,14 @@ def init_project(
         changed.append("added [tool.nbdev] to pyproject.toml")
     settings = root / "settings.ini"
     existing = settings.read_text(encoding="utf-8") if settings.exists() else ""
-    if "[prodkit]" not in existing:
-        sep = "\n" if existing and not existing.endswith("\n\n") else ""
-        atomic_write_text(settings, existing + sep + SETTINGS_TEMPLATE)
-        changed.append("added [prodkit] to settings.ini" if existing else "created settings.ini")
+    present = set(_read_settings(root)) if existing else set()
+    missing = [block for block in SETTINGS_TEMPLATE.split("\n\n[") if _section_name(block) not in present]
+    if missing:
+        text = "\n\n".join(b if b.startswith("[") else "[" + b for b in missing)
+        sep = "" if not existing else "\n" if existing.endswith("\n") else "\n\n"
+        atomic_write_text(settings, existing + sep + text.rstrip("\n") + "\n")
+        names = ", ".join(f"[{_section_name(b)}]" for b in missing)
+        changed.append(f"added {names} to settings.ini" if existing else "created settings.ini")
     project = load_project(root)
     for folder in (project.lib_path, project.nbs_path, project.tests_path):
         if not folder.exists():

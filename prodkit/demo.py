@@ -70,7 +70,9 @@ def execute_notebook(path: Path, cwd: Path, console: Console) -> None:
     previous = os.environ.get("PRODKIT_NOTEBOOK")
     os.environ["PRODKIT_NOTEBOOK"] = str(path)  # the kernel inherits it: model versions record the notebook
     try:
-        papermill.execute_notebook(str(path), str(path), cwd=str(cwd), progress_bar=False, kernel_name="python3")
+        papermill.execute_notebook(
+            str(path), str(path), cwd=str(cwd), progress_bar=False, kernel_name="python3"
+        )
     finally:
         if previous is None:
             os.environ.pop("PRODKIT_NOTEBOOK", None)
@@ -90,13 +92,12 @@ def _git_snapshot(root: Path, console: Console) -> None:
         "GIT_COMMITTER_NAME": "prodkit demo",
         "GIT_COMMITTER_EMAIL": "demo@prodkit.invalid",
     }
-    run = lambda *args: subprocess.run(
-        ["git", *args],
-        cwd=root,
-        capture_output=True,
-        text=True,  # noqa: E731
-        env={**os.environ, **env},
-    )
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            ["git", *args], cwd=root, capture_output=True, text=True, env={**os.environ, **env}
+        )
+
     if not (root / ".git").exists():
         run("init", "-q", "-b", "main")
     run("add", "-A")
@@ -116,8 +117,13 @@ def run_demo(folder: Path, console: Console) -> DemoContext:
         console.print(f"  {line}", markup=False)
     project = load_project(folder)
     notebook = project.nbs_path / DEMO_NOTEBOOK
+    replacing = notebook.exists()
     shutil.copyfile(bundled_notebook(), notebook)
-    console.print(f"  copied the PoC notebook to {project.relpath(notebook)}")
+    console.print(
+        f"  copied the PoC notebook to {project.relpath(notebook)}"
+        + (" (replacing the copy from the last demo run)" if replacing else ""),
+        markup=False,
+    )
     ctx = DemoContext(project=project, notebook=notebook, console=console)
     ctx.where.append(("project", str(folder)))
     ctx.where.append(("notebook", str(notebook)))
@@ -132,5 +138,5 @@ def run_demo(folder: Path, console: Console) -> DemoContext:
         importlib.import_module("prodkit.readiness.demo").final_step(ctx)
     console.rule("[bold]where things went")
     for what, where in ctx.where:
-        console.print(f"  {what:<22} {where}", highlight=False)
+        console.print(f"  {what:<22} {where}", highlight=False, markup=False)
     return ctx

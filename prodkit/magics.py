@@ -18,7 +18,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 
 from prodkit.errors import ProdkitError
-from prodkit.notebook import PROMOTE_MAGIC, parse_promote_args
+from prodkit.notebook import PROMOTE_MAGIC, parse_promote_args, without_leading_blank_lines
 
 # `%prodkit <sub>` handlers of other capabilities: `<module>.MAGICS = {"sub": fn(shell, args)}`.
 CAPABILITY_MAGICS = (
@@ -47,7 +47,7 @@ def bind_promoted_module(shell, result) -> None:
     module was ever written to disk, exactly as they will after `prodkit promote`.
     """
     raw = getattr(getattr(result, "info", None), "raw_cell", "") or ""
-    first = raw.lstrip("\n").split("\n", 1)
+    first = without_leading_blank_lines(raw).split("\n", 1)
     if not first[0].strip().startswith(PROMOTE_MAGIC) or not result.success:
         return
     try:
@@ -83,20 +83,26 @@ def _default_module(shell) -> str:
 
 
 def _notebook_module(name: str):
-    """The in-kernel module object for `name` (created with its parent packages when missing)."""
+    """The in-kernel module object for `name`, created with its parent packages where missing.
+
+    A module the kernel already imported for real (a package on sys.path, the standard
+    library) is never replaced: a missing submodule is hung below it, and a real leaf module
+    simply receives the cell's names.
+    """
     import sys
     import types
 
     parent = None
-    for depth, part in enumerate(name.split(".")):
-        qualified = ".".join(name.split(".")[: depth + 1])
+    parts = name.split(".")
+    for depth, part in enumerate(parts):
+        qualified = ".".join(parts[: depth + 1])
         module = sys.modules.get(qualified)
-        if module is None or not getattr(module, "__prodkit_notebook__", False):
+        if module is None:
             module = types.ModuleType(qualified, "Defined by %%promote cells of a notebook (prodkit).")
             module.__prodkit_notebook__ = True
             module.__path__ = []  # a package, so submodules can hang below it
             sys.modules[qualified] = module
-        if parent is not None:
+        if parent is not None and getattr(parent, part, None) is not module:
             setattr(parent, part, module)
         parent = module
     return parent

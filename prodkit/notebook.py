@@ -38,7 +38,7 @@ class Cell:
 
     @property
     def first_line(self) -> str:
-        return self.source.lstrip("\n").split("\n", 1)[0].strip()
+        return without_leading_blank_lines(self.source).split("\n", 1)[0].strip()
 
     @property
     def promote(self) -> PromoteDirective | None:
@@ -52,7 +52,7 @@ class Cell:
         """The source without a leading `%%promote` line."""
         if self.promote is None:
             return self.source
-        lines = self.source.lstrip("\n").split("\n", 1)
+        lines = without_leading_blank_lines(self.source).split("\n", 1)
         return lines[1] if len(lines) > 1 else ""
 
 
@@ -74,8 +74,8 @@ class Notebook:
 
     def default_module(self) -> str:
         """`%prodkit module NAME`, else nbdev's `#| default_exp`, else from the file name."""
-        for cell in self.code_cells:
-            for pattern in (_MODULE_MAGIC, _DEFAULT_EXP):
+        for pattern in (_MODULE_MAGIC, _DEFAULT_EXP):
+            for cell in self.code_cells:
                 if m := pattern.search(cell.source):
                     return m.group(1)
         return module_name_from_path(self.path)
@@ -90,8 +90,18 @@ class PromoteDirective:
     name: str | None = None
 
 
-def _source_text(source: Any) -> str:
-    return "".join(source) if isinstance(source, list) else str(source or "")
+def source_text(source: Any) -> str:
+    """A cell's source as one string with `\n` line ends (notebooks saved on Windows have `\r\n`)."""
+    text = "".join(source) if isinstance(source, list) else str(source or "")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def without_leading_blank_lines(source: str) -> str:
+    """`source` from its first line with content (IPython drops blank leading lines too)."""
+    lines = source.split("\n")
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    return "\n".join(lines)
 
 
 def read_notebook(path: Path | str) -> Notebook:
@@ -131,7 +141,7 @@ def read_notebook(path: Path | str) -> Notebook:
             Cell(
                 number=number,
                 cell_type=c["cell_type"],
-                source=_source_text(c.get("source")),
+                source=source_text(c.get("source")),
                 id=c.get("id"),
                 execution_count=c.get("execution_count"),
                 outputs=c.get("outputs") or [],
@@ -173,8 +183,12 @@ def kernel_notebook_path(user_ns: dict | None = None, explicit: str | None = Non
     or PRODKIT_NOTEBOOK (set by prodkit for the kernels of jobs and the demo). None if unknown."""
     import os
 
-    candidates = [explicit, (user_ns or {}).get("__session__"), os.environ.get("JPY_SESSION_NAME"),
-                  os.environ.get("PRODKIT_NOTEBOOK")]
+    candidates = [
+        explicit,
+        (user_ns or {}).get("__session__"),
+        os.environ.get("JPY_SESSION_NAME"),
+        os.environ.get("PRODKIT_NOTEBOOK"),
+    ]
     for candidate in candidates:
         if candidate and str(candidate).endswith(".ipynb") and Path(candidate).is_file():
             return Path(candidate).resolve()

@@ -189,6 +189,7 @@ def promote(
             fix="mark cells with `%%promote MODULE` (after `%load_ext prodkit`)",
         )
     _check_duplicate_targets(result)
+    _check_package_clashes(result, project)
     if not check and not any(f.action == "refused" for f in result.files):
         _write(project, result, planned, import_check)
     result.seconds = time.perf_counter() - started
@@ -209,6 +210,33 @@ def _check_duplicate_targets(result: PromoteResult) -> None:
             seen[f.path] = nb.notebook
 
 
+def _check_package_clashes(result: PromoteResult, project: Project) -> None:
+    """A dotted name is a module or a package, never both (Python would hide the module)."""
+    modules = {f.module: (nb, f) for nb in result.notebooks for f in nb.files if f.kind == "module"}
+    for name, (nb, f) in sorted(modules.items()):
+        inner = next((m for m in modules if m.startswith(name + ".")), None)
+        package_dir = f.path.with_suffix("")
+        if inner or package_dir.is_dir():
+            raise BadInput(
+                f"module {name} is also a package ({inner or project.relpath(package_dir) + '/'}): "
+                "Python would load the package and hide the module",
+                path=str(nb.notebook),
+                cell=f.cells[0] if f.cells else None,
+                fix=f"rename it, e.g. {name}.core",
+            )
+        parts = name.split(".")
+        for depth in range(1, len(parts)):
+            parent_file = project.lib_path.joinpath(*parts[:depth]).with_suffix(".py")
+            if parent_file.is_file():
+                raise BadInput(
+                    f"module {name} needs a package {'.'.join(parts[:depth])}, but "
+                    f"{project.relpath(parent_file)} is a module",
+                    path=str(nb.notebook),
+                    cell=f.cells[0] if f.cells else None,
+                    fix="rename one of them",
+                )
+
+
 def _write(project: Project, result: PromoteResult, planned, import_check: bool) -> None:
     from prodkit.promote.files import write_all
     from prodkit.promote.importcheck import finish_import_check, start_import_check
@@ -216,6 +244,7 @@ def _write(project: Project, result: PromoteResult, planned, import_check: bool)
     written = [f for f in result.files if f.action == "written"]
     if not written:
         return
+    previous = {f.path: f.path.read_text(encoding="utf-8") if f.path.exists() else None for f in written}
     write_all(written)
     _ensure_packages(project, written)
     checks = []
@@ -224,5 +253,31 @@ def _write(project: Project, result: PromoteResult, planned, import_check: bool)
         checks.append((promotion, plan, modules, start_import_check(project.lib_path, modules, project.root)))
     if any(f.kind == "module" for f in written):
         _rebuild_modidx(project)  # while the import checks run
+    failed = []
     for promotion, plan, modules, proc in checks:
-        promotion.problems += finish_import_check(proc, modules, plan.notebook)
+        problems = finish_import_check(proc, modules, plan.notebook)
+        promotion.problems += problems
+        failed += [p.module for p in problems]
+    if failed:
+        _roll_back(project, written, set(failed), previous)
+
+
+def _roll_back(project: Project, written, modules: set[str], previous: dict) -> None:
+    """Put back what was there before for modules that fail to import (and their tests), so a
+    broken module is never left behind to look "unchanged" on the next run."""
+    from prodkit._io import atomic_write_text
+
+    for outcome in written:
+        if outcome.module not in modules:
+            continue
+        old = previous[outcome.path]
+        if old is None:
+            outcome.path.unlink(missing_ok=True)
+        else:
+            atomic_write_text(outcome.path, old)
+        outcome.action = "blocked"
+        outcome.reason = "importing it fails (see problems): " + (
+            "nothing written" if old is None else "kept the previous version"
+        )
+    if any(o.kind == "module" and o.module in modules for o in written):
+        _rebuild_modidx(project)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from prodkit.config import Project
+from prodkit.notebook import without_leading_blank_lines
 from prodkit.promote.plan import NotebookPlan
 from prodkit.promote.targets import module_path
 
@@ -38,7 +39,7 @@ class PromoteProc:
         module = self.module_of_cell.get(cell.idx_)
         if module is None:
             return
-        lines = cell.source.lstrip("\n").split("\n", 1)
+        lines = without_leading_blank_lines(cell.source).split("\n", 1)
         cell.set_source(lines[1] if len(lines) > 1 else "")
         cell.directives_ = {**cell.directives_, "export": module}
 
@@ -47,6 +48,7 @@ def _raw_with_stable_ids(plan: NotebookPlan) -> dict:
     raw = copy.deepcopy(plan.notebook.raw)
     for number, cell in enumerate(raw["cells"], start=1):
         cell.setdefault("id", f"cell{number}")  # nbformat < 4.5: deterministic ids, not nbdev's random ones
+        cell["source"] = plan.notebook.cells[number - 1].source  # `\n` line ends, as prodkit read it
     return raw
 
 

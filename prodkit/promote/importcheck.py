@@ -72,7 +72,7 @@ def finish_import_check(
             Problem(kind="import-error", module=m, cell=0, message=f"import check crashed: {tail}")
             for m in modules
         ]
-    ids = {c.id: c.number for c in notebook.cells if c.id}
+    ids = {c.id or f"cell{c.number}": c.number for c in notebook.cells}  # nbformat < 4.5: export's ids
     problems = []
     for failure in json.loads(stdout.strip().splitlines()[-1]):
         module_file = modules[failure["module"]].resolve()

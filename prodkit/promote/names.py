@@ -58,6 +58,27 @@ def _global_uses(table: symtable.SymbolTable) -> set[str]:
     return used
 
 
+def _declared_global_assignments(table: symtable.SymbolTable) -> set[str]:
+    """Names a nested scope assigns after `global NAME`: they are module-level names too."""
+    found = set()
+    for child in table.get_children():
+        found |= {s.get_name() for s in child.get_symbols() if s.is_declared_global() and s.is_assigned()}
+        found |= _declared_global_assignments(child)
+    return found
+
+
+def _walrus_targets(node: ast.AST) -> set[str]:
+    """`(y := ...)` targets outside functions and classes (in comprehensions too): module-level names."""
+    found = set()
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        if isinstance(child, ast.NamedExpr) and isinstance(child.target, ast.Name):
+            found.add(child.target.id)
+        found |= _walrus_targets(child)
+    return found
+
+
 def _imports(tree: ast.Module) -> tuple[dict[str, ast.stmt], bool]:
     found: dict[str, ast.stmt] = {}
     star = False
@@ -83,8 +104,9 @@ def analyse(source: str, filename: str = "<cell>") -> CellNames:
     tree = ast.parse(code, filename=filename)
     table = symtable.symtable(code, filename, "exec")
     defines = {s.get_name() for s in table.get_symbols() if s.is_assigned() or s.is_imported()}
+    defines |= _declared_global_assignments(table) | _walrus_targets(tree)
     imports, star = _imports(tree)
-    uses = _global_uses(table) - BUILTINS
+    uses = _global_uses(table) - BUILTINS - defines
     return CellNames(defines=defines, uses=uses, star_import=star, imports=imports)
 
 

@@ -187,6 +187,10 @@ def find_problems(plan: NotebookPlan) -> list[Problem]:
     promoted = {c.number for cells in plan.modules.values() for c in cells}
     promoted |= {t.cell.number for cases in plan.tests.values() for t in cases}
     definers = _definers(nb, promoted)
+    in_test_cells: dict[str, list[int]] = {}
+    for case in (c for cases in plan.tests.values() for c in cases):
+        for name in case.names.defines:
+            in_test_cells.setdefault(name, []).append(case.cell.number)
     bindings = module_bindings(plan)
     problems: list[Problem] = []
 
@@ -201,14 +205,20 @@ def find_problems(plan: NotebookPlan) -> list[Problem]:
             msg = f"uses {name}, defined only in {where} (not promoted): the module will not have it"
         elif elsewhere:
             msg = f"uses {name} from module {elsewhere[0]} without importing it: add `from {elsewhere[0]} import {name}`"
+        elif in_test_cells.get(name, [cell.number]) != [cell.number]:
+            where = ", ".join(f"cell {n}" for n in in_test_cells[name] if n != cell.number)
+            msg = (
+                f"uses {name}, defined in test {where}: each test runs on its own, "
+                "so define it in this cell (or promote it to the module)"
+            )
         elif star:
             return
         else:
             msg = f"uses {name}, which no cell defines"
         kind = (
-            "undefined"
-            if name not in definers and not elsewhere and name not in IPYTHON_ONLY
-            else "hidden-dependency"
+            "hidden-dependency"
+            if name in definers or elsewhere or name in IPYTHON_ONLY or name in in_test_cells
+            else "undefined"
         )
         problems.append(
             Problem(kind=kind, module=module, cell=cell.number, name=name, message=msg, in_tests=in_tests)

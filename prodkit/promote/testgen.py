@@ -29,13 +29,24 @@ def import_lines(cases: list[TestCase], module: str, bindings: dict[str, dict[st
                 plain.add(ast.unparse(statement))
             else:
                 from_module.setdefault(owner, set()).add(name)
+    for case in cases:
+        plain.update(hoisted_imports(case.cell.body)[0])
     lines = sorted(plain)
     lines += [f"from {m} import {', '.join(sorted(names))}" for m, names in sorted(from_module.items())]
     return lines
 
 
+def hoisted_imports(body: str) -> tuple[list[str], str]:
+    """Split `from x import *` lines off a test body: Python only allows them at module level."""
+    tree = ast.parse(body)
+    stars = [n for n in tree.body if isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names)]
+    drop = {i for n in stars for i in range(n.lineno - 1, n.end_lineno)}
+    lines = [line for i, line in enumerate(body.split("\n")) if i not in drop]
+    return [ast.unparse(n) for n in stars], "\n".join(lines)
+
+
 def _function(case: TestCase, header: str) -> str:
-    body = case.cell.body.strip("\n")
+    body = hoisted_imports(case.cell.body)[1].strip("\n")
     if not body.strip() or all(
         line.strip().startswith("#") or not line.strip() for line in body.splitlines()
     ):

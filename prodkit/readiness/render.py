@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -14,7 +15,7 @@ SYMBOLS = {"pass": "✔", "warn": "!", "fail": "✘", "skip": "–"}
 
 def result_table(result: ReadinessResult) -> Table:
     """One row per check: id, status, then the message, its cells and (unless it passed) the fix."""
-    table = Table(title=f"Readiness: {result.notebook}", title_justify="left", header_style="bold",
+    table = Table(title=f"Readiness: {escape(result.notebook)}", title_justify="left", header_style="bold",
                   show_edge=False, pad_edge=False)
     table.add_column("Check", no_wrap=True)
     table.add_column("Status", no_wrap=True)

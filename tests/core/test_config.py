@@ -79,3 +79,12 @@ def test_atomic_write_keeps_normal_file_modes(tmp_path):
     script.chmod(0o755)
     atomic_write_text(script, "new")
     assert script.stat().st_mode & 0o777 == 0o755 and script.read_text() == "new"
+
+
+def test_init_adds_only_missing_settings_sections(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "p"\n')
+    (tmp_path / "settings.ini").write_text("[prodkit.business]\nkpi = churn\n")
+    changed = init_project(tmp_path)
+    assert "added [prodkit] to settings.ini" in changed
+    project = load_project(tmp_path)
+    assert project.section("prodkit.business")["kpi"] == "churn" and "tracking_uri" in project.settings

@@ -5,11 +5,10 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import IPython
 import pytest
 from IPython.core.error import UsageError
-import IPython
 from IPython.testing.globalipapp import start_ipython
-
 from pktest import code, write_notebook
 
 HEAVY = ("nbdev", "nbformat", "papermill", "mlflow", "evidently", "torch", "pandas", "fastcore")
@@ -95,9 +94,19 @@ def test_load_ext_is_light():
 
 
 def test_unnamed_promote_cell_binds_the_saved_notebooks_default_module(ip, project, monkeypatch):
-    nb = write_notebook(project.nbs_path / "01_shop.ipynb", [code("#| default_exp shop.defaults"),
-                                                             code("%%promote\nLIMIT = 3")])
+    nb = write_notebook(
+        project.nbs_path / "01_shop.ipynb",
+        [code("#| default_exp shop.defaults"), code("%%promote\nLIMIT = 3")],
+    )
     monkeypatch.setenv("PRODKIT_NOTEBOOK", str(nb))
     ip.user_ns.pop("__prodkit_default_module__", None)
     run(ip, "%%promote\nLIMIT = 3")
     assert run(ip, "from shop.defaults import LIMIT\nLIMIT").result == 3
+
+
+def test_real_imported_packages_are_never_replaced(ip):
+    import json as real_json
+
+    run(ip, "%%promote json.mine\nEXTRA = 1")
+    assert sys.modules["json"] is real_json and real_json.dumps([1]) == "[1]"
+    assert run(ip, "from json.mine import EXTRA\nEXTRA").result == 1

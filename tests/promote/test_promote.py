@@ -9,9 +9,9 @@ import subprocess
 import sys
 
 import pytest
+from pktest import code, markdown, write_notebook
 from typer.testing import CliRunner
 
-from pktest import code, markdown, write_notebook
 from prodkit.cli import app
 from prodkit.promote import promote
 
@@ -349,3 +349,135 @@ def test_exit_codes_through_the_real_command(project):
     )
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("error:") and "Traceback" not in proc.stderr
+
+
+def test_windows_line_endings_stay_unchanged_on_the_next_run(project):
+    nb = write_notebook(
+        project.nbs_path / "win.ipynb",
+        [
+            code("%%promote win.core\r\ndef f(x):\r\n    return x\r\n"),
+            code("%%promote --test win.core\r\nassert f(3) == 3\r\n"),
+        ],
+    )
+    assert promote(nb).ok
+    assert "\r" not in (project.lib_path / "win" / "core.py").read_bytes().decode()
+    again = promote(nb, check=True)
+    assert again.ok and again.count("unchanged") == 2
+
+
+def test_a_module_cannot_also_be_a_package(project):
+    nb = write_notebook(
+        project.nbs_path / "clash.ipynb",
+        [
+            code("%%promote churn\nRATE = 0.5"),
+            code("%%promote churn.features\ndef f(x):\n    return x"),
+        ],
+    )
+    res = cli("promote", nb)
+    assert res.exit_code == 2 and "module churn is also a package" in res.output
+    assert not any(project.lib_path.iterdir())
+
+
+def test_a_module_that_fails_to_import_is_not_left_behind(project):
+    nb = write_notebook(
+        project.nbs_path / "bad_import.ipynb",
+        [
+            code("%%promote new.core\nX = 1"),
+            code("%%promote new.core\nY = 1 / 0"),
+        ],
+    )
+    first = promote(nb)
+    assert first.exit_code == 1 and first.problems[0].cell == 2
+    assert not (project.lib_path / "new" / "core.py").exists()
+    again = promote(nb)
+    assert again.exit_code == 1 and again.problems[0].kind == "import-error"
+    assert promote(nb, check=True).exit_code == 1
+
+
+def test_star_imports_in_test_cells_move_to_module_level(project):
+    nb = write_notebook(
+        project.nbs_path / "star.ipynb",
+        [
+            code("%%promote fx.core\ndef double(x):\n    return 2 * x"),
+            code("%%promote --test fx.core\nfrom fx.core import *\nassert double(3) == 6"),
+        ],
+    )
+    assert promote(nb).ok
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        cwd=project.root,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stdout
+
+
+def test_walrus_and_global_assignments_define_module_names(project):
+    nb = write_notebook(
+        project.nbs_path / "names.ipynb",
+        [
+            code(
+                "%%promote names\ndef sq(x):\n    return x * x\nsquares = [y := sq(i) for i in range(3)]\nlast = y"
+            ),
+            code(
+                "%%promote names\ndef setup():\n    global CACHE\n    CACHE = {}\ndef get(k):\n    return CACHE.get(k)"
+            ),
+        ],
+    )
+    result = promote(nb)
+    assert result.ok, result.to_dict()["notebooks"][0]["problems"]
+
+
+def test_test_files_of_notebooks_with_parentheses_in_their_names_are_not_swapped(project):
+    first = write_notebook(
+        project.nbs_path / "e (1).ipynb",
+        [code("%%promote pkg.e\nV = 1"), code("%%promote --test pkg.e\nassert V == 1")],
+    )
+    second = write_notebook(
+        project.nbs_path / "e (2).ipynb",
+        [code("%%promote other.e\nW = 2"), code("%%promote --test pkg.e\nassert 1 == 1")],
+    )
+    assert promote(first).ok
+    result = promote(second)
+    refused = [f for f in result.files if f.action == "refused"]
+    assert [f.path.name for f in refused] == ["test_pkg_e.py"] and "generated from" in refused[0].reason
+
+
+def test_blank_lines_above_the_promote_line_are_ignored(project):
+    nb = write_notebook(
+        project.nbs_path / "blank.ipynb", [code("  \n\n%%promote ws.core\ndef f(x):\n    return x + 1")]
+    )
+    assert promote(nb).ok
+    assert "def f(x)" in (project.lib_path / "ws" / "core.py").read_text()
+
+
+def test_a_name_from_another_test_cell_is_explained(project):
+    nb = write_notebook(
+        project.nbs_path / "tests_share.ipynb",
+        [
+            code("%%promote m\ndef f(x):\n    return x"),
+            code("%%promote --test m\nsample = [1, 2]\nassert f(sample) == sample"),
+            code("%%promote --test m\nassert f(sample)"),
+        ],
+    )
+    [problem] = promote(nb).problems
+    assert problem.cell == 3 and "each test runs on its own" in problem.message
+
+
+def test_import_errors_in_notebooks_without_cell_ids_still_name_the_cell(project):
+    path = project.nbs_path / "old.ipynb"
+    cells = [code("import os"), code("%%promote old.core\nY = 1 / 0")]
+    path.write_text(json.dumps({"cells": cells, "nbformat": 4, "nbformat_minor": 4, "metadata": {}}))
+    [problem] = promote(path).problems
+    assert problem.kind == "import-error" and problem.cell == 2
+
+
+def test_error_lines_keep_brackets(tmp_path, project):
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n')
+    nb = write_notebook(tmp_path / "nbs" / "a.ipynb", [code("%%promote m\nx = 1")])
+    res = cli("promote", nb)
+    assert res.exit_code == 2 and "no [tool.nbdev] in pyproject.toml" in res.output
+    draft = project.nbs_path / "[draft].ipynb"
+    draft.write_text("{oops")
+    res = cli("promote", draft)
+    assert res.exit_code == 2 and "[draft].ipynb: not valid JSON" in res.output
