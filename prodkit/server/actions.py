@@ -36,9 +36,17 @@ class Action:
     exit_code: int | None = None
     message: str = ""
     result: dict | None = None
+    key: str = field(default="", repr=False)  # what makes two requests the same action
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        data = asdict(self)
+        data.pop("key")
+        return data
+
+
+def _key(kind: str, notebook: str, args: dict) -> str:
+    """Kind, notebook and every argument: only an identical request joins a running action."""
+    return json.dumps([kind, notebook, args], sort_keys=True, default=str)
 
 
 class ActionRunner:
@@ -56,18 +64,19 @@ class ActionRunner:
     def recent(self) -> list[Action]:
         return list(self._actions.values())[-50:][::-1]
 
-    def running(self, kind: str, notebook: str) -> Action | None:
+    def running(self, kind: str, notebook: str, args: dict) -> Action | None:
+        key = _key(kind, notebook, args)
         for action in self._actions.values():
-            if action.kind == kind and action.notebook == notebook and action.status == "running":
+            if action.key == key and action.status == "running":
                 return action
         return None
 
     def start(self, kind: str, notebook: str, args: dict, cwd: Path) -> Action:
-        """Starts `kind` for `notebook` (API path) unless the same one is already running."""
-        existing = self.running(kind, notebook)
+        """Starts `kind` for `notebook` (API path) unless the same one, same arguments, is already running."""
+        existing = self.running(kind, notebook, args)
         if existing:
             return existing
-        action = Action(id=uuid.uuid4().hex[:12], kind=kind, notebook=notebook)
+        action = Action(id=uuid.uuid4().hex[:12], kind=kind, notebook=notebook, key=_key(kind, notebook, args))
         self._actions[action.id] = action
         self._trim()
         task = asyncio.ensure_future(self._run(action, args, cwd))

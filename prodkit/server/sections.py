@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from prodkit.errors import ProdkitError
+from prodkit.errors import BadInput, ProdkitError
 
 log = logging.getLogger("prodkit.server")
 
@@ -142,11 +142,40 @@ def _tree_stamp(folder: Path, limit: int = 2000) -> tuple:
 
 
 def default_job_name(notebook: Path, suffix: str = "") -> str:
-    """A job name from the notebook's file name: churn_poc.ipynb -> churn-poc."""
+    """A free job name from the notebook's path: nbs/a/churn_poc.ipynb -> a-churn-poc.
+
+    The path is taken inside the project's notebooks folder (else its root), so notebooks with
+    the same file name in different folders get different names; a name already used by a job
+    of another notebook gets a number (-2, -3, ...). It passes the jobs API's name rule.
+    """
     import re
 
-    stem = re.sub(r"[^A-Za-z0-9.-]+", "-", notebook.stem).strip("-.") or "notebook"
-    return f"{stem}{suffix}"
+    from prodkit.config import load_project
+
+    project = load_project(notebook)
+    path = Path(notebook).resolve()
+    for base in (project.nbs_path, project.root):
+        try:
+            rel = path.relative_to(Path(base).resolve()).with_suffix("")
+            break
+        except ValueError:
+            continue
+    else:
+        rel = Path(path.stem)
+    stem = re.sub(r"[^A-Za-z0-9.-]+", "-", rel.as_posix()).strip("-.") or "notebook"
+    taken = _job_names_of_other_notebooks(project, notebook)
+    for n in range(1, 1000):
+        extra = f"{suffix}-{n}" if n > 1 else suffix
+        name = f"{stem[: 100 - len(extra)].rstrip('-.')}{extra}"
+        if name not in taken:
+            return name
+    raise BadInput(f"no free job name for {project.relpath(notebook)}", fix="give the job a name")
+
+
+def _job_names_of_other_notebooks(project, notebook: Path) -> set[str]:
+    list_jobs = _hook("prodkit.jobs.api", "list_jobs")
+    rel = project.relpath(Path(notebook))
+    return {j["name"] for j in list_jobs(project) if j.get("notebook") != rel}
 
 
 def schedule_job(notebook: Path, name: str | None, cron: str, parameters: dict) -> dict:

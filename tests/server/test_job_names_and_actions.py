@@ -1,0 +1,105 @@
+"""Default job names for the panel's "Run now"/"Schedule", and which panel requests share an action."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from prodkit.config import init_project
+from prodkit.server.actions import ActionRunner
+from prodkit.server.sections import default_job_name
+
+PLAIN = [("code", "x = 1")]
+
+
+def test_default_job_names_come_from_the_path_in_the_project(tmp_path, make_notebook):
+    from prodkit.jobs import api
+
+    init_project(tmp_path)
+    a_x = make_notebook(tmp_path / "nbs" / "a" / "x.ipynb", PLAIN)
+    b_x = make_notebook(tmp_path / "nbs" / "b" / "x.ipynb", PLAIN)
+    flat = make_notebook(tmp_path / "nbs" / "a-x.ipynb", PLAIN)
+    outside = make_notebook(tmp_path / "reports" / "x.ipynb", PLAIN)
+    deep = make_notebook(tmp_path / "nbs" / ("d" * 80) / ("n_" * 40 + ".ipynb"), PLAIN)
+    assert default_job_name(a_x, "-manual") == "a-x-manual"
+    assert default_job_name(b_x, "-manual") == "b-x-manual"
+    assert default_job_name(outside) == "reports-x"
+    api.add_job(default_job_name(a_x, "-manual"), a_x, "0 0 1 1 *", project=init_project(tmp_path))
+    # a-x.ipynb would clash with a/x.ipynb's job: it gets a number, a/x keeps its own name
+    assert default_job_name(flat, "-manual") == "a-x-manual-2"
+    assert default_job_name(a_x, "-manual") == "a-x-manual"
+    long_name = default_job_name(deep, "-manual")
+    assert len(long_name) <= 100 and long_name.endswith("-manual")
+    for nb, name in [(flat, "a-x-manual-2"), (b_x, "b-x-manual"), (deep, long_name)]:
+        api.add_job(name, nb, "0 0 1 1 *")  # the jobs API accepts every default name
+
+
+async def test_schedule_two_notebooks_with_the_same_file_name(jp_fetch, project_root, make_notebook):
+    for folder in ("a", "b"):
+        make_notebook(project_root / "nbs" / folder / "x.ipynb", PLAIN)
+    names = []
+    for folder in ("a", "b"):
+        response = await jp_fetch("prodkit", "api", "jobs", "schedule", method="POST", raise_error=False,
+                                  body=json.dumps({"path": f"nbs/{folder}/x.ipynb", "cron": "0 6 * * *"}))
+        assert response.code == 201, response.body
+        job = json.loads(response.body)
+        assert job["notebook"] == f"nbs/{folder}/x.ipynb"
+        names.append(job["name"])
+    assert names == ["a-x", "b-x"]
+
+
+async def _wait(jp_fetch, action_id: str, polls: int = 480) -> dict:
+    for _ in range(polls):
+        polled = json.loads((await jp_fetch("prodkit", "api", "actions", action_id)).body)
+        if polled["status"] != "running":
+            return polled
+        await asyncio.sleep(0.25)
+    raise AssertionError(f"action {action_id} still running")
+
+
+@pytest.mark.slow
+async def test_run_now_for_two_notebooks_with_the_same_file_name(jp_fetch, project_root, make_notebook):
+    for folder in ("a", "b"):
+        make_notebook(project_root / "nbs" / folder / "x.ipynb", PLAIN)
+    for folder in ("a", "b"):
+        path = f"nbs/{folder}/x.ipynb"
+        started = json.loads((await jp_fetch("prodkit", "api", "jobs", "run", method="POST",
+                                             body=json.dumps({"path": path}))).body)
+        done = await _wait(jp_fetch, started["id"])
+        assert done["status"] == "succeeded", done["message"]
+        jobs = json.loads((await jp_fetch("prodkit", "api", "jobs", params={"path": path})).body)["data"]
+        assert [(j["name"], j["paused"]) for j in jobs] == [(f"{folder}-x-manual", True)]
+    # run now again: the notebook's existing manual job runs, no new job is made
+    again = json.loads((await jp_fetch("prodkit", "api", "jobs", "run", method="POST",
+                                       body=json.dumps({"path": "nbs/a/x.ipynb"}))).body)
+    done = await _wait(jp_fetch, again["id"])
+    assert done["status"] == "succeeded" and "a-x-manual" in done["message"], done["message"]
+    assert "created" not in done["message"]
+
+
+def test_only_identical_requests_share_a_running_action(tmp_path):
+    """Another job or other promote flags start their own action; the same request joins the running one."""
+
+    async def scenario():
+        runner = ActionRunner(timeout=60)
+        nb = str(tmp_path / "missing.ipynb")  # the child fails fast: only the bookkeeping matters here
+        promote = runner.start("promote", "nbs/x.ipynb", {"notebook": nb, "check": False, "force": False}, tmp_path)
+        same = runner.start("promote", "nbs/x.ipynb", {"notebook": nb, "check": False, "force": False}, tmp_path)
+        forced = runner.start("promote", "nbs/x.ipynb", {"notebook": nb, "check": False, "force": True}, tmp_path)
+        checked = runner.start("promote", "nbs/x.ipynb", {"notebook": nb, "check": True, "force": False}, tmp_path)
+        job_a = runner.start("run", "nbs/x.ipynb", {"notebook": nb, "job": "a", "parameters": {}}, tmp_path)
+        job_b = runner.start("run", "nbs/x.ipynb", {"notebook": nb, "job": "b", "parameters": {}}, tmp_path)
+        job_a_again = runner.start("run", "nbs/x.ipynb", {"notebook": nb, "job": "a", "parameters": {}}, tmp_path)
+        assert same is promote and job_a_again is job_a
+        assert len({promote.id, forced.id, checked.id, job_a.id, job_b.id}) == 5
+        assert "key" not in promote.to_dict()
+        await asyncio.wait(list(runner._tasks), timeout=60)
+        assert all(a.status == "failed" for a in runner.recent())
+        # finished actions are never joined: the same request starts anew
+        assert runner.start("promote", "nbs/x.ipynb", {"notebook": nb, "check": False, "force": False},
+                            tmp_path) is not promote
+        await runner.close()
+
+    asyncio.run(scenario())
