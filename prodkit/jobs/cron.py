@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from prodkit.errors import BadInput
 
-MAX_SLOTS = 10_000  # per call; guards `catch_up=all` after a long outage
+MAX_SLOTS = 10_000  # per call; guards `catch_up=all` after a long outage (the latest slots are kept)
+_MARGIN = timedelta(hours=3)  # more than any DST change moves wall time
 
 
 @lru_cache(maxsize=256)
@@ -41,34 +42,80 @@ def validate_cron(expr: str) -> str:
 
 
 def slots_between(expr: str, tz_name: str, after: float, until: float, limit: int = MAX_SLOTS) -> tuple[list[float], float]:
-    """Slots in (after, until] and the first slot after `until`, as UTC epoch seconds."""
+    """Slots in (after, until] (the latest `limit` of them) and the first slot after `until`, as UTC epoch seconds."""
     tz = zone(tz_name)
     every_hour = _walker_template(expr).expanded[1] == ["*"]
-    start_local = datetime.fromtimestamp(after, tz).replace(tzinfo=None)
-    it = _walker(expr)
+    if until - after > 86400:  # a long window (catch-up after an outage): its latest slots, the careful way
+        return _latest(expr, tz, every_hour, after, until, limit), _careful(expr, tz, every_hour, until, until)[1]
     if not _near_dst_change(tz, after, until):
-        it.set_current(start_local, force=True)
-        slots: list[float] = []
-        while True:  # no DST change anywhere near: local and UTC order agree, one instant per time
-            ts = _instants(it.get_next(datetime), tz, every_hour)[0]
-            if ts <= after:
-                continue
-            if ts > until or len(slots) >= limit:
-                return slots, ts
-            slots.append(ts)
-    # Around a DST change, a later wall time can be an earlier instant: collect past the window, then sort.
-    it.set_current(start_local - timedelta(hours=2), force=True)
-    stop_local = datetime.fromtimestamp(until, tz).replace(tzinfo=None) + timedelta(hours=2)
+        found = _fast(expr, tz, after, until)
+        if found is not None:
+            return found[0][-limit:], found[1]
+    inside, later = _careful(expr, tz, every_hour, after, until)
+    return inside[-limit:], later
+
+
+def _fast(expr: str, tz: ZoneInfo, after: float, until: float) -> tuple[list[float], float] | None:
+    """No DST change near the window: local and UTC order agree, one instant per wall time.
+
+    None when the walk reaches a wall time at a DST change (one that is missing or repeated).
+    """
+    it = _walker(expr)
+    it.set_current(_local(after, tz), force=True)
+    slots: list[float] = []
+    while True:
+        local = it.get_next(datetime)
+        first, second = (local.replace(tzinfo=tz, fold=fold).timestamp() for fold in (0, 1))
+        if first != second:
+            return None
+        if first <= after:
+            continue
+        if first > until:
+            return slots, first
+        slots.append(first)
+
+
+def _careful(expr: str, tz: ZoneInfo, every_hour: bool, after: float, until: float) -> tuple[list[float], float]:
+    """Around a DST change a later wall time can be an earlier instant: walk past the window, then sort.
+
+    The walk goes on until a slot after `until` was seen and wall time is _MARGIN past it (a wall
+    time in the spring gap has no instant, or one a gap later than the wall time that follows it).
+    """
+    it = _walker(expr)
+    it.set_current(_local(after, tz) - _MARGIN, force=True)
+    stop, seen_later = _local(until, tz) + _MARGIN, False
     found: set[float] = set()
     while True:
         local = it.get_next(datetime)
-        found.update(ts for ts in _instants(local, tz, every_hour) if ts > after)
-        if local > stop_local or len(found) > limit + 4:
+        if seen_later and local > stop:
             break
+        instants = [ts for ts in _instants(local, tz, every_hour) if ts > after]
+        found.update(instants)
+        if not seen_later and any(ts > until for ts in instants):
+            seen_later, stop = True, max(stop, local + _MARGIN)
     ordered = sorted(found)
-    later = [ts for ts in ordered if ts > until]
-    inside = ordered[: len(ordered) - len(later)][:limit]
-    return inside, later[0] if later else next_slot(expr, tz_name, stop_local.replace(tzinfo=tz).timestamp())
+    inside = [ts for ts in ordered if ts <= until]
+    return inside, ordered[len(inside)]
+
+
+def _latest(expr: str, tz: ZoneInfo, every_hour: bool, after: float, until: float, limit: int) -> list[float]:
+    """The latest `limit` slots in (after, until], walking back from `until`."""
+    it = _walker(expr)
+    it.set_current(_local(until, tz) + _MARGIN, force=True)
+    floor = _local(after, tz) - _MARGIN
+    found: set[float] = set()
+    while True:
+        local = it.get_prev(datetime)
+        if local < floor:
+            break
+        found.update(ts for ts in _instants(local, tz, every_hour) if after < ts <= until)
+        if len(found) >= limit:  # enough: only wall times within _MARGIN can still be later instants
+            floor = max(floor, local - _MARGIN)
+    return sorted(found)[-limit:]
+
+
+def _local(ts: float, tz: ZoneInfo) -> datetime:
+    return datetime.fromtimestamp(ts, tz).replace(tzinfo=None)
 
 
 def _instants(local: datetime, tz: ZoneInfo, every_hour: bool) -> list[float]:

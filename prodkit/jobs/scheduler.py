@@ -62,12 +62,15 @@ def default_concurrency(project: Project) -> int:
     return int(value)
 
 
-def plan_claims(rows, now: float, grace_s: float) -> tuple[list[tuple], list[tuple]]:
+def plan_claims(rows, now: float, grace_s: float,
+                on_error: Callable[[list[str], Exception], None] | None = None) -> tuple[list[tuple], list[tuple]]:
     """Due slots of each job per its catch-up policy, and each job's next due time.
 
     A slot found more than `grace_s` late was missed (no scheduler ran): `once` runs the latest
     missed slot, `all` every one, `none` none. Jobs sharing (cron, tz) share one croniter walk,
     from the oldest cursor among them; each job takes the slots after its own cursor.
+    A group whose slots cannot be computed goes to `on_error` (when given) and keeps its cursor;
+    the other jobs are planned as usual.
     """
     groups: dict[tuple[str, str], list] = {}
     for row in rows:
@@ -75,7 +78,13 @@ def plan_claims(rows, now: float, grace_s: float) -> tuple[list[tuple], list[tup
     claims: list[tuple] = []
     cursors: list[tuple] = []
     for (cron, tz), members in groups.items():
-        slots, next_due = slots_between(cron, tz, min(r["checked_until"] for r in members), now)
+        try:
+            slots, next_due = slots_between(cron, tz, min(r["checked_until"] for r in members), now)
+        except Exception as e:
+            if on_error is None:
+                raise
+            on_error([r["name"] for r in members], e)
+            continue
         for row in members:
             mine = slots[bisect.bisect_right(slots, row["checked_until"]):]
             missed = [s for s in mine if now - s > grace_s]
@@ -111,6 +120,7 @@ class Scheduler:
         self.active: dict[int, _Active] = {}
         self._wake = threading.Event()
         self._last_heartbeat = 0.0
+        self._job_errors: dict[str, str] = {}  # job -> its last logged planning error (logged once)
 
     def connect(self) -> None:
         """Start or reach the backend now (a bad Dask address fails here, not at the first run)."""
@@ -130,7 +140,16 @@ class Scheduler:
         return list(self._claim(self.clock() if now is None else now))
 
     def _claim(self, now: float) -> dict[int, str]:
-        return self.store.claim_slots(now, self.owner, lambda rows, at: plan_claims(rows, at, self.grace_s))
+        return self.store.claim_slots(now, self.owner,
+                                      lambda rows, at: plan_claims(rows, at, self.grace_s, self._job_error))
+
+    def _job_error(self, jobs: list[str], error: Exception) -> None:
+        """A job whose slots cannot be planned is skipped (and logged once); the others go on."""
+        line = f"{type(error).__name__}: {error}"
+        for job in jobs:
+            if self._job_errors.get(job) != line:
+                self._job_errors[job] = line
+                self.log(f"job {job} skipped: cannot plan its cron slots ({line})")
 
     def tick(self, now: float | None = None) -> TickReport:
         """Recover dead runs, claim due slots, collect what ended, start what fits."""
@@ -174,11 +193,17 @@ class Scheduler:
                 self.store.finish_run(run.run_id, status=CANCELLED, ended_at=now,
                                       error=RunError(None, "JobRemoved", f"job {run.job!r} no longer exists"))
                 continue
-            request = runner.start(self.store, self.project, job, run, self.owner, now)
-            if request is None:
+            try:
+                request = runner.start(self.store, self.project, job, run, self.owner, now)
+                if request is None:
+                    continue
+                cancel = threading.Event()
+                future = self.backend.submit(request, cancel)
+            except Exception as e:  # one bad job must not stop the others
+                error = RunError(None, type(e).__name__, str(e))
+                self.store.finish_run(run.run_id, status=FAILED, ended_at=now, error=error)
+                self.log(f"run {run.run_id} ({run.job}) failed to start: {error.line()}")
                 continue
-            cancel = threading.Event()
-            future = self.backend.submit(request, cancel)
             future.add_done_callback(lambda _f: self._wake.set())
             self.active[run.run_id] = _Active(run, future, cancel)
             started.append(run.run_id)
@@ -233,6 +258,8 @@ class Scheduler:
                     self.tick()
                 except sqlite3.OperationalError as e:  # e.g. the store stayed locked past busy_timeout
                     self.log(f"store busy ({e}); retrying in {self.poll_s:g} s")
+                except Exception as e:  # a bug in one step must not stop the scheduler
+                    self.log(f"scheduler step failed ({type(e).__name__}: {e}); retrying in {self.poll_s:g} s")
                 self._wait(self._sleep_for())
         except KeyboardInterrupt:
             pass

@@ -101,3 +101,30 @@ def test_scheduler_clock_over_a_dst_night_neither_skips_nor_doubles(project, nb,
     hourly = [r.scheduled_for for r in runs(project, "hourly")]
     assert {b - a for a, b in zip(hourly, hourly[1:], strict=False)} == {3600.0}  # every real hour, once
     assert {r.trigger for r in daily + runs(project, "hourly")} == {TRIGGER_SCHEDULE}  # none late
+
+
+def test_once_after_a_long_outage_runs_the_latest_slot_and_next_due_is_after_now(project, nb):
+    add_job("often", nb("a", ["pass"]), "*/5 * * * *", catch_up="once", now=T0)
+    now = T0 + 40 * 86400 + 210  # 40 days later, 06:03: past the grace of the 06:00 slot
+    scheduler(project).claim(now=now)
+    [run] = runs(project, "often")
+    assert run.trigger == TRIGGER_CATCHUP and run.scheduled_for == T0 + 40 * 86400 + 30  # 06:00, the latest slot
+    with JobStore(project.jobs_db) as store:
+        assert store.get_job("often").next_due == T0 + 40 * 86400 + 330  # 06:05
+
+
+def test_one_job_that_cannot_be_planned_does_not_stop_the_others(project, nb):
+    from dataclasses import replace
+
+    from prodkit.jobs.api import get_job
+
+    add_job("good", nb("a", ["pass"]), "0 * * * *", now=T0)
+    bad = replace(get_job("good", project=project), name="bad", cron="0 6 30 2 *")  # stored before validation knew
+    with JobStore(project.jobs_db) as store:
+        store.add_job(bad, now=T0, next_due=T0)
+    lines: list[str] = []
+    s = scheduler(project, log=lines.append)
+    assert len(s.claim(now=T0 + 40)) == 1
+    assert [r.job for r in runs(project, "good")] == ["good"] and runs(project, "bad") == []
+    s.claim(now=T0 + 50)
+    assert len([line for line in lines if line.startswith("job bad skipped")]) == 1  # logged once, not every tick

@@ -61,3 +61,23 @@ def test_next_due_is_first_slot_after_window():
 def test_unknown_timezone_is_bad_input():
     with pytest.raises(BadInput, match="unknown timezone"):
         slots_between("0 6 * * *", "Mars/Olympus", 0, 100)
+
+
+def test_hourly_slot_at_a_midnight_dst_gap_is_skipped_not_a_crash():
+    # Chile springs forward at 00:00 on 2026-09-06: Sunday 00:00 does not exist; the next hourly slot is 01:00.
+    from prodkit.jobs.cron import next_slot
+
+    santiago = ZoneInfo("America/Santiago")
+    after = datetime(2026, 9, 5, 12, tzinfo=santiago).timestamp()
+    assert datetime.fromtimestamp(next_slot("0 * * * 0", "America/Santiago", after), santiago).isoformat() \
+        == "2026-09-06T01:00:00-03:00"
+    slots, _ = slots_between("0 * * * 0", "America/Santiago", after, after + 2 * 86400)
+    assert len(slots) == 23  # the 23 real hours of that Sunday
+
+
+def test_long_outage_keeps_the_latest_slots_and_next_due_follows_until():
+    now = ts(2026, 6, 1, 12, 2)
+    slots, next_due = slots_between("*/5 * * * *", "UTC", now - 40 * 86400, now)
+    assert len(slots) == 10_000  # MAX_SLOTS
+    assert utc(slots[-1]) == "06-01 12:00" and utc(next_due) == "06-01 12:05"
+    assert {b - a for a, b in zip(slots, slots[1:], strict=False)} == {300.0}
