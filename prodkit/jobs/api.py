@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import time
@@ -30,6 +31,15 @@ class AddedJob:
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.job.to_dict(), "store": self.store, "warnings": self.warnings}
+
+
+def default_job_name(notebook: Path | str) -> str:
+    """A usable job name from a notebook's file name: `01 churn (copy).ipynb` -> `01-churn-copy`."""
+    import unicodedata
+
+    ascii_stem = unicodedata.normalize("NFKD", Path(notebook).stem).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", ascii_stem).strip("-._")[:100].rstrip("-._")
+    return slug or "job"
 
 
 def open_store(project: Project) -> JobStore:
@@ -67,12 +77,16 @@ def validate_job(name: str, notebook: Path | str, cron: str, *, parameters: dict
     project = project or load_project(nb.path)
     cron = validate_cron(cron)
     zone(tz)
+    _check_fires(cron, tz)
     params = check_json_values(dict(parameters or {}))
     warnings = check_declared(nb, params, allow_undeclared=allow_undeclared)
     kernel = kernel or nb.kernel_name or "python3"
     check_kernel(kernel, nb.path)
-    if timeout_s is not None and timeout_s <= 0:
-        raise BadInput(f"timeout {timeout_s:g} s must be positive", fix="pass --timeout SECONDS (> 0), or omit it")
+    if timeout_s is not None and not (math.isfinite(timeout_s) and timeout_s > 0):
+        raise BadInput(f"timeout {timeout_s:g} s must be a positive number", fix="pass --timeout SECONDS (> 0), or omit it")
+    if not math.isfinite(retry_backoff_s):
+        raise BadInput(f"retry backoff {retry_backoff_s:g} s is not a number of seconds",
+                       fix="pass --retry-backoff SECONDS (0 or more)")
     if retries < 0 or retry_backoff_s < 0:
         raise BadInput("retries and retry backoff cannot be negative", fix="pass --retries 0 or more")
     if catch_up not in CATCH_UP_POLICIES:
@@ -81,6 +95,17 @@ def validate_job(name: str, notebook: Path | str, cron: str, *, parameters: dict
                   timeout_s=timeout_s, retries=retries, retry_backoff_s=retry_backoff_s, catch_up=catch_up,
                   fail_on_drift=bool(fail_on_drift))
     return job, project, warnings
+
+
+def _check_fires(cron: str, tz: str) -> None:
+    """A valid expression can still name no real date (`0 6 30 2 *`): croniter then gives up."""
+    from croniter import CroniterBadDateError
+
+    try:
+        next_slot(cron, tz, utc_now())
+    except CroniterBadDateError:
+        raise BadInput(f"cron {cron!r} never fires (no date matches it)",
+                       fix="check the day and month fields, e.g. --cron \"0 6 28 2 *\"") from None
 
 
 def add_job(name: str, notebook: Path | str, cron: str, *, replace: bool = False, now: float | None = None,
@@ -126,7 +151,12 @@ def run_job(name: str, *, project: Project | None = None, parameters: dict[str, 
             if run_id is not None:
                 wait = store.get_run(run_id).not_before - utc_now()
                 log(f"attempt {run.attempt} {outcome.status}; retrying in {max(wait, 0):.1f} s")
-                time.sleep(max(0.0, wait))
+                try:
+                    time.sleep(max(0.0, wait))
+                except KeyboardInterrupt:  # Ctrl-C while waiting: the queued retry is cancelled, not left to a scheduler
+                    store.finish_run(run_id, status=CANCELLED, ended_at=utc_now(),
+                                     error=RunError(None, "Cancelled", "interrupted (Ctrl-C) before this retry started"))
+                    raise
         return attempts
 
 

@@ -36,13 +36,13 @@ def magic_schedule(shell, args: list[str]):
 
     from prodkit.config import load_project
     from prodkit.errors import ProdkitError
-    from prodkit.jobs.api import add_job, list_jobs
+    from prodkit.jobs.api import add_job, default_job_name, list_jobs
     from prodkit.jobs.params import parse_param_args
     from prodkit.magics import current_notebook_path
 
     ns = _schedule_parser().parse_args(args)
     nb_path = current_notebook_path(shell, ns.notebook)
-    name = ns.name or nb_path.stem.replace(" ", "-")
+    name = ns.name or default_job_name(nb_path)
     try:
         added = add_job(name, nb_path, ns.cron, parameters=parse_param_args(ns.param), tz=ns.tz, kernel=ns.kernel,
                         timeout_s=ns.timeout, retries=ns.retries, retry_backoff_s=ns.retry_backoff,

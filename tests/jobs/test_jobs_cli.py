@@ -25,6 +25,10 @@ def test_bad_input_is_one_line_exit_2_and_stores_nothing(project, nb, cli):
         "unknown timezone": ["jobs", "add", "j", path, "--cron", "0 6 * * *", "--tz", "Europe/Londn"],
         "not KEY=VALUE": ["jobs", "add", "j", path, "--cron", "0 6 * * *", "-p", "threshold"],
         "catch-up policy": ["jobs", "add", "j", path, "--cron", "0 6 * * *", "--catch-up", "twice"],
+        "never fires": ["jobs", "add", "j", path, "--cron", "0 6 30 2 *"],
+        "retry backoff nan s": ["jobs", "add", "j", path, "--cron", "0 6 * * *", "--retry-backoff", "nan"],
+        "retry backoff inf s": ["jobs", "add", "j", path, "--cron", "0 6 * * *", "--retry-backoff", "inf"],
+        "timeout nan s": ["jobs", "add", "j", path, "--cron", "0 6 * * *", "--timeout", "nan"],
     }
     for expected, args in cases.items():
         proc = cli(*args)

@@ -1,0 +1,42 @@
+"""The Python API without kernels: Ctrl-C during a retry's backoff, default job names."""
+
+import types
+
+import pytest
+
+from prodkit.jobs import api, runner
+from prodkit.jobs.api import _JOB_NAME, add_job, default_job_name, history, run_job
+from prodkit.jobs.execute import RunOutcome
+from prodkit.jobs.model import CANCELLED, FAILED, RunError
+
+
+def test_ctrl_c_during_retry_backoff_cancels_the_queued_retry(project, nb, monkeypatch):
+    add_job("flaky", nb("flaky", ["pass"]), "0 6 * * *", retries=2, retry_backoff_s=30, project=project)
+
+    def failed(store, request, **kw):  # stands in for a notebook that raised: no kernel needed for this test
+        return RunOutcome(FAILED, 1.0, 2.0, RunError(3, "RuntimeError", "upstream not ready"))
+
+    def ctrl_c(seconds):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner, "execute", failed)
+    monkeypatch.setattr(api, "time", types.SimpleNamespace(sleep=ctrl_c))
+    with pytest.raises(KeyboardInterrupt):
+        run_job("flaky", project=project)
+    retry, first = history("flaky", project=project)
+    assert first.status == FAILED and retry.retry_of == first.run_id
+    assert retry.status == CANCELLED and "Ctrl-C" in retry.error.evalue  # not left queued for a scheduler
+
+
+@pytest.mark.parametrize("file, name", [("01 churn (copy).ipynb", "01-churn-copy"), ("Café données.ipynb", "Cafe-donnees"),
+                                        ("churn.v2.ipynb", "churn.v2"), ("(( )).ipynb", "job")])
+def test_default_job_name_is_a_usable_slug(file, name):
+    assert default_job_name(file) == name and _JOB_NAME.match(name)
+
+
+def test_schedule_magic_names_a_job_from_any_notebook_file_name(project, nb):
+    from prodkit.jobs.magic import magic_schedule
+
+    path = nb("01 churn (copy)", ["pass"])
+    magic_schedule(types.SimpleNamespace(user_ns={}), [str(path), "--cron", "0 6 * * *"])
+    assert [j["name"] for j in api.list_jobs(project)] == ["01-churn-copy"]
