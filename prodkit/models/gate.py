@@ -60,6 +60,15 @@ def gate_checks(candidate: dict[str, str], holder: dict[str, str] | None, holder
     return checks
 
 
+def _version_tags(client, name: str, number: str) -> dict:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return dict(client.get_model_version(name, number).tags or {})
+    except MlflowException:
+        raise BadInput(f"{name} has no version {number}", fix=f"`prodkit models show {name}` lists versions") from None
+
+
 def _set_alias(client, name: str, alias: str, version: str, record: dict, history: list[str]) -> None:
     client.set_registered_model_alias(name, alias, version)
     client.set_model_version_tag(name, version, T.PROMOTED_PREFIX + alias, T.dump_json(record))
@@ -75,11 +84,11 @@ def promote(name: str, version: str | int, alias: str = "champion", *, approved_
     client = registry_client(as_project(project))
     number = resolve_version(client, name, version)
     model = get_registered(client, name)
-    candidate = dict(client.get_model_version(name, number).tags or {})
+    candidate = _version_tags(client, name, number)
     holder_version = str(model.aliases[alias]) if alias in (model.aliases or {}) else None
     if holder_version == number:
         raise BadInput(f"{name}@{alias} is already v{number}", fix="register a new version first")
-    holder = dict(client.get_model_version(name, holder_version).tags or {}) if holder_version else None
+    holder = _version_tags(client, name, holder_version) if holder_version else None
     checks = gate_checks(candidate, holder, holder_version)
     failed = [c for c in checks if c.status == "fail"]
     if failed and not force:

@@ -73,6 +73,41 @@ def test_gate_input_errors(model_project, mlp, x_val):
         rollback("churn-clf")
 
 
+def test_promoting_a_missing_version_is_one_line_exit_2(model_project, registry, mlp, x_val):
+    from typer.testing import CliRunner
+
+    from prodkit.cli import app
+
+    _register(mlp, x_val, 0.9, parity=False, benchmark=False)
+    with pytest.raises(BadInput, match="churn-clf has no version 7") as info:
+        promote("churn-clf", 7)
+    assert info.value.exit_code == 2
+    refused = CliRunner().invoke(app, ["models", "promote", "churn-clf", "7"])
+    assert refused.exit_code == 2, refused.output
+    assert "churn-clf has no version 7" in refused.stderr and "Traceback" not in refused.output
+    assert "MlflowException" not in refused.output and len(refused.stderr.strip().splitlines()) == 1
+
+
+def test_an_alias_holder_that_is_gone_is_one_line(model_project, registry, mlp, x_val, monkeypatch):
+    """The alias points at a version the store no longer has. The sqlite store drops aliases with
+    their version, so this race (deleted between reading the alias and the version) is simulated."""
+    from mlflow.exceptions import MlflowException
+
+    _register(mlp, x_val, 0.8)
+    _register(mlp, x_val, 0.9)
+    promote("churn-clf", 1)
+    real_get = type(registry).get_model_version
+
+    def get_model_version(self, name, version):  # mimics the store after v1 was deleted
+        if str(version) == "1":
+            raise MlflowException(f"Model Version (name={name}, version={version}) not found")
+        return real_get(self, name, version)
+
+    monkeypatch.setattr(type(registry), "get_model_version", get_model_version)
+    with pytest.raises(BadInput, match="churn-clf has no version 1"):
+        promote("churn-clf", 2)
+
+
 def test_round_trip_through_pyfunc_and_load_model(model_project, mlp, x_val):
     import mlflow.pyfunc
     import numpy as np
