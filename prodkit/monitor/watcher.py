@@ -182,13 +182,15 @@ def _drift(project: Project, model: str, df, reference, contract, run, result: W
 
 
 def _report_path(project: Project, model: str, run) -> Path:
-    """Beside the run's output notebook in scheduled runs, else under .prodkit/monitor/NAME/reports/."""
+    """One per run, beside its output notebook (RUN_ID.ipynb -> RUN_ID-drift-MODEL.html), so runs,
+    retries and concurrent runs of a job never share one; outside runs under .prodkit/monitor/NAME/reports/."""
     output = getattr(run, "output_path", None) if run is not None else None
     if output:
-        return Path(output).parent / f"drift-{model}.html"
+        return Path(output).with_name(f"{Path(output).stem}-drift-{model}.html")
     run_dir = getattr(run, "run_dir", None) if run is not None else None
     if run_dir:
-        return Path(run_dir) / f"drift-{model}.html"
+        run_id = getattr(run, "run_id", None)
+        return Path(run_dir) / f"{'' if run_id is None else f'{run_id}-'}drift-{model}.html"
     from datetime import UTC, datetime
 
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")

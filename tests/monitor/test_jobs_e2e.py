@@ -46,7 +46,8 @@ def test_scheduled_run_records_drift_beside_its_output_and_can_fail_on_it(tmp_pa
 
     [flagged] = run_job("score-daily", project=project, parameters={"batch": str(tmp_path / "shifted.parquet")})
     assert flagged.status == "succeeded", flagged.error
-    report = Path(flagged.output_path).parent / "drift-churn-clf.html"
+    output = Path(flagged.output_path)
+    report = output.with_name(f"{output.stem}-drift-churn-clf.html")
     assert report.is_file()
     record = read_history(project, "churn-clf")[-1]
     assert str(record["run_id"]) == str(flagged.run_id) and record["drift"]["drift"] is True
@@ -60,6 +61,12 @@ def test_scheduled_run_records_drift_beside_its_output_and_can_fail_on_it(tmp_pa
                        parameters={"batch": str(tmp_path / "shifted.parquet"), "fail_on_drift": True})
     assert failed.status == "failed" and "DriftDetected" in failed.error.ename
     assert "drift in 2 of 4 columns" in failed.error.evalue
+    # each run keeps its own report: the second run did not overwrite the first's
+    reports = {str(a["summary"]["report"]) for r in (flagged, failed)
+               for a in show_run(r.run_id, project=project).to_dict()["artifacts"] if a["kind"] == "drift"}
+    assert reports == {str(report), str(Path(failed.output_path).with_name(
+        f"{Path(failed.output_path).stem}-drift-churn-clf.html"))}
+    assert all(Path(r).is_file() for r in reports)
 
 
 def test_demo_step_shows_the_verdict_of_the_jobs_steps_run(tmp_path, reference, same_batch, shifted_batch):

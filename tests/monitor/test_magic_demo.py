@@ -63,9 +63,9 @@ def test_demo_step_shows_the_scheduled_runs_verdict(tmp_path):
     append_history(ctx.project, "churn-clf", {
         "time": "2026-01-01T06:00:00+00:00", "run_id": 7, "rows": 10,
         "validation": {"ok": True, "errors": 0, "warnings": 0, "rules": []},
-        "drift": {"drift": False, "share": 0.0, "drifted": [], "report": "runs/run-7/drift-churn-clf.html",
+        "drift": {"drift": False, "share": 0.0, "drifted": [], "report": "runs/score-daily/7-drift-churn-clf.html",
                   "columns": 4, "sample": {}}})
     demo_step(ctx)
     assert "scheduled run 7" in buffer.getvalue() and "no drift" in buffer.getvalue()
-    assert ("drift report (run)", "runs/run-7/drift-churn-clf.html") in ctx.where
+    assert ("drift report (run)", "runs/score-daily/7-drift-churn-clf.html") in ctx.where
     assert not Path(tmp_path / ".prodkit" / "monitor" / "churn-clf" / "contract.yaml").exists()

@@ -49,6 +49,28 @@ def test_watch_with_drift_writes_a_report_and_records_it(project, reference, shi
     assert record["drift"]["drift"] is True and record["drift"]["report"] == result.drift.report
 
 
+def test_each_scheduled_run_gets_its_own_drift_report_beside_its_output(project, reference, shifted_batch,
+                                                                        monkeypatch):
+    """Runs (and retries) of one job write RUN_ID-drift-MODEL.html next to RUN_ID.ipynb, never one shared file."""
+    set_reference("churn-clf", reference, project=project)
+    run_dir = project.runs_dir / "score-daily"
+    run_dir.mkdir(parents=True)
+    reports = []
+    for run_id in (7, 8):
+        monkeypatch.setenv("PRODKIT_RUN_ID", str(run_id))
+        monkeypatch.setenv("PRODKIT_JOB", "score-daily")
+        monkeypatch.setenv("PRODKIT_RUN_OUTPUT", str(run_dir / f"{run_id}.ipynb"))
+        monkeypatch.setenv("PRODKIT_JOBS_DB", "")
+        monkeypatch.setenv("PRODKIT_FAIL_ON_DRIFT", "0")
+        result = watch(shifted_batch, model="churn-clf", project=project)
+        assert result.run_id in (run_id, str(run_id)) and result.drift.drift
+        reports.append(result.drift.report)
+    assert reports == [".prodkit/runs/score-daily/7-drift-churn-clf.html",
+                       ".prodkit/runs/score-daily/8-drift-churn-clf.html"]
+    assert all((project.root / r).is_file() for r in reports)
+    assert [r["drift"]["report"] for r in read_history(project, "churn-clf")] == reports
+
+
 def test_watch_columns_leave_out_what_the_batch_lacks(project, reference, same_batch):
     set_reference("churn-clf", reference.assign(churned=0), project=project)
     full = watch(same_batch, model="churn-clf", project=project)
