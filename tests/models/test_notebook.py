@@ -17,7 +17,8 @@ from prodkit.models import tags as T  # noqa: E402
 def ip(model_project, mlp, x_val):
     from IPython.core.interactiveshell import InteractiveShell
 
-    shell = start_ipython() or InteractiveShell.instance()  # the shared test shell, started once
+    # the shared test shell, started once (another test folder may already have made a plain one)
+    shell = InteractiveShell.instance() if InteractiveShell.initialized() else start_ipython()
     shell.run_line_magic("load_ext", "prodkit")
     shell.user_ns.update(model=mlp, X_val=x_val)
     yield shell
