@@ -35,6 +35,15 @@ def _mode_for(path: Path) -> int:
         return 0o666 & ~umask
 
 
+def relpath(path: Path | str, root: Path) -> str:
+    """`path` relative to `root` (posix) when inside it, else the full path: for messages and records."""
+    path = Path(path).resolve()
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

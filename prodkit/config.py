@@ -13,7 +13,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from prodkit._io import atomic_write_text
+from prodkit._io import atomic_write_text, relpath
 from prodkit.errors import BadInput
 
 STATE_DIR = ".prodkit"
@@ -101,11 +101,7 @@ class Project:
 
     def relpath(self, path: Path) -> str:
         """`path` relative to the root when inside it (for messages and records)."""
-        path = Path(path).resolve()
-        try:
-            return path.relative_to(self.root).as_posix()
-        except ValueError:
-            return str(path)
+        return relpath(path, self.root)
 
 
 def find_root(start: Path | str | None = None) -> Path | None:

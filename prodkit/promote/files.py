@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from prodkit._io import atomic_write_text, sha256_text
+from prodkit._io import atomic_write_text, relpath, sha256_text
 
 STAMP = re.compile(
     r"^# prodkit sha256: (?P<file>[0-9a-f]{64}) source: (?P<source>[0-9a-f]{64})[^\n]*\n", re.M
@@ -36,12 +36,7 @@ class FileOutcome:
     text: str = field(default="", repr=False)
 
     def to_dict(self, root: Path | None = None) -> dict:
-        path = self.path
-        if root is not None:
-            try:
-                path = self.path.relative_to(root)
-            except ValueError:
-                pass
+        path = relpath(self.path, root) if root is not None else str(self.path)
         return {
             "path": str(path),
             "kind": self.kind,

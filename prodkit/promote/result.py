@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from prodkit._io import relpath
 from prodkit.promote.files import FileOutcome
 from prodkit.promote.plan import Problem
 
@@ -19,7 +20,7 @@ class NotebookPromotion:
 
     def to_dict(self, root: Path) -> dict:
         return {
-            "notebook": _rel(self.notebook, root),
+            "notebook": relpath(self.notebook, root),
             "files": [f.to_dict(root) for f in self.files],
             "problems": [p.to_dict() for p in self.problems],
             "params_cell": self.params_cell,
@@ -80,10 +81,3 @@ class PromoteResult:
     def __repr__(self) -> str:
         c = self.to_dict()["counts"]
         return f"PromoteResult(ok={self.ok}, written={c['written']}, unchanged={c['unchanged']}, problems={len(self.problems)})"
-
-
-def _rel(path: Path, root: Path) -> str:
-    try:
-        return str(Path(path).relative_to(root))
-    except ValueError:
-        return str(path)

@@ -43,6 +43,13 @@ def churn_notebook(project, *extra):
     )
 
 
+def edit_features_cell(nb):
+    """The user edits the promoted cell (cell 2) in the notebook and saves it."""
+    data = json.loads(nb.read_text())
+    data["cells"][1]["source"] += "\n\nVERSION = 2"
+    nb.write_text(json.dumps(data))
+
+
 def cli(*args, cwd=None):
     return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
 
@@ -95,9 +102,7 @@ def test_check_names_out_of_date_files_and_writes_nothing(project):
     assert not (project.lib_path / "churn").exists()
     assert cli("promote", nb).exit_code == 0
     assert cli("promote", nb, "--check").exit_code == 0
-    data = json.loads(nb.read_text())
-    data["cells"][1]["source"] += "\n\nVERSION = 2"
-    nb.write_text(json.dumps(data))
+    edit_features_cell(nb)
     res = cli("promote", nb, "--check", "--json")
     assert res.exit_code == 1
     actions = {f["path"]: f["action"] for f in json.loads(res.output)["notebooks"][0]["files"]}
@@ -111,9 +116,7 @@ def test_hand_edit_is_refused_then_forced(project):
     module = project.lib_path / "churn" / "features.py"
     edited = module.read_text() + "\n# my hand edit\n"
     module.write_text(edited)
-    data = json.loads(nb.read_text())
-    data["cells"][1]["source"] += "\n\nVERSION = 2"
-    nb.write_text(json.dumps(data))
+    edit_features_cell(nb)
     res = cli("promote", nb)
     assert res.exit_code == 1
     assert "edited by hand" in res.output and "nbdev-update" in res.output
@@ -325,9 +328,7 @@ def test_interrupted_write_leaves_old_file_intact(project, monkeypatch):
     promote(nb)
     module = project.lib_path / "churn" / "features.py"
     old = module.read_text()
-    data = json.loads(nb.read_text())
-    data["cells"][1]["source"] += "\n\nVERSION = 2"
-    nb.write_text(json.dumps(data))
+    edit_features_cell(nb)
 
     def die(*_):  # the process dies between writing the temp file and renaming it
         raise KeyboardInterrupt

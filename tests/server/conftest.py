@@ -3,6 +3,7 @@ prodkit.server enabled, rooted in a fresh prodkit project."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -31,9 +32,12 @@ def write_notebook(path: Path, cells=SAMPLE_CELLS) -> Path:
             count += 1
             cell.update(execution_count=count, outputs=[])
         nb_cells.append(cell)
-    nb = {"cells": nb_cells, "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                                          "language": "python"}},
-          "nbformat": 4, "nbformat_minor": 5}
+    nb = {
+        "cells": nb_cells,
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(nb, indent=1), encoding="utf-8")
     return path
@@ -61,3 +65,18 @@ def sample_nb(project_root) -> str:
     """API path (relative to the server root) of a small promotable notebook."""
     write_notebook(project_root / "nbs" / "churn.ipynb")
     return "nbs/churn.ipynb"
+
+
+@pytest.fixture
+def wait_action(jp_fetch):
+    """`await wait_action(id)`: poll /prodkit/api/actions/<id> until it is no longer running (2 min)."""
+
+    async def wait(action_id: str, polls: int = 480) -> dict:
+        for _ in range(polls):
+            polled = json.loads((await jp_fetch("prodkit", "api", "actions", action_id)).body)
+            if polled["status"] != "running":
+                return polled
+            await asyncio.sleep(0.25)
+        raise AssertionError(f"action {action_id} still running")
+
+    return wait

@@ -207,15 +207,6 @@ async def test_schedule_validates_its_input(jp_fetch, sample_nb):
     assert bad_params.code == 400 and "parameters" in _json(bad_params)["message"]
 
 
-async def _wait(jp_fetch, action_id: str, polls: int = 480) -> dict:
-    for _ in range(polls):
-        polled = json.loads((await jp_fetch("prodkit", "api", "actions", action_id)).body)
-        if polled["status"] != "running":
-            return polled
-        await asyncio.sleep(0.25)
-    raise AssertionError(f"action {action_id} still running")
-
-
 async def test_schedule_adds_a_job_that_the_panel_lists(jp_fetch, sample_nb):
     response = await jp_fetch("prodkit", "api", "jobs", "schedule", method="POST",
                               body=json.dumps({"path": sample_nb, "cron": "0 6 * * *",
@@ -233,11 +224,11 @@ async def test_schedule_adds_a_job_that_the_panel_lists(jp_fetch, sample_nb):
 
 
 @pytest.mark.slow
-async def test_run_now_runs_the_notebook_as_a_job_in_the_background(jp_fetch, sample_nb):
+async def test_run_now_runs_the_notebook_as_a_job_in_the_background(jp_fetch, sample_nb, wait_action):
     started = await jp_fetch("prodkit", "api", "jobs", "run", method="POST",
                              body=json.dumps({"path": sample_nb}))
     assert started.code == 202
-    done = await _wait(jp_fetch, json.loads(started.body)["id"])
+    done = await wait_action(json.loads(started.body)["id"])
     assert done["status"] == "succeeded", done["message"]
     assert done["result"]["status"] == "succeeded"
     assert "churn-manual" in done["message"]
@@ -247,7 +238,7 @@ async def test_run_now_runs_the_notebook_as_a_job_in_the_background(jp_fetch, sa
 
 
 @pytest.mark.slow
-async def test_the_server_answers_while_a_long_action_runs(jp_fetch, project_root, make_notebook):
+async def test_the_server_answers_while_a_long_action_runs(jp_fetch, project_root, make_notebook, wait_action):
     make_notebook(project_root / "nbs" / "slow.ipynb", [("code", "import time\ntime.sleep(4)")])
     started = json.loads((await jp_fetch("prodkit", "api", "jobs", "run", method="POST",
                                          body=json.dumps({"path": "nbs/slow.ipynb"}))).body)
@@ -258,7 +249,7 @@ async def test_the_server_answers_while_a_long_action_runs(jp_fetch, project_roo
     again = json.loads((await jp_fetch("prodkit", "api", "jobs", "run", method="POST",
                                        body=json.dumps({"path": "nbs/slow.ipynb"}))).body)
     assert again["id"] == started["id"]  # one run of a notebook at a time from the panel
-    done = await _wait(jp_fetch, started["id"])
+    done = await wait_action(started["id"])
     assert done["status"] == "succeeded", done["message"]
 
 

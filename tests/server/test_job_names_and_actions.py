@@ -50,31 +50,22 @@ async def test_schedule_two_notebooks_with_the_same_file_name(jp_fetch, project_
     assert names == ["a-x", "b-x"]
 
 
-async def _wait(jp_fetch, action_id: str, polls: int = 480) -> dict:
-    for _ in range(polls):
-        polled = json.loads((await jp_fetch("prodkit", "api", "actions", action_id)).body)
-        if polled["status"] != "running":
-            return polled
-        await asyncio.sleep(0.25)
-    raise AssertionError(f"action {action_id} still running")
-
-
 @pytest.mark.slow
-async def test_run_now_for_two_notebooks_with_the_same_file_name(jp_fetch, project_root, make_notebook):
+async def test_run_now_for_two_notebooks_with_the_same_file_name(jp_fetch, project_root, make_notebook, wait_action):
     for folder in ("a", "b"):
         make_notebook(project_root / "nbs" / folder / "x.ipynb", PLAIN)
     for folder in ("a", "b"):
         path = f"nbs/{folder}/x.ipynb"
         started = json.loads((await jp_fetch("prodkit", "api", "jobs", "run", method="POST",
                                              body=json.dumps({"path": path}))).body)
-        done = await _wait(jp_fetch, started["id"])
+        done = await wait_action(started["id"])
         assert done["status"] == "succeeded", done["message"]
         jobs = json.loads((await jp_fetch("prodkit", "api", "jobs", params={"path": path})).body)["data"]
         assert [(j["name"], j["paused"]) for j in jobs] == [(f"{folder}-x-manual", True)]
     # run now again: the notebook's existing manual job runs, no new job is made
     again = json.loads((await jp_fetch("prodkit", "api", "jobs", "run", method="POST",
                                        body=json.dumps({"path": "nbs/a/x.ipynb"}))).body)
-    done = await _wait(jp_fetch, again["id"])
+    done = await wait_action(again["id"])
     assert done["status"] == "succeeded" and "a-x-manual" in done["message"], done["message"]
     assert "created" not in done["message"]
 
