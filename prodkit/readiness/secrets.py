@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # detect-secrets plugins used (regex based; entropy, keyword and public-IP plugins are not).
 DETECT_SECRETS_PLUGINS = (
@@ -144,10 +144,12 @@ _NEEDS_RANDOMNESS = {"Authorization header", "Secret in printed environment"}
 
 @dataclass(frozen=True)
 class SecretFinding:
-    """One secret: what kind, and on which line (1-based) of the scanned text."""
+    """One secret: what kind, on which line (1-based) and where (offsets) in the scanned text."""
 
     kind: str
     line: int
+    start: int = field(default=-1, compare=False)
+    end: int = field(default=-1, compare=False)
 
 
 def looks_like_placeholder(value: str) -> bool:
@@ -201,7 +203,7 @@ def _own_findings(text: str, low: str, output: bool) -> Iterable[SecretFinding]:
                     continue
             if kind in _NEEDS_RANDOMNESS and not _looks_random(value):
                 continue
-            yield SecretFinding(kind, _line_of(text, m.start(group)))
+            yield SecretFinding(kind, _line_of(text, m.start(group)), m.start(group), m.end(group))
 
 
 def _plugin_findings(text: str, low: str) -> Iterable[SecretFinding]:
@@ -210,10 +212,15 @@ def _plugin_findings(text: str, low: str) -> Iterable[SecretFinding]:
             continue
         if not any(pattern.search(text) for pattern in plugin.denylist):
             continue
+        offset = 0
         for line_no, line in enumerate(text.split("\n"), start=1):
             for value in plugin.analyze_string(line):
                 if not looks_like_placeholder(value):
-                    yield SecretFinding(plugin.secret_type, line_no)
+                    at = line.find(value)
+                    start = offset + at if at >= 0 else offset
+                    end = start + len(value) if at >= 0 else offset + len(line)
+                    yield SecretFinding(plugin.secret_type, line_no, start, end)
+            offset += len(line) + 1
 
 
 def scan_text(text: str, *, output: bool = False) -> list[SecretFinding]:
@@ -225,3 +232,45 @@ def scan_text(text: str, *, output: bool = False) -> list[SecretFinding]:
     for finding in (*_plugin_findings(text, low), *_own_findings(text, low, output)):
         found.setdefault(finding.line, finding)
     return sorted(found.values(), key=lambda f: f.line)
+
+
+REDACTED = "***"
+
+
+def _all_spans(text: str, output: bool) -> list[tuple[int, int]]:
+    low = text.lower()
+    return sorted({(f.start, f.end) for f in (*_plugin_findings(text, low), *_own_findings(text, low, output))
+                   if 0 <= f.start < f.end})
+
+
+def redact_text(text: str, *, output: bool = True) -> str:
+    """`text` with every secret value the detector finds replaced by `***` (the rest kept).
+
+    `output=True` (the default) also applies the printed-environment patterns, which suits
+    parameters, error messages and logs: anything shown back to people or stored.
+    """
+    if not text or not isinstance(text, str):
+        return text
+    merged: list[list[int]] = []
+    for start, end in _all_spans(text, output):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    pieces, last = [], 0
+    for start, end in merged:
+        pieces += [text[last:start], REDACTED]
+        last = end
+    return "".join(pieces) + text[last:]
+
+
+def redact_uri(uri: str) -> str:
+    """A URI with its password (and secret-looking query values) replaced by `***`.
+
+    `postgresql://bob:pw@host/db` -> `postgresql://bob:***@host/db`; a URI without
+    credentials comes back unchanged.
+    """
+    if not uri or not isinstance(uri, str):
+        return uri
+    redacted = re.sub(r"^([a-zA-Z][a-zA-Z0-9+.\-]*://[^/@:\s]*):[^@/\s]*@", rf"\1:{REDACTED}@", uri)
+    return redact_text(redacted)

@@ -88,3 +88,20 @@ def test_dollar_signs_inside_passwords_are_not_mistaken_for_env_placeholders():
     assert scan_text('password = "Pa$$w0rd2024"')
     assert scan_text('conn = "postgresql://admin:Pa$$w0rd@db.internal:5432/prod"')
     assert not scan_text('password = "${DB_PASSWORD}"') and not scan_text('pw = "$HOME"')
+
+
+def test_redact_text_replaces_only_the_secret_values():
+    from prodkit.readiness.secrets import redact_text
+
+    token = "ghp_" + "a1B2c3D4e5" * 3 + "abcdef"
+    assert redact_text(f"api_token={token} threshold=0.5") == "api_token=*** threshold=0.5"
+    assert redact_text('password = "Pa$$w0rd2024"') == 'password = "***"'
+    assert redact_text("threshold=0.5, run_date=2026-01-01") == "threshold=0.5, run_date=2026-01-01"
+
+
+def test_redact_uri_hides_the_password_and_keeps_the_rest():
+    from prodkit.readiness.secrets import redact_uri
+
+    assert redact_uri("postgresql://admin:s3cr3t-pw@db:5432/prod") == "postgresql://admin:***@db:5432/prod"
+    assert redact_uri("http://127.0.0.1:5000") == "http://127.0.0.1:5000"
+    assert redact_uri("sqlite:///.prodkit/mlflow.db") == "sqlite:///.prodkit/mlflow.db"
