@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 
 from prodkit.errors import BadInput
-from prodkit.jobs.execute import RunRequest, execute_run
+from prodkit.jobs.execute import RunRequest
 from prodkit.jobs.store import JobStore
 
 BACKENDS = ("local", "dask")
@@ -41,16 +42,21 @@ class LocalBackend:
 class DaskBackend:
     """Sends runs to a Dask cluster (`address`), or to a LocalCluster it starts.
 
-    Workers need prodkit and the notebook's kernel; output notebooks are written to the
-    run's output path, so remote workers need the project folder on a shared filesystem.
+    Workers need prodkit and the notebook's kernel, nothing else: no shared disk. Each run
+    travels as a `PortableRun` (notebook, parameters, promoted modules) and comes back as a
+    `PortableResult` that this process writes into the run folder and the store
+    (`prodkit.jobs.portable`); `output_url` sends output notebooks to an fsspec URL instead.
     """
 
     name = "dask"
 
-    def __init__(self, address: str | None, concurrency: int):
+    def __init__(self, address: str | None, concurrency: int, *, store: JobStore | None = None,
+                 lib_path: Path | None = None, output_url: str | None = None):
         from distributed import Client, LocalCluster
 
         self.cluster = None
+        self.store, self.lib_path, self.output_url = store, lib_path, output_url
+        self._events: dict[int, str] = {}
         try:
             if address:
                 self.client = Client(address, timeout="5s")
@@ -64,12 +70,37 @@ class DaskBackend:
             raise BadInput(f"cannot reach the Dask scheduler at {address}: {e}",
                            fix="check --address (tcp://HOST:PORT) and that `dask scheduler` runs there") from None
 
-    def submit(self, request: RunRequest, cancel: threading.Event):
-        return self.client.submit(execute_run, request, pure=False, key=f"prodkit-run-{request.run_id}-{id(cancel):x}")
+    def submit(self, request: RunRequest, cancel: threading.Event) -> Future:
+        """A future of the run's `RunOutcome`, complete once its files and artifacts are stored."""
+        from prodkit.jobs import portable
+
+        event = portable.cancel_event_name(request.run_id, f"{id(cancel):x}")
+        payload = portable.pack(request, self.lib_path, cancel_event=event, output_url=self.output_url)
+        remote = self.client.submit(portable.run_portable, payload, pure=False, key=f"prodkit-run-{request.run_id}-{id(cancel):x}")
+        self._events[id(cancel)] = event
+        done: Future = Future()
+
+        def finish(remote_future) -> None:
+            try:
+                result = remote_future.result()
+                done.set_result(portable.unpack(result, request, self.store) if self.store else result.outcome)
+            except BaseException as e:  # CancelledError, a worker that died: the scheduler records it
+                done.set_exception(e)
+            finally:
+                self._events.pop(id(cancel), None)
+
+        remote.add_done_callback(finish)
+        done.dask_future = remote  # kept alive with the run, and for cancel()
+        return done
 
     def cancel(self, future, cancel: threading.Event) -> None:
+        """Stop the kernel on the worker (via a cluster-wide Event the worker polls)."""
+        from distributed import Event
+
         cancel.set()
-        future.cancel()
+        name = self._events.get(id(cancel))
+        if name:  # a run not started yet sees it when it starts, and stops at once
+            Event(name, client=self.client).set()
 
     def close(self) -> None:
         self.client.close()
@@ -77,11 +108,12 @@ class DaskBackend:
             self.cluster.close()
 
 
-def make_backend(name: str, store: JobStore, concurrency: int, address: str | None = None):
+def make_backend(name: str, store: JobStore, concurrency: int, address: str | None = None, *,
+                 lib_path: Path | None = None, output_url: str | None = None):
     if name == "local":
         if address:
             raise BadInput("--address needs --backend dask", fix="add --backend dask, or drop --address")
         return LocalBackend(store, concurrency)
     if name == "dask":
-        return DaskBackend(address, concurrency)
+        return DaskBackend(address, concurrency, store=store, lib_path=lib_path, output_url=output_url)
     raise BadInput(f"unknown backend {name!r}", fix=f"use one of: {', '.join(BACKENDS)}")

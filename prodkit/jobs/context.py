@@ -7,6 +7,7 @@ PRODKIT_JOBS_DB, PRODKIT_NOTEBOOK and PRODKIT_FAIL_ON_DRIFT in its environment; 
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 
 ENV_RUN_ID, ENV_JOB, ENV_OUTPUT, ENV_DB = "PRODKIT_RUN_ID", "PRODKIT_JOB", "PRODKIT_RUN_OUTPUT", "PRODKIT_JOBS_DB"
 ENV_FAIL_ON_DRIFT = "PRODKIT_FAIL_ON_DRIFT"  # read by prodkit.monitor.watch
+ENV_ARTIFACTS_FILE = "PRODKIT_ARTIFACTS_FILE"  # portable (Dask) runs: artifacts go here, not to a store
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,8 @@ def run_environment(request) -> dict[str, str]:
             # the source notebook, for `%prodkit` magics and unnamed `%%promote` cells (prodkit.magics)
             "PRODKIT_NOTEBOOK": str(request.notebook),
             # "0" rather than absent, so a value in the scheduler's own environment never leaks into a run
-            ENV_FAIL_ON_DRIFT: "1" if getattr(request, "fail_on_drift", False) else "0"}
+            ENV_FAIL_ON_DRIFT: "1" if getattr(request, "fail_on_drift", False) else "0",
+            ENV_ARTIFACTS_FILE: ""}  # portable runs set it through the request's extra_env
 
 
 def current_run() -> RunContext | None:
@@ -54,9 +57,15 @@ def record_run_artifact(kind: str, path: str, summary: dict[str, Any] | None = N
     from prodkit.jobs.store import JobStore
 
     run = current_run()
-    if run is None or not run.jobs_db:
+    if run is None:
+        return False
+    artifact = {"kind": kind, "path": str(path), "summary": summary or {}, "recorded_at": iso(utc_now())}
+    if os.environ.get(ENV_ARTIFACTS_FILE):  # a portable run (Dask): the submitter stores it
+        with open(os.environ[ENV_ARTIFACTS_FILE], "a", encoding="utf-8") as f:
+            f.write(json.dumps(artifact, default=str) + "\n")
+        return True
+    if not run.jobs_db:
         return False
     with JobStore(run.jobs_db) as store:
-        store.add_artifact(run.run_id, {"kind": kind, "path": str(path), "summary": summary or {},
-                                        "recorded_at": iso(utc_now())})
+        store.add_artifact(run.run_id, artifact)
     return True

@@ -51,6 +51,7 @@ class RunRequest:
     log_path: str | None = None  # the kernel's stdout/stderr
     jobs_db: str | None = None  # for the kernel to attach artifacts (prodkit.jobs.context)
     fail_on_drift: bool = False  # the job's --fail-on-drift (PRODKIT_FAIL_ON_DRIFT in the kernel)
+    extra_env: dict[str, str] = field(default_factory=dict)  # more kernel environment (portable runs)
 
 
 @dataclass
@@ -263,7 +264,7 @@ def _start_kernel(request: RunRequest, log):
 
     km = AsyncKernelManager(kernel_name=request.kernel)
     run_sync(km.start_kernel)(cwd=request.cwd or str(Path(request.notebook).parent),
-                              env={**os.environ, **run_environment(request)},
+                              env={**os.environ, **run_environment(request), **request.extra_env},
                               extra_arguments=["--HistoryManager.hist_file=:memory:"], stdout=log, stderr=log)
     return km
 

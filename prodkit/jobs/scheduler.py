@@ -129,7 +129,9 @@ class Scheduler:
     @property
     def backend(self):
         if self._backend is None:
-            self._backend = make_backend(self.backend_name, self.store, self.concurrency, self.address)
+            self._backend = make_backend(self.backend_name, self.store, self.concurrency, self.address,
+                                         lib_path=self.project.lib_path,
+                                         output_url=self.project.settings.get("output_url") or None)
             self.log(f"executing on {self._backend.describe}")
         return self._backend
 
@@ -279,6 +281,14 @@ class Scheduler:
                     self.cancel_all()
         finally:
             self.close()
+
+    def cancel_run(self, run_id: int) -> bool:
+        """Stop one running notebook (on whichever backend runs it); False when it is not ours or not running."""
+        active = self.active.get(run_id)
+        if active is None:
+            return False
+        self.backend.cancel(active.future, active.cancel)
+        return True
 
     def cancel_all(self) -> None:
         """Stop every running notebook and record it as cancelled."""

@@ -384,7 +384,7 @@ class JobStore:
 
     def _run(self, row: sqlite3.Row) -> RunRecord:
         run = _run_from_row(row)
-        if run.output_path and not Path(run.output_path).is_absolute():
+        if run.output_path and "://" not in run.output_path and not Path(run.output_path).is_absolute():
             run.output_path = str(self.root / run.output_path)
         return run
 

@@ -3,6 +3,9 @@
 The server's event loop only starts the process and awaits its exit, so a promote or a
 notebook run never blocks other requests. The child is `python -m prodkit.server.run_action`
 and prints one JSON line: {"exit_code", "message", "result"}.
+
+Actions that start kernels ("run") obey the project's `max_concurrency`: past the limit they
+wait as `queued`, first come first served, with their place in the queue (`position`).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import json
 import logging
 import sys
 import uuid
+from collections import deque
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,7 +34,8 @@ class Action:
     id: str
     kind: str
     notebook: str
-    status: str = "running"  # running | succeeded | failed
+    status: str = "running"  # queued | running | succeeded | failed
+    position: int | None = None  # 1 = next to start, while queued
     started_at: str = field(default_factory=_now)
     ended_at: str | None = None
     exit_code: int | None = None
@@ -57,6 +62,7 @@ class ActionRunner:
         self._actions: dict[str, Action] = {}
         self._tasks: set[asyncio.Task] = set()
         self._procs: dict[str, asyncio.subprocess.Process] = {}
+        self._slots: dict[str, _Slots] = {}
 
     def get(self, action_id: str) -> Action | None:
         return self._actions.get(action_id)
@@ -67,22 +73,45 @@ class ActionRunner:
     def running(self, kind: str, notebook: str, args: dict) -> Action | None:
         key = _key(kind, notebook, args)
         for action in self._actions.values():
-            if action.key == key and action.status == "running":
+            if action.key == key and action.status in ("queued", "running"):
                 return action
         return None
 
-    def start(self, kind: str, notebook: str, args: dict, cwd: Path) -> Action:
-        """Starts `kind` for `notebook` (API path) unless the same one, same arguments, is already running."""
+    def start(self, kind: str, notebook: str, args: dict, cwd: Path, *, pool: str | None = None,
+              limit: int | None = None) -> Action:
+        """Starts `kind` for `notebook` (API path) unless the same one, same arguments, is already running.
+
+        Actions of one `pool` (e.g. runs of one project) run at most `limit` at a time; the others queue.
+        """
         existing = self.running(kind, notebook, args)
         if existing:
             return existing
         action = Action(id=uuid.uuid4().hex[:12], kind=kind, notebook=notebook, key=_key(kind, notebook, args))
         self._actions[action.id] = action
         self._trim()
-        task = asyncio.ensure_future(self._run(action, args, cwd))
+        slots = self._slots.setdefault(pool, _Slots()) if pool and limit else None
+        if slots is not None:
+            slots.limit = limit
+            slots.enter(action)
+        task = asyncio.ensure_future(self._queued_run(action, args, cwd, slots))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return action
+
+    async def _queued_run(self, action: Action, args: dict, cwd: Path, slots: _Slots | None) -> None:
+        if slots is None:
+            return await self._run(action, args, cwd)
+        try:
+            await slots.acquire(action)
+        except asyncio.CancelledError:
+            return
+        if action.status != "running":  # stopped while it waited (server shutdown)
+            slots.release()
+            return
+        try:
+            await self._run(action, args, cwd)
+        finally:
+            slots.release()
 
     async def _run(self, action: Action, args: dict, cwd: Path) -> None:
         cmd = [sys.executable, "-m", "prodkit.server.run_action", action.kind, json.dumps(args)]
@@ -108,6 +137,11 @@ class ActionRunner:
 
     async def close(self) -> None:
         """Server shutdown: stop running actions (their status says so) and wait for them."""
+        for slots in self._slots.values():
+            for action in list(slots.waiting):
+                self._finish(action, None, f"{action.kind} not started: the Jupyter server shut down", None)
+            slots.waiting.clear()
+            slots.wake_all()
         for action_id, proc in list(self._procs.items()):
             if proc.returncode is None:
                 proc.terminate()
@@ -132,8 +166,9 @@ class ActionRunner:
             self._finish(action, returncode if returncode else 1, f"{action.kind} crashed: {last}", None)
 
     def _finish(self, action: Action, exit_code: int | None, message: str, result: dict | None) -> None:
-        if action.status != "running":
+        if action.status not in ("queued", "running"):
             return
+        action.position = None
         action.exit_code = exit_code
         action.status = "succeeded" if exit_code == 0 else "failed"
         action.message = message
@@ -141,6 +176,51 @@ class ActionRunner:
         action.ended_at = _now()
 
     def _trim(self) -> None:
-        finished = [a for a in self._actions.values() if a.status != "running"]
+        finished = [a for a in self._actions.values() if a.status not in ("queued", "running")]
         for action in finished[: max(0, len(self._actions) - KEEP)]:
             del self._actions[action.id]
+
+
+class _Slots:
+    """A first-come-first-served limit on running actions, with each waiting action's position."""
+
+    def __init__(self) -> None:
+        self.limit = 1
+        self.running = 0
+        self.waiting: deque[Action] = deque()
+        self._changed = asyncio.Event()
+
+    def enter(self, action: Action) -> None:
+        """Run at once when a slot is free and nobody waits; else join the queue."""
+        if self.running < self.limit and not self.waiting:
+            self.running += 1
+            return
+        action.status = "queued"
+        self.waiting.append(action)
+        self.renumber()
+
+    def renumber(self) -> None:
+        for position, action in enumerate(self.waiting, start=1):
+            action.position = position
+
+    async def acquire(self, action: Action) -> None:
+        if action.status == "running":  # took a free slot in enter()
+            return
+        while action in self.waiting and (self.waiting[0] is not action or self.running >= self.limit):
+            self._changed.clear()
+            await self._changed.wait()
+        if action in self.waiting:
+            self.waiting.popleft()
+            self.running += 1
+            action.status, action.position = "running", None
+            self.renumber()
+            self.wake_all()
+        else:
+            self.running += 1  # removed by close(): released at once by the caller
+
+    def release(self) -> None:
+        self.running -= 1
+        self.wake_all()
+
+    def wake_all(self) -> None:
+        self._changed.set()

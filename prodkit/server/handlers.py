@@ -131,7 +131,8 @@ class JobRunHandler(ProdkitHandler):
         if not isinstance(parameters, dict):
             raise tornado.web.HTTPError(400, "parameters must be a JSON object of name: value")
         args = {"notebook": str(target), "job": data.get("job"), "parameters": parameters}
-        action = self.prodkit["actions"].start("run", rel, args, cwd=target.parent)
+        pool, limit = await self.in_thread(sections.run_limit, target)
+        action = self.prodkit["actions"].start("run", rel, args, cwd=target.parent, pool=pool, limit=limit)
         self.reply(action.to_dict(), status=202)
 
 

@@ -186,3 +186,15 @@ def schedule_job(notebook: Path, name: str | None, cron: str, parameters: dict) 
     project = load_project(notebook)
     added = add_job(name or default_job_name(notebook), notebook, cron, parameters=parameters, project=project)
     return added if isinstance(added, dict) else added.to_dict()
+
+
+def run_limit(notebook: Path) -> tuple[str, int]:
+    """The queue a panel run joins (its project) and how many of its runs may run at once.
+
+    The project's `max_concurrency` (settings.ini), as for the scheduler; unset: the CPU count.
+    """
+    from prodkit.config import load_project
+    from prodkit.jobs.scheduler import default_concurrency
+
+    project = load_project(notebook)
+    return str(project.root), default_concurrency(project)

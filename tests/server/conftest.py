@@ -74,7 +74,7 @@ def wait_action(jp_fetch):
     async def wait(action_id: str, polls: int = 480) -> dict:
         for _ in range(polls):
             polled = json.loads((await jp_fetch("prodkit", "api", "actions", action_id)).body)
-            if polled["status"] != "running":
+            if polled["status"] not in ("queued", "running"):
                 return polled
             await asyncio.sleep(0.25)
         raise AssertionError(f"action {action_id} still running")

@@ -47,7 +47,9 @@ export interface IAction {
   id: string;
   kind: string;
   notebook: string;
-  status: 'running' | 'succeeded' | 'failed';
+  status: 'queued' | 'running' | 'succeeded' | 'failed';
+  /** 1 = next to start, while queued behind the project's max_concurrency */
+  position: number | null;
   started_at: string;
   ended_at: string | null;
   exit_code: number | null;

@@ -222,7 +222,12 @@ export class ProdkitPanel extends Widget {
     this.say(`${label}…`);
     try {
       let action = await start();
-      while (action.status === 'running') {
+      while (action.status === 'running' || action.status === 'queued') {
+        if (action.status === 'queued') {
+          this.say(`${label}: queued (${action.position ?? '?'} in line, max_concurrency reached)…`);
+        } else {
+          this.say(`${label}…`);
+        }
         await new Promise(resolve => setTimeout(resolve, POLL_MS));
         action = await requestAPI<IAction>(`actions/${action.id}`);
       }
