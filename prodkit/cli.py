@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -22,13 +21,12 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-# Each capability may ship `<module>.register(app)`; missing ones are simply not offered.
+# Each capability's `register(app)` adds its sub-commands (imported only when a command needs them).
 CAPABILITY_CLIS = (
     "prodkit.readiness.cli",
     "prodkit.jobs.cli",
     "prodkit.models.cli",
     "prodkit.monitor.cli",
-    "prodkit.server.cli",
 )
 
 
@@ -121,10 +119,7 @@ def _register_capabilities() -> None:
     if argv and argv[0] in CORE_COMMANDS and Path(sys.argv[0]).name == "prodkit":
         return
     for name in CAPABILITY_CLIS:
-        if importlib.util.find_spec(name.rsplit(".", 1)[0]) is None or importlib.util.find_spec(name) is None:
-            continue
-        module = importlib.import_module(name)
-        module.register(app)
+        importlib.import_module(name).register(app)
 
 
 _register_capabilities()

@@ -7,7 +7,6 @@ the user's order: promote, check, schedule, register, monitor.
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -131,11 +130,8 @@ def run_demo(folder: Path, console: Console) -> DemoContext:
     execute_notebook(notebook, project.root, console)
     ctx.project = load_project(folder)  # the notebook may have declared its business case in settings.ini
     for name in DEMO_STEPS:
-        if importlib.util.find_spec(name.rsplit(".", 1)[0]) is None or importlib.util.find_spec(name) is None:
-            continue
         importlib.import_module(name).demo_step(ctx)
-    if importlib.util.find_spec("prodkit.readiness.demo") is not None:
-        importlib.import_module("prodkit.readiness.demo").final_step(ctx)
+    importlib.import_module("prodkit.readiness.demo").final_step(ctx)
     console.rule("[bold]where things went")
     for what, where in ctx.where:
         console.print(f"  {what:<22} {where}", highlight=False, markup=False)

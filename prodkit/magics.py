@@ -9,7 +9,6 @@ arguments are wrong is left in place, and the cell magic then reports the proble
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import shlex
 from collections.abc import Callable
 from pathlib import Path
@@ -127,8 +126,6 @@ def _core_subcommands() -> dict[str, Callable]:
 def _capability_subcommands() -> dict[str, Callable]:
     found: dict[str, Callable] = {}
     for name in CAPABILITY_MAGICS:
-        if importlib.util.find_spec(name.rsplit(".", 1)[0]) is None or importlib.util.find_spec(name) is None:
-            continue
         found.update(importlib.import_module(name).MAGICS)
     return found
 

@@ -154,11 +154,15 @@ def _register_engine() -> str:
     """papermill's nbclient engine, plus per-cell hooks and a kernel manager we started."""
     from papermill.clientwrap import PapermillNotebookClient
     from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.exceptions import PapermillException
     from papermill.log import logger
 
     name = "prodkit"
-    if name in papermill_engines._engines:
+    try:
+        papermill_engines.get_engine(name)
         return name
+    except PapermillException:  # not registered yet
+        pass
 
     class ProdkitEngine(NBClientEngine):
         @classmethod
