@@ -64,10 +64,14 @@ class ProdkitHandler(APIHandler):
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps(data, default=str))
 
-    # Expected errors, centrally: whatever a handler raises goes through these three.
+    # Expected errors, centrally: whatever a handler raises goes through tornado's log_exception,
+    # send_error and write_error; prodkit's own errors become HTTP errors there.
+
+    def _http_error(self, value: BaseException | None) -> tornado.web.HTTPError | None:
+        return as_http_error(value, self.settings.get("prodkit", {}).get("root_dir"))
 
     def log_exception(self, typ, value, tb) -> None:
-        error = as_http_error(value, self.settings.get("prodkit", {}).get("root_dir"))
+        error = self._http_error(value)
         if error is not None and not isinstance(value, tornado.web.HTTPError):
             self.log.warning("%d %s: %s", error.status_code, self._request_summary(), error.log_message)
             return
@@ -75,7 +79,7 @@ class ProdkitHandler(APIHandler):
 
     def send_error(self, status_code: int = 500, **kwargs: Any) -> None:
         value = (kwargs.get("exc_info") or (None, None, None))[1]
-        error = as_http_error(value, self.settings.get("prodkit", {}).get("root_dir"))
+        error = self._http_error(value)
         if error is not None and error is not value:
             kwargs["exc_info"] = (type(error), error, None)
             status_code = error.status_code
@@ -83,7 +87,8 @@ class ProdkitHandler(APIHandler):
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         value = (kwargs.get("exc_info") or (None, None, None))[1]
-        reply: dict[str, Any] = {"message": "Unhandled error (see the server log)", "reason": None}
+        unhandled = "Unhandled error (see the server log)" if status_code >= 500 else None
+        reply: dict[str, Any] = {"message": unhandled or responses.get(status_code, "error"), "reason": None}
         if isinstance(value, tornado.web.HTTPError):
             message = value.log_message or responses.get(status_code, "error")
             reply = {"message": " ".join(str(message).split("\n")), "reason": value.reason}
