@@ -70,7 +70,8 @@ class Notebook:
 
     @property
     def kernel_name(self) -> str | None:
-        return self.metadata.get("kernelspec", {}).get("name")
+        spec = self.metadata.get("kernelspec")
+        return spec.get("name") if isinstance(spec, dict) else None
 
     def default_module(self) -> str:
         """`%prodkit module NAME`, else nbdev's `#| default_exp`, else from the file name."""
@@ -119,38 +120,57 @@ def read_notebook(path: Path | str) -> Notebook:
             path=str(path),
             fix="open it in Jupyter and save it again, or restore it from git",
         ) from None
-    if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
-        raise BadInput("not a Jupyter notebook (no 'cells' list)", path=str(path), fix="pass a .ipynb file")
-    version = raw.get("nbformat")
-    if not isinstance(version, int) or version < 4:
+    version = raw.get("nbformat") if isinstance(raw, dict) else None
+    if isinstance(version, int) and not isinstance(version, bool) and version < 4:
         raise BadInput(
             f"nbformat {version} is too old (prodkit needs 4 or later)",
             path=str(path),
             fix="upgrade it with `jupyter nbconvert --to notebook --inplace`",
         )
-    cells = []
-    for number, c in enumerate(raw["cells"], start=1):
-        if not isinstance(c, dict) or "cell_type" not in c:
-            raise BadInput(
-                "malformed cell (no cell_type)",
-                path=str(path),
-                cell=number,
-                fix="open it in Jupyter and save it again",
-            )
-        cells.append(
-            Cell(
-                number=number,
-                cell_type=c["cell_type"],
-                source=source_text(c.get("source")),
-                id=c.get("id"),
-                execution_count=c.get("execution_count"),
-                outputs=c.get("outputs") or [],
-                metadata=c.get("metadata") or {},
-            )
-        )
+    if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
+        raise BadInput("not a Jupyter notebook (no 'cells' list)", path=str(path), fix="pass a .ipynb file")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise BadInput(f"nbformat {version!r} is not a version number", path=str(path),
+                       fix="open it in Jupyter and save it again, or restore it from git")
+    if not isinstance(raw.get("metadata") or {}, dict):
+        raise BadInput("malformed notebook ('metadata' is not an object)", path=str(path),
+                       fix="open it in Jupyter and save it again, or restore it from git")
+    cells = [_cell(c, number, path) for number, c in enumerate(raw["cells"], start=1)]
     return Notebook(
         path=path.resolve(), cells=cells, metadata=raw.get("metadata") or {}, nbformat=version, raw=raw
     )
+
+
+def _cell(c: Any, number: int, path: Path) -> Cell:
+    """One raw cell, its types checked: malformed cells raise BadInput naming the cell."""
+
+    def malformed(what: str) -> BadInput:
+        return BadInput(f"malformed cell ({what})", path=str(path), cell=number,
+                        fix="open it in Jupyter and save it again, or restore it from git")
+
+    if not isinstance(c, dict) or not isinstance(c.get("cell_type"), str):
+        raise malformed("no cell_type")
+    source = c.get("source")
+    if not (source is None or isinstance(source, str)
+            or (isinstance(source, list) and all(isinstance(line, str) for line in source))):
+        raise malformed("'source' must be a string or a list of strings")
+    outputs = c.get("outputs")
+    if not (outputs is None or (isinstance(outputs, list) and all(isinstance(o, dict) for o in outputs))):
+        raise malformed("'outputs' must be a list of objects")
+    if not isinstance(c.get("metadata") or {}, dict):
+        raise malformed("'metadata' must be an object")
+    count = c.get("execution_count")
+    if count is not None and (not isinstance(count, int) or isinstance(count, bool)):
+        raise malformed("'execution_count' must be a number or null")
+    text = source_text(source)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        line = text.count("\n", 0, e.start) + 1
+        raise malformed(f"its source has an invalid character {text[e.start]!r} on line {line}, "
+                        "a lone UTF-16 surrogate") from None
+    return Cell(number=number, cell_type=c["cell_type"], source=text, id=c.get("id"), execution_count=count,
+                outputs=outputs or [], metadata=c.get("metadata") or {})
 
 
 def notebook_paths(path: Path | str) -> list[Path]:

@@ -16,7 +16,7 @@ from prodkit.jobs import runner
 from prodkit.jobs.cron import next_slot, utc_now, validate_cron, zone
 from prodkit.jobs.execute import OnCell
 from prodkit.jobs.model import CANCELLED, CATCH_UP_POLICIES, TRIGGER_MANUAL, JobSpec, RunError, RunRecord
-from prodkit.jobs.params import check_declared, check_json_values
+from prodkit.jobs.params import check_json_values, check_parameters
 from prodkit.jobs.store import JobStore, Owner
 from prodkit.notebook import read_notebook
 
@@ -79,7 +79,7 @@ def validate_job(name: str, notebook: Path | str, cron: str, *, parameters: dict
     zone(tz)
     _check_fires(cron, tz)
     params = check_json_values(dict(parameters or {}))
-    warnings = check_declared(nb, params, allow_undeclared=allow_undeclared)
+    warnings = check_parameters(nb, params, allow_undeclared=allow_undeclared)
     kernel = kernel or nb.kernel_name or "python3"
     check_kernel(kernel, nb.path)
     if timeout_s is not None and not (math.isfinite(timeout_s) and timeout_s > 0):
@@ -129,7 +129,7 @@ def run_job(name: str, *, project: Project | None = None, parameters: dict[str, 
         job = store.get_job(name)
         params = {**job.parameters, **check_json_values(dict(parameters or {}))}
         if parameters:
-            check_declared(read_notebook(runner.notebook_path(project, job.notebook)), dict(parameters))
+            check_parameters(read_notebook(runner.notebook_path(project, job.notebook)), dict(parameters))
         owner = str(Owner.current())
         now = utc_now()
         run_id = store.insert_run(job=name, scheduled_for=now, trigger=TRIGGER_MANUAL, parameters=params,
@@ -165,9 +165,12 @@ def queue_run(name: str, *, project: Project | None = None, parameters: dict[str
     project = project or load_project()
     with _read_store(project) as store:
         job = store.get_job(name)
+        overrides = check_json_values(dict(parameters or {}))
+        if overrides:
+            check_parameters(read_notebook(runner.notebook_path(project, job.notebook)), overrides)
         now = utc_now()
         run_id = store.insert_run(job=name, scheduled_for=now, trigger=TRIGGER_MANUAL,
-                                  parameters={**job.parameters, **check_json_values(dict(parameters or {}))},
+                                  parameters={**job.parameters, **overrides},
                                   notebook=job.notebook, owner=None, now=now)
         assert run_id is not None
         return run_id

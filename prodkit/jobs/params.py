@@ -74,6 +74,95 @@ def declared_names(cell: Cell) -> list[str]:
     return names
 
 
+def declared_values(cell: Cell) -> dict[str, Any]:
+    """`name: value` for each top-level assignment of a literal in the parameters cell.
+
+    Assignments of anything but a literal (`start = date.today()`) have no known type and are left out.
+    """
+    try:
+        tree = ast.parse(cell.body)
+    except SyntaxError:
+        return {}
+    values: dict[str, Any] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            target, value = node.targets[0], node.value
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+            target, value = node.target, node.value
+        else:
+            continue
+        try:
+            values[target.id] = ast.literal_eval(value)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            values.pop(target.id, None)  # reassigned to a non-literal: its type is not known
+    return values
+
+
+_TYPE_NAMES = {bool: "bool", int: "int", float: "float", str: "str", list: "list", dict: "dict"}
+
+
+def _expected_type(value: Any) -> type | None:
+    """The JSON-able type a parameter declared as `value` takes; None: any (None or an unknown kind)."""
+    if isinstance(value, tuple):
+        return list  # JSON has no tuples: papermill injects a list
+    return next((t for t in _TYPE_NAMES if type(value) is t), None)
+
+
+def _fits(expected: type, given: Any) -> bool:
+    if expected is float:
+        return type(given) in (int, float)  # int -> float widening
+    return type(given) is expected
+
+
+def _a(type_name: str) -> str:
+    return f"an {type_name}" if type_name[0] in "aeiou" else f"a {type_name}"
+
+
+def check_types(nb: Notebook, params: dict[str, Any]) -> None:
+    """Refuse a parameter whose value is not of the type the parameters cell gives it (`threshold = 0.5`: float)."""
+    cell = parameters_cell(nb)
+    if cell is None or not params:
+        return
+    declared = declared_values(cell)
+    for key, given in params.items():
+        if key not in declared:
+            continue
+        expected = _expected_type(declared[key])
+        if expected is None or _fits(expected, given):
+            continue
+        shown = _short(json.dumps(given) if _is_json(given) else repr(given))
+        if given is not None:
+            shown += f" ({_a(_TYPE_NAMES.get(type(given), type(given).__name__))})"
+        raise BadInput(f"parameter {key} expects {_a(_TYPE_NAMES[expected])} (the parameters cell has "
+                       f"{key} = {_short(repr(declared[key]))}), got {shown}",
+                       path=str(nb.path), cell=cell.number, fix=_type_fix(key, expected))
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _is_json(value: Any) -> bool:
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _type_fix(key: str, expected: type) -> str:
+    examples = {bool: "true", int: "3", float: "0.6", str: "'\"text\"'", list: "'[1, 2]'", dict: "'{\"a\": 1}'"}
+    return (f"pass {_a(_TYPE_NAMES[expected])}, e.g. {key}={examples[expected]} (values are read as JSON), "
+            "or change its value in the parameters cell")
+
+
+def check_parameters(nb: Notebook, params: dict[str, Any], *, allow_undeclared: bool = False) -> list[str]:
+    """Names and types of `params` against the notebook's parameters cell; warnings when `allow_undeclared`."""
+    warnings = check_declared(nb, params, allow_undeclared=allow_undeclared)
+    check_types(nb, params)
+    return warnings
+
+
 def check_declared(nb: Notebook, params: dict[str, Any], *, allow_undeclared: bool = False) -> list[str]:
     """Refuse parameters the notebook does not declare; returns warnings when `allow_undeclared`."""
     if not params:

@@ -1,9 +1,13 @@
-"""REST handlers under /prodkit/api/... — thin: confine the path, call a section or action.
+"""REST handlers under /prodkit/api/... — thin: validate the request, confine the path, call a section or action.
 
 All handlers are APIHandlers with `@tornado.web.authenticated` (403 without a token or a
-login cookie) and Jupyter's XSRF check for cookie-authenticated POSTs; errors are JSON
-`{"message": ...}`. Reads run in a small thread pool and long actions in a child process,
-so no request blocks the event loop.
+login cookie) and Jupyter's XSRF check for cookie-authenticated POSTs. POST bodies are
+validated by the pydantic models in `schemas.py` (strict types, bounded sizes, unknown fields
+refused). Errors are JSON `{"message": "one line", "reason": ..., "field": ...}`: the base
+handler maps prodkit's expected errors centrally (BadInput -> 400, a failed gate -> 422, a
+capability not set up -> 501); `field` names the body key or query argument at fault.
+Reads run in a small thread pool and long actions in a child process, so no request blocks
+the event loop.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 from concurrent.futures import ThreadPoolExecutor
+from http.client import responses
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -18,17 +23,17 @@ import tornado.web
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 
-from prodkit.errors import ProdkitError
 from prodkit.server import sections
 from prodkit.server.actions import ActionRunner
 from prodkit.server.cache import RefreshCache
+from prodkit.server.errors import as_http_error
 from prodkit.server.paths import resolve_notebook
 
 READ_THREADS = 4
 
 
 class ProdkitHandler(APIHandler):
-    """Shared helpers: the notebook from `?path=` or the JSON body, pools, JSON replies."""
+    """Shared helpers: the notebook from `?path=` or the JSON body, pools, JSON replies, error mapping."""
 
     @property
     def prodkit(self) -> dict[str, Any]:
@@ -40,14 +45,15 @@ class ProdkitHandler(APIHandler):
         target = resolve_notebook(self.prodkit["root_dir"], rel, allow_hidden=allow_hidden)
         return PurePosixPath(str(rel).replace("\\", "/")).as_posix(), target
 
-    def body(self) -> dict:
-        try:
-            data = json.loads(self.request.body or b"{}")
-        except ValueError:
-            raise tornado.web.HTTPError(400, "the request body is not JSON") from None
-        if not isinstance(data, dict):
-            raise tornado.web.HTTPError(400, "the request body must be a JSON object")
-        return data
+    def query_notebook(self) -> tuple[str, Path]:
+        """The notebook of `?path=`."""
+        return self.notebook(self.get_query_argument("path", None))
+
+    def body(self, kind: str):
+        """The request body validated by the `kind` model of `schemas.py` (pydantic is imported here, lazily)."""
+        from prodkit.server.schemas import parse_body
+
+        return parse_body(kind, self.request.body)
 
     async def in_thread(self, fn, *args):
         loop = asyncio.get_running_loop()
@@ -58,20 +64,47 @@ class ProdkitHandler(APIHandler):
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps(data, default=str))
 
+    # Expected errors, centrally: whatever a handler raises goes through tornado's log_exception,
+    # send_error and write_error; prodkit's own errors become HTTP errors there.
+
+    def _http_error(self, value: BaseException | None) -> tornado.web.HTTPError | None:
+        return as_http_error(value, self.settings.get("prodkit", {}).get("root_dir"))
+
+    def log_exception(self, typ, value, tb) -> None:
+        error = self._http_error(value)
+        if error is not None and not isinstance(value, tornado.web.HTTPError):
+            self.log.warning("%d %s: %s", error.status_code, self._request_summary(), error.log_message)
+            return
+        super().log_exception(typ, value, tb)
+
+    def send_error(self, status_code: int = 500, **kwargs: Any) -> None:
+        value = (kwargs.get("exc_info") or (None, None, None))[1]
+        error = self._http_error(value)
+        if error is not None and error is not value:
+            kwargs["exc_info"] = (type(error), error, None)
+            status_code = error.status_code
+        super().send_error(status_code, **kwargs)
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        value = (kwargs.get("exc_info") or (None, None, None))[1]
+        unhandled = "Unhandled error (see the server log)" if status_code >= 500 else None
+        reply: dict[str, Any] = {"message": unhandled or responses.get(status_code, "error"), "reason": None}
+        if isinstance(value, tornado.web.HTTPError):
+            message = value.log_message or responses.get(status_code, "error")
+            reply = {"message": " ".join(str(message).split("\n")), "reason": value.reason}
+            if getattr(value, "field", None):
+                reply["field"] = value.field
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(reply))
+
 
 class ReadinessHandler(ProdkitHandler):
     """GET ?path=NB: exactly `prodkit check NB --json`."""
 
     @tornado.web.authenticated
     async def get(self):
-        _, target = self.notebook(self.get_query_argument("path", None))
-        try:
-            result = await self.in_thread(sections.readiness, target)
-        except sections.NotSetUp as e:
-            raise tornado.web.HTTPError(501, str(e)) from None
-        except ProdkitError as e:
-            raise tornado.web.HTTPError(400 if e.exit_code == 2 else 422, e.line()) from None
-        self.reply(result)
+        _, target = self.query_notebook()
+        self.reply(await self.in_thread(sections.readiness, target))
 
 
 class SectionHandler(ProdkitHandler):
@@ -82,8 +115,8 @@ class SectionHandler(ProdkitHandler):
 
     @tornado.web.authenticated
     async def get(self):
-        rel, target = self.notebook(self.get_query_argument("path", None))
-        data = await self.in_thread(sections.section, self.section_name, target)
+        rel, target = self.query_notebook()
+        data = await self.in_thread(sections.notebook_section, self.section_name, target)
         self.reply({"notebook": rel, **data})
 
 
@@ -94,7 +127,7 @@ class StatusHandler(ProdkitHandler):
     async def get(self):
         loop = asyncio.get_running_loop()
         started = loop.time()
-        rel, target = self.notebook(self.get_query_argument("path", None))
+        rel, target = self.query_notebook()
         fresh = self.get_query_argument("fresh", "0") not in ("", "0", "false")
         fingerprint = await self.in_thread(sections.fingerprint, target)
         body, cached = await self.prodkit["cache"].get(
@@ -103,19 +136,18 @@ class StatusHandler(ProdkitHandler):
                     "elapsed_ms": round((loop.time() - started) * 1000, 1)})
 
 
-class PromoteHandler(ProdkitHandler):
+class PromoteHandler(SectionHandler):
     """GET ?path=NB: promote status. POST {path, check?, force?}: start `prodkit promote`."""
 
-    @tornado.web.authenticated
-    async def get(self):
-        rel, target = self.notebook(self.get_query_argument("path", None))
-        self.reply({"notebook": rel, **await self.in_thread(sections.section, "promote", target)})
+    def initialize(self, name: str = "promote") -> None:
+        self.section_name = name
 
     @tornado.web.authenticated
     async def post(self):
-        data = self.body()
-        rel, target = self.notebook(data.get("path"))
-        args = {"notebook": str(target), "check": bool(data.get("check")), "force": bool(data.get("force"))}
+        body = self.body("promote")
+        rel, target = self.notebook(body.path)
+        await self.in_thread(sections.read_checked, target)
+        args = {"notebook": str(target), "check": body.check, "force": body.force}
         action = self.prodkit["actions"].start("promote", rel, args, cwd=target.parent)
         self.reply(action.to_dict(), status=202)
 
@@ -125,12 +157,11 @@ class JobRunHandler(ProdkitHandler):
 
     @tornado.web.authenticated
     async def post(self):
-        data = self.body()
-        rel, target = self.notebook(data.get("path"))
-        parameters = data.get("parameters") or {}
-        if not isinstance(parameters, dict):
-            raise tornado.web.HTTPError(400, "parameters must be a JSON object of name: value")
-        args = {"notebook": str(target), "job": data.get("job"), "parameters": parameters}
+        body = self.body("run")
+        rel, target = self.notebook(body.path)
+        parameters = body.parameters or {}
+        await self.in_thread(sections.read_checked, target, parameters)
+        args = {"notebook": str(target), "job": body.job or None, "parameters": parameters}
         pool, limit = await self.in_thread(sections.run_limit, target)
         action = self.prodkit["actions"].start("run", rel, args, cwd=target.parent, pool=pool, limit=limit)
         self.reply(action.to_dict(), status=202)
@@ -141,21 +172,10 @@ class JobScheduleHandler(ProdkitHandler):
 
     @tornado.web.authenticated
     async def post(self):
-        data = self.body()
-        rel, target = self.notebook(data.get("path"))
-        cron = str(data.get("cron") or "").strip()
-        if not cron:
-            raise tornado.web.HTTPError(400, "missing cron: give a cron expression such as '0 6 * * *'")
-        parameters = data.get("parameters") or {}
-        if not isinstance(parameters, dict):
-            raise tornado.web.HTTPError(400, "parameters must be a JSON object of name: value")
-        name = str(data.get("name") or "").strip() or None
-        try:
-            job = await self.in_thread(sections.schedule_job, target, name, cron, parameters)
-        except sections.NotSetUp as e:
-            raise tornado.web.HTTPError(501, str(e)) from None
-        except ProdkitError as e:
-            raise tornado.web.HTTPError(400, e.line()) from None
+        body = self.body("schedule")
+        rel, target = self.notebook(body.path)
+        job = await self.in_thread(sections.schedule_job, target, body.name or None, body.cron,
+                                   body.parameters or {})
         self.reply({"notebook": rel, **job}, status=201)
 
 

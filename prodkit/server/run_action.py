@@ -20,6 +20,9 @@ def promote(args: dict) -> tuple[int, str, dict | None]:
     data = result.to_dict()
     counts = data.get("counts", {})
     summary = ", ".join(f"{n} {what}" for what, n in counts.items() if n) or "nothing to write"
+    refused = [f for nb in data.get("notebooks", []) for f in nb.get("files", []) if f.get("action") == "refused"]
+    if refused:
+        summary += f"; first refused: {refused[0].get('path')}: {refused[0].get('reason')}"
     problems = [p for nb in data.get("notebooks", []) for p in nb.get("problems", [])]
     if problems:
         first = problems[0]

@@ -17,12 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from prodkit.errors import BadInput, ProdkitError
+from prodkit.server.errors import NotSetUp
 
 log = logging.getLogger("prodkit.server")
-
-
-class NotSetUp(Exception):
-    """A capability module or hook the panel reads is missing."""
 
 
 def _hook(module: str, name: str) -> Callable[..., Any]:
@@ -72,6 +69,21 @@ SECTIONS: dict[str, Callable[[Path], Any]] = {
 }
 
 
+def read_checked(notebook: Path, parameters: dict | None = None) -> None:
+    """Read the notebook (BadInput when it is malformed) and check `parameters` against its parameters cell."""
+    from prodkit.notebook import read_notebook
+
+    nb = read_notebook(notebook)
+    if parameters:
+        _hook("prodkit.jobs.params", "check_parameters")(nb, parameters)
+
+
+def notebook_section(name: str, notebook: Path) -> dict:
+    """One section for a notebook that reads: a malformed notebook raises BadInput (the request's 400)."""
+    read_checked(notebook)
+    return section(name, notebook)
+
+
 def section(name: str, notebook: Path) -> dict:
     """One section in the panel's envelope; never raises for expected failures."""
     try:
@@ -86,8 +98,9 @@ def section(name: str, notebook: Path) -> dict:
 
 
 def status(notebook: Path) -> dict:
-    """Readiness + promote status + jobs + models: one call for a panel refresh."""
+    """Readiness + promote status + jobs + models: one call for a panel refresh (BadInput: malformed notebook)."""
     started = time.perf_counter()
+    read_checked(notebook)
     body = {name: section(name, notebook) for name in SECTIONS}
     body["compute_ms"] = round((time.perf_counter() - started) * 1000, 1)
     return body

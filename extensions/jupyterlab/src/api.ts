@@ -57,11 +57,15 @@ export interface IAction {
   result: Row | null;
 }
 
-/** An error the server explained (its JSON `message`), or a network failure. */
+/**
+ * An error the server explained, or a network failure. The server's JSON error is
+ * `{message: one line, reason, field?}`; `field` names the body key or query argument at fault.
+ */
 export class ApiError extends Error {
   constructor(
     message: string,
-    readonly status: number
+    readonly status: number,
+    readonly field?: string
   ) {
     super(message);
   }
@@ -93,7 +97,7 @@ export async function requestAPI<T>(
   }
   if (!response.ok) {
     const message = body?.message || response.statusText || 'request failed';
-    throw new ApiError(message, response.status);
+    throw new ApiError(message, response.status, typeof body?.field === 'string' ? body.field : undefined);
   }
   return body as T;
 }
