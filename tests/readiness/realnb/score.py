@@ -98,7 +98,12 @@ def run_prodkit(notebook: Path, workdir: Path) -> dict[str, tuple[str, str]]:
     target = project.nbs_path / notebook.name
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(notebook, target)
-    result = check_notebook(target, project=project, static=True)
+    try:
+        result = check_notebook(target, project=project, static=True)
+    except TypeError:  # a changed signature: the public entry point still takes (path, static=)
+        import prodkit
+
+        result = prodkit.check(target, static=True)
     return {_field(c, "id"): (_field(c, "status"), _field(c, "message") or "") for c in _check_list(result)}
 
 
