@@ -163,7 +163,30 @@ for p in sorted(Path(sys.argv[1]).glob("*.ipynb")):
         check_notebook(p, static=True)
     except Exception as e:
         errors[p.name] = f"{e.__class__.__name__}: {str(e)[:120]}"
-print(json.dumps({"seconds": time.perf_counter() - started, "errors": errors}))
+seconds = time.perf_counter() - started
+per_check = {}
+try:  # where the time goes: each check's function summed over the folder (internal API, best effort)
+    from prodkit.config import load_project
+    from prodkit.notebook import read_notebook
+    from prodkit.readiness.context import CheckContext
+    from prodkit.readiness.registry import all_checks
+    project = load_project(Path(sys.argv[1]))
+    for p in sorted(Path(sys.argv[1]).glob("*.ipynb")):
+        if p.name in errors:
+            continue
+        ctx = CheckContext(read_notebook(p), project)
+        for spec in all_checks():
+            if spec.reads_state:
+                continue
+            t = time.perf_counter()
+            try:
+                spec.fn(ctx)
+            except Exception:
+                pass
+            per_check[spec.id] = per_check.get(spec.id, 0.0) + time.perf_counter() - t
+except Exception as e:
+    per_check = {"unavailable": str(e)[:120]}
+print(json.dumps({"seconds": seconds, "errors": errors, "per_check_s": per_check}))
 """
 
 
@@ -257,7 +280,9 @@ def bench_real(repeats: int, peers: Path | None, workdir: Path) -> dict:
         row["prodkit_folder_cli_error"] = stdout.strip().splitlines()[-1][:300] if stdout.strip() else ""
     loop = json.loads(subprocess.run([sys.executable, "-c", IN_PROCESS_FOLDER, str(root / "nbs")], cwd=root,
                                      capture_output=True, text=True, check=True).stdout)
-    row |= {"prodkit_folder_in_process_s": round(loop["seconds"], 2), "prodkit_in_process_errors": loop["errors"]}
+    row |= {"prodkit_folder_in_process_s": round(loop["seconds"], 2), "prodkit_in_process_errors": loop["errors"],
+            "slowest_checks_s": dict(sorted(((k, round(v, 3)) for k, v in loop["per_check_s"].items()
+                                             if isinstance(v, float)), key=lambda kv: -kv[1])[:6])}
     row["first_check"] = {name: first_check(root, name, repeats) for name in REAL_ONES}
     row["prodkit_first_check_s"] = max(f["first_check_s"] for f in row["first_check"].values())
     if peers is not None:
@@ -297,6 +322,7 @@ def print_real(r: dict) -> None:
         print(f"    {r['prodkit_folder_cli_error']}")
     print(f"  same 150, one process, per notebook  {r['prodkit_folder_in_process_s']:>6.2f} s  "
           f"({len(r['prodkit_in_process_errors'])} could not be checked)")
+    print(f"  slowest checks over the folder (s): {r['slowest_checks_s']}")
     for name, f in r["first_check"].items():
         print(f"  first check, fresh process: {f['first_check_s']:.3f} s after a {f['import_s']:.3f} s import, "
               f"CLI {f['cli_s']:.2f} s  {name} (target <= {TARGETS['first_check_s']} s)")
