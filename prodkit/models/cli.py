@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import sys
 from pathlib import Path
 
 import typer
 
 from prodkit._cli_support import handle_errors, out, print_json
+from prodkit.errors import ProdkitError
 
 models_app = typer.Typer(help="Registered models: list, show, promote through the gate, roll back, write cards.",
                          no_args_is_help=True, rich_markup_mode=None)
@@ -19,6 +22,25 @@ def register(app: typer.Typer) -> None:
     app.add_typer(models_app, name="models")
 
 
+def store_errors(fn):
+    """An MlflowException from the store (refused credentials, a server gone midway) becomes one line."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except Exception as e:
+            exceptions = sys.modules.get("mlflow.exceptions")
+            if exceptions is None or not isinstance(e, exceptions.MlflowException):
+                raise
+            from prodkit.models.tracking import first_line, redact
+
+            raise ProdkitError(f"the MLflow store failed ({type(e).__name__}: {redact(first_line(e))})",
+                               fix="check the tracking server and its credentials, then retry") from None
+
+    return wrapper
+
+
 def _check_rows(table, checks) -> None:
     marks = {"pass": "[green]✓[/]", "fail": "[red]✗[/]", "warn": "[yellow]![/]", "skip": "[dim]–[/]"}
     for c in checks:
@@ -27,6 +49,7 @@ def _check_rows(table, checks) -> None:
 
 @models_app.command("list")
 @handle_errors
+@store_errors
 def list_cmd(project: Path = PROJECT, json_out: bool = JSON):
     """List registered models: newest version, aliases, parity and what they lack."""
     from rich.table import Table
@@ -53,6 +76,7 @@ def list_cmd(project: Path = PROJECT, json_out: bool = JSON):
 
 @models_app.command("show")
 @handle_errors
+@store_errors
 def show_cmd(name: str = typer.Argument(..., help="Registered model name."),
              version: str = typer.Argument(None, help="Version number or alias (default: the newest)."),
              project: Path = PROJECT, json_out: bool = JSON):
@@ -105,6 +129,7 @@ def _print_promotion(result, json_out: bool) -> None:
 
 @models_app.command("promote")
 @handle_errors
+@store_errors
 def promote_cmd(name: str = typer.Argument(..., help="Registered model name."),
                 version: str = typer.Argument(..., help="Version number to promote."),
                 alias: str = typer.Option("champion", "--alias", "-a", help="Alias to move (e.g. champion)."),
@@ -124,6 +149,7 @@ def promote_cmd(name: str = typer.Argument(..., help="Registered model name."),
 
 @models_app.command("rollback")
 @handle_errors
+@store_errors
 def rollback_cmd(name: str = typer.Argument(..., help="Registered model name."),
                  alias: str = typer.Option("champion", "--alias", "-a", help="Alias to move back."),
                  approved_by: str = typer.Option(None, "--approved-by", help="Who approves (recorded; default: your user)."),
@@ -136,6 +162,7 @@ def rollback_cmd(name: str = typer.Argument(..., help="Registered model name."),
 
 @models_app.command("card")
 @handle_errors
+@store_errors
 def card_cmd(name: str = typer.Argument(..., help="Registered model name."),
              version: str = typer.Argument(None, help="Version number or alias (default: the newest)."),
              output: Path = typer.Option(None, "--output", "-o", help="Card path (default: model_cards/NAME.md)."),
