@@ -160,23 +160,47 @@ def rollback_cmd(name: str = typer.Argument(..., help="Registered model name."),
     _print_promotion(rollback(name, alias, approved_by=approved_by, project=project), json_out)
 
 
+@models_app.command("history")
+@handle_errors
+@store_errors
+def history_cmd(name: str = typer.Argument(..., help="Registered model name."),
+                alias: str = typer.Option("champion", "--alias", "-a", help="Alias whose moves to list."),
+                project: Path = PROJECT, json_out: bool = JSON):
+    """List every move of ALIAS, oldest first: promotions and rollbacks, who, when, and the gate's checks."""
+    from prodkit.models.gate import history
+
+    moves = history(name, alias, project=project)
+    if json_out:
+        print_json(moves)
+        return
+    if not moves:
+        out.print(f"{name}@{alias} has no recorded moves", highlight=False)
+    for m in moves:
+        was = f" (was v{m['from']})" if m.get("from") else ""
+        forced = f" forced: {m['reason']}" if m.get("forced") else ""
+        out.print(f"{m.get('seq'):>4}  {m.get('at')}  {m.get('action'):<8} -> v{m.get('to')}{was}  by {m.get('by')}{forced}",
+                  highlight=False, markup=False)
+
+
 @models_app.command("card")
 @handle_errors
 @store_errors
 def card_cmd(name: str = typer.Argument(..., help="Registered model name."),
              version: str = typer.Argument(None, help="Version number or alias (default: the newest)."),
              output: Path = typer.Option(None, "--output", "-o", help="Card path (default: model_cards/NAME.md)."),
+             force: bool = typer.Option(False, "--force", help="Overwrite a file that has no prodkit markers."),
              project: Path = PROJECT, json_out: bool = JSON):
     """Write the model card (the Model Cards paper's sections) and list what is still to write.
 
     Sections follow Mitchell et al. 2019: details, intended use, factors, metrics, evaluation and
     training data, quantitative analyses, ethical considerations, caveats.
 
-    Re-running refreshes prodkit's blocks and keeps what you wrote below them.
+    Re-running refreshes only prodkit's blocks (between its begin/end markers) and keeps everything
+    else byte for byte. An existing file without those markers is refused (exit 1) unless --force.
     """
     from prodkit.models.card import write_card
 
-    result = write_card(name, version, project=project, output=output)
+    result = write_card(name, version, project=project, output=output, force=force)
     if json_out:
         print_json(result.to_dict())
     else:
