@@ -163,3 +163,11 @@ def test_finding_08_history_records_forced_moves_and_alias_moves_made_outside_pr
     assert moves[1]["forced"] and moves[1]["reason"] == "INC-7"
     assert any(c["name"] == "primary metric" and c["status"] == "fail" for c in moves[1]["gate"])
     assert [rollback("churn-clf").version, rollback("churn-clf").version] == ["2", "1"]
+
+    from typer.testing import CliRunner
+
+    from prodkit.cli import app
+
+    shown = CliRunner().invoke(app, ["models", "history", "churn-clf"])
+    assert shown.exit_code == 0, shown.output
+    assert "promote  -> v3 (was v2)  by lead forced: INC-7" in shown.stdout and "rollback -> v1" in shown.stdout
