@@ -8,7 +8,8 @@
   provenance.py  git sha, notebook and cell, data hash, drift reference sample, environment
   tracking.py    the project's MLflow store (embedded sqlite or a server), initialised once
   registry.py    reading versions back, load_model (CUDA when available)
-  gate.py        promote (the gate) and rollback;  card.py  model cards
+  gate.py        promote (the gate), rollback and the alias history;  card.py  model cards
+  aliases.py     the per-model alias-move lock and the append-only alias history, both in MLflow
   state.py       read-only hooks for readiness, the side panel and drift monitoring
   tags.py        the model-version tag keys everything above shares
   cli.py, magic.py, demo.py   `prodkit models ...`, `%prodkit register`, the demo step

@@ -1,9 +1,11 @@
 """Model cards (Mitchell et al. 2019, "Model Cards for Model Reporting").
 
-The card is Markdown at `model_cards/<name>.md`. Each section has a block prodkit fills from
-what it recorded (between `<!-- prodkit:auto -->` markers, refreshed on every run) and room
-below it for the user's own text, which is kept as written. Sections that need the user's
-words and still have none are listed as still to write.
+The card is Markdown at `model_cards/<name>.md`. prodkit owns only the blocks between
+`<!-- prodkit:begin KEY -->` and `<!-- prodkit:end KEY -->` and refreshes them on every run;
+everything else in the file (text above the first section, the user's own sections, edited
+headings) is the user's and is kept byte for byte. A file that exists without prodkit's
+markers is not overwritten unless forced. Sections that need the user's words and still have
+none are listed as still to write.
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from prodkit._io import atomic_write_text
+from prodkit.errors import BadInput, GateFailed
 from prodkit.models import tags as T
 from prodkit.models.result import VersionInfo
 
-AUTO_START, AUTO_END = "<!-- prodkit:auto -->", "<!-- /prodkit:auto -->"
+LEGACY_START, LEGACY_END = "<!-- prodkit:auto -->", "<!-- /prodkit:auto -->"  # cards before markers had keys
+MARKER = re.compile(r"<!-- prodkit:(begin|end) ([a-z0-9-]+) -->")
 CARDS_DIR = "model_cards"
 
 # (title, needs the user's words, what to write there)
@@ -110,49 +114,137 @@ def auto_text(info: VersionInfo, business: dict[str, str]) -> dict[str, str]:
             "Quantitative Analyses": "\n".join(quantitative), "Caveats and Recommendations": "\n".join(caveats)}
 
 
-def _user_parts(text: str) -> dict[str, str]:
-    """The user's text per section of an existing card (everything outside the auto block)."""
-    parts: dict[str, str] = {}
-    chunks = re.split(r"^## (.+)$", text, flags=re.M)
-    for title, body in zip(chunks[1::2], chunks[2::2], strict=False):
-        body = re.sub(re.escape(AUTO_START) + r".*?" + re.escape(AUTO_END), "", body, flags=re.S)
-        body = re.sub(r"<!-- TODO:.*?-->", "", body, flags=re.S)
-        parts[title.strip()] = body.strip()
-    return parts
+def block_key(title: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
 
 
-def render(info: VersionInfo, business: dict[str, str], previous: str = "") -> tuple[str, list[str], list[str]]:
-    """The card's Markdown, the sections still to write, and the sections whose user text was kept."""
-    auto = auto_text(info, business)
-    user = _user_parts(previous)
-    lines = [f"# Model card: {info.name}", "",
-             "_Sections follow Mitchell et al. 2019. prodkit refreshes the blocks between its markers; "
-             "write your own text below them — it is kept._", ""]
-    todo, kept = [], []
-    for title, needs_user, hint in SECTIONS:
+def begin(key: str) -> str:
+    return f"<!-- prodkit:begin {key} -->"
+
+
+def end(key: str) -> str:
+    return f"<!-- prodkit:end {key} -->"
+
+
+def _block(key: str, body: str) -> str:
+    body = body.replace("<!--", "&lt;!--").replace("-->", "--&gt;")  # registry text cannot end a block early
+    return f"{begin(key)}\n{body.strip(chr(10))}\n{end(key)}" if body else f"{begin(key)}\n{end(key)}"
+
+
+def new_card(name: str, auto: dict[str, str]) -> str:
+    """A fresh card: every section's heading, prodkit's block where it fills one, a hint for the user."""
+    lines = [f"# Model card: {name}", "",
+             "_Sections follow Mitchell et al. 2019. prodkit refreshes only the blocks between its "
+             "`prodkit:begin`/`prodkit:end` markers; everything else here is yours and is kept as written._", ""]
+    for title, _needs_user, hint in SECTIONS:
         lines += [f"## {title}", ""]
-        if auto.get(title):
-            lines += [AUTO_START, auto[title], AUTO_END, ""]
-        own = user.get(title, "")
-        if own:
-            lines += [own, ""]
-            kept.append(title)
+        if title in auto:
+            lines += [_block(block_key(title), auto[title]), ""]
+        lines += [f"<!-- TODO: {hint} -->", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _from_legacy(text: str) -> str:
+    """Cards written before keyed markers: each `prodkit:auto` block takes the key of its section."""
+    out, title, pos = [], "", 0
+    for match in re.finditer(r"^## ([^\n]+)$|" + re.escape(LEGACY_START) + r"(.*?)" + re.escape(LEGACY_END), text,
+                             flags=re.M | re.S):
+        if match.group(1) is not None:
+            title = match.group(1).strip()
+            continue
+        key = block_key(title) or "block"
+        out += [text[pos:match.start()], begin(key), match.group(2), end(key)]
+        pos = match.end()
+    return "".join(out) + text[pos:]
+
+
+def _check_markers(text: str, path: Path) -> None:
+    """Every begin has its end, in order, none nested: else one line naming the block."""
+    open_key = None
+    for match in MARKER.finditer(text):
+        kind, key = match.groups()
+        line = text.count("\n", 0, match.start()) + 1
+        if kind == "begin" and open_key is None:
+            open_key = key
+        elif kind == "end" and open_key == key:
+            open_key = None
         else:
-            lines += [f"<!-- TODO: {hint} -->", ""]
-            if needs_user:
-                todo.append(title)
-    return "\n".join(lines).rstrip() + "\n", todo, kept
+            raise BadInput(f"line {line}: prodkit marker {kind} {key} does not pair with "
+                           f"{'begin ' + open_key if open_key else 'a begin'}", path=str(path),
+                           fix="restore the marker pair, or rewrite the card with --force")
+    if open_key is not None:
+        raise BadInput(f"prodkit block {open_key} has no end marker", path=str(path),
+                       fix=f"add {end(open_key)}, or rewrite the card with --force")
 
 
-def write_card(name: str, version: str | int | None = None, *, project=None, output: str | Path | None = None) -> CardResult:
-    """Write (or refresh) the model card of `name` (default: newest version) and tag the version."""
+def refresh(text: str, auto: dict[str, str]) -> tuple[str, list[str]]:
+    """`text` with each prodkit block's body replaced by the fresh one; the keys refreshed.
+
+    Only block bodies change; a block prodkit no longer fills, or one the user removed, stays as is.
+    """
+    fresh = {block_key(title): body for title, body in auto.items()}
+    refreshed: list[str] = []
+
+    def replace(match: re.Match) -> str:
+        key = match.group(1)
+        if key not in fresh:
+            return match.group(0)
+        refreshed.append(key)
+        return _block(key, fresh[key])
+
+    pattern = r"<!-- prodkit:begin ([a-z0-9-]+) -->.*?<!-- prodkit:end \1 -->"
+    return re.sub(pattern, replace, text, flags=re.S), refreshed
+
+
+def user_sections(text: str) -> dict[str, str]:
+    """The user's own text per `## ` section: everything but prodkit's blocks and HTML comments."""
+    text = re.sub(r"<!-- prodkit:begin ([a-z0-9-]+) -->.*?<!-- prodkit:end \1 -->", "", text, flags=re.S)
+    text = re.sub(r"<!--.*?-->", "", text, flags=re.S)
+    chunks = re.split(r"^## (.+)$", text, flags=re.M)
+    return {title.strip(): body.strip() for title, body in zip(chunks[1::2], chunks[2::2], strict=False)}
+
+
+def render(info: VersionInfo, business: dict[str, str], previous: str | None = None) -> tuple[str, list[str], list[str]]:
+    """The card's Markdown (a fresh one, or `previous` with prodkit's blocks refreshed), the
+    sections still to write, and the sections with the user's own text."""
+    auto = auto_text(info, business)
+    text = new_card(info.name, auto) if previous is None else refresh(_from_legacy(previous), auto)[0]
+    own = user_sections(text)
+    todo = [title for title, needs_user, _hint in SECTIONS if needs_user and not own.get(title)]
+    kept = [title for title, _needs, _hint in SECTIONS if own.get(title)]
+    return text, todo, kept
+
+
+def _previous(path: Path, force: bool) -> str | None:
+    """The existing card's text to refresh; None to write a fresh card. Refuses a file prodkit did not write."""
+    if force or not path.exists():
+        return None
+    if not path.is_file():
+        raise BadInput("is not a file", path=str(path), fix="pass -o with a path to a Markdown file")
+    try:
+        text = _from_legacy(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError:
+        raise BadInput("is not UTF-8 text", path=str(path), fix="pass another -o, or overwrite it with --force") from None
+    if not MARKER.search(text):
+        raise GateFailed("exists and has no prodkit markers; not overwritten", path=str(path),
+                         fix="pass another -o, or overwrite it with --force")
+    _check_markers(text, path)
+    return text
+
+
+def write_card(name: str, version: str | int | None = None, *, project=None, output: str | Path | None = None,
+               force: bool = False) -> CardResult:
+    """Write (or refresh) the model card of `name` (default: newest version) and tag the version.
+
+    An existing card keeps everything outside prodkit's blocks; a file without prodkit's markers
+    is refused (GateFailed, exit 1) unless `force`.
+    """
     from prodkit.models.registry import as_project, registry_client, show
 
     project = as_project(project)
     info = show(name, version, project=project)
     path = Path(output) if output else project.root / CARDS_DIR / f"{name}.md"
-    previous = path.read_text(encoding="utf-8") if path.is_file() else ""
-    text, todo, kept = render(info, project.section("prodkit.business"), previous)
+    text, todo, kept = render(info, project.section("prodkit.business"), _previous(path, force))
     atomic_write_text(path, text)
     client = registry_client(project)
     client.set_model_version_tag(name, info.version, T.CARD, project.relpath(path))

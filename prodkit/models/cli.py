@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import sys
 from pathlib import Path
 
 import typer
 
 from prodkit._cli_support import handle_errors, out, print_json
+from prodkit.errors import ProdkitError
 
 models_app = typer.Typer(help="Registered models: list, show, promote through the gate, roll back, write cards.",
                          no_args_is_help=True, rich_markup_mode=None)
@@ -19,6 +22,25 @@ def register(app: typer.Typer) -> None:
     app.add_typer(models_app, name="models")
 
 
+def store_errors(fn):
+    """An MlflowException from the store (refused credentials, a server gone midway) becomes one line."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except Exception as e:
+            exceptions = sys.modules.get("mlflow.exceptions")
+            if exceptions is None or not isinstance(e, exceptions.MlflowException):
+                raise
+            from prodkit.models.tracking import first_line, redact
+
+            raise ProdkitError(f"the MLflow store failed ({type(e).__name__}: {redact(first_line(e))})",
+                               fix="check the tracking server and its credentials, then retry") from None
+
+    return wrapper
+
+
 def _check_rows(table, checks) -> None:
     marks = {"pass": "[green]✓[/]", "fail": "[red]✗[/]", "warn": "[yellow]![/]", "skip": "[dim]–[/]"}
     for c in checks:
@@ -27,6 +49,7 @@ def _check_rows(table, checks) -> None:
 
 @models_app.command("list")
 @handle_errors
+@store_errors
 def list_cmd(project: Path = PROJECT, json_out: bool = JSON):
     """List registered models: newest version, aliases, parity and what they lack."""
     from rich.table import Table
@@ -53,6 +76,7 @@ def list_cmd(project: Path = PROJECT, json_out: bool = JSON):
 
 @models_app.command("show")
 @handle_errors
+@store_errors
 def show_cmd(name: str = typer.Argument(..., help="Registered model name."),
              version: str = typer.Argument(None, help="Version number or alias (default: the newest)."),
              project: Path = PROJECT, json_out: bool = JSON):
@@ -105,6 +129,7 @@ def _print_promotion(result, json_out: bool) -> None:
 
 @models_app.command("promote")
 @handle_errors
+@store_errors
 def promote_cmd(name: str = typer.Argument(..., help="Registered model name."),
                 version: str = typer.Argument(..., help="Version number to promote."),
                 alias: str = typer.Option("champion", "--alias", "-a", help="Alias to move (e.g. champion)."),
@@ -124,6 +149,7 @@ def promote_cmd(name: str = typer.Argument(..., help="Registered model name."),
 
 @models_app.command("rollback")
 @handle_errors
+@store_errors
 def rollback_cmd(name: str = typer.Argument(..., help="Registered model name."),
                  alias: str = typer.Option("champion", "--alias", "-a", help="Alias to move back."),
                  approved_by: str = typer.Option(None, "--approved-by", help="Who approves (recorded; default: your user)."),
@@ -134,22 +160,47 @@ def rollback_cmd(name: str = typer.Argument(..., help="Registered model name."),
     _print_promotion(rollback(name, alias, approved_by=approved_by, project=project), json_out)
 
 
+@models_app.command("history")
+@handle_errors
+@store_errors
+def history_cmd(name: str = typer.Argument(..., help="Registered model name."),
+                alias: str = typer.Option("champion", "--alias", "-a", help="Alias whose moves to list."),
+                project: Path = PROJECT, json_out: bool = JSON):
+    """List every move of ALIAS, oldest first: promotions and rollbacks, who, when, and the gate's checks."""
+    from prodkit.models.gate import history
+
+    moves = history(name, alias, project=project)
+    if json_out:
+        print_json(moves)
+        return
+    if not moves:
+        out.print(f"{name}@{alias} has no recorded moves", highlight=False)
+    for m in moves:
+        was = f" (was v{m['from']})" if m.get("from") else ""
+        forced = f" forced: {m['reason']}" if m.get("forced") else ""
+        out.print(f"{m.get('seq'):>4}  {m.get('at')}  {m.get('action'):<8} -> v{m.get('to')}{was}  by {m.get('by')}{forced}",
+                  highlight=False, markup=False)
+
+
 @models_app.command("card")
 @handle_errors
+@store_errors
 def card_cmd(name: str = typer.Argument(..., help="Registered model name."),
              version: str = typer.Argument(None, help="Version number or alias (default: the newest)."),
              output: Path = typer.Option(None, "--output", "-o", help="Card path (default: model_cards/NAME.md)."),
+             force: bool = typer.Option(False, "--force", help="Overwrite a file that has no prodkit markers."),
              project: Path = PROJECT, json_out: bool = JSON):
     """Write the model card (the Model Cards paper's sections) and list what is still to write.
 
     Sections follow Mitchell et al. 2019: details, intended use, factors, metrics, evaluation and
     training data, quantitative analyses, ethical considerations, caveats.
 
-    Re-running refreshes prodkit's blocks and keeps what you wrote below them.
+    Re-running refreshes only prodkit's blocks (between its begin/end markers) and keeps everything
+    else byte for byte. An existing file without those markers is refused (exit 1) unless --force.
     """
     from prodkit.models.card import write_card
 
-    result = write_card(name, version, project=project, output=output)
+    result = write_card(name, version, project=project, output=output, force=force)
     if json_out:
         print_json(result.to_dict())
     else:

@@ -63,6 +63,7 @@ def demo_step(ctx) -> None:
     from prodkit.models.card import write_card
     from prodkit.models.gate import promote
     from prodkit.models.registry import show
+    from prodkit.models.tracking import redact
 
     ctx.console.rule("4. models: register, check parity and latency, promote to @champion")
     project = ctx.project
@@ -100,5 +101,5 @@ def demo_step(ctx) -> None:
     ctx.console.print(table)
     ctx.console.print(f"model card: {card.path} (still to write: {', '.join(card.todo) or 'nothing'})", highlight=False)
     ctx.facts.update(model_name=MODEL_NAME, model_version=info.version, model_uri=f"models:/{MODEL_NAME}@champion")
-    ctx.where.append(("model registry", project.tracking_uri))
+    ctx.where.append(("model registry", redact(project.tracking_uri)))
     ctx.where.append(("model card", card.path))

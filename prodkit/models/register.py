@@ -23,6 +23,7 @@ from prodkit.config import Project, load_project
 from prodkit.errors import BadInput, ProdkitError
 from prodkit.models import tags as T
 from prodkit.models.parity import ParityResult
+from prodkit.models.registry import search_versions
 from prodkit.models.result import Check, RegisteredModel
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
@@ -197,24 +198,53 @@ def _write_reference(data: Any, folder: Path) -> tuple[Path | None, str | None]:
         return None, f"drift reference not stored ({type(e).__name__}: {first_line(e)})"
 
 
-def _registered_model_exists(client, name: str) -> bool:
+def _error_code(error: BaseException) -> str:
+    return str(getattr(error, "error_code", ""))
+
+
+def ensure_registered_model(client, name: str, description: str | None) -> bool:
+    """Create `name` if it does not exist yet; True only when this call created it.
+
+    Idempotent under concurrency: another process creating it first (RESOURCE_ALREADY_EXISTS)
+    is as good as finding it.
+    """
     from mlflow.exceptions import MlflowException
 
     try:
-        client.get_registered_model(name)
+        client.create_registered_model(name, description=description)
         return True
     except MlflowException as e:
-        if "RESOURCE_DOES_NOT_EXIST" in str(getattr(e, "error_code", "")) or "not found" in str(e).lower():
+        if "RESOURCE_ALREADY_EXISTS" in _error_code(e) or "already exists" in str(e).lower():
             return False
         raise
 
 
+def _create_version(client, name: str, description: str | None, made: set[str], **version):
+    """The new model version, creating the registered model if needed (`made` gets "model" then).
+
+    If another process's failed first registration removed the (then empty) model between our
+    create-or-get and our version, create it again (a few times at most).
+    """
+    from mlflow.exceptions import MlflowException
+
+    for attempt in range(3):
+        if ensure_registered_model(client, name, description):
+            made.add("model")
+        try:
+            return client.create_model_version(name, description=description, **version)
+        except MlflowException as e:
+            if "RESOURCE_DOES_NOT_EXIST" not in _error_code(e) or attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
 def _cleanup(client, name: str, version: str | None, created: bool) -> None:
-    """Remove what a failed registration left: its version, and the model if it was new."""
+    """Remove what this failed registration made: its version, and the model only if this call
+    created it and no other process has added a version since."""
     try:
         if version is not None:
             client.delete_model_version(name, version)
-        if created and not client.search_model_versions(f"name='{name}'"):
+        if created and not search_versions(client, "name", name):
             client.delete_registered_model(name)
     except Exception:  # noqa: BLE001,S110 - best effort; the original error is what matters
         pass
@@ -288,7 +318,7 @@ def register_model(model, name: str, *, example, metrics: dict[str, float] | Non
         checks.append(Check("serialization", "warn", "pickle (not exportable): loading needs "
                                                      "MLFLOW_ALLOW_PICKLE_DESERIALIZATION=true"))
     return RegisteredModel(
-        name=name, version=version, uri=f"models:/{name}/{version}", run_id=info["run_id"], tracking_uri=store.uri,
+        name=name, version=version, uri=f"models:/{name}/{version}", run_id=info["run_id"], tracking_uri=store.shown_uri,
         checks=checks, metrics=clean_metrics, parity=parity_result.to_dict(), benchmark=bench, tags=tags,
         seconds=round(time.perf_counter() - started, 2),
     )
@@ -324,12 +354,12 @@ def _log_and_register(store, name, model_cpu, example, output, serialization, ta
     from mlflow.models import infer_signature
 
     from prodkit.models.bench import flat_metrics
-    from prodkit.models.tracking import first_line
+    from prodkit.models.tracking import first_line, redact
 
     client = store.client
     example_np = example.numpy()
     signature = infer_signature(example_np, output.detach().numpy())
-    created = not _registered_model_exists(client, name)
+    made: set[str] = set()  # "model" when this call created the registered model
     version: str | None = None
     info: dict[str, Any] = {"serialization": serialization}
     run = mlflow.start_run(experiment_id=store.experiment_id, run_name=f"register {name}",
@@ -349,15 +379,13 @@ def _log_and_register(store, name, model_cpu, example, output, serialization, ta
         if reference is not None:
             mlflow.log_artifact(str(reference), artifact_path=str(Path(REFERENCE_ARTIFACT).parent))
         tags[T.SERIALIZATION] = info["serialization"]
-        if created:
-            client.create_registered_model(name, description=description)
-        mv = client.create_model_version(name, source=logged.model_uri, run_id=run.info.run_id, tags=tags,
-                                         model_id=logged.model_id, description=description)
+        mv = _create_version(client, name, description, made, source=logged.model_uri, run_id=run.info.run_id,
+                             tags=tags, model_id=logged.model_id)
         version = str(mv.version)
         mlflow.set_tag("prodkit.version", version)
         mlflow.end_run()
     except BaseException as e:
-        _cleanup(client, name, version, created)
+        _cleanup(client, name, version, "model" in made)
         for step in (lambda: client.set_tag(run.info.run_id, T.STATUS, "failed"), lambda: mlflow.end_run("FAILED")):
             try:
                 step()
@@ -365,7 +393,7 @@ def _log_and_register(store, name, model_cpu, example, output, serialization, ta
                 pass
         if isinstance(e, ProdkitError) or not isinstance(e, Exception):
             raise
-        raise BadInput(f"registering {name} failed ({type(e).__name__}: {first_line(e)}); nothing was registered",
-                       path=store.uri, fix="fix the cause above and register again") from e
+        raise BadInput(f"registering {name} failed ({type(e).__name__}: {redact(first_line(e))}); nothing was registered",
+                       path=store.shown_uri, fix="fix the cause above and register again") from e
     info["run_id"] = run.info.run_id
     return info, version

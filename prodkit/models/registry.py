@@ -61,9 +61,54 @@ def _float(value: str | None) -> float | None:
         return None
 
 
+LOCK_PREFIX = "_prodkit_lock."  # the gate's per-model lock (prodkit names start with a letter or digit)
+MAX_NAME = 256  # the registered_models.name column
+
+
+def validate_lookup_name(name: object) -> str:
+    """A name to look up in the registry: anything MLflow can hold (quotes included), one line otherwise.
+
+    MLflow refuses empty names, '/' and ':'; control characters would break filters and output.
+    Names prodkit registers itself follow the stricter `register.validate_name`.
+    """
+    if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME or any(c in name for c in "/:") \
+            or any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise BadInput(f"invalid model name {name!r}: MLflow cannot hold it",
+                       fix=f"a registered-model name is 1-{MAX_NAME} characters without '/', ':' or control characters")
+    return name
+
+
+def quote_filter_value(value: str) -> str | None:
+    """`value` as a string literal in an MLflow filter, or None when none can hold it.
+
+    MLflow's filter parser takes '...' or "..." and has no escape character, so a value
+    with a single quote goes in double quotes; one with both quotes cannot be filtered on.
+    """
+    if "'" not in value:
+        return f"'{value}'"
+    if '"' not in value:
+        return f'"{value}"'
+    return None
+
+
+def search_versions(client, field: str, value: str) -> list:
+    """Model versions whose `field` (`name`, or a tag as tags.`KEY`) equals `value`, quotes and all."""
+    literal = quote_filter_value(value)
+    if literal is None:  # both quote kinds: filter here instead
+        return [mv for mv in client.search_model_versions() if _field_of(mv, field) == value]
+    return list(client.search_model_versions(f"{field} = {literal}"))
+
+
+def _field_of(mv, field: str) -> str | None:
+    if field == "name":
+        return mv.name
+    return (mv.tags or {}).get(field.removeprefix("tags.").strip("`"))
+
+
 def get_registered(client, name: str):
     from mlflow.exceptions import MlflowException
 
+    validate_lookup_name(name)
     try:
         return client.get_registered_model(name)
     except MlflowException:
@@ -72,7 +117,7 @@ def get_registered(client, name: str):
 
 def versions_of(client, name: str) -> list:
     """All versions of `name`, newest first."""
-    found = client.search_model_versions(f"name='{name}'")
+    found = search_versions(client, "name", name)
     return sorted(found, key=lambda mv: int(mv.version), reverse=True)
 
 
@@ -108,6 +153,8 @@ def list_models(project=None) -> list[dict[str, Any]]:
     client = registry_client(project)
     rows = []
     for model in client.search_registered_models():
+        if model.name.startswith(LOCK_PREFIX):
+            continue
         versions = versions_of(client, model.name)
         latest = to_info(versions[0]) if versions else None
         rows.append({
@@ -172,7 +219,7 @@ def load_model(name: str, ref: str | int | None = "champion", *, device: str | N
 def validate_alias(alias: str) -> str:
     import re
 
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]{0,254}", alias or "") or alias.lower() == "latest" or \
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]{0,199}", alias or "") or alias.lower() == "latest" or \
             re.fullmatch(r"[vV]\d+", alias):
         raise BadInput(f"invalid alias {alias!r}", fix="use a word such as champion or challenger")
     return alias

@@ -28,8 +28,10 @@ def _store(project):
 
 
 def _search_by_notebook(client, notebook: str) -> list:
+    from prodkit.models.registry import search_versions
+
     try:
-        return list(client.search_model_versions(f"tags.`{T.NOTEBOOK}` = '{notebook}'"))
+        return search_versions(client, f"tags.`{T.NOTEBOOK}`", notebook)
     except Exception:  # noqa: BLE001 - older stores cannot filter on tags: filter here
         return [mv for mv in client.search_model_versions() if (mv.tags or {}).get(T.NOTEBOOK) == notebook]
 
@@ -45,9 +47,21 @@ def models_for_notebook(project, notebook_path) -> list[dict[str, Any]]:
     project, store = _store(project)
     if store is None:
         return []
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return _model_rows(project, store.client, notebook_path)
+    except MlflowException as e:  # e.g. a server that refuses the credentials: one line, no password
+        from prodkit.errors import BadInput
+        from prodkit.models.tracking import first_line, redact
+
+        raise BadInput(f"cannot read models from {store.shown_uri} ({redact(first_line(e))})", path=store.shown_uri,
+                       fix="check the tracking server and its credentials") from None
+
+
+def _model_rows(project, client, notebook_path) -> list[dict[str, Any]]:
     from prodkit.models.registry import missing_parts, to_info
 
-    client = store.client
     path = Path(notebook_path)
     if not path.is_absolute() and not path.exists():
         path = project.root / path  # relative to the project root, as readiness checks pass it

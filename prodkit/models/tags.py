@@ -31,7 +31,8 @@ CARD = "prodkit.card"  # path of the model card relative to the project root
 CARD_TODO = "prodkit.card_todo"  # sections the user still has to write
 PROMOTED_PREFIX = "prodkit.promoted."  # + alias: JSON record of the promotion
 OVERRIDE_PREFIX = "prodkit.override."  # + alias: JSON record of a forced promotion
-ALIAS_HISTORY_PREFIX = "prodkit.alias_history."  # registered-model tag + alias: JSON list of versions
+ALIAS_HISTORY_PREFIX = "prodkit.alias_history."  # registered-model tag + alias: JSON list (before the log)
+ALIAS_LOG_PREFIX = "prodkit.alias_log."  # registered-model tag + alias.SEQ-ID: one JSON record per alias move
 
 
 def load_json(tags: dict[str, str], key: str, default: Any = None) -> Any:

@@ -11,7 +11,9 @@ import contextlib
 import fcntl
 import logging
 import os
+import re
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 
@@ -37,6 +39,29 @@ class Store:
     def is_server(self) -> bool:
         return is_server_uri(self.uri)
 
+    @property
+    def shown_uri(self) -> str:
+        return redact(self.uri)
+
+    def __repr__(self) -> str:
+        return f"Store(uri={self.shown_uri!r}, experiment_id={self.experiment_id!r})"
+
+
+_TOKEN_USERINFO = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.\-]*://)([^/@:\s]{16,})@")
+
+
+def redact(text: str) -> str:
+    """`text` (a tracking URI, or a message that holds one) with credentials replaced by `***`.
+
+    Passwords in `scheme://user:password@host`, a token used as the user
+    (`https://<token>@host`) and anything else the secrets detector finds.
+    """
+    from prodkit.readiness.secrets import REDACTED, redact_text, redact_uri
+
+    if not text or not isinstance(text, str):
+        return text
+    return _TOKEN_USERINFO.sub(rf"\1{REDACTED}@", redact_text(redact_uri(text)))
+
 
 def is_server_uri(uri: str) -> bool:
     return uri.startswith(("http://", "https://"))
@@ -58,14 +83,21 @@ def quiet_mlflow() -> None:
 def check_reachable(uri: str, timeout: float = 3.0) -> None:
     """Fail in seconds, with one line, when a tracking server does not answer."""
     try:
-        with urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=timeout) as response:
+        with urllib.request.urlopen(_health_url(uri), timeout=timeout) as response:
             response.read(64)
     except urllib.error.HTTPError:
         return  # it answered; authentication or routing is MLflow's business
     except (urllib.error.URLError, OSError, ValueError) as e:
-        reason = getattr(e, "reason", e)
-        raise BadInput(f"cannot reach the MLflow tracking server at {uri} ({reason})", path=uri,
+        reason = redact(str(getattr(e, "reason", e)))
+        raise BadInput(f"cannot reach the MLflow tracking server at {redact(uri)} ({reason})", path=redact(uri),
                        fix="start the server, or fix MLFLOW_TRACKING_URI / settings.ini tracking_uri") from None
+
+
+def _health_url(uri: str) -> str:
+    """The server's /health, without user:password (urllib would take them for the host)."""
+    parts = urllib.parse.urlsplit(uri.rstrip("/"))
+    host = parts.netloc.rpartition("@")[2]
+    return urllib.parse.urlunsplit((parts.scheme, host, parts.path + "/health", "", ""))
 
 
 @contextlib.contextmanager
@@ -117,8 +149,8 @@ def open_store(project: Project, *, create: bool = True, timeout: float = 3.0) -
     except BadInput:
         raise
     except Exception as e:  # noqa: BLE001 - any store failure is one line for the user
-        raise BadInput(f"cannot open the MLflow store {uri} ({type(e).__name__}: {first_line(e)})",
-                       path=uri, fix="check tracking_uri in settings.ini or MLFLOW_TRACKING_URI") from None
+        raise BadInput(f"cannot open the MLflow store {redact(uri)} ({type(e).__name__}: {redact(first_line(e))})",
+                       path=redact(uri), fix="check tracking_uri in settings.ini or MLFLOW_TRACKING_URI") from None
     return Store(uri=uri, client=client, experiment_id=_ready[uri])
 
 

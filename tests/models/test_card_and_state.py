@@ -115,3 +115,71 @@ def test_cli_list_show_promote_rollback_card(model_project, mlp, x_val):
     missing = runner.invoke(app, ["models", "show", "nope"])
     assert missing.exit_code == 2 and "no registered model named 'nope'" in missing.stderr
     assert runner.invoke(app, ["models", "--help"]).exit_code == 0
+
+
+def _outside_blocks(text: str) -> str:
+    import re
+
+    return re.sub(r"(<!-- prodkit:begin ([a-z0-9-]+) -->).*?(<!-- prodkit:end \2 -->)", r"\1…\3", text, flags=re.S)
+
+
+def test_finding_11_rerunning_the_card_keeps_every_byte_the_user_wrote(model_project, mlp, x_val):
+    """Text above the first section, a custom section, an edited heading hint and CRLF lines survive a
+    re-run byte for byte; only prodkit's blocks change (to the new version)."""
+    from prodkit.models.card import write_card
+
+    register_model(mlp, "churn-clf", example=x_val[:8], metrics={"auc": 0.9}, parity=False, benchmark=False)
+    path = model_project.root / write_card("churn-clf").path
+    text = path.read_text()
+    edited = ("Reviewed by the risk team on 2026-11-30.\r\n\r\n" + text
+              .replace("## Intended Use\n", "## Intended Use\n\nScores monthly churn risk.\n")
+              .replace("## Factors\n", "## Deployment notes\n\nServed behind the retention API.\n\n## Factors\n"))
+    edited += "\n## Appendix\n\nKeep me, too.\n"
+    path.write_bytes(edited.encode())
+
+    register_model(mlp, "churn-clf", example=x_val[:8], metrics={"auc": 0.95}, parity=False, benchmark=False)
+    again = write_card("churn-clf")
+    after = path.read_bytes().decode()
+    assert _outside_blocks(after) == _outside_blocks(edited)
+    assert "| Version | 2 |" in after and "| Version | 1 |" not in after
+    assert "Intended Use" in again.kept_user_text and "Intended Use" not in again.todo
+    assert "Factors" in again.todo
+
+
+def test_finding_11_a_card_path_without_prodkit_markers_is_refused_unless_forced(model_project, mlp, x_val):
+    from prodkit.cli import app
+
+    register_model(mlp, "churn-clf", example=x_val[:8], metrics={"auc": 0.9}, parity=False, benchmark=False)
+    existing = model_project.root / "README-model.md"
+    existing.write_text("# Our model\n\nHand-written notes.\n")
+    runner = CliRunner()
+    refused = runner.invoke(app, ["models", "card", "churn-clf", "-o", str(existing)])
+    assert refused.exit_code == 1, refused.output
+    assert "no prodkit markers" in refused.stderr and "--force" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+    assert existing.read_text() == "# Our model\n\nHand-written notes.\n"
+    forced = runner.invoke(app, ["models", "card", "churn-clf", "-o", str(existing), "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert "<!-- prodkit:begin model-details -->" in existing.read_text()
+
+
+def test_finding_11_broken_markers_and_old_cards(model_project, mlp, x_val):
+    from prodkit.cli import app
+
+    register_model(mlp, "churn-clf", example=x_val[:8], metrics={"auc": 0.9}, parity=False, benchmark=False)
+    card = model_project.root / "model_cards" / "churn-clf.md"
+    card.parent.mkdir()
+    broken = "# Card\n\n## Metrics\n\n<!-- prodkit:begin metrics -->\nold\n\nmy notes\n"
+    card.write_text(broken)
+    result = CliRunner().invoke(app, ["models", "card", "churn-clf"])
+    assert result.exit_code == 2 and "block metrics has no end marker" in result.stderr
+    assert card.read_text() == broken
+
+    legacy = ("Notes above.\n\n## Metrics\n\n<!-- prodkit:auto -->\nstale\n<!-- /prodkit:auto -->\n\n"
+              "Why AUC: the classes are balanced.\n\n## Extra\n\nmine\n")
+    card.write_text(legacy)
+    result = CliRunner().invoke(app, ["models", "card", "churn-clf"])
+    assert result.exit_code == 0, result.output
+    text = card.read_text()
+    assert text.startswith("Notes above.\n\n## Metrics\n\n<!-- prodkit:begin metrics -->\n| | |")
+    assert "stale" not in text and text.endswith("Why AUC: the classes are balanced.\n\n## Extra\n\nmine\n")

@@ -125,3 +125,49 @@ def test_round_trip_through_pyfunc_and_load_model(model_project, mlp, x_val):
     loaded = load_model("churn-clf", "champion", device="cpu")
     with torch.no_grad():
         torch.testing.assert_close(loaded(x_val), mlp(x_val))
+
+
+def test_finding_08_a_lock_left_by_a_crashed_promotion_is_taken_over(model_project, registry, mlp, x_val, monkeypatch):
+    """A process killed while holding the model's lock leaves it in the registry: the next promotion
+    waits until the same holder has held it STALE_AFTER seconds, takes it over and releases it after."""
+    import prodkit.models.aliases as aliases
+    from prodkit.errors import ProdkitError
+
+    _register(mlp, x_val, 0.8)
+    lock = aliases.lock_name("churn-clf")
+    registry.create_registered_model(lock, tags={aliases.OWNER_TAG: "ana@laptop pid 1 dead"})
+    monkeypatch.setattr(aliases, "STALE_AFTER", 60.0)
+    monkeypatch.setattr(aliases, "WAIT", 0.5)
+    with pytest.raises(ProdkitError, match=r"another alias move of churn-clf is still in progress \(ana@laptop"):
+        promote("churn-clf", 1)
+    assert "champion" not in registry.get_registered_model("churn-clf").aliases
+    monkeypatch.setattr(aliases, "STALE_AFTER", 0.3)
+    monkeypatch.setattr(aliases, "WAIT", 10.0)
+    assert promote("churn-clf", 1).version == "1"
+    assert [m.name for m in registry.search_registered_models()] == ["churn-clf"]  # lock released
+
+
+def test_finding_08_history_records_forced_moves_and_alias_moves_made_outside_prodkit(model_project, registry, mlp,
+                                                                                      x_val):
+    from prodkit.models.gate import history
+
+    _register(mlp, x_val, 0.8)
+    _register(mlp, x_val, 0.9)
+    _register(mlp, x_val, 0.7)
+    promote("churn-clf", 1, approved_by="ana")
+    registry.set_registered_model_alias("churn-clf", "champion", "2")  # someone used the MLflow UI
+    promote("churn-clf", 3, force=True, reason="INC-7", approved_by="lead")
+    moves = history("churn-clf")
+    assert [(m["action"], m["from"], m["to"], m["by"]) for m in moves] == [
+        ("promote", None, "1", "ana"), ("promote", "2", "3", "lead")]
+    assert moves[1]["forced"] and moves[1]["reason"] == "INC-7"
+    assert any(c["name"] == "primary metric" and c["status"] == "fail" for c in moves[1]["gate"])
+    assert [rollback("churn-clf").version, rollback("churn-clf").version] == ["2", "1"]
+
+    from typer.testing import CliRunner
+
+    from prodkit.cli import app
+
+    shown = CliRunner().invoke(app, ["models", "history", "churn-clf"])
+    assert shown.exit_code == 0, shown.output
+    assert "promote  -> v3 (was v2)  by lead forced: INC-7" in shown.stdout and "rollback -> v1" in shown.stdout
