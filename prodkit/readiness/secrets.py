@@ -1,15 +1,18 @@
 """Finding secrets in notebook text, one cell source or text output at a time.
 
 detect-secrets' regex plugins (cloud and SaaS token formats) plus prodkit's own patterns
-for what notebooks typically leak: passwords in code, connection strings with credentials,
-bearer headers, environment dumps in outputs, and newer token formats. Scanning each cell's
-source and text outputs separately (never the .ipynb JSON) keeps escaped quotes intact,
-never looks at base64 images, and gives cell and line numbers.
+for what notebooks typically leak: passwords and keys assigned in code, headers
+(`"X-API-Key": ...`), env vars set in code (`os.environ[...] = ...`, `setdefault`, `%env`),
+connection strings (ODBC `Pwd=...;`, JDBC `password=...&`, URLs with credentials), `curl -u`,
+basic-auth tuples, private-key blocks, and `NAME=value` lines of printed environments and
+config files. Scanning each cell's source and text outputs separately (never the .ipynb JSON)
+keeps escaped quotes intact, never looks at base64 images, and gives cell and line numbers.
 
-Values that only look like secrets are dropped by `looks_like_placeholder`: `<YOUR_KEY>`,
-`${VAR}`, `{password}`, `xxxx`, `***`, env lookups, names of env vars, documentation
-examples (AWS's `...EXAMPLE`). High-entropy detectors are deliberately not used: hashes,
-git SHAs and UUIDs are everywhere in notebooks.
+Each pattern runs only when one of its anchor substrings occurs in the text; names (`db_password`,
+`KAGGLE_KEY`) are matched generically and judged in Python, which keeps the regexes linear.
+Values that only stand for a secret are dropped by `looks_like_placeholder`; a value under a
+name that only says "key" must also look like a generated token. High-entropy detectors are
+deliberately not used: hashes, git SHAs and UUIDs are everywhere in notebooks.
 """
 
 from __future__ import annotations
@@ -34,7 +37,6 @@ DETECT_SECRETS_PLUGINS = (
     ("mailchimp", "MailchimpDetector"),
     ("npm", "NpmDetector"),
     ("openai", "OpenAIDetector"),
-    ("private_key", "PrivateKeyDetector"),
     ("pypi_token", "PypiTokenDetector"),
     ("sendgrid", "SendGridDetector"),
     ("slack", "SlackDetector"),
@@ -64,7 +66,6 @@ PLUGIN_ANCHORS: dict[str, tuple[str, ...]] = {
     "MailchimpDetector": ("-us",),
     "NpmDetector": ("_authtoken", "npm_"),
     "OpenAIDetector": ("T3BlbkFJ",),
-    "PrivateKeyDetector": ("private key", "putty"),
     "PypiTokenDetector": ("pypi-",),
     "SendGridDetector": ("SG.",),
     "SlackDetector": ("xox", "hooks.slack.com"),
@@ -128,7 +129,9 @@ OWN_PATTERNS: tuple[_Pattern, ...] = (
              anchors=("bearer", "token", "basic"), needs="random"),
     # The whole block, so that redaction hides the key body, not only its header line.
     _Pattern("Private key", r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?"
-             r"(?:-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\Z)", anchors=("PRIVATE KEY-----",), needs="pem"),
+             r"(?:-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\Z)", anchors=("PRIVATE KEY",), needs="pem"),
+    _Pattern("Private key", r"PuTTY-User-Key-File-\d+:[\s\S]*?(?:Private-MAC:[^\n]*|\Z)", anchors=("PuTTY",),
+             needs="pem"),
     # password = "...", "X-API-Key": "...", os.environ["DB_PASSWORD"] = "...", password = f"abc{x}def"
     _Pattern("Password or token in code",
              r"(?i)[\"']?\b(" + _NAME + r")[\"']?\]?\s*(?::|=|:=)\s*" + _STR_PREFIX + r"([\"'])([^\"'\n]{4,})\2",
@@ -156,7 +159,7 @@ OWN_PATTERNS: tuple[_Pattern, ...] = (
     _Pattern("Secret in printed environment",
              _ENV_LINE.replace("{prefix}", r"(?:(?:export|set)[ \t]+)?"), 2, 1, anchors=_KEYWORDS, where="output"),
     _Pattern("Secret in printed environment",
-             r"(?i)\b([A-Z0-9_]*" + _SECRET_WORD + r"[A-Z0-9_]*)\s*[=:]\s*([^\s\"',;]{8,})", 2, 1,
+             r"(?i)\b([A-Za-z0-9_]++)\s*[=:]\s*([^\s\"',;&]{8,})", 2, 1,
              anchors=_KEYWORDS, where="output", needs="random"),
 )
 
@@ -195,6 +198,7 @@ _KEY_FILE = re.compile(
 _SCALAR = re.compile(r"(?i)^(?:true|false|yes|no|on|off|none|null|\d+(?:\.\d+)?[smhd]?)$")
 _UUID = re.compile(r"(?i)^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _TOKENISH = re.compile(r"^[A-Za-z0-9+/=_\-.~]{16,}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _SHELL_OR_FILE_CELL = re.compile(r"^\s*%%(?:bash|sh|script|writefile|file)\b")
 
 
@@ -236,7 +240,7 @@ def _is_secret_value(pattern: _Pattern, value: str, name: str) -> bool:
     if pattern.needs == "pem":  # a real key has a body; documentation shows "..." between the lines
         body = re.sub(r"-----[A-Z0-9 ]+-----|\s", "", value)
         return len(body) >= 32 and not re.search(r"\.\.\.|…|x{4,}", body)
-    if looks_like_placeholder(value):
+    if looks_like_placeholder(value) or _CONTROL.search(value):  # ANSI colour codes in tracebacks, help
         return False
     if pattern.needs == "random" and not _looks_random(value):
         return False
