@@ -170,7 +170,7 @@ _NOT_SECRET_NAME = re.compile(
     r"(?:[_\-.]|^)(?:file|path|dir|name|env|var|field|type|len|length|size|count|id|url|uri|prompt|label|"
     r"header|regex|pattern|column|col|policy|method|mode|format|hash|hashed|salt|prefix|suffix|enabled|"
     r"timeout|expiry|expires|ttl|sock|provider|host|port|user|username|version|algorithm|scope|region|"
-    r"endpoint|location|kind|index|idx|map|mapping|fn|func|func|length|min|max)s?$|"
+    r"endpoint|location|kind|index|idx|map|mapping|fn|func|min|max)s?$|"
     r"(?-i:[a-z0-9](?:Path|File|Name|Url|Uri|Id|Type|Dir|Field|Env|Len|Length|Size|Count)s?$))"
 )
 

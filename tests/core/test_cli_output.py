@@ -93,3 +93,17 @@ def test_finding_15_console_width_follows_the_terminal_or_columns_and_is_unlimit
     monkeypatch.delenv("COLUMNS")
     CliConsole(file=ruled).rule("step")
     assert len(ruled.getvalue().rstrip("\n")) == 80
+
+
+@pytest.mark.parametrize("command", [("jobs", "list"), ("jobs", "history"), ("jobs", "show"), ("models", "list"),
+                                     ("models", "show"), ("check",), ("promote",), ("drift",)])
+def test_every_command_that_prints_a_table_has_json(command):
+    import typer
+
+    from prodkit.cli import app
+
+    group = typer.main.get_command(app)
+    cmd = group
+    for name in command:
+        cmd = cmd.commands[name]
+    assert "--json" in {opt for p in cmd.params for opt in p.opts}, " ".join(command)
