@@ -199,7 +199,10 @@ _SCALAR = re.compile(r"(?i)^(?:true|false|yes|no|on|off|none|null|\d+(?:\.\d+)?[
 _UUID = re.compile(r"(?i)^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _TOKENISH = re.compile(r"^[A-Za-z0-9+/=_\-.~]{16,}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_SHELL_OR_FILE_CELL = re.compile(r"^\s*%%(?:bash|sh|script|writefile|file)\b")
+# Cells whose body is shell or a config file, scanned like outputs (`%%writefile x.py` stays code).
+_SHELL_OR_FILE_CELL = re.compile(r"^\s*%%(?:bash|sh|script\b|(?:writefile|file)(?:\s+-a)?\s+(?!\S*\.py\b))")
+# `args.token`, `get_password()`, `cfg.db.password`: an expression in printed code, not a value.
+_EXPRESSION = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+(?:\(.*\))?$|^[A-Za-z_][\w.]*\(.*\)$")
 
 
 @dataclass(frozen=True)
@@ -247,7 +250,7 @@ def _is_secret_value(pattern: _Pattern, value: str, name: str) -> bool:
     if pattern.name:
         if not _SECRET_NAME.search(name) or _NOT_SECRET_NAME.search(name) or any(c.isspace() for c in value):
             return False
-        if _KEY_FILE.match(value) or "://" in value or _SCALAR.match(value):
+        if _KEY_FILE.match(value) or "://" in value or _SCALAR.match(value) or _EXPRESSION.match(value):
             return False
         if not _STRONG_NAME.search(name) and not _looks_token(value):
             return False

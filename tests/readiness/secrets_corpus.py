@@ -232,6 +232,9 @@ def issue12_look_alikes() -> list[tuple[str, str, str]]:
         ("help text (output)", "  --password PASSWORD   the database password\n  --token=TOKEN\n", "output"),
         ("pagination token", 'params = {"pageToken": next_token, "page_token": "CAUQAA"}', "code"),
         ("%env of a setting", "%env CUDA_VISIBLE_DEVICES=0\n%env TOKENIZERS_PARALLELISM=false", "code"),
+        ("%%writefile of a Python module", '%%writefile train.py\npassword = get_password()\ntoken = args.token\n',
+         "code"),
+        ("printed Python source (output)", "password = get_password()\ntoken = args.token\n", "output"),
         ("private key in documentation", 'KEY = "-----BEGIN PRIVATE KEY-----\\n...\\n-----END PRIVATE KEY-----"', "code"),
     ]
 
