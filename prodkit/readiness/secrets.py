@@ -145,8 +145,15 @@ OWN_PATTERNS: tuple[_Pattern, ...] = (
              r"[\"'][^\"'\n]*[\"']\s*,\s*" + _STR_PREFIX + r"([\"'])([^\"'\n]{4,})\1", 2, anchors=("auth",)),
     # ODBC "...;Pwd=...;", JDBC "...?user=u&password=...&", f"...;password=literal;", --password=...
     _Pattern("Password in connection string",
-             r"(?i)(?:(?<=[;?&\"'`])|(?<=\s)--?)(" + _NAME + r")[ \t]*=[ \t]*([^\s;&\"'`=][^\s;&\"'`]{3,})",
+             r"(?i)(?:(?<=[;?&\"'`!])|(?<=\s)--?)(" + _NAME + r")[ \t]*=[ \t]*([^\s;&\"'`=][^\s;&\"'`]{3,})",
              2, 1, anchors=_KEYWORDS),
+    # libpq DSN: "dbname=dw user=etl password=..." (not kwargs: the value must end at a space or quote)
+    _Pattern("Password in connection string",
+             r"(?i)\b(?:dbname|host|user|port|sslmode)[ \t]*=[ \t]*[^\s\"',()]+[^\"'\n]*?[ \t](password)[ \t]*=[ \t]*"
+             r"([^\s\"',()]{4,})(?=[\s\"']|$)", 2, 1, anchors=("password",)),
+    # smtp.login("me@corp.com", "..."), ftp.login(...), imap.login(...)
+    _Pattern("Password in login call", r"\.login\(\s*" + _STR_PREFIX + r"[\"'][^\"'\n]*[\"']\s*,\s*" + _STR_PREFIX +
+             r"([\"'])([^\"'\n]{4,})\1", 2, anchors=(".login(",)),
     # curl -u user:password, curl --user "user:password"
     _Pattern("Password in curl command",
              r"(?i)\bcurl\b[^\n]*?[ \t](?:-u|--user)(?:[ \t]+|=)[\"']?[^\s:\"']*:([^\s\"']+)", 1, anchors=("curl",)),
@@ -189,12 +196,12 @@ _FILLER = re.compile(
     r"(?i)(?<![A-Za-z0-9])(?:example|sample|dummy|fake|test|tests|testing|demo|mock|secret|secrets|password|"
     r"passwd|pass|pwd|pw|token|key|api|apikey|access|private|client|here|insert|enter|put|replace|my|the|"
     r"none|null|nil|true|false|undefined|string|str|todo|tbd|n/a|na|value|default|foo|bar|baz|"
-    r"required|optional|hidden|set|me|goes|with)(?![a-z0-9])"
+    r"required|optional|hidden|set|me|goes|with|empty|blank|unused|not|no|needed|ollama)(?![a-z0-9])"
 )
 _FILLER_GAP = re.compile(r"[\s_\-.:/,]+")
 _KEY_FILE = re.compile(
     r"(?i)^(?:[A-Za-z]:)?[\w.~\-/\\]*[\w\-]\.(?:json|pem|key|p12|pfx|crt|cer|der|jks|keystore|txt|ya?ml|ini|"
-    r"cfg|conf|env|toml|gpg|asc|pub|ppk|csv|pkl|db|sqlite)$|^(?:~|\.{1,2})?/(?:[\w.\-]+/)+[\w.\-]+$")
+    r"cfg|conf|env|toml|gpg|asc|pub|ppk|csv|pkl|db|sqlite)$|^(?:~|\.{1,2})/[\w.\-/]*$|^/(?:[\w.\-]+/)+[\w.\-]+$")
 _SCALAR = re.compile(r"(?i)^(?:true|false|yes|no|on|off|none|null|\d+(?:\.\d+)?[smhd]?)$")
 _UUID = re.compile(r"(?i)^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _TOKENISH = re.compile(r"^[A-Za-z0-9+/=_\-.~]{16,}$")

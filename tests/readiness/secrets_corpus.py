@@ -150,7 +150,8 @@ def look_alikes() -> list[tuple[str, str, str]]:
 
 
 def issue12_forms() -> list[tuple[str, str, str, str]]:
-    """(kind, text, where, secret): the forms issue 12 found missed; `secret` is what redaction must hide."""
+    """(kind, text, where, secret): the forms issue 12 found missed and close neighbours; `secret` is what
+    redaction must hide."""
     pw, pw2, key = rand(ALNUM, 12), rand(LO, 10), rand("0123456789abcdef", 32)
     enc = pem("ENCRYPTED PRIVATE KEY")
     return [
@@ -192,6 +193,9 @@ def issue12_forms() -> list[tuple[str, str, str, str]]:
          "output", "correcthorsebatterystaple"),
         ("printed export line (output)", f"export GITLAB_TOKEN={pw2}\n", "output", pw2),
         ("ini file printed (output)", f"[database]\nhost = db.internal\npassword = {pw2}\n", "output", pw2),
+        ("libpq DSN", f'psycopg2.connect("dbname=dw user=etl password={pw2} host=db.internal")', "code", pw2),
+        ("inline env in a shell line", f"!PGPASSWORD={pw2} psql -h db.internal -U etl -c 'select 1'", "code", pw2),
+        ("smtp login", f'server.login("reports@corp.com", "{pw}")', "code", pw),
         ("yaml config printed (output)", f"db:\n  user: etl\n  password: {pw2}\n", "output", pw2),
     ]
 
@@ -221,6 +225,8 @@ def issue12_look_alikes() -> list[tuple[str, str, str]]:
         ("setdefault of a non-secret", 'os.environ.setdefault("MLFLOW_TRACKING_URI", "sqlite:///mlflow.db")', "code"),
         ("JDBC without a password", 'url = "jdbc:postgresql://db:5432/dw?user=etl&ssl=true"', "code"),
         ("ODBC with a placeholder", 'cs = "Driver={ODBC Driver 18};Server=sql;Uid=sa;Pwd=<password>;"', "code"),
+        ("kwargs after libpq-like names", "connect(host=h, user=u, password=args.db_password)", "code"),
+        ("login with variables", "server.login(user, password)\nhuggingface_hub.login()", "code"),
         ("kwargs passthrough", "conn = connect(host=h, password=password, token=args.token)", "code"),
         ("placeholder words", 'password = "sample_password"\napi_key = "your-api-key-here"\ntoken = "dummy"', "code"),
         ("placeholder changeme", 'DB_PASSWORD = "changeme"\nSECRET = "xxx"', "code"),
@@ -235,6 +241,9 @@ def issue12_look_alikes() -> list[tuple[str, str, str]]:
         ("%%writefile of a Python module", '%%writefile train.py\npassword = get_password()\ntoken = args.token\n',
          "code"),
         ("printed Python source (output)", "password = get_password()\ntoken = args.token\n", "output"),
+        ("local LLM servers' dummy keys", 'c = OpenAI(base_url=url, api_key="EMPTY")\napi_key = "ollama"\n'
+                                          'key = "sk-no-key-required"', "code"),
+        ("working-folder paths", 'pwd = "./data"\nPWD = "/home/user/project"', "code"),
         ("private key in documentation", 'KEY = "-----BEGIN PRIVATE KEY-----\\n...\\n-----END PRIVATE KEY-----"', "code"),
     ]
 
