@@ -9,13 +9,45 @@ from collections.abc import Callable
 from typing import Any
 
 import typer
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 from rich.markup import escape
 
 from prodkit.errors import ProdkitError
 
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+# Width of output that is not a terminal (CI logs, `| cat`, files): wide enough that no table is
+# squeezed to Rich's 80-column fallback and no job name or path is cut to "linreg…".
+UNLIMITED_WIDTH = 10_000
+RULE_WIDTH = 80  # rules span the width: keep them readable in logs
+
+
+class CliConsole(Console):
+    """A Rich console at the terminal's width, or COLUMNS when set, else unlimited when not a terminal.
+
+    Decided at each print, so a console made at import time also suits output redirected later.
+    """
+
+    def _unlimited(self) -> bool:
+        return self._width is None and not self.is_terminal and "COLUMNS" not in self._environ
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        size = Console.size.fget(self)
+        return ConsoleDimensions(UNLIMITED_WIDTH, size.height) if self._unlimited() else size
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        Console.size.fset(self, new_size)
+
+    def rule(self, title: str = "", **kwargs: Any) -> None:
+        if not self._unlimited():
+            return super().rule(title, **kwargs)
+        from rich.rule import Rule
+
+        self.print(Rule(title, **kwargs), width=RULE_WIDTH)
+
+
+out = CliConsole(soft_wrap=True)
+err = CliConsole(stderr=True, soft_wrap=True)
 
 
 def handle_errors(fn: Callable) -> Callable:

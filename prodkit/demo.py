@@ -64,13 +64,16 @@ def execute_notebook(path: Path, cwd: Path, console: Console) -> None:
     """Run a notebook top to bottom in a fresh kernel, in place (as a user would)."""
     import papermill
 
+    from prodkit._kernel import SecureKernelManager
+
     console.print(f"running {path.name} top to bottom in a fresh kernel …")
     started = time.perf_counter()
     previous = os.environ.get("PRODKIT_NOTEBOOK")
     os.environ["PRODKIT_NOTEBOOK"] = str(path)  # the kernel inherits it: model versions record the notebook
     try:
         papermill.execute_notebook(
-            str(path), str(path), cwd=str(cwd), progress_bar=False, kernel_name="python3"
+            str(path), str(path), cwd=str(cwd), progress_bar=False, kernel_name="python3",
+            kernel_manager_class=SecureKernelManager,
         )
     finally:
         if previous is None:

@@ -17,9 +17,18 @@ class ProdkitError(Exception):
 
     def line(self) -> str:
         """`file: cell N: message — fix` on one line."""
-        where = ": ".join(p for p in (self.path, f"cell {self.cell}" if self.cell else None) if p)
-        text = f"{where}: {self.message}" if where else self.message
+        text = self._where_and_message()
         return f"{text} — {self.fix}" if self.fix else text
+
+    def _where_and_message(self) -> str:
+        where = ": ".join(p for p in (self.path, f"cell {self.cell}" if self.cell else None) if p)
+        return f"{where}: {self.message}" if where else self.message
+
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows instead of a traceback (notebook cells, papermill outputs): the error
+        and, on the next line, the fix. `%tb` and `%debug` still reach the traceback."""
+        lines = [f"\x1b[0;31m{type(self).__name__}\x1b[0m: {self._where_and_message()}"]
+        return lines + [f"\x1b[0;32m→ {self.fix}\x1b[0m"] if self.fix else lines
 
 
 class BadInput(ProdkitError):

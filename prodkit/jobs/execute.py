@@ -261,12 +261,12 @@ def execute_run(request: RunRequest, *, on_cell: OnCell | None = None,
 
 def _start_kernel(request: RunRequest, log):
     """Launch the kernel before papermill is imported: it boots while the import runs."""
-    from jupyter_client.manager import AsyncKernelManager
     from jupyter_core.utils import run_sync
 
+    from prodkit._kernel import kernel_manager
     from prodkit.jobs.context import run_environment
 
-    km = AsyncKernelManager(kernel_name=request.kernel)
+    km = kernel_manager(request.kernel)
     run_sync(km.start_kernel)(cwd=request.cwd or str(Path(request.notebook).parent),
                               env={**os.environ, **run_environment(request), **request.extra_env},
                               extra_arguments=["--HistoryManager.hist_file=:memory:"], stdout=log, stderr=log)

@@ -147,3 +147,114 @@ def look_alikes() -> list[tuple[str, str, str]]:
         ("numbers in output", "array([0.12345678, 0.98765432, 0.55555555])\n", "output"),
         ("traceback path", 'File "/usr/lib/python3.11/site-packages/sklearn/base.py", line 1152\n', "output"),
     ]
+
+
+def issue12_forms() -> list[tuple[str, str, str, str]]:
+    """(kind, text, where, secret): the forms issue 12 found missed and close neighbours; `secret` is what
+    redaction must hide."""
+    pw, pw2, key = rand(ALNUM, 12), rand(LO, 10), rand("0123456789abcdef", 32)
+    enc = pem("ENCRYPTED PRIVATE KEY")
+    return [
+        ("X-API-Key header", f'headers = {{"X-API-Key": "{key}"}}', "code", key),
+        ("X-Auth-Token header with letters only", f'requests.get(url, headers={{"X-Auth-Token": "{pw2}"}})', "code", pw2),
+        ("Ocp-Apim-Subscription-Key header", f'h = {{"Ocp-Apim-Subscription-Key": "{key}"}}', "code", key),
+        ("X-API-Key in printed request headers (output)", f"X-API-Key: {key}\nAccept: */*\n", "output", key),
+        ("curl -u user:pw", f"!curl -u admin:{pw} https://jenkins.corp.net/api/json", "code", pw),
+        ("curl --user quoted", f'!curl -s --user "etl:{pw2}" https://api.corp.net/v1/export -o data.csv', "code", pw2),
+        ("curl -u in a %%bash cell", f"%%bash\ncurl -X POST -u svc:{pw} https://api.corp.net/v1/jobs", "code", pw),
+        ("ODBC Pwd=...;", f'conn = pyodbc.connect("Driver={{ODBC Driver 18 for SQL Server}};Server=sql.corp;'
+                          f'Database=dw;Uid=sa;Pwd={pw};")', "code", pw),
+        ("ODBC PWD at the end, letters only", f'cs = "DSN=warehouse;UID=etl;PWD={pw2}"', "code", pw2),
+        ("JDBC password=...&", f'url = "jdbc:mysql://db.corp:3306/sales?user=etl&password={pw}&useSSL=true"', "code", pw),
+        ("JDBC password last", f'spark.read.jdbc("jdbc:postgresql://db/dw?user=etl&password={pw2}", "t")', "code", pw2),
+        ("--password= option", f"!mysqldump -u root --password={pw2} sales > dump.sql", "code", pw2),
+        ('os.environ["X"] = "literal"', f'os.environ["DB_PASSWORD"] = "{pw2}"', "code", pw2),
+        ('os.environ["KAGGLE_KEY"] = "literal"', f"os.environ['KAGGLE_KEY'] = '{key}'", "code", key),
+        ("os.environ.setdefault", f'os.environ.setdefault("API_TOKEN", "{pw}")', "code", pw),
+        ("os.putenv", f'os.putenv("SNOWFLAKE_PASSWORD", "{pw2}")', "code", pw2),
+        ("os.environ.update", f'os.environ.update({{"HF_TOKEN": "{pw}"}})', "code", pw),
+        ("%env NAME=value", f"%env OPENAI_API_KEY={pw}", "code", pw),
+        ("%env NAME value", f"%env DB_PASSWORD {pw2}", "code", pw2),
+        ("%%writefile .env", f"%%writefile .env\nDB_HOST=db.internal\nDB_PASSWORD={pw2}\n", "code", pw2),
+        ("requests auth tuple", f'requests.get(url, auth=("admin", "{pw2}"))', "code", pw2),
+        ("HTTPBasicAuth", f'HTTPBasicAuth("admin", "{pw}")', "code", pw),
+        ("BEGIN ENCRYPTED PRIVATE KEY", f'key = """{enc}"""', "code", enc.split("\n")[2]),
+        ("BEGIN ENCRYPTED PRIVATE KEY printed (output)", enc + "\n", "output", enc.split("\n")[1]),
+        ("f-string connection string with a literal password",
+         f'conn = f"host={{host}};user={{user}};password={pw};"', "code", pw),
+        ("f-string URL with a literal password", f'url = f"postgresql://etl:{pw}@{{host}}:5432/dw"', "code", pw),
+        ("password = f-string with literal parts", 'password = f"abc{x}def"', "code", "abc{x}def"),
+        ("rf-string password", f'db_password = rf"{pw}\\{{suffix}}"', "code", pw),
+        ('password containing "Sample"', 'password = "Sample#2024pw"', "code", "Sample#2024pw"),
+        ('password containing "example"', 'cfg = {"password": "example!Pr0d"}', "code", "example!Pr0d"),
+        ("password containing {}", 'db_password = "pa{}ss99"', "code", "pa{}ss99"),
+        (".env dump without digits (output)", f"DB_HOST=db.internal\nDB_USER=etl\nDB_PASSWORD={pw2}\n", "output", pw2),
+        ("printed env, secret key of words (output)", "SECRET_KEY=correcthorsebatterystaple\nDEBUG=False\n",
+         "output", "correcthorsebatterystaple"),
+        ("printed export line (output)", f"export GITLAB_TOKEN={pw2}\n", "output", pw2),
+        ("ini file printed (output)", f"[database]\nhost = db.internal\npassword = {pw2}\n", "output", pw2),
+        ("libpq DSN", f'psycopg2.connect("dbname=dw user=etl password={pw2} host=db.internal")', "code", pw2),
+        ("inline env in a shell line", f"!PGPASSWORD={pw2} psql -h db.internal -U etl -c 'select 1'", "code", pw2),
+        ("smtp login", f'server.login("reports@corp.com", "{pw}")', "code", pw),
+        ("yaml config printed (output)", f"db:\n  user: etl\n  password: {pw2}\n", "output", pw2),
+    ]
+
+
+def issue12_look_alikes() -> list[tuple[str, str, str]]:
+    """(kind, text, where): look-alikes next to the issue-12 forms, which must stay unflagged."""
+    return [
+        ("'Simple ' + API_KEY", "api_key = 'Simple ' + API_KEY", "code"),
+        ("'Simple ' + API_KEY in a header", 'headers = {"Authorization": "Simple " + API_KEY}', "code"),
+        ("key file path", 'key_path = "keys/service_account.json"', "code"),
+        ("key file name under a credentials name",
+         'os.environ["GOOGLE_APPLICATION_CREDENTIALS"] = "my_service_account_private_key.json"', "code"),
+        ("private key file path", 'private_key = "keys/service_account.json"', "code"),
+        ("docker secret file (output)", "DB_PASSWORD_FILE=/run/secrets/db_password\nSSH_AUTH_SOCK=/tmp/ssh-agent.sock\n",
+         "output"),
+        ("credentials path in env (output)", "GOOGLE_APPLICATION_CREDENTIALS=/home/app/keys/sa.json\n", "output"),
+        ("special tokens", 'tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))\npad_token = "<pad>"', "code"),
+        ("f-string with the password as a field", 'conn = f"host={host};user={user};password={pw};"', "code"),
+        ("password from .format", 'password = "{}".format(pw)\ndsn = "user=%s password=%s" % (u, p)', "code"),
+        ("curl with env vars", '!curl -u "$API_USER:$API_TOKEN" https://api.corp.net/v1', "code"),
+        ("curl with an IPython field", "!curl -u admin:{pw} https://jenkins.corp.net/api/json", "code"),
+        ("curl with a command substitution", '!curl -u "admin:$(cat ~/.pw)" https://api.corp.net', "code"),
+        ("curl without a password", "!curl -u admin https://jenkins.corp.net/api/json", "code"),
+        ("os.environ read", 'token = os.environ["API_TOKEN"]\nos.environ["DB_PASSWORD"] = getpass()', "code"),
+        ("env var without a secret name", 'os.environ["CUDA_VISIBLE_DEVICES"] = "0"\nos.environ["TOKENIZERS_PARALLELISM"] = "false"',
+         "code"),
+        ("setdefault of a non-secret", 'os.environ.setdefault("MLFLOW_TRACKING_URI", "sqlite:///mlflow.db")', "code"),
+        ("JDBC without a password", 'url = "jdbc:postgresql://db:5432/dw?user=etl&ssl=true"', "code"),
+        ("ODBC with a placeholder", 'cs = "Driver={ODBC Driver 18};Server=sql;Uid=sa;Pwd=<password>;"', "code"),
+        ("kwargs after libpq-like names", "connect(host=h, user=u, password=args.db_password)", "code"),
+        ("login with variables", "server.login(user, password)\nhuggingface_hub.login()", "code"),
+        ("kwargs passthrough", "conn = connect(host=h, password=password, token=args.token)", "code"),
+        ("placeholder words", 'password = "sample_password"\napi_key = "your-api-key-here"\ntoken = "dummy"', "code"),
+        ("placeholder changeme", 'DB_PASSWORD = "changeme"\nSECRET = "xxx"', "code"),
+        ("placeholder template fields", 'password = "{}"\napi_key = "{api_key}"\nsecret = "%s"', "code"),
+        ("sort and cache keys", 'sort_key = "customer_id"\ncache_key = f"{model}_{version}"\nPRIMARY_KEY = "id_2024"', "code"),
+        ("uuid under a key name", f'idempotency_key = "{uuid.UUID(int=R.getrandbits(128), version=4)}"', "code"),
+        ("env dump settings (output)", "TOKEN_EXPIRY=3600\nPASSWORD_MIN_LENGTH=8\nAUTH_ENABLED=true\nHF_TOKEN=\n", "output"),
+        ("env dump placeholder (output)", "MLFLOW_TRACKING_PASSWORD=${MLFLOW_PASSWORD}\nAPI_KEY=***\n", "output"),
+        ("help text (output)", "  --password PASSWORD   the database password\n  --token=TOKEN\n", "output"),
+        ("pagination token", 'params = {"pageToken": next_token, "page_token": "CAUQAA"}', "code"),
+        ("%env of a setting", "%env CUDA_VISIBLE_DEVICES=0\n%env TOKENIZERS_PARALLELISM=false", "code"),
+        ("%%writefile of a Python module", '%%writefile train.py\npassword = get_password()\ntoken = args.token\n',
+         "code"),
+        ("printed Python source (output)", "password = get_password()\ntoken = args.token\n", "output"),
+        ("local LLM servers' dummy keys", 'c = OpenAI(base_url=url, api_key="EMPTY")\napi_key = "ollama"\n'
+                                          'key = "sk-no-key-required"', "code"),
+        ("working-folder paths", 'pwd = "./data"\nPWD = "/home/user/project"', "code"),
+        ("private key in documentation", 'KEY = "-----BEGIN PRIVATE KEY-----\\n...\\n-----END PRIVATE KEY-----"', "code"),
+    ]
+
+
+def real_notebook_look_alikes() -> list[tuple[str, str, str]]:
+    """Lines from public notebooks (nbdev docs, Hugging Face course, Hands-on ML) once flagged by SEC-01."""
+    return [
+        ("ANSI-coloured help output (nbdev docs)",
+         "    \x1b[2m\x1b[1mPublish with explicit credentials:\x1b[2m\x1b[22m      quarto publish connect\n", "output"),
+        ("special token argument (HF tokenizer training)",
+         'tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]"))', "code"),
+        ("service account key file (Hands-on ML ch. 19)",
+         'os.environ["GOOGLE_APPLICATION_CREDENTIALS"] = "my_service_account_private_key.json"', "code"),
+    ]

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from readiness_nb import code, md, stream, write_notebook
-from secrets_corpus import look_alikes, secrets
+from secrets_corpus import issue12_forms, issue12_look_alikes, look_alikes, real_notebook_look_alikes, secrets
 
 from prodkit.readiness import check_notebook
 from prodkit.readiness.checks.security import secret_findings
 from prodkit.readiness.context import CheckContext
-from prodkit.readiness.secrets import scan_text
+from prodkit.readiness.secrets import REDACTED, redact_text, scan_text
 
 
 def _cells(items):
@@ -105,3 +106,61 @@ def test_redact_uri_hides_the_password_and_keeps_the_rest():
     assert redact_uri("postgresql://admin:s3cr3t-pw@db:5432/prod") == "postgresql://admin:***@db:5432/prod"
     assert redact_uri("http://127.0.0.1:5000") == "http://127.0.0.1:5000"
     assert redact_uri("sqlite:///.prodkit/mlflow.db") == "sqlite:///.prodkit/mlflow.db"
+
+
+@pytest.mark.parametrize(("kind", "text", "where", "secret"), issue12_forms(), ids=[f[0] for f in issue12_forms()])
+def test_finding_12_missed_secret_form_is_caught_and_redacted(kind, text, where, secret):
+    """Each form issue 12 found missed: SEC-01 flags it, and redaction hides the whole value."""
+    output = where == "output"
+    assert scan_text(text, output=output), f"{kind} not found"
+    redacted = redact_text(text, output=output)
+    assert secret not in redacted and REDACTED in redacted
+
+
+@pytest.mark.parametrize(("kind", "text", "where"), issue12_look_alikes() + real_notebook_look_alikes(),
+                         ids=[f[0] for f in issue12_look_alikes() + real_notebook_look_alikes()])
+def test_finding_12_look_alike_is_not_a_secret(kind, text, where):
+    """Placeholders, paths to key files, label prefixes: not secrets (issue 12's false alarms)."""
+    assert scan_text(text, output=where == "output") == []
+
+
+def test_finding_12_issue_look_alikes_in_a_notebook_raise_no_alarm(project):
+    found = _scan(project, issue12_look_alikes(), "lookalikes12.ipynb")
+    assert [k for k, hit in found.items() if hit] == []
+
+
+def test_finding_12_issue_forms_in_a_notebook_are_all_flagged(project):
+    items = [(k, t, w) for k, t, w, _ in issue12_forms()]
+    found = _scan(project, items, "forms12.ipynb")
+    assert [k for k, hit in found.items() if not hit] == []
+
+
+def test_placeholder_words_and_template_fields_inside_real_passwords_keep_them_secrets():
+    from prodkit.readiness.secrets import looks_like_placeholder
+
+    for real in ("Sample#2024pw", "pa{}ss99", "example!Pr0d", "Tr0ub4dor&3xyz", "hunter"):
+        assert not looks_like_placeholder(real), real
+    for placeholder in ("sample_password", "your-api-key-here", "dummy", "{}", "{password}", "%s", "${PW}",
+                        "<YOUR_KEY>", "xxxx", "changeme", "DB_PASSWORD", "fake-token-1"):
+        assert looks_like_placeholder(placeholder), placeholder
+
+
+def test_redacting_a_plugin_token_hides_the_whole_token_not_only_its_prefix():
+    """detect-secrets yields only the `ghp` group for GitHub tokens; the span must be the token."""
+    token = "ghp_" + "a1B2c3D4e5" * 3 + "abcdef"
+    assert redact_text(f'gh = Github("{token}")') == 'gh = Github("***")'
+
+
+def test_redacting_a_private_key_hides_its_body():
+    key = "-----BEGIN RSA PRIVATE KEY-----\n" + "\n".join(["MIIEpAIBAAKCAQEA" + "x7Yq" * 12] * 3) + \
+        "\n-----END RSA PRIVATE KEY-----"
+    assert redact_text(f'KEY = """{key}"""') == 'KEY = """***"""'
+
+
+def test_redact_uri_hides_jdbc_and_odbc_passwords():
+    from prodkit.readiness.secrets import redact_uri
+
+    assert redact_uri("jdbc:mysql://db:3306/s?user=etl&password=hunter&ssl=1") == \
+        "jdbc:mysql://db:3306/s?user=etl&password=***&ssl=1"
+    assert redact_uri("mssql+pyodbc:///?odbc_connect=DSN%3Ddw;UID=sa;PWD=hunter") == \
+        "mssql+pyodbc:///?odbc_connect=DSN%3Ddw;UID=sa;PWD=***"
