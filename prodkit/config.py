@@ -144,6 +144,22 @@ def _section_name(block: str) -> str:
     return block.lstrip("[").split("]", 1)[0]
 
 
+def inside_root(root: Path, value: object, file: Path, setting: str, example: str) -> Path:
+    """`root / value` for a configured folder; BadInput naming the file and setting when the
+    value is not a relative path that stays inside the project root (symlinks resolved)."""
+    fix = f'use a folder inside the project, e.g. {setting.split("] ")[-1]} = "{example}"'
+    if not isinstance(value, str) or not value.strip() or not value.isprintable():
+        raise BadInput(f"{setting} = {value!r} is not a folder name", path=str(file), fix=fix)
+    path = root / value
+    try:
+        inside = not Path(value).is_absolute() and path.resolve().is_relative_to(root.resolve())
+    except (OSError, RuntimeError):
+        inside = False
+    if not inside:
+        raise BadInput(f"{setting} = {value!r} leaves the project root", path=str(file), fix=fix)
+    return path
+
+
 def load_project(start: Path | str | None = None, *, require_nbdev: bool = False) -> Project:
     """The project around `start` (a file or folder; default the cwd).
 
@@ -166,10 +182,12 @@ def load_project(start: Path | str | None = None, *, require_nbdev: bool = False
     nbdev_cfg = nbdev_cfg or {}
     sections = _read_settings(root)
     settings = {**DEFAULT_SETTINGS, **sections.get("prodkit", {})}
+    pyproject, ini = root / "pyproject.toml", root / "settings.ini"
+    inside_root(root, settings.get("tests_path") or "tests", ini, "[prodkit] tests_path", "tests")
     return Project(
         root=root,
-        lib_path=root / nbdev_cfg.get("lib_path", "src"),
-        nbs_path=root / nbdev_cfg.get("nbs_path", "nbs"),
+        lib_path=inside_root(root, nbdev_cfg.get("lib_path", "src"), pyproject, "[tool.nbdev] lib_path", "src"),
+        nbs_path=inside_root(root, nbdev_cfg.get("nbs_path", "nbs"), pyproject, "[tool.nbdev] nbs_path", "nbs"),
         has_nbdev=bool(nbdev_cfg),
         settings=settings,
         sections=sections,
