@@ -104,9 +104,13 @@ def _check_docstring(text: str, module: str, plan: NotebookPlan) -> None:
         )
 
 
-def _make(exporter, key: str, module: str, nb_path: Path, project: Project, staging: Path) -> str:
-    """Text of module `module` as nbdev's ModuleMaker writes it (into `staging`, a temp folder)."""
+def _make(exporter, keys: list[str], module: str, nb_path: Path, project: Project, staging: Path) -> str:
+    """Text of `module` as nbdev's ModuleMaker writes it (into `staging`, a temp folder), from
+    the cells nbdev exported under `keys` (`#` and the module's name can both lead to it)."""
     from nbdev.maker import ModuleMaker
+
+    def in_order(groups):
+        return sorted((c for key in keys for c in groups[key]), key=lambda c: c.idx_)
 
     staging_lib = staging / project.lib_path.name
     target = module_path(project, module)
@@ -115,7 +119,7 @@ def _make(exporter, key: str, module: str, nb_path: Path, project: Project, stag
         raise BadInput(f"module name {module!r} leaves the staging folder", path=str(nb_path))
     maker.dest2nb = Path(os.path.relpath(nb_path, target.parent)).as_posix()
     maker.hdr = f"# %% {maker.dest2nb}"
-    maker.make(exporter.modules[key], exporter.in_all[key], lib_path=staging_lib)
+    maker.make(in_order(exporter.modules), in_order(exporter.in_all), lib_path=staging_lib)
     return maker.fname.read_text(encoding="utf-8")
 
 
@@ -133,21 +137,23 @@ def render_modules(plan: NotebookPlan, project: Project) -> list[RenderedModule]
     module_of_cell = {c.number - 1: m for m, cells in plan.modules.items() if m not in skip for c in cells}
     nb_path = plan.notebook.path
     exporter = _process(_raw_with_stable_ids(plan), [PromoteProc(module_of_cell)], nb_path, project)
-    modules = {key: _module_of_key(key, plan) for key in _exported_keys(exporter)}
+    keys_of: dict[str, list[str]] = {}
+    for key in _exported_keys(exporter):
+        keys_of.setdefault(_module_of_key(key, plan), []).append(key)
     rendered = []
     with tempfile.TemporaryDirectory(prefix="prodkit-promote-") as tmp:
-        for key, module in modules.items():
+        for module, keys in keys_of.items():
             if module in skip:
                 continue
-            text = _make(exporter, key, module, nb_path, project, Path(tmp).resolve())
+            text = _make(exporter, keys, module, nb_path, project, Path(tmp).resolve())
             _check_docstring(text, module, plan)
-            cells = exporter.modules[key]
+            cells = [c for key in keys for c in exporter.modules[key]]
             rendered.append(
                 RenderedModule(
                     module=module,
                     path=module_path(project, module),
                     text=text,
-                    cell_ids=[c.id for c in cells if c.cell_type == "code"],
+                    cell_ids=[c.id for c in sorted(cells, key=lambda c: c.idx_) if c.cell_type == "code"],
                 )
             )
     return rendered
@@ -160,4 +166,4 @@ def nbdev_export_text(plan: NotebookPlan, project: Project, module: str) -> str 
     if "#" not in _exported_keys(exporter) or getattr(exporter, "default_exp", None) != module:
         return None
     with tempfile.TemporaryDirectory(prefix="prodkit-nbdev-") as tmp:
-        return _make(exporter, "#", module, plan.notebook.path, project, Path(tmp).resolve())
+        return _make(exporter, ["#"], module, plan.notebook.path, project, Path(tmp).resolve())
