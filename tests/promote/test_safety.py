@@ -53,9 +53,9 @@ def test_finding_01_module_name_outside_lib_path_writes_nothing(project, victim,
     nb = write_notebook(project.nbs_path / "evil.ipynb", _absolute_sources(victim)[source])
     before = snapshot(project.root.parent)
     proc = prodkit("promote", nb, *(["--check"] if check else []))
+    assert victim.read_text() == PRECIOUS
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "module name" in one_error_line(proc.stderr)
-    assert victim.read_text() == PRECIOUS
     assert changes(before, snapshot(project.root.parent)) == set()
 
 
@@ -73,10 +73,10 @@ def test_finding_02_cell_id_with_code_never_becomes_code(project):
     )
     before = snapshot(project.root.parent)
     proc = prodkit("promote", nb)
+    assert not marker.exists()
     assert proc.returncode == 2, proc.stdout + proc.stderr
     line = one_error_line(proc.stderr)
     assert "cell 1" in line and "cell id" in line and "\\n" in line
-    assert not marker.exists()
     assert changes(before, snapshot(project.root.parent)) == set()
 
 
@@ -89,9 +89,9 @@ def test_finding_02_notebook_path_with_a_newline_is_refused(project):
     )
     before = snapshot(project.root.parent)
     proc = prodkit("promote", nb)
+    assert not (project.root / "pwned").exists()
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "line break" in one_error_line(proc.stderr)
-    assert not (project.root / "pwned").exists()
     assert changes(before, snapshot(project.root.parent)) == set()
 
 
@@ -108,9 +108,9 @@ def test_finding_02_markdown_cannot_break_out_of_the_module_docstring(project):
     )
     before = snapshot(project.root.parent)
     proc = prodkit("promote", nb)
+    assert not (project.root / "pwned").exists()
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "docstring" in one_error_line(proc.stderr)
-    assert not (project.root / "pwned").exists()
     assert changes(before, snapshot(project.root.parent)) == set()
 
 
