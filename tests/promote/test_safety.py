@@ -266,3 +266,39 @@ def test_finding_06_nbdev_export_module_without_the_promote_cells_is_adopted(pro
     assert proc.returncode == 0, proc.stdout + proc.stderr
     text = module.read_text()
     assert "def triple" in text and "def double" in text and read_stamp(text) is not None
+
+
+def _fake_installed(site, dist: str, top: str) -> None:
+    """A distribution `dist` installed in folder `site`, providing the top-level package `top`."""
+    info = site / f"{dist}-0.0.1.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 0.0.1\n")
+    (info / "top_level.txt").write_text(f"{top}\n")
+    (site / top).mkdir()
+    (site / top / "__init__.py").write_text("")
+
+
+@pytest.mark.parametrize("dist, refused", [("proj", False), ("someone-else", True)])
+def test_finding_04_only_the_projects_own_installed_package_may_be_promoted_into(
+    project, monkeypatch, dist, refused
+):
+    """Finding 4: a package installed by the project itself (`pip install .` of [project] name
+    "proj") is the project's own lib package, not a shadow; another distribution's is refused."""
+    from prodkit.errors import BadInput
+    from prodkit.promote import promote
+    from prodkit.promote.modname import _distributions
+
+    site = project.root.parent / "site"
+    _fake_installed(site, dist, "ownpkg")
+    monkeypatch.syspath_prepend(str(site))
+    _distributions.cache_clear()
+    try:
+        nb = write_notebook(project.nbs_path / "own.ipynb", [code("%%promote ownpkg.extra\nVALUE = 1")])
+        if refused:
+            with pytest.raises(BadInput, match="installed distribution someone-else"):
+                promote(nb, import_check=False)
+        else:
+            assert promote(nb, import_check=False).ok
+            assert (project.lib_path / "ownpkg" / "extra.py").exists()
+    finally:
+        _distributions.cache_clear()
