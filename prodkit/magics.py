@@ -33,10 +33,16 @@ CAPABILITY_MAGICS = (
 def check_module(name: str) -> str:
     """`name` if promote would accept it (the one validator, and no shadowing of the standard
     library or an installed package, judged from the kernel's project); else ProdkitError."""
-    from prodkit.config import find_root
+    from prodkit.config import find_root, load_project
     from prodkit.promote.modname import check_not_shadowing, validate_module_name
 
-    return check_not_shadowing(validate_module_name(name), find_root(Path.cwd()))
+    validate_module_name(name)
+    root = find_root(Path.cwd())
+    try:
+        lib_path = load_project(root).lib_path if root else None
+    except ProdkitError:
+        lib_path = None
+    return check_not_shadowing(name, root, lib_path)
 
 
 def checked_directive(args: str):

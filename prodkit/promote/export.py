@@ -107,6 +107,7 @@ def _check_docstring(text: str, module: str, plan: NotebookPlan) -> None:
 def _make(exporter, keys: list[str], module: str, nb_path: Path, project: Project, staging: Path) -> str:
     """Text of `module` as nbdev's ModuleMaker writes it (into `staging`, a temp folder), from
     the cells nbdev exported under `keys` (`#` and the module's name can both lead to it)."""
+    from fastcore.xtras import working_directory
     from nbdev.maker import ModuleMaker
 
     def in_order(groups):
@@ -119,7 +120,8 @@ def _make(exporter, keys: list[str], module: str, nb_path: Path, project: Projec
         raise BadInput(f"module name {module!r} leaves the staging folder", path=str(nb_path))
     maker.dest2nb = Path(os.path.relpath(nb_path, target.parent)).as_posix()
     maker.hdr = f"# %% {maker.dest2nb}"
-    maker.make(in_order(exporter.modules), in_order(exporter.in_all), lib_path=staging_lib)
+    with working_directory(project.root):  # nbdev reads the project's config (doc_host) from the cwd
+        maker.make(in_order(exporter.modules), in_order(exporter.in_all), lib_path=staging_lib)
     return maker.fname.read_text(encoding="utf-8")
 
 

@@ -42,7 +42,7 @@ def check_notebook_path(path: Path, project: Project) -> None:
 
 def _checked_path(plan: NotebookPlan, project: Project, module: str, kind: str, cells: list[Cell]):
     try:
-        check_not_shadowing(module, project.root)
+        check_not_shadowing(module, project.root, project.lib_path)
         return module_path(project, module) if kind == "module" else test_path(project, module)
     except BadInput as e:
         raise BadInput(

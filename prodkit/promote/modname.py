@@ -107,18 +107,18 @@ def _find(top: str) -> tuple[bool, Path | None]:
     return True, Path(spec.origin) if real else None
 
 
-def shadowing(name: str, root: Path | None = None) -> str | None:
+def shadowing(name: str, root: Path | None = None, lib_path: Path | None = None) -> str | None:
     """Why module `name` would shadow (or be shadowed by) another module, or None.
 
     Its top-level package must not be a standard-library module, a package of an installed
     distribution other than the project's own, nor a regular module importable from outside
-    the project root.
+    the project root. One that imports from lib_path is the project's own.
     """
     top = name.split(".", 1)[0]
     if top in sys.stdlib_module_names:
         return f"{top} is a standard-library module: `import {top}` would load one or the other"
     importable, location = _find(top)
-    if not importable:
+    if not importable or (location is not None and lib_path is not None and _inside(location, lib_path)):
         return None
     dists = _distributions().get(top) or []
     own = own_distribution(root)
@@ -131,9 +131,9 @@ def shadowing(name: str, root: Path | None = None) -> str | None:
     return None
 
 
-def check_not_shadowing(name: str, root: Path | None = None) -> str:
+def check_not_shadowing(name: str, root: Path | None = None, lib_path: Path | None = None) -> str:
     """`name`, or BadInput saying what it shadows."""
-    reason = shadowing(name, root)
+    reason = shadowing(name, root, lib_path)
     if reason:
         raise BadInput(
             f"module name {_shown(name)} shadows another module ({reason})",

@@ -222,11 +222,14 @@ NBDEV_CELLS = [
 def test_finding_06_module_written_by_nbdev_export_is_adopted_not_refused(project):
     """Issue 12: a module byte-identical to what nbdev-export (and prodkit) write for the
     notebook passes the --check gate and is adopted (stamped), not refused as "no stamp line"."""
+    # nbdev writes a docs link from the project's config into the docstring; promote runs elsewhere
+    docs = '[project.urls]\nDocumentation = "https://docs.example.org/proj"\n\n[tool.nbdev]'
+    _set_config(project, "pyproject.toml", "[tool.nbdev]", docs)
     nb = write_notebook(project.nbs_path / "00_core.ipynb", [dict(c) for c in NBDEV_CELLS])
     nbdev_export(project.root)
     module = project.lib_path / "core.py"
     exported = module.read_text()
-    assert read_stamp(exported) is None
+    assert read_stamp(exported) is None and "Docs: https://docs.example.org" in exported
     check = prodkit("promote", nb, "--check")
     assert check.returncode == 0, check.stdout + check.stderr
     assert module.read_text() == exported
