@@ -158,6 +158,7 @@ def _promote(nb, *args):
 
 
 @pytest.mark.slow
+@pytest.mark.filterwarnings("error::UserWarning")  # a warning would be noise beside the one error line
 def test_property_hostile_names_and_metadata_never_write_outside_lib_and_tests(project):
     """Generated hostile notebooks: --check changes nothing anywhere; promote changes nothing
     outside lib_path and tests_path (the sandbox is the project; its parent is watched)."""
