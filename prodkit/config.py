@@ -8,6 +8,7 @@ operational settings live in settings.ini under `[prodkit]` (and `[prodkit.busin
 from __future__ import annotations
 
 import configparser
+import json
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -48,8 +49,8 @@ latency_budget_ms =
 
 NBDEV_TEMPLATE = """
 [tool.nbdev]
-lib_path = "{lib_path}"
-nbs_path = "{nbs_path}"
+lib_path = {lib_path}
+nbs_path = {nbs_path}
 # Keep nbdev-export from rewriting [project] above.
 update_pyproject = false
 """
@@ -204,9 +205,11 @@ def init_project(
     `.prodkit/` in git. Returns what it changed, for the caller to print.
     """
     root = Path(root).resolve()
+    pyproject = root / "pyproject.toml"
+    inside_root(root, lib_path, pyproject, "[tool.nbdev] lib_path", "src")  # before writing anything
+    inside_root(root, nbs_path, pyproject, "[tool.nbdev] nbs_path", "nbs")
     root.mkdir(parents=True, exist_ok=True)
     changed: list[str] = []
-    pyproject = root / "pyproject.toml"
     if not pyproject.exists():
         project_name = name or root.name.replace("_", "-").lower() or "project"
         atomic_write_text(
@@ -216,7 +219,8 @@ def init_project(
     if _read_nbdev(root) is None:
         text = pyproject.read_text(encoding="utf-8")
         sep = "" if text.endswith("\n") else "\n"
-        atomic_write_text(pyproject, text + sep + NBDEV_TEMPLATE.format(lib_path=lib_path, nbs_path=nbs_path))
+        block = NBDEV_TEMPLATE.format(lib_path=json.dumps(lib_path), nbs_path=json.dumps(nbs_path))
+        atomic_write_text(pyproject, text + sep + block)
         changed.append("added [tool.nbdev] to pyproject.toml")
     settings = root / "settings.ini"
     existing = settings.read_text(encoding="utf-8") if settings.exists() else ""

@@ -13,6 +13,7 @@ from pathlib import Path
 from prodkit.config import Project, load_project
 from prodkit.errors import BadInput
 from prodkit.notebook import notebook_paths, read_notebook
+from prodkit.promote.modname import confined
 from prodkit.promote.result import NotebookPromotion, PromoteResult
 
 __all__ = ["promote", "PromoteResult"]
@@ -153,7 +154,7 @@ def _ensure_packages(project: Project, written) -> None:
         folder = outcome.path.parent
         while folder != project.lib_path and project.lib_path in folder.parents:
             init = folder / "__init__.py"
-            if not init.exists():
+            if not init.exists() and not init.is_symlink():  # a dangling link could point anywhere
                 init.write_text("", encoding="utf-8")
             folder = folder.parent
 
@@ -186,6 +187,7 @@ def promote(
     path = Path(path)
     paths = notebook_paths(path)
     project = load_project(paths[0], require_nbdev=True)
+    confined(project.lib_path, "_modidx.py", "lib_path")  # nbdev's index, which promote rebuilds
     result = PromoteResult(root=project.root, check=check, allow_missing=allow_missing)
     planned = []
     for nb_path in paths:

@@ -305,3 +305,34 @@ def test_finding_04_only_the_projects_own_installed_package_may_be_promoted_into
             assert (project.lib_path / "ownpkg" / "extra.py").exists()
     finally:
         _distributions.cache_clear()
+
+
+@pytest.mark.parametrize("link", ["package_folder", "dangling_init", "modidx"])
+def test_finding_01_symlinks_in_lib_path_never_lead_outside(project, victim, link):
+    """Finding 1: a symlink inside lib_path (a package folder, a dangling `__init__.py`, nbdev's
+    `_modidx.py`) never makes promote write outside the project."""
+    outside = victim.parent
+    package = project.lib_path / "churn"
+    if link == "package_folder":
+        package.symlink_to(outside, target_is_directory=True)
+    elif link == "dangling_init":
+        package.mkdir()
+        (package / "__init__.py").symlink_to(outside / "planted.py")
+    else:
+        (project.lib_path / "_modidx.py").symlink_to(victim)
+    nb = write_notebook(project.nbs_path / "churn.ipynb", [code("%%promote churn.features\ndef f():\n    return 1")])
+    before = snapshot(outside)
+    proc = prodkit("promote", nb)
+    assert changes(before, snapshot(outside)) == set() and victim.read_text() == PRECIOUS
+    assert "Traceback" not in proc.stderr
+    if link != "dangling_init":
+        assert proc.returncode == 2 and "outside lib_path" in one_error_line(proc.stderr)
+
+
+def test_finding_03_init_refuses_a_lib_path_outside_the_project_before_writing(tmp_path):
+    """Finding 3: `prodkit init --lib-path ../x` is refused before any file is written."""
+    before = snapshot(tmp_path)
+    proc = prodkit("init", tmp_path / "proj", "--lib-path", "../outside")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "lib_path" in one_error_line(proc.stderr)
+    assert changes(before, snapshot(tmp_path)) == set()
