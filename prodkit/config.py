@@ -8,6 +8,7 @@ operational settings live in settings.ini under `[prodkit]` (and `[prodkit.busin
 from __future__ import annotations
 
 import configparser
+import json
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -48,8 +49,8 @@ latency_budget_ms =
 
 NBDEV_TEMPLATE = """
 [tool.nbdev]
-lib_path = "{lib_path}"
-nbs_path = "{nbs_path}"
+lib_path = {lib_path}
+nbs_path = {nbs_path}
 # Keep nbdev-export from rewriting [project] above.
 update_pyproject = false
 """
@@ -144,6 +145,22 @@ def _section_name(block: str) -> str:
     return block.lstrip("[").split("]", 1)[0]
 
 
+def inside_root(root: Path, value: object, file: Path, setting: str, example: str) -> Path:
+    """`root / value` for a configured folder; BadInput naming the file and setting when the
+    value is not a relative path that stays inside the project root (symlinks resolved)."""
+    fix = f'use a folder inside the project, e.g. {setting.split("] ")[-1]} = "{example}"'
+    if not isinstance(value, str) or not value.strip() or not value.isprintable():
+        raise BadInput(f"{setting} = {value!r} is not a folder name", path=str(file), fix=fix)
+    path = root / value
+    try:
+        inside = not Path(value).is_absolute() and path.resolve().is_relative_to(root.resolve())
+    except (OSError, RuntimeError):
+        inside = False
+    if not inside:
+        raise BadInput(f"{setting} = {value!r} leaves the project root", path=str(file), fix=fix)
+    return path
+
+
 def load_project(start: Path | str | None = None, *, require_nbdev: bool = False) -> Project:
     """The project around `start` (a file or folder; default the cwd).
 
@@ -166,10 +183,12 @@ def load_project(start: Path | str | None = None, *, require_nbdev: bool = False
     nbdev_cfg = nbdev_cfg or {}
     sections = _read_settings(root)
     settings = {**DEFAULT_SETTINGS, **sections.get("prodkit", {})}
+    pyproject, ini = root / "pyproject.toml", root / "settings.ini"
+    inside_root(root, settings.get("tests_path") or "tests", ini, "[prodkit] tests_path", "tests")
     return Project(
         root=root,
-        lib_path=root / nbdev_cfg.get("lib_path", "src"),
-        nbs_path=root / nbdev_cfg.get("nbs_path", "nbs"),
+        lib_path=inside_root(root, nbdev_cfg.get("lib_path", "src"), pyproject, "[tool.nbdev] lib_path", "src"),
+        nbs_path=inside_root(root, nbdev_cfg.get("nbs_path", "nbs"), pyproject, "[tool.nbdev] nbs_path", "nbs"),
         has_nbdev=bool(nbdev_cfg),
         settings=settings,
         sections=sections,
@@ -186,9 +205,11 @@ def init_project(
     `.prodkit/` in git. Returns what it changed, for the caller to print.
     """
     root = Path(root).resolve()
+    pyproject = root / "pyproject.toml"
+    inside_root(root, lib_path, pyproject, "[tool.nbdev] lib_path", "src")  # before writing anything
+    inside_root(root, nbs_path, pyproject, "[tool.nbdev] nbs_path", "nbs")
     root.mkdir(parents=True, exist_ok=True)
     changed: list[str] = []
-    pyproject = root / "pyproject.toml"
     if not pyproject.exists():
         project_name = name or root.name.replace("_", "-").lower() or "project"
         atomic_write_text(
@@ -198,7 +219,8 @@ def init_project(
     if _read_nbdev(root) is None:
         text = pyproject.read_text(encoding="utf-8")
         sep = "" if text.endswith("\n") else "\n"
-        atomic_write_text(pyproject, text + sep + NBDEV_TEMPLATE.format(lib_path=lib_path, nbs_path=nbs_path))
+        block = NBDEV_TEMPLATE.format(lib_path=json.dumps(lib_path), nbs_path=json.dumps(nbs_path))
+        atomic_write_text(pyproject, text + sep + block)
         changed.append("added [tool.nbdev] to pyproject.toml")
     settings = root / "settings.ini"
     existing = settings.read_text(encoding="utf-8") if settings.exists() else ""

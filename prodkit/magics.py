@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import shlex
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,12 +29,35 @@ CAPABILITY_MAGICS = (
 )
 
 
+def check_module(name: str) -> str:
+    """`name` if promote would accept it (the one validator, and no shadowing of the standard
+    library or an installed package, judged from the kernel's project); else ProdkitError."""
+    from prodkit.config import find_root, load_project
+    from prodkit.promote.modname import check_not_shadowing, validate_module_name
+
+    validate_module_name(name)
+    root = find_root(Path.cwd())
+    try:
+        lib_path = load_project(root).lib_path if root else None
+    except ProdkitError:
+        lib_path = None
+    return check_not_shadowing(name, root, lib_path)
+
+
+def checked_directive(args: str):
+    """The `%%promote` line's directive, with its module name checked by `check_module`."""
+    directive = parse_promote_args(args)
+    if directive.module:
+        check_module(directive.module)
+    return directive
+
+
 def strip_promote_line(lines: list[str]) -> list[str]:
     """Input transformer: drop a valid leading `%%promote ...` line, keeping line numbers."""
     if not lines or not lines[0].lstrip().startswith(PROMOTE_MAGIC):
         return lines
     try:
-        parse_promote_args(lines[0].strip()[len(PROMOTE_MAGIC) :])
+        checked_directive(lines[0].strip()[len(PROMOTE_MAGIC) :])
     except ProdkitError:
         return lines  # let the cell magic raise a clear UsageError
     return ["\n", *lines[1:]]
@@ -50,7 +74,7 @@ def bind_promoted_module(shell, result) -> None:
     if not first[0].strip().startswith(PROMOTE_MAGIC) or not result.success:
         return
     try:
-        directive = parse_promote_args(first[0].strip()[len(PROMOTE_MAGIC) :])
+        directive = checked_directive(first[0].strip()[len(PROMOTE_MAGIC) :])
     except ProdkitError:
         return
     if directive.kind != "module":
@@ -60,7 +84,12 @@ def bind_promoted_module(shell, result) -> None:
     names = safe_analyse(first[1] if len(first) > 1 else "")
     if names is None:
         return
-    module = _notebook_module(directive.module or _default_module(shell))
+    try:
+        name = check_module(directive.module or _default_module(shell))
+    except ProdkitError as e:  # a bad default module (`#| default_exp`, file name): never bind it
+        print(f"prodkit: not importable as a module: {e.line()}", file=sys.stderr)
+        return
+    module = _notebook_module(name)
     for name in names.defines:
         if name in shell.user_ns:
             setattr(module, name, shell.user_ns[name])
@@ -84,11 +113,11 @@ def _default_module(shell) -> str:
 def _notebook_module(name: str):
     """The in-kernel module object for `name`, created with its parent packages where missing.
 
-    A module the kernel already imported for real (a package on sys.path, the standard
-    library) is never replaced: a missing submodule is hung below it, and a real leaf module
-    simply receives the cell's names.
+    A module the kernel already imported for real (the project's own package) is never
+    replaced: a missing submodule is hung below it, and a real leaf module simply receives the
+    cell's names. Names that shadow the standard library or an installed package never get
+    here (`check_module`).
     """
-    import sys
     import types
 
     parent = None
@@ -132,12 +161,10 @@ def _capability_subcommands() -> dict[str, Callable]:
 
 def _magic_module(shell, args: list[str]):
     """%prodkit module NAME — the default module for `%%promote` cells without a name."""
-    from prodkit.notebook import validate_module_name
-
     if len(args) != 1:
         raise UsageError("usage: %prodkit module NAME   (e.g. %prodkit module churn.features)")
     try:
-        validate_module_name(args[0])
+        check_module(args[0])
     except ProdkitError as e:
         raise UsageError(e.line()) from None
     shell.user_ns["__prodkit_default_module__"] = args[0]
@@ -185,7 +212,7 @@ class ProdkitMagics(Magics):
         papermill parameters cell.
         """
         try:
-            parse_promote_args(line)
+            checked_directive(line)
         except ProdkitError as e:
             raise UsageError(e.line()) from None
         # Reached only when the input transformer is not installed (e.g. %%promote via run_cell_magic).

@@ -216,19 +216,10 @@ def kernel_notebook_path(user_ns: dict | None = None, explicit: str | None = Non
 
 
 def validate_module_name(name: str) -> str:
-    """A dotted identifier that stays inside lib_path (no `..`, `/`, keywords)."""
-    if not name or name.startswith((".", "/")) or "/" in name or "\\" in name or ".." in name:
-        raise BadInput(
-            f"module name {name!r} must be a dotted name inside lib_path, like churn.features",
-            fix="use letters, digits, _ and dots only",
-        )
-    for part in name.split("."):
-        if not part.isidentifier() or keyword.iskeyword(part):
-            raise BadInput(
-                f"module name {name!r}: {part!r} is not a valid Python identifier",
-                fix="use letters, digits, _ and dots, like churn.features",
-            )
-    return name
+    """Re-export of `prodkit.promote.modname.validate_module_name` (the one module-name validator)."""
+    from prodkit.promote.modname import validate_module_name as validate
+
+    return validate(name)
 
 
 def parse_promote_args(line: str) -> PromoteDirective:

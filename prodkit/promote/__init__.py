@@ -13,6 +13,7 @@ from pathlib import Path
 from prodkit.config import Project, load_project
 from prodkit.errors import BadInput
 from prodkit.notebook import notebook_paths, read_notebook
+from prodkit.promote.modname import confined
 from prodkit.promote.result import NotebookPromotion, PromoteResult
 
 __all__ = ["promote", "PromoteResult"]
@@ -24,9 +25,11 @@ _REFUSE_FIX = {
 }
 
 
-def _plan_notebook(nb_path: Path, allow_missing: bool, in_folder: bool):
+def _plan_notebook(nb_path: Path, project: Project, allow_missing: bool, in_folder: bool):
+    from prodkit.promote.guard import check_before_render, check_notebook_path
     from prodkit.promote.plan import build_plan
 
+    check_notebook_path(nb_path, project)
     nb = read_notebook(nb_path)
     try:
         plan = build_plan(nb)
@@ -34,6 +37,7 @@ def _plan_notebook(nb_path: Path, allow_missing: bool, in_folder: bool):
         if in_folder and e.message.startswith("no %%promote cells"):
             return None
         raise
+    check_before_render(plan, project)
     plan.allow_missing = allow_missing
     return plan
 
@@ -65,14 +69,27 @@ def _outcomes(plan, project: Project, check: bool, force: bool) -> list:
             for t in targets
         ]
     rendered = _render(plan, project)
-    return [_decide(t, rendered[t.path], check, force) for t in targets if t.path in rendered]
+    return [_decide(plan, project, t, rendered[t.path], check, force) for t in targets if t.path in rendered]
 
 
-def _decide(target, rendered, check: bool, force: bool):
-    from prodkit.promote.files import FileOutcome, classify, stamp
+def _classify(plan, project: Project, target, text: str) -> tuple[str, str]:
+    """`files.classify`, and a module without a stamp that is nbdev-export's output for this
+    notebook (its `#| export` cells, without the %%promote ones) is adopted, not refused."""
+    from prodkit.promote.export import nbdev_export_text
+    from prodkit.promote.files import classify
+
+    state, reason = classify(target.path, text)
+    if state == "foreign" and target.kind == "module":
+        if target.path.read_text(encoding="utf-8") == nbdev_export_text(plan, project, target.module):
+            return "nbdev-export", "nbdev-export's output, without the %%promote cells"
+    return state, reason
+
+
+def _decide(plan, project: Project, target, rendered, check: bool, force: bool):
+    from prodkit.promote.files import FileOutcome, stamp
 
     text = stamp(rendered.text, target.source_hash)
-    state, reason = classify(target.path, text)
+    state, reason = _classify(plan, project, target, text)
     outcome = FileOutcome(
         path=target.path,
         kind=target.kind,
@@ -83,12 +100,16 @@ def _decide(target, rendered, check: bool, force: bool):
     )
     if state == "unchanged":
         outcome.action = "unchanged"
+    elif state == "unstamped":
+        outcome.action, outcome.reason = ("unchanged", reason) if check else ("written", f"adopted {reason}")
+    elif state == "nbdev-export" and not check:
+        outcome.reason = f"adopted {reason}: added them"
     elif state in _REFUSE_FIX and not force:
         outcome.action, outcome.reason = "refused", f"{reason}: {_REFUSE_FIX[state]}"
     elif check:
         outcome.action, outcome.reason = (
             "out-of-date",
-            "missing" if state == "new" else "differs from the notebook",
+            "missing" if state == "new" else reason if state == "nbdev-export" else "differs from the notebook",
         )
     return outcome
 
@@ -133,7 +154,7 @@ def _ensure_packages(project: Project, written) -> None:
         folder = outcome.path.parent
         while folder != project.lib_path and project.lib_path in folder.parents:
             init = folder / "__init__.py"
-            if not init.exists():
+            if not init.exists() and not init.is_symlink():  # a dangling link could point anywhere
                 init.write_text("", encoding="utf-8")
             folder = folder.parent
 
@@ -166,10 +187,11 @@ def promote(
     path = Path(path)
     paths = notebook_paths(path)
     project = load_project(paths[0], require_nbdev=True)
+    confined(project.lib_path, "_modidx.py", "lib_path")  # nbdev's index, which promote rebuilds
     result = PromoteResult(root=project.root, check=check, allow_missing=allow_missing)
     planned = []
     for nb_path in paths:
-        plan = _plan_notebook(nb_path, allow_missing, in_folder=path.is_dir())
+        plan = _plan_notebook(nb_path, project, allow_missing, in_folder=path.is_dir())
         if plan is None:
             result.notebooks.append(NotebookPromotion(notebook=nb_path.resolve(), skipped="no promote cells"))
             continue

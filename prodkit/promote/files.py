@@ -78,7 +78,8 @@ def classify(path: Path, new_text: str) -> tuple[str, str]:
 
     States: new, unchanged, stale (prodkit's own older output), synced (hand edit already
     in the notebook), edited (hand edit that would be lost), foreign (not prodkit's file),
-    other-notebook (generated from another notebook).
+    other-notebook (generated from another notebook), unstamped (exactly what prodkit would
+    write, less the stamp: nbdev-export's output).
     """
     if not path.exists():
         return "new", ""
@@ -87,6 +88,8 @@ def classify(path: Path, new_text: str) -> tuple[str, str]:
         return "unchanged", ""
     recorded = read_stamp(current)
     if recorded is None:
+        if current == strip_stamp(new_text):
+            return "unstamped", "nbdev-export's output, the same as the notebook's"
         return "foreign", "not written by prodkit (no stamp line)"
     owner, ours = source_of(current), source_of(new_text)
     if owner and ours and owner != ours:

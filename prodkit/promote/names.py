@@ -6,6 +6,7 @@ import ast
 import builtins
 import functools
 import symtable
+import warnings
 from dataclasses import dataclass, field
 
 # Names an IPython kernel provides that a plain module does not have.
@@ -42,7 +43,9 @@ def to_python(source: str) -> str:
     """Cell source with IPython syntax (%magics, !shell) turned into plain Python calls."""
     if "%" not in source and "!" not in source and "?" not in source:
         return source
-    return _transformer().transform_cell(source)
+    with warnings.catch_warnings():  # IPython warns about odd line ends (U+2028) in hostile cells
+        warnings.simplefilter("ignore", UserWarning)
+        return _transformer().transform_cell(source)
 
 
 def _global_uses(table: symtable.SymbolTable) -> set[str]:

@@ -11,9 +11,15 @@ from dataclasses import dataclass, field
 
 from prodkit.errors import BadInput, ProdkitError
 from prodkit.notebook import Cell, Notebook
+from prodkit.promote.modname import _shown, validate_module_name
 from prodkit.promote.names import BUILTINS, IPYTHON_ONLY, CellNames, analyse, safe_analyse
 
-_NBDEV_EXPORT = re.compile(r"^[ \t]*#[ \t]*\|[ \t]*(export|exporti|exports)\b[ \t]*(\S*)", re.M)
+# nbdev's own reading of a directive line (fastcore.nbio._directive): `#| export NAME`, `#| export: NAME`.
+_NBDEV_EXPORT = re.compile(
+    r"^[ \t]*#[ \t]*\|[ \t]*(export|exporti|exports)(?=[\s:]|$)[ \t]*:?[ \t]?([^\n]*?)[ \t]*$", re.M
+)
+# nbformat 4.5's cell id schema: the id goes into generated code (`# %% ../nbs/x.ipynb #ID`).
+_CELL_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 @dataclass
@@ -55,6 +61,14 @@ class NotebookPlan:
     params_cell: Cell | None = None
     problems: list[Problem] = field(default_factory=list)
     allow_missing: bool = False  # problems are reported but block nothing
+    _default: str | None = field(default=None, repr=False)
+
+    def default_module(self) -> str:
+        """The notebook's default module (`%prodkit module`, `#| default_exp`, file name), validated
+        the first time a cell needs it."""
+        if self._default is None:
+            self._default = _validated_default(self.notebook)
+        return self._default
 
     @property
     def blocked_modules(self) -> set[str]:
@@ -64,6 +78,47 @@ class NotebookPlan:
     def blocked_tests(self) -> set[str]:
         """Test files not written: their own problems, or their module is blocked."""
         return set() if self.allow_missing else {p.module for p in self.problems}
+
+
+def _validated_default(nb: Notebook) -> str:
+    name = nb.default_module()
+    try:
+        return validate_module_name(name)
+    except BadInput as e:
+        cell = next((c.number for c in nb.code_cells if name and name in c.source), None)
+        if cell:
+            message = f"{e.message} (the notebook's default module)"
+            raise BadInput(message, path=str(nb.path), cell=cell, fix=e.fix) from None
+        raise BadInput(
+            f"{e.message} (the module name its file name gives)",
+            path=str(nb.path),
+            fix="rename the notebook, or name the module: `%%promote NAME` or `#| default_exp NAME`",
+        ) from None
+
+
+def nbdev_target(cell: Cell) -> str:
+    """The module an nbdev `#| export NAME` cell names ('' for the default module)."""
+    m = _NBDEV_EXPORT.search(cell.source)
+    return m.group(2) if m else ""
+
+
+def _check_nbdev_target(nb: Notebook, cell: Cell, name: str) -> str:
+    try:
+        return validate_module_name(name)
+    except BadInput as e:
+        raise BadInput(e.message, path=str(nb.path), cell=cell.number, fix=e.fix) from None
+
+
+def check_cell_ids(nb: Notebook) -> None:
+    """Every cell id is an nbformat id: ids go into generated code as `# %% ... #ID` comments."""
+    for cell in nb.cells:
+        if cell.id is not None and not (isinstance(cell.id, str) and _CELL_ID.fullmatch(cell.id)):
+            raise BadInput(
+                f"cell id {_shown(cell.id)} is not a valid nbformat id (1-64 letters, digits, - and _)",
+                path=str(nb.path),
+                cell=cell.number,
+                fix="give the cell a valid id (Jupyter writes a new one when you delete it and save)",
+            )
 
 
 def _directive(nb: Notebook, cell: Cell):
@@ -108,14 +163,15 @@ def _parse_promoted(nb: Notebook, cell: Cell) -> CellNames:
 
 def build_plan(nb: Notebook) -> NotebookPlan:
     """Group the notebook's promote cells; raise BadInput for input prodkit cannot use."""
+    check_cell_ids(nb)
     plan = NotebookPlan(notebook=nb)
-    default = nb.default_module()
     last_module = None
     seen_tests: dict[tuple[str, str], Cell] = {}
     for cell in nb.code_cells:
         directive = _directive(nb, cell)
         if directive is None:
             if _NBDEV_EXPORT.search(cell.source):
+                _check_nbdev_target(nb, cell, nbdev_target(cell) or plan.default_module())
                 plan.nbdev_cells.append(cell)
             continue
         if directive.kind == "params":
@@ -128,12 +184,12 @@ def build_plan(nb: Notebook) -> NotebookPlan:
                 )
             plan.params_cell = cell
         elif directive.kind == "module":
-            module = directive.module or default
+            module = directive.module or plan.default_module()
             _parse_promoted(nb, cell)
             plan.modules.setdefault(module, []).append(cell)
             last_module = module
         else:
-            module = directive.module or last_module or default
+            module = directive.module or last_module or plan.default_module()
             names = _parse_promoted(nb, cell)
             cases = plan.tests.setdefault(module, [])
             name = _test_name(cell, directive.name, module, len(cases) + 1)

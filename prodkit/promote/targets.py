@@ -16,7 +16,8 @@ from prodkit._io import sha256_text
 from prodkit.config import Project
 from prodkit.notebook import Cell
 from prodkit.promote.files import read_stamp, strip_stamp
-from prodkit.promote.plan import _NBDEV_EXPORT, NotebookPlan
+from prodkit.promote.modname import module_file, test_file
+from prodkit.promote.plan import NotebookPlan, nbdev_target
 
 
 @dataclass
@@ -29,11 +30,13 @@ class Target:
 
 
 def module_path(project: Project, module: str) -> Path:
-    return project.lib_path / (module.replace(".", "/") + ".py")
+    """lib_path/a/b.py for module a.b (BadInput for a name or symlink that leaves lib_path)."""
+    return module_file(project.lib_path, module)
 
 
 def test_path(project: Project, module: str) -> Path:
-    return project.tests_path / f"test_{module.replace('.', '_')}.py"
+    """tests_path/test_a_b.py for module a.b (BadInput as for `module_path`)."""
+    return test_file(project.tests_path, module)
 
 
 @functools.lru_cache(maxsize=1)
@@ -53,9 +56,8 @@ def source_hash(kind: str, module: str, notebook: str, cells: list[Cell], contex
 def module_cells(plan: NotebookPlan) -> dict[str, list[Cell]]:
     """module -> its cells in notebook order: `%%promote` cells and nbdev `#| export` cells."""
     grouped = {m: list(cells) for m, cells in plan.modules.items()}
-    default = plan.notebook.default_module()
     for cell in plan.nbdev_cells:
-        target = _NBDEV_EXPORT.search(cell.source).group(2) or default
+        target = nbdev_target(cell) or plan.default_module()
         grouped.setdefault(target, []).append(cell)
     return {m: sorted(cells, key=lambda c: c.number) for m, cells in sorted(grouped.items())}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import json
 import os
 import textwrap
 from pathlib import Path
@@ -76,7 +77,7 @@ def render_tests(
             "import sys",
             "from pathlib import Path",
             "",
-            f'_LIB = str((Path(__file__).resolve().parent / "{lib_rel}").resolve())',
+            f"_LIB = str((Path(__file__).resolve().parent / {json.dumps(lib_rel)}).resolve())",
             "if _LIB not in sys.path:",
             "    sys.path.insert(0, _LIB)",
             "",

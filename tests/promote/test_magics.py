@@ -104,9 +104,48 @@ def test_unnamed_promote_cell_binds_the_saved_notebooks_default_module(ip, proje
     assert run(ip, "from shop.defaults import LIMIT\nLIMIT").result == 3
 
 
-def test_real_imported_packages_are_never_replaced(ip):
-    import json as real_json
+SHADOWING_CELLS = [
+    "%%promote os\ndef getcwd():\n    return 'patched'",
+    "%%promote json\ndef dumps(x):\n    return 'patched'",
+    "%%promote json.mine\nEXTRA = 1",
+    "%%promote typer.extra\nEXTRA = 1",
+]
 
-    run(ip, "%%promote json.mine\nEXTRA = 1")
-    assert sys.modules["json"] is real_json and real_json.dumps([1]) == "[1]"
-    assert run(ip, "from json.mine import EXTRA\nEXTRA").result == 1
+
+def test_finding_04_kernel_refuses_names_that_shadow_the_stdlib_or_an_installed_package(ip):
+    """Finding 4: `%%promote os` / `json` / an installed package's name is a UsageError with the
+    reason, and the hook never patches the real `os.getcwd` / `json.dumps`."""
+    import json
+    import os
+
+    real = (os.getcwd, json.dumps)
+    try:
+        for cell in SHADOWING_CELLS:
+            result = run(ip, cell)
+            assert isinstance(result.error_in_exec, UsageError), cell
+            assert "shadows" in str(result.error_in_exec)
+        with pytest.raises(UsageError, match="standard-library"):
+            ip.run_line_magic("prodkit", "module os")
+        assert (os.getcwd, json.dumps) == real and "json.mine" not in sys.modules
+    finally:
+        os.getcwd, json.dumps = real
+
+
+def test_finding_04_kernel_never_binds_a_default_module_that_shadows_the_stdlib(ip, project, monkeypatch, capsys):
+    """Finding 4: an unnamed `%%promote` cell whose notebook says `#| default_exp json` runs,
+    but its names are not hung on the real json module; the kernel says why."""
+    import json
+
+    nb = write_notebook(
+        project.nbs_path / "02_codec.ipynb",
+        [code("#| default_exp json"), code("%%promote\ndef dumps(x):\n    return 'patched'")],
+    )
+    monkeypatch.setenv("PRODKIT_NOTEBOOK", str(nb))
+    ip.user_ns.pop("__prodkit_default_module__", None)
+    real = json.dumps
+    try:
+        assert run(ip, "%%promote\ndef dumps(x):\n    return 'patched'").success
+        assert json.dumps is real
+        assert "shadows" in capsys.readouterr().err
+    finally:
+        json.dumps = real
