@@ -21,6 +21,10 @@ class ProdkitError(Exception):
         text = f"{where}: {self.message}" if where else self.message
         return f"{text} — {self.fix}" if self.fix else text
 
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows in a notebook instead of a traceback: the one line."""
+        return [f"{type(self).__name__}: {self.line()}"]
+
 
 class BadInput(ProdkitError):
     """The user gave a file, name or value prodkit cannot use (exit 2)."""
