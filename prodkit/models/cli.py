@@ -154,3 +154,73 @@ def card_cmd(name: str = typer.Argument(..., help="Registered model name."),
         print_json(result.to_dict())
     else:
         out.print(result.summary(), highlight=False)
+
+
+@models_app.command("serve")
+@handle_errors
+def serve_cmd(model: str = typer.Argument(..., help="NAME@ALIAS, NAME/VERSION or NAME (= NAME@champion)."),
+              host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+              port: int = typer.Option(5000, "--port", "-p", help="Port to listen on."),
+              workers: int = typer.Option(1, "--workers", "-w", help="Server processes (each loads the model)."),
+              device: str = typer.Option(None, "--device", help="cpu or cuda (default: CUDA when available)."),
+              max_rows: int = typer.Option(10_000, "--max-rows", help="Most rows one request may score."),
+              project: Path = PROJECT):
+    """Serve a registered model on MLflow's scoring protocol (POST /invocations), following its alias.
+
+    GET /ping, /health and /version; every answer names its version in X-Prodkit-Model-Version.
+    When the alias moves (promote, rollback) the server loads the new version and switches to it
+    without dropping requests in flight.
+    """
+    from prodkit.models.refs import parse_model_ref
+    from prodkit.models.registry import as_project
+    from prodkit.models.serve import ServeConfig, serve
+
+    ref = parse_model_ref(model)
+    config = ServeConfig(root=str(as_project(project).root), name=ref.name, ref=ref.ref, device=device,
+                         max_rows=max_rows)
+
+    def ready(app) -> None:
+        if app is not None:
+            follower = app.state.follower
+            what = f"{ref} v{follower.current.version} on {follower.current.device}"
+        else:
+            what = f"{ref} ({workers} workers)"
+        out.print(f"serving {what} at http://{host}:{port}/invocations — Ctrl-C stops", highlight=False)
+
+    serve(config, host=host, port=port, workers=workers, on_ready=ready)
+
+
+@models_app.command("loadtest")
+@handle_errors
+def loadtest_cmd(model: str = typer.Argument(..., help="NAME@ALIAS the server serves."),
+                 url: str = typer.Option("http://127.0.0.1:5000", "--url", help="The running server (127.0.0.1 only)."),
+                 concurrency: str = typer.Option("1,8,32", "--concurrency", "-c", help="Clients per level, e.g. 1,8,32."),
+                 seconds: float = typer.Option(5.0, "--seconds", "-s", help="Seconds per level."),
+                 rows: int = typer.Option(1, "--rows", help="Rows per request."),
+                 no_store: bool = typer.Option(False, "--no-store", help="Do not record the result on the version."),
+                 project: Path = PROJECT, json_out: bool = JSON):
+    """Measure p50/p95/p99 and throughput of a running server; stored on the version for BIZ-01.
+
+    Exits 1 when any request failed.
+    """
+    from rich.table import Table
+
+    from prodkit.errors import GateFailed
+    from prodkit.models.loadtest import loadtest
+
+    result = loadtest(model, url=url, concurrency=concurrency, seconds=seconds, rows=rows, store=not no_store,
+                      project=project)
+    if json_out:
+        print_json(result.to_dict())
+    else:
+        table = Table(show_edge=False, pad_edge=False)
+        for column in ("concurrency", "requests", "failed", "p50 ms", "p95 ms", "p99 ms", "req/s", "versions"):
+            table.add_column(column)
+        for lv in result.levels:
+            table.add_row(str(lv.concurrency), str(lv.requests), str(lv.failed), *(
+                f"{v:.2f}" if v is not None else "-" for v in (lv.p50_ms, lv.p95_ms, lv.p99_ms)),
+                f"{lv.throughput_rps:,.0f}", ", ".join(f"v{k}: {n}" for k, n in lv.versions.items()))
+        out.print(table)
+        out.print(result.summary(), highlight=False)
+    if result.failed:
+        raise GateFailed(f"{result.failed} requests failed", fix="see the errors above (--json lists them)")
