@@ -164,6 +164,8 @@ def serve_cmd(model: str = typer.Argument(..., help="NAME@ALIAS, NAME/VERSION or
               workers: int = typer.Option(1, "--workers", "-w", help="Server processes (each loads the model)."),
               device: str = typer.Option(None, "--device", help="cpu or cuda (default: CUDA when available)."),
               max_rows: int = typer.Option(10_000, "--max-rows", help="Most rows one request may score."),
+              threads: int = typer.Option(1, "--threads", help="torch CPU threads per worker (0: torch's default); "
+                                          "raise it for large models served on CPU."),
               project: Path = PROJECT):
     """Serve a registered model on MLflow's scoring protocol (POST /invocations), following its alias.
 
@@ -177,7 +179,7 @@ def serve_cmd(model: str = typer.Argument(..., help="NAME@ALIAS, NAME/VERSION or
 
     ref = parse_model_ref(model)
     config = ServeConfig(root=str(as_project(project).root), name=ref.name, ref=ref.ref, device=device,
-                         max_rows=max_rows)
+                         max_rows=max_rows, threads=threads)
 
     def ready(app) -> None:
         if app is not None:

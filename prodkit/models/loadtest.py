@@ -142,7 +142,12 @@ def run_levels(url: str, body: bytes, levels: list[int], seconds: float, warmup:
             await _level(url, body, levels[0], warmup, max_requests)
         return [await _level(url, body, c, seconds, max_requests) for c in levels]
 
-    return asyncio.run(main())
+    try:  # the same client for any server; uvloop (installed with uvicorn) when present: less client overhead
+        import uvloop
+
+        return uvloop.run(main())
+    except ImportError:
+        return asyncio.run(main())
 
 
 def server_info(url: str) -> dict[str, Any]:

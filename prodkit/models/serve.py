@@ -334,6 +334,7 @@ class ServeConfig:
     device: str | None = None
     max_rows: int = MAX_ROWS
     poll_seconds: float = POLL_SECONDS
+    threads: int = 1  # torch intra-op threads per worker: 1 keeps small models' latency low on shared CPUs
 
     def check(self) -> str:
         """The version the reference names now (BadInput when there is none)."""
@@ -347,6 +348,10 @@ class ServeConfig:
         from prodkit.models.tracking import quiet_mlflow
 
         quiet_mlflow()
+        if self.threads:
+            import torch
+
+            torch.set_num_threads(self.threads)
         project = load_project(self.root)
         follower = ModelFollower(project, ModelRef(self.name, self.ref), self.device, self.poll_seconds)
         return create_app(follower, self.max_rows)
