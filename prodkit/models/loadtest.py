@@ -90,7 +90,8 @@ def parse_levels(text: str) -> list[int]:
     return levels
 
 
-async def _level(url: str, body: bytes, concurrency: int, seconds: float, max_requests: int) -> LevelResult:
+async def _level(url: str, body: bytes, concurrency: int, seconds: float, max_requests: int,
+                 samples: list[float] | None = None) -> LevelResult:
     import aiohttp
 
     latencies: list[float] = []
@@ -122,6 +123,8 @@ async def _level(url: str, body: bytes, concurrency: int, seconds: float, max_re
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         await asyncio.gather(*(client(session) for _ in range(concurrency)))
     elapsed = time.perf_counter() - started
+    if samples is not None:
+        samples.extend(latencies)
     latencies.sort()
     return LevelResult(concurrency=concurrency, requests=len(latencies) + sum(errors.values()),
                        failed=sum(errors.values()), p50_ms=_round(percentile(latencies, 50)),
@@ -135,12 +138,15 @@ def _round(value: float | None) -> float | None:
 
 
 def run_levels(url: str, body: bytes, levels: list[int], seconds: float, warmup: float = 0.5,
-               max_requests: int = MAX_REQUESTS) -> list[LevelResult]:
-    """Measure each concurrency level in turn (after a short warm-up at the first level)."""
+               max_requests: int = MAX_REQUESTS, samples: dict[int, list[float]] | None = None) -> list[LevelResult]:
+    """Measure each concurrency level in turn (after a short warm-up at the first level).
+
+    samples: {concurrency: list} to extend with every successful request's latency (ms)."""
     async def main() -> list[LevelResult]:
         if warmup > 0:
             await _level(url, body, levels[0], warmup, max_requests)
-        return [await _level(url, body, c, seconds, max_requests) for c in levels]
+        return [await _level(url, body, c, seconds, max_requests,
+                             None if samples is None else samples.setdefault(c, [])) for c in levels]
 
     try:  # the same client for any server; uvloop (installed with uvicorn) when present: less client overhead
         import uvloop
