@@ -61,6 +61,23 @@ def jobs_table(rows: list[dict[str, Any]]) -> Table:
     return table
 
 
+def chain_text(run: RunRecord) -> str:
+    """What a run decided: `degraded`, `registered churn-clf v3 -> promoted @champion` (or why not)."""
+    parts = ["outcomes degraded"] if run.degraded else []
+    for artifact in run.artifacts:
+        summary = artifact.get("summary") or {}
+        if artifact.get("kind") == "candidate":
+            decision = (f"promoted @{summary.get('alias')}" if summary.get("promoted")
+                        else f"kept as candidate: {summary.get('reason')}" if summary.get("reason") else "candidate")
+            parts.append(f"registered {summary.get('model')} v{summary.get('version')} -> {decision}")
+    return "; ".join(parts)
+
+
+def trigger_text(run: RunRecord) -> str:
+    """`schedule`, `manual`, or `drift <- run 12` for a run another run's verdict started."""
+    return f"{run.trigger} <- run {run.triggered_by}" if run.triggered_by else run.trigger
+
+
 def history_table(runs: list[RunRecord], title: str = "runs") -> Table:
     table = Table(title=title, title_justify="left")
     for col in ("run", "job", "status", "drift", "trigger", "try", "scheduled (UTC)", "started (UTC)", "took",
@@ -68,8 +85,8 @@ def history_table(runs: list[RunRecord], title: str = "runs") -> Table:
         table.add_column(col, overflow="fold")
     for run in runs:
         took = f"{run.duration_s:.1f} s" if run.duration_s is not None else ""
-        detail = run.error.line() if run.error else (run.output_path or "")
-        table.add_row(str(run.run_id), run.job, _status(run.status), _drift_cell(run.drift), run.trigger,
+        detail = run.error.line() if run.error else (chain_text(run) or run.output_path or "")
+        table.add_row(str(run.run_id), run.job, _status(run.status), _drift_cell(run.drift), trigger_text(run),
                       str(run.attempt),
                       _short(iso(run.scheduled_for)), _short(iso(run.started_at)), took, detail)
     return table
@@ -78,7 +95,7 @@ def history_table(runs: list[RunRecord], title: str = "runs") -> Table:
 def print_run(run: RunRecord, console: Console) -> None:
     d = run.to_dict()
     console.print(f"[bold]run {run.run_id}[/] of [bold]{run.job}[/]: {_status(run.status)}")
-    for key in ("trigger", "attempt", "retry_of", "scheduled_for", "started_at", "ended_at", "duration_s",
+    for key in ("trigger", "triggered_by", "attempt", "retry_of", "scheduled_for", "started_at", "ended_at", "duration_s",
                 "parameters", "notebook", "notebook_sha256", "output_path"):
         if d[key] is not None:
             console.print(f"  {key:<16} {d[key]}", highlight=False)
@@ -92,6 +109,8 @@ def print_run(run: RunRecord, console: Console) -> None:
         model = f" ({summary['model']})" if artifact.get("kind") == "drift" and summary.get("model") else ""
         console.print(f"  artifact         {artifact.get('kind')}{model}: {escape(str(artifact.get('path')))}",
                       highlight=False)
+    if chain_text(run):
+        console.print(f"  decided          {escape(chain_text(run))}", highlight=False)
     if run.error:
         console.print(f"  [red]error[/]            {run.error.line()}", highlight=False)
 
@@ -106,7 +125,7 @@ def history_html(runs: list[RunRecord]) -> str:
         detail = run.error.line() if run.error else (run.output_path or "")
         color = STATUS_STYLE.get(run.status, "black")
         cells = (run.run_id, run.job, f'<span style="color:{color}">{run.status}</span>', _drift_html(run.drift),
-                 run.trigger, run.attempt, _short(iso(run.scheduled_for)), took, html.escape(detail))
+                 trigger_text(run), run.attempt, _short(iso(run.scheduled_for)), took, html.escape(detail))
         body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 

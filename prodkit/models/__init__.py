@@ -48,6 +48,13 @@ def load_model(name: str, ref: str | int | None = None, *, device: str | None = 
     return _load(parsed.name, parsed.ref, device=device, project=project)
 
 
+def register_candidate(model, name: str, **kwargs: Any):
+    """In a retrain notebook: register a new version; with auto_promote=True the gate decides the alias now."""
+    from prodkit.models.retrain import register_candidate as _register_candidate
+
+    return _register_candidate(model, name, **kwargs)
+
+
 def promote(name: str, version: str | int, alias: str = "champion", **kwargs: Any):
     """Move `alias` to `version` through the promotion gate (see prodkit.models.gate)."""
     from prodkit.models.gate import promote as _promote
@@ -62,4 +69,4 @@ def rollback(name: str, alias: str = "champion", **kwargs: Any):
     return _rollback(name, alias, **kwargs)
 
 
-__all__ = ["register_model", "load_model", "promote", "rollback"]
+__all__ = ["register_model", "register_candidate", "load_model", "promote", "rollback"]

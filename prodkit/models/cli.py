@@ -73,6 +73,20 @@ def show_cmd(name: str = typer.Argument(..., help="Registered model name."),
                        ("trained on", T.TRAINED_ON), ("torch", T.TORCH), ("cuda", T.CUDA),
                        ("serialization", T.SERIALIZATION), ("card", T.CARD)):
         out.print(f"  {label:<14} {t.get(key, '-')}", highlight=False)
+    retrain = T.load_json(t, T.RETRAIN)
+    if retrain:
+        why = f", triggered by run {retrain['triggered_by']} ({retrain.get('trigger')})" if retrain.get("triggered_by") else ""
+        out.print(f"  {'retrained in':<14} run {retrain.get('run')} of job {retrain.get('job')}{why}", highlight=False)
+    decision = T.load_json(t, T.GATE_DECISION)
+    if decision:
+        verdict = (f"promoted to @{decision['alias']} (was v{decision.get('previous') or '-'})" if decision.get("promoted")
+                   else f"kept as candidate: {decision.get('reason') or 'auto-promote off'}")
+        out.print(f"  {'gate':<14} {verdict} at {decision.get('at')}", highlight=False)
+    loadtest = T.load_json(t, T.LOADTEST)
+    if loadtest:
+        levels = ", ".join(f"c={lv['concurrency']} p95 {lv['p95_ms']:.2f} ms" for lv in loadtest.get("levels", [])
+                           if lv.get("p95_ms") is not None)
+        out.print(f"  {'load test':<14} {levels} ({loadtest.get('at')})", highlight=False)
     out.print(f"  {'metrics':<14} " + (", ".join(f"{k}={v:.4g}" for k, v in info.metrics.items()) or "-"))
     p = info.parity
     out.print(f"  {'parity':<14} {p['status']}" + (f" (max abs diff {p['max_abs_diff']:.3g})" if p["max_abs_diff"] is not None else "")
@@ -103,6 +117,15 @@ def _print_promotion(result, json_out: bool) -> None:
     out.print(result.summary(), highlight=False)
 
 
+def _notify_alias_move(project, event: str, result) -> None:
+    from prodkit.models.registry import as_project
+    from prodkit.notify import notify
+
+    notify(as_project(project), event, {"model": result.name, "alias": result.alias, "version": result.version,
+                                        "previous": result.previous, "by": result.approved_by,
+                                        "summary": result.summary()})
+
+
 @models_app.command("promote")
 @handle_errors
 def promote_cmd(name: str = typer.Argument(..., help="Registered model name."),
@@ -118,8 +141,9 @@ def promote_cmd(name: str = typer.Argument(..., help="Registered model name."),
     """
     from prodkit.models.gate import promote
 
-    _print_promotion(promote(name, version, alias, approved_by=approved_by, force=force, reason=reason,
-                             project=project), json_out)
+    result = promote(name, version, alias, approved_by=approved_by, force=force, reason=reason, project=project)
+    _notify_alias_move(project, "promoted", result)
+    _print_promotion(result, json_out)
 
 
 @models_app.command("rollback")
@@ -131,7 +155,9 @@ def rollback_cmd(name: str = typer.Argument(..., help="Registered model name."),
     """Move ALIAS back to the version that held it before the current one."""
     from prodkit.models.gate import rollback
 
-    _print_promotion(rollback(name, alias, approved_by=approved_by, project=project), json_out)
+    result = rollback(name, alias, approved_by=approved_by, project=project)
+    _notify_alias_move(project, "rolled_back", result)
+    _print_promotion(result, json_out)
 
 
 @models_app.command("card")

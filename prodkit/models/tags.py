@@ -31,6 +31,8 @@ CARD = "prodkit.card"  # path of the model card relative to the project root
 CARD_TODO = "prodkit.card_todo"  # sections the user still has to write
 PROMOTED_PREFIX = "prodkit.promoted."  # + alias: JSON record of the promotion
 OVERRIDE_PREFIX = "prodkit.override."  # + alias: JSON record of a forced promotion
+RETRAIN = "prodkit.retrain"  # JSON: the scheduled run that registered this version and the run that triggered it
+GATE_DECISION = "prodkit.gate_decision"  # JSON: register_candidate's auto-promotion: promoted or why not
 LOADTEST = "prodkit.loadtest"  # JSON: the last `prodkit models loadtest` against this version when served
 ALIAS_HISTORY_PREFIX = "prodkit.alias_history."  # registered-model tag + alias: JSON list of versions
 
