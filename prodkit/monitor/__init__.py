@@ -15,8 +15,8 @@ import importlib
 
 _EXPORTS = {
     "watch": "prodkit.monitor.watcher",
-    "outcomes": "prodkit.monitor.outcomes",
-    "OutcomeResult": "prodkit.monitor.outcomes",
+    "outcomes": "prodkit.monitor.performance",
+    "OutcomeResult": "prodkit.monitor.performance",
     "set_reference": "prodkit.monitor.watcher",
     "DriftDetected": "prodkit.monitor.watcher",
     "ContractBroken": "prodkit.monitor.watcher",

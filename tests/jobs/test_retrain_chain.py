@@ -200,7 +200,7 @@ def test_drift_in_a_scoring_run_retrains_and_the_gate_promotes_once(project, web
     chain = T.load_json(champion.tags, T.RETRAIN)
     assert chain == {"run": retrain_run_id, "job": "retrain", "triggered_by": scoring.run_id, "trigger": "drift"}
 
-    env = cli_env()
+    env = {**cli_env(), "COLUMNS": "300"}  # one table row per line
     history = subprocess.run(prodkit_cmd("jobs", "history"), cwd=project.root, env=env, capture_output=True,
                              text=True, timeout=120)
     assert f"drift <- run {scoring.run_id}" in history.stdout

@@ -1,5 +1,6 @@
-"""`prodkit.monitor.outcomes(labels, model=..., run=...)`: ground truth that arrives later, joined with
-the predictions a scoring run kept (prodkit.score), scored with evidently's classification or
+"""Model performance on real outcomes: `prodkit.monitor.outcomes(labels, model=..., run=...)`.
+
+Ground truth that arrives later, joined with the predictions a scoring run kept (prodkit.score), scored with evidently's classification or
 regression preset, and a verdict: "degraded" when the model's metric falls below the threshold,
 or below the value registered with the scoring version by more than the margin.
 
