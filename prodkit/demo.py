@@ -1,7 +1,7 @@
 """`prodkit demo`: the README's main job. The bundled churn PoC, taken to production step by step.
 
 Each capability contributes a step through `<package>.demo.demo_step(ctx)`; the steps run in
-the user's order: promote, check, schedule, register, monitor.
+the user's order: promote, check, schedule, register, monitor, deploy (serve, load test, retrain loop).
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ DEMO_STEPS = (
     "prodkit.jobs.demo",
     "prodkit.models.demo",
     "prodkit.monitor.demo",
+    "prodkit.models.deploy_demo",
 )
 
 

@@ -139,10 +139,32 @@ def read_index(project, name: str) -> list[dict[str, Any]]:
     return records
 
 
-def score(df, model: str = "champion", *, columns: list[str] | None = None, output: str = "prediction",
-          watch: bool = True, device: str | None = None, project=None) -> ScoreResult:
+def _model_input(df, loaded, columns: list[str] | None, prepare):
+    """The (rows, width) array the model takes: `prepare(df)` when given (the training's feature
+    function, e.g. churn.features.to_matrix), else the batch's feature columns."""
+    import numpy as np
+    import pandas as pd
+
+    if prepare is None:
+        features = _features(df, loaded.spec, columns)
+        return df[features].to_numpy(dtype=loaded.spec.dtype), features
+    prepared = prepare(df)
+    if isinstance(prepared, pd.DataFrame):
+        prepared = prepared[_features(prepared, loaded.spec, columns)].to_numpy()
+    array = np.asarray(prepared, dtype=loaded.spec.dtype)
+    if array.ndim != 2 or array.shape != (len(df), loaded.spec.width):
+        raise BadInput(f"prepare() gave shape {array.shape}; the model takes ({len(df)}, {loaded.spec.width})",
+                       fix="return one row of the model's features per batch row")
+    return array, None
+
+
+def score(df, model: str = "champion", *, columns: list[str] | None = None, prepare=None,
+          output: str = "prediction", watch: bool = True, device: str | None = None, project=None) -> ScoreResult:
     """Score `df` with `model` (e.g. "churn-clf@champion"), record which version scored which run,
-    and watch the features for contract breaks and drift (as `prodkit.monitor.watch`)."""
+    and watch the batch for contract breaks and drift (as `prodkit.monitor.watch`).
+
+    prepare: the training's feature function (raw batch -> model input); the raw batch is then
+    what is watched, as the registered `data=` was the raw training frame."""
     import pandas as pd
 
     from prodkit.jobs.context import current_run, record_run_artifact
@@ -156,8 +178,8 @@ def score(df, model: str = "champion", *, columns: list[str] | None = None, outp
     project = as_project(project)
     number = resolve_version(registry_client(project), ref.name, ref.ref)
     loaded = load_version(project, ref.name, number, device)
-    features = _features(df, loaded.spec, columns)
-    predictions = _predict(loaded, df[features].to_numpy(dtype=loaded.spec.dtype))
+    array, features = _model_input(df, loaded, columns, prepare)
+    predictions = _predict(loaded, array)
     scored = _with_predictions(df, predictions, output)
     run = current_run()
     path = _predictions_path(project, ref.name, run)
@@ -174,5 +196,6 @@ def score(df, model: str = "champion", *, columns: list[str] | None = None, outp
     if watch:
         from prodkit.monitor.watcher import watch as watch_batch
 
-        result.watch = watch_batch(df[features], model=ref.name, version=number, project=project)
+        watched = df if features is None else df[features]
+        result.watch = watch_batch(watched, model=ref.name, version=number, project=project)
     return result
