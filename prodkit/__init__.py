@@ -20,6 +20,7 @@ _LAZY = {
     "run_job": "prodkit.jobs:run_job",
     "Scheduler": "prodkit.jobs:Scheduler",
     "monitor": "prodkit.monitor",
+    "models": "prodkit.models",
 }
 
 

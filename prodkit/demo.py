@@ -1,7 +1,8 @@
 """`prodkit demo`: the README's main job. The bundled churn PoC, taken to production step by step.
 
 Each capability contributes a step through `<package>.demo.demo_step(ctx)`; the steps run in
-the user's order: promote, check, schedule, register, monitor, deploy (serve, load test, retrain loop).
+the user's order: promote, check, schedule, register, monitor; after the checklist, deploy
+(serve, load test, drift -> retrain -> gate).
 """
 
 from __future__ import annotations
@@ -36,8 +37,9 @@ DEMO_STEPS = (
     "prodkit.jobs.demo",
     "prodkit.models.demo",
     "prodkit.monitor.demo",
-    "prodkit.models.deploy_demo",
 )
+# after the readiness checklist: the production life of the champion (serve, load test, retrain loop)
+AFTER_CHECK_STEPS = ("prodkit.models.deploy_demo",)
 
 
 @dataclass
@@ -137,6 +139,8 @@ def run_demo(folder: Path, console: Console) -> DemoContext:
         importlib.import_module(name).demo_step(ctx)
     if importlib.util.find_spec("prodkit.readiness.demo") is not None:
         importlib.import_module("prodkit.readiness.demo").final_step(ctx)
+    for name in AFTER_CHECK_STEPS:
+        importlib.import_module(name).demo_step(ctx)
     console.rule("[bold]where things went")
     for what, where in ctx.where:
         console.print(f"  {what:<22} {where}", highlight=False, markup=False)
