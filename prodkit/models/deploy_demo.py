@@ -146,7 +146,7 @@ def drift_to_retrain(ctx) -> None:
 
 
 def demo_step(ctx) -> None:
-    ctx.console.rule("6. deploy: serve @champion, load test, score a drifted batch -> retrain -> gate")
+    ctx.console.rule("6. deploy: serve, load test, drift -> retrain -> gate")
     try:
         serve_and_loadtest(ctx)
         drift_to_retrain(ctx)
