@@ -122,10 +122,10 @@ def history_html(runs: list[RunRecord]) -> str:
     body = []
     for run in runs:
         took = f"{run.duration_s:.1f} s" if run.duration_s is not None else ""
-        detail = run.error.line() if run.error else (run.output_path or "")
+        detail = run.error.line() if run.error else (chain_text(run) or run.output_path or "")
         color = STATUS_STYLE.get(run.status, "black")
         cells = (run.run_id, run.job, f'<span style="color:{color}">{run.status}</span>', _drift_html(run.drift),
-                 trigger_text(run), run.attempt, _short(iso(run.scheduled_for)), took, html.escape(detail))
+                 html.escape(trigger_text(run)), run.attempt, _short(iso(run.scheduled_for)), took, html.escape(detail))
         body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 

@@ -17,10 +17,14 @@ _LATENCY_MS = re.compile(r"(?i)(?:latency|p50|p95|p99)")
 
 def served_latency(ctx: CheckContext, name: str, record: dict) -> tuple[int, str, float] | None:
     """The p95 measured by `prodkit models loadtest` on the served version (@champion, else the newest)."""
+    from prodkit.errors import ProdkitError
     from prodkit.models.loadtest import served_p95
 
     version = str((record.get("aliases") or {}).get("champion") or version_of(record))
-    details = version_details(ctx, name, version)
+    try:
+        details = version_details(ctx, name, version)
+    except ProdkitError:  # the version or the store went away: fall back to the registration benchmark
+        return None
     measured = served_p95(getattr(details, "tags", None) or {})
     if measured is None:
         return None
