@@ -253,3 +253,14 @@ def test_loadtest_only_targets_loopback(served_project):
     done = subprocess.run([PRODKIT, "models", "loadtest", "churn-clf@champion", "--url", "http://10.1.2.3:5000"],
                           cwd=served_project.root, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "invalid --url" in done.stderr
+
+
+@pytest.mark.gpu
+def test_serve_runs_on_cuda_when_present(served_project):
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device")
+    with running_server(served_project, "churn-clf@champion") as url:
+        assert json.loads(_get(url + "/version")[2])["device"] == "cuda"
+        status, _, body = post(url, {"inputs": [ROW]})
+        assert status == 200 and len(body["predictions"]) == 1
