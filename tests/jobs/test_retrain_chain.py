@@ -113,6 +113,9 @@ def test_add_a_trigger_only_job_from_the_cli(project):
     done = run("jobs", "add", "retrain", str(train), "--on-drift", "churn-daily", "--allow-undeclared", "--auto-promote")
     assert done.returncode == 0, done.stderr
     assert "triggered only; runs on drift in churn-daily" in done.stdout
+    listed = subprocess.run(prodkit_cmd("jobs", "list"), cwd=project.root, env={**env, "COLUMNS": "200"},
+                            capture_output=True, text=True, timeout=120)
+    assert "drift of churn-daily" in listed.stdout
     bad = run("jobs", "add", "loop", str(train), "--on-drift", "loop")
     assert bad.returncode == 2 and "must name another job" in bad.stderr
     none = run("jobs", "add", "nothing", str(train))
