@@ -373,12 +373,33 @@ def validate_host(host: str) -> str:
     return host
 
 
+def validate_device(device: str | None) -> str | None:
+    """None (CUDA when available), cpu, cuda or cuda:N; cuda only where a GPU is."""
+    import re
+
+    if device is None:
+        return None
+    if not re.fullmatch(r"cpu|cuda(:\d+)?", device):
+        raise BadInput(f"invalid --device {device!r}", fix="give cpu, cuda or cuda:N (default: CUDA when available)")
+    if device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise BadInput(f"--device {device}: no CUDA device here", fix="serve with --device cpu, or on a GPU machine")
+    return device
+
+
 def serve(config: ServeConfig, host: str = "127.0.0.1", port: int = 5000, workers: int = 1,
           on_ready=None) -> None:
     """Run the server until interrupted (blocking). With workers > 1, uvicorn starts K processes."""
     import uvicorn
 
     validate_host(host)
+    validate_device(config.device)
+    if not 1 <= config.max_rows <= 10_000_000:
+        raise BadInput(f"invalid --max-rows {config.max_rows}", fix="give a positive number of rows")
+    if not 0 <= config.threads <= 256:
+        raise BadInput(f"invalid --threads {config.threads}", fix="give 0 (torch's default) to 256")
     if not 1 <= port <= 65535:
         raise BadInput(f"invalid --port {port}", fix="give a port between 1 and 65535")
     if not 1 <= workers <= 64:

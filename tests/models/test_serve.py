@@ -145,12 +145,14 @@ def test_load_model_accepts_every_reference_form(served_project):
     assert not torch.equal(v2, outputs[0])
 
 
-def test_serve_with_a_bad_reference_is_one_line_exit_2(served_project):
-    for ref, message in (("churn-clf@nope", "has no version or alias 'nope'"),
-                         ("no-such-model", "no registered model named 'no-such-model'"),
-                         ("churn clf", "invalid model reference")):
-        done = subprocess.run([PRODKIT, "models", "serve", ref, "--port", str(_free_port())], cwd=served_project.root,
-                              capture_output=True, text=True, timeout=120)
+def test_serve_with_bad_input_is_one_line_exit_2(served_project):
+    for args, message in ((["churn-clf@nope"], "has no version or alias 'nope'"),
+                          (["no-such-model"], "no registered model named 'no-such-model'"),
+                          (["churn clf"], "invalid model reference"),
+                          (["churn-clf", "--device", "tpu"], "invalid --device 'tpu'"),
+                          (["churn-clf", "--max-rows", "0"], "invalid --max-rows 0")):
+        done = subprocess.run([PRODKIT, "models", "serve", *args, "--port", str(_free_port())],
+                              cwd=served_project.root, capture_output=True, text=True, timeout=120)
         assert done.returncode == 2, done.stderr
         assert message in done.stderr and "Traceback" not in done.stderr
         assert len(done.stderr.strip().splitlines()) == 1
