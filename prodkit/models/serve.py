@@ -151,7 +151,8 @@ def parse_request(payload: Any, spec: InputSpec, max_rows: int = MAX_ROWS):
         raise RequestError(f"wrong shape: the model takes {spec.describe()}, got {got}")
     if array.dtype.kind not in "iuf":
         raise RequestError(f"wrong dtype: the model takes {spec.dtype} numbers, got {_kind(array)}")
-    converted = array.astype(spec.dtype, copy=False)
+    with np.errstate(over="ignore", invalid="ignore"):  # out-of-range values become inf: refused below
+        converted = array.astype(spec.dtype, copy=False)
     if converted.dtype.kind == "f" and not np.isfinite(converted).all():
         raise RequestError("wrong values: NaN or infinite numbers (or out of range for " + spec.dtype + ")")
     return converted
