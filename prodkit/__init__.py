@@ -15,10 +15,12 @@ _LAZY = {
     "check": "prodkit.readiness:check",
     "register_model": "prodkit.models:register_model",
     "load_model": "prodkit.models:load_model",
+    "score": "prodkit.models.score:score",
     "add_job": "prodkit.jobs:add_job",
     "run_job": "prodkit.jobs:run_job",
     "Scheduler": "prodkit.jobs:Scheduler",
     "monitor": "prodkit.monitor",
+    "models": "prodkit.models",
 }
 
 

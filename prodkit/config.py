@@ -37,6 +37,9 @@ tests_path = tests
 readiness_fail_under = 0.8
 # Parallel job runs; empty means the number of CPU cores.
 max_concurrency =
+# Webhook (Slack/Teams-style) that gets a JSON POST on run failure, drift, degraded outcomes,
+# promotion and rollback. Empty: no notifications.
+notify_url =
 
 [prodkit.business]
 # The business case (checked by BIZ-01): what this model moves, by how much, who owns it,

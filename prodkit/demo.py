@@ -1,7 +1,8 @@
 """`prodkit demo`: the README's main job. The bundled churn PoC, taken to production step by step.
 
 Each capability contributes a step through `<package>.demo.demo_step(ctx)`; the steps run in
-the user's order: promote, check, schedule, register, monitor.
+the user's order: promote, check, schedule, register, monitor; after the checklist, deploy
+(serve, load test, drift -> retrain -> gate).
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ DEMO_STEPS = (
     "prodkit.models.demo",
     "prodkit.monitor.demo",
 )
+# after the readiness checklist: the production life of the champion (serve, load test, retrain loop)
+AFTER_CHECK_STEPS = ("prodkit.models.deploy_demo",)
 
 
 @dataclass
@@ -135,6 +138,8 @@ def run_demo(folder: Path, console: Console) -> DemoContext:
     for name in DEMO_STEPS:
         importlib.import_module(name).demo_step(ctx)
     importlib.import_module("prodkit.readiness.demo").final_step(ctx)
+    for name in AFTER_CHECK_STEPS:
+        importlib.import_module(name).demo_step(ctx)
     console.rule("[bold]where things went")
     for what, where in ctx.where:
         console.print(f"  {what:<22} {where}", highlight=False, markup=False)

@@ -69,15 +69,24 @@ def check_kernel(name: str, notebook: Path) -> None:
 def validate_job(name: str, notebook: Path | str, cron: str, *, parameters: dict[str, Any] | None = None,
                  tz: str = "UTC", kernel: str | None = None, timeout_s: float | None = None, retries: int = 0,
                  retry_backoff_s: float = 60.0, catch_up: str = "once", fail_on_drift: bool = False,
-                 allow_undeclared: bool = False, project: Project | None = None) -> tuple[JobSpec, Project, list[str]]:
-    """Check everything a job needs before anything is stored; bad input raises BadInput."""
+                 allow_undeclared: bool = False, on_drift: str | None = None, on_degraded: str | None = None,
+                 project: Project | None = None) -> tuple[JobSpec, Project, list[str]]:
+    """Check everything a job needs before anything is stored; bad input raises BadInput.
+
+    A job with on_drift / on_degraded (names of other jobs) may have no cron: it runs only when triggered."""
     if not _JOB_NAME.match(name or ""):
         raise BadInput(f"job name {name!r} is not usable", fix="use letters, digits, '.', '_' and '-', like churn-daily")
+    for source in (on_drift, on_degraded):
+        if source is not None and (not _JOB_NAME.match(source) or source == name):
+            raise BadInput(f"--on-drift/--on-degraded {source!r} must name another job", fix="e.g. --on-drift churn-daily")
     nb = read_notebook(notebook)
     project = project or load_project(nb.path)
-    cron = validate_cron(cron)
     zone(tz)
-    _check_fires(cron, tz)
+    if cron or not (on_drift or on_degraded):
+        cron = validate_cron(cron)
+        _check_fires(cron, tz)
+    else:
+        cron = ""  # triggered only
     params = check_json_values(dict(parameters or {}))
     warnings = check_parameters(nb, params, allow_undeclared=allow_undeclared)
     kernel = kernel or nb.kernel_name or "python3"
@@ -93,7 +102,7 @@ def validate_job(name: str, notebook: Path | str, cron: str, *, parameters: dict
         raise BadInput(f"unknown catch-up policy {catch_up!r}", fix=f"use one of: {', '.join(CATCH_UP_POLICIES)}")
     job = JobSpec(name=name, notebook=project.relpath(nb.path), cron=cron, tz=tz, parameters=params, kernel=kernel,
                   timeout_s=timeout_s, retries=retries, retry_backoff_s=retry_backoff_s, catch_up=catch_up,
-                  fail_on_drift=bool(fail_on_drift))
+                  fail_on_drift=bool(fail_on_drift), on_drift=on_drift, on_degraded=on_degraded)
     return job, project, warnings
 
 
@@ -113,10 +122,17 @@ def add_job(name: str, notebook: Path | str, cron: str, *, replace: bool = False
     """Validate and store a job; it first runs at its next cron slot after now."""
     job, project, warnings = validate_job(name, notebook, cron, **options)
     now = utc_now() if now is None else now
-    job.created_at, job.next_due = now, next_slot(job.cron, job.tz, now)
+    job.created_at, job.next_due = now, next_slot(job.cron, job.tz, now) if job.cron else None
     with open_store(project) as store:
         store.add_job(job, now=now, next_due=job.next_due, replace=replace)
     return AddedJob(job=job, store=str(project.jobs_db), warnings=warnings)
+
+
+def after_run(project: Project, run: RunRecord) -> None:
+    """Notifications for a finished run (failure, drift); triggered jobs start from the scheduler."""
+    from prodkit.jobs.triggers import notify_run_end
+
+    notify_run_end(project, run)
 
 
 def run_job(name: str, *, project: Project | None = None, parameters: dict[str, Any] | None = None,
@@ -148,6 +164,7 @@ def run_job(name: str, *, project: Project | None = None, parameters: dict[str, 
                 raise
             run_id = runner.record(store, job if retries else None, run, outcome, owner, utc_now())
             attempts.append(store.get_run(run.run_id))
+            after_run(project, attempts[-1])
             if run_id is not None:
                 wait = store.get_run(run_id).not_before - utc_now()
                 log(f"attempt {run.attempt} {outcome.status}; retrying in {max(wait, 0):.1f} s")
@@ -221,7 +238,7 @@ def resume_job(name: str, *, project: Project | None = None) -> JobSpec:
     with _read_store(project) as store:
         job = store.get_job(name)
         now = utc_now()
-        store.set_paused(name, False, now=now, next_due=next_slot(job.cron, job.tz, now))
+        store.set_paused(name, False, now=now, next_due=next_slot(job.cron, job.tz, now) if job.cron else None)
         return store.get_job(name)
 
 

@@ -25,7 +25,8 @@ def _project(path: Path):
 def add(
     name: str = typer.Argument(..., help="Job name (letters, digits, '.', '_', '-')."),
     notebook: Path = typer.Argument(..., help="The notebook to run."),
-    cron: str = typer.Option(..., "--cron", help='Five-field cron expression, e.g. "0 6 * * *".'),
+    cron: str = typer.Option(None, "--cron", help='Five-field cron expression, e.g. "0 6 * * *" '
+                             "(optional with --on-drift/--on-degraded)."),
     param: list[str] = typer.Option(None, "-p", "--param", help="Parameter KEY=VALUE (JSON values; repeatable)."),
     timeout: float = typer.Option(None, "--timeout", help="Seconds the notebook's cells may run in total."),
     retries: int = typer.Option(0, "--retries", help="Extra attempts after a failure or timeout."),
@@ -37,21 +38,32 @@ def add(
                                        help="A run whose prodkit.monitor.watch() finds drift fails (default: only flag it)."),
     allow_undeclared: bool = typer.Option(False, "--allow-undeclared", help="Accept parameters the notebook does not declare (warn)."),
     replace: bool = typer.Option(False, "--replace", help="Replace a job of the same name."),
+    on_drift: str = typer.Option(None, "--on-drift", help="Run once per run of JOB whose watch() found drift."),
+    on_degraded: str = typer.Option(None, "--on-degraded",
+                                    help="Run once per run of JOB whose monitor.outcomes() said degraded."),
+    auto_promote: bool = typer.Option(False, "--auto-promote",
+                                      help="Pass auto_promote=True: register_candidate() then promotes through the gate."),
     json_out: bool = typer.Option(False, "--json", help="Print the stored job as JSON."),
 ):
     """Schedule a notebook as a papermill job (validated; nothing is stored on bad input)."""
     from prodkit.jobs.api import add_job
     from prodkit.jobs.params import parse_param_args
 
-    added = add_job(name, notebook, cron, parameters=parse_param_args(param), tz=tz, kernel=kernel, timeout_s=timeout,
+    parameters = parse_param_args(param)
+    if auto_promote:
+        parameters["auto_promote"] = True
+    added = add_job(name, notebook, cron, parameters=parameters, tz=tz, kernel=kernel, timeout_s=timeout,
                     retries=retries, retry_backoff_s=retry_backoff, catch_up=catch_up, fail_on_drift=fail_on_drift,
-                    allow_undeclared=allow_undeclared, replace=replace)
+                    allow_undeclared=allow_undeclared, replace=replace, on_drift=on_drift, on_degraded=on_degraded)
     for warning in added.warnings:
         err.print(f"[yellow]warning:[/] {warning}", highlight=False)
     if json_out:
         return print_json(added.to_dict())
     job = added.to_dict()
-    out.print(f"added job [bold]{name}[/]: {job['notebook']} at '{job['cron']}' ({job['tz']}), next run {job['next_due']}"
+    when = f"at '{job['cron']}' ({job['tz']}), next run {job['next_due']}" if job["cron"] else "triggered only"
+    triggers = [f"on drift in {on_drift}"] * bool(on_drift) + [f"on degraded outcomes of {on_degraded}"] * bool(on_degraded)
+    out.print(f"added job [bold]{name}[/]: {job['notebook']} {when}"
+              + (f"; runs {' and '.join(triggers)}" if triggers else "")
               + ("; runs fail on drift" if job["fail_on_drift"] else ""), highlight=False)
     out.print(f"  store {added.store}; start `prodkit scheduler` to run it on schedule, or `prodkit jobs run {name}` now",
               highlight=False)

@@ -45,6 +45,8 @@ class JobSpec:
     catch_up: str = "once"  # missed slots while no scheduler ran: once | all | none
     paused: bool = False
     fail_on_drift: bool = False  # runs get PRODKIT_FAIL_ON_DRIFT=1: prodkit.monitor.watch fails them on drift
+    on_drift: str | None = None  # run once per run of this job whose watch() found drift (prodkit.jobs.triggers)
+    on_degraded: str | None = None  # run once per run of this job whose outcomes() said "degraded"
     created_at: float | None = None
     next_due: float | None = None
 
@@ -94,6 +96,12 @@ class RunRecord:
     heartbeat: float | None = None
     kernel_pid: int | None = None
     artifacts: list[dict[str, Any]] = field(default_factory=list)
+    triggered_by: int | None = None  # the run whose verdict (drift, degraded) started this one
+
+    @property
+    def degraded(self) -> bool:
+        """True when an outcomes() call in this run said the model degraded."""
+        return any((a.get("summary") or {}).get("degraded") for a in self.artifacts if a.get("kind") == "outcomes")
 
     @property
     def drift(self) -> dict[str, Any] | None:
@@ -133,6 +141,8 @@ class RunRecord:
             "notebook_sha256": self.notebook_sha256,
             "error": self.error.to_dict() if self.error else None,
             "drift": self.drift,
+            "degraded": self.degraded,
+            "triggered_by": self.triggered_by,
             "artifacts": self.artifacts,
         }
 

@@ -55,10 +55,34 @@ def jobs_table(rows: list[dict[str, Any]]) -> Table:
         last_text = f"#{last['run_id']} {_status(last['status'])}" if last else "-"
         if last and last.get("drift"):
             last_text += f" {_drift_cell(last['drift'])}"
-        table.add_row(job["name"], job["notebook"], job["cron"], job["tz"], _short(job["next_due"]), last_text,
+        table.add_row(job["name"], job["notebook"], job["cron"] or _triggers(job), job["tz"], _short(job["next_due"]), last_text,
                       "fail" if job.get("fail_on_drift") else "flag",
                       "[yellow]paused[/]" if job["paused"] else "active")
     return table
+
+
+def _triggers(job: dict[str, Any]) -> str:
+    """`drift of churn-daily` for a job other jobs' verdicts start."""
+    parts = [f"drift of {job['on_drift']}"] * bool(job.get("on_drift")) + \
+        [f"degraded of {job['on_degraded']}"] * bool(job.get("on_degraded"))
+    return " / ".join(parts) or "-"
+
+
+def chain_text(run: RunRecord) -> str:
+    """What a run decided: `degraded`, `registered churn-clf v3 -> promoted @champion` (or why not)."""
+    parts = ["outcomes degraded"] if run.degraded else []
+    for artifact in run.artifacts:
+        summary = artifact.get("summary") or {}
+        if artifact.get("kind") == "candidate":
+            decision = (f"promoted @{summary.get('alias')}" if summary.get("promoted")
+                        else f"kept as candidate: {summary.get('reason')}" if summary.get("reason") else "candidate")
+            parts.append(f"registered {summary.get('model')} v{summary.get('version')} -> {decision}")
+    return "; ".join(parts)
+
+
+def trigger_text(run: RunRecord) -> str:
+    """`schedule`, `manual`, or `drift <- run 12` for a run another run's verdict started."""
+    return f"{run.trigger} <- run {run.triggered_by}" if run.triggered_by else run.trigger
 
 
 def history_table(runs: list[RunRecord], title: str = "runs") -> Table:
@@ -68,8 +92,8 @@ def history_table(runs: list[RunRecord], title: str = "runs") -> Table:
         table.add_column(col, overflow="fold")
     for run in runs:
         took = f"{run.duration_s:.1f} s" if run.duration_s is not None else ""
-        detail = run.error.line() if run.error else (run.output_path or "")
-        table.add_row(str(run.run_id), run.job, _status(run.status), _drift_cell(run.drift), run.trigger,
+        detail = run.error.line() if run.error else (chain_text(run) or run.output_path or "")
+        table.add_row(str(run.run_id), run.job, _status(run.status), _drift_cell(run.drift), trigger_text(run),
                       str(run.attempt),
                       _short(iso(run.scheduled_for)), _short(iso(run.started_at)), took, detail)
     return table
@@ -78,7 +102,7 @@ def history_table(runs: list[RunRecord], title: str = "runs") -> Table:
 def print_run(run: RunRecord, console: Console) -> None:
     d = run.to_dict()
     console.print(f"[bold]run {run.run_id}[/] of [bold]{run.job}[/]: {_status(run.status)}")
-    for key in ("trigger", "attempt", "retry_of", "scheduled_for", "started_at", "ended_at", "duration_s",
+    for key in ("trigger", "triggered_by", "attempt", "retry_of", "scheduled_for", "started_at", "ended_at", "duration_s",
                 "parameters", "notebook", "notebook_sha256", "output_path"):
         if d[key] is not None:
             console.print(f"  {key:<16} {d[key]}", highlight=False)
@@ -92,6 +116,8 @@ def print_run(run: RunRecord, console: Console) -> None:
         model = f" ({summary['model']})" if artifact.get("kind") == "drift" and summary.get("model") else ""
         console.print(f"  artifact         {artifact.get('kind')}{model}: {escape(str(artifact.get('path')))}",
                       highlight=False)
+    if chain_text(run):
+        console.print(f"  decided          {escape(chain_text(run))}", highlight=False)
     if run.error:
         console.print(f"  [red]error[/]            {run.error.line()}", highlight=False)
 
@@ -103,10 +129,10 @@ def history_html(runs: list[RunRecord]) -> str:
     body = []
     for run in runs:
         took = f"{run.duration_s:.1f} s" if run.duration_s is not None else ""
-        detail = run.error.line() if run.error else (run.output_path or "")
+        detail = run.error.line() if run.error else (chain_text(run) or run.output_path or "")
         color = STATUS_STYLE.get(run.status, "black")
         cells = (run.run_id, run.job, f'<span style="color:{color}">{run.status}</span>', _drift_html(run.drift),
-                 run.trigger, run.attempt, _short(iso(run.scheduled_for)), took, html.escape(detail))
+                 html.escape(trigger_text(run)), run.attempt, _short(iso(run.scheduled_for)), took, html.escape(detail))
         body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 

@@ -39,10 +39,11 @@ class TickReport:
     lost: list[int] = field(default_factory=list)
     released: int = 0
     started: list[int] = field(default_factory=list)
+    triggered: list[int] = field(default_factory=list)  # runs queued by another run's verdict
 
     def to_dict(self) -> dict[str, Any]:
         return {"at": iso(self.at), "claimed": self.claimed, "catch_up": self.catch_up, "lost": self.lost,
-                "released": self.released, "started": self.started}
+                "released": self.released, "started": self.started, "triggered": self.triggered}
 
 
 @dataclass
@@ -169,6 +170,9 @@ class Scheduler:
         if report.catch_up:
             self.log(f"caught up {report.catch_up} slot(s) missed while no scheduler ran")
         self.collect(now)
+        from prodkit.jobs.triggers import fire
+
+        report.triggered = fire(self.store, self.owner, now, self.log)
         report.started = self.dispatch(now)
         self._heartbeat(now)
         return report
@@ -225,6 +229,9 @@ class Scheduler:
             except BadInput:
                 job = None
             retry = runner.record(self.store, job, active.run, outcome, self.owner, now)
+            from prodkit.jobs.triggers import notify_run_end
+
+            notify_run_end(self.project, self.store.get_run(run_id))
             took = outcome.ended_at - outcome.started_at
             detail = f": {outcome.error.line()}" if outcome.error else ""
             self.log(f"run {run_id} ({active.run.job}) {outcome.status} in {took:.1f} s{detail}")
@@ -236,11 +243,16 @@ class Scheduler:
     # ---- loops ------------------------------------------------------------------------
 
     def run_once(self) -> TickReport:
-        """Run whatever is due now, wait for it (queue included), and return. For cron/systemd and tests."""
+        """Run whatever is due now, wait for it (queue included), and return. For cron/systemd and tests.
+
+        Runs triggered by the verdicts of runs that end meanwhile are run too."""
+        from prodkit.jobs.triggers import fire
+
         report = self.tick()
         try:
             while True:
                 self.collect()
+                report.triggered += fire(self.store, self.owner, self.clock(), self.log)
                 report.started += self.dispatch(self.clock())
                 if not self.active:
                     break

@@ -78,7 +78,8 @@ CREATE INDEX IF NOT EXISTS runs_job ON runs(job, run_id);
 """
 
 _JOB_COLUMNS = ("name", "notebook", "cron", "tz", "parameters", "kernel", "timeout_s", "retries",
-                "retry_backoff_s", "catch_up", "paused", "fail_on_drift", "created_at", "next_due")
+                "retry_backoff_s", "catch_up", "paused", "fail_on_drift", "created_at", "next_due", "on_drift",
+                "on_degraded")
 
 
 @dataclass(frozen=True)
@@ -185,11 +186,11 @@ class JobStore:
                                fix=f"pick another name, or `prodkit jobs remove {job.name}` first (or pass --replace)")
             db.execute(
                 "INSERT OR REPLACE INTO jobs (name, notebook, cron, tz, parameters, kernel, timeout_s, retries, "
-                "retry_backoff_s, catch_up, paused, fail_on_drift, created_at, checked_until, next_due) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "retry_backoff_s, catch_up, paused, fail_on_drift, created_at, checked_until, next_due, on_drift, "
+                "on_degraded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (job.name, job.notebook, job.cron, job.tz, dumps(job.parameters), job.kernel, job.timeout_s,
                  job.retries, job.retry_backoff_s, job.catch_up, int(job.paused), int(job.fail_on_drift), now, now,
-                 next_due),
+                 next_due, job.on_drift, job.on_degraded),
             )
 
     def get_job(self, name: str) -> JobSpec:
@@ -388,6 +389,34 @@ class JobStore:
             run.output_path = str(self.root / run.output_path)
         return run
 
+    # ---- triggers (prodkit.jobs.triggers): a job started by another job's verdict ------------
+
+    def trigger_candidates(self, since: float) -> list[tuple[RunRecord, JobSpec]]:
+        """(finished run, job triggered by its job) pairs ended after `since` and after the triggered job
+        was added, that have no triggered run yet; the caller checks the run's verdict."""
+        rows = self._query(
+            "SELECT r.*, j.name AS target FROM runs r JOIN jobs j ON (j.on_drift = r.job OR j.on_degraded = r.job) "
+            "WHERE r.ended_at IS NOT NULL AND r.ended_at >= ? AND r.ended_at >= j.created_at "
+            "AND NOT EXISTS (SELECT 1 FROM runs t WHERE t.job = j.name AND t.triggered_by = r.run_id) "
+            "ORDER BY r.run_id", (since,))
+        jobs = {job.name: job for job in self.list_jobs()}
+        return [(self._run(row), jobs[row["target"]]) for row in rows if row["target"] in jobs]
+
+    def insert_triggered_run(self, *, job: JobSpec, triggered_by: int, trigger: str, parameters: dict[str, Any],
+                             owner: str | None, now: float) -> int | None:
+        """Queue `job` for the triggering run; None when that run already triggered it (exactly once)."""
+        with self.transaction() as db:
+            cur = db.execute(
+                "INSERT OR IGNORE INTO runs (job, scheduled_for, attempt, trigger, status, parameters, notebook, "
+                "owner, heartbeat, queued_at, not_before, triggered_by) "
+                "VALUES (?, ?, 1, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)",
+                (job.name, now, trigger, dumps(parameters), job.notebook, owner, now, now, now, triggered_by))
+            return cur.lastrowid if cur.rowcount else None
+
+    def runs_triggered_by(self, run_id: int) -> list[RunRecord]:
+        return [self._run(r) for r in self._query("SELECT * FROM runs WHERE triggered_by = ? ORDER BY run_id",
+                                                  (run_id,))]
+
     def add_artifact(self, run_id: int, artifact: dict[str, Any]) -> None:
         """Append to a run's artifacts (a drift report, a metrics file, ...)."""
         with self.transaction() as db:
@@ -404,13 +433,21 @@ class JobStore:
 _ADDED_COLUMNS = (
     ("runs", "artifacts", "TEXT"),
     ("jobs", "fail_on_drift", "INTEGER NOT NULL DEFAULT 0"),
+    ("jobs", "on_drift", "TEXT"),
+    ("jobs", "on_degraded", "TEXT"),
+    ("runs", "triggered_by", "INTEGER"),
 )
+# A triggering run starts each job it triggers once (first attempts; retries have no triggered_by).
+_ADDED_INDEXES = ("CREATE UNIQUE INDEX IF NOT EXISTS runs_triggered_once ON runs(job, triggered_by) "
+                  "WHERE triggered_by IS NOT NULL",)
 
 
 def _migrate(db: sqlite3.Connection) -> None:
     for table, column, definition in _ADDED_COLUMNS:
         if column not in {r[1] for r in db.execute(f"PRAGMA table_info({table})")}:
             db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+    for statement in _ADDED_INDEXES:
+        db.execute(statement)
 
 
 def _job(row: sqlite3.Row) -> JobSpec:
@@ -419,6 +456,7 @@ def _job(row: sqlite3.Row) -> JobSpec:
         parameters=json.loads(row["parameters"]), kernel=row["kernel"], timeout_s=row["timeout_s"],
         retries=row["retries"], retry_backoff_s=row["retry_backoff_s"], catch_up=row["catch_up"],
         paused=bool(row["paused"]), fail_on_drift=bool(row["fail_on_drift"]), created_at=row["created_at"], next_due=row["next_due"],
+        on_drift=row["on_drift"], on_degraded=row["on_degraded"],
     )
 
 
@@ -432,5 +470,6 @@ def _run_from_row(row: sqlite3.Row) -> RunRecord:
         notebook=row["notebook"], notebook_sha256=row["notebook_sha256"],
         error=RunError(**error) if error else None, owner=row["owner"], heartbeat=row["heartbeat"],
         kernel_pid=row["kernel_pid"], artifacts=json.loads(row["artifacts"]) if row["artifacts"] else [],
+        triggered_by=row["triggered_by"],
     )
 

@@ -8,6 +8,9 @@
   provenance.py  git sha, notebook and cell, data hash, drift reference sample, environment
   tracking.py    the project's MLflow store (embedded sqlite or a server), initialised once
   registry.py    reading versions back, load_model (CUDA when available)
+  refs.py        NAME@ALIAS, NAME/VERSION, models:/... references
+  serve.py       `prodkit models serve`: MLflow's scoring protocol, following an alias
+  loadtest.py    `prodkit models loadtest`: p50/p95/p99 against a running server, stored on the version
   gate.py        promote (the gate), rollback and the alias history;  card.py  model cards
   aliases.py     the per-model alias-move lock and the append-only alias history, both in MLflow
   state.py       read-only hooks for readiness, the side panel and drift monitoring
@@ -33,11 +36,24 @@ def register_model(model, name: str, **kwargs: Any):
     return _register(model, name, **kwargs)
 
 
-def load_model(name: str, ref: str = "champion", *, device: str | None = None, project=None):
-    """Load `name`@alias (or a version number) as a torch module, on CUDA when available."""
+def load_model(name: str, ref: str | int | None = None, *, device: str | None = None, project=None):
+    """Load a registered version as a torch module, on CUDA when available.
+
+    load_model("churn-clf@champion"), load_model("churn-clf/3"), load_model("models:/churn-clf@champion"),
+    load_model("churn-clf", 3); a bare name means @champion.
+    """
+    from prodkit.models.refs import parse_model_ref
     from prodkit.models.registry import load_model as _load
 
-    return _load(name, ref, device=device, project=project)
+    parsed = parse_model_ref(name, ref)
+    return _load(parsed.name, parsed.ref, device=device, project=project)
+
+
+def register_candidate(model, name: str, **kwargs: Any):
+    """In a retrain notebook: register a new version; with auto_promote=True the gate decides the alias now."""
+    from prodkit.models.retrain import register_candidate as _register_candidate
+
+    return _register_candidate(model, name, **kwargs)
 
 
 def promote(name: str, version: str | int, alias: str = "champion", **kwargs: Any):
@@ -54,4 +70,4 @@ def rollback(name: str, alias: str = "champion", **kwargs: Any):
     return _rollback(name, alias, **kwargs)
 
 
-__all__ = ["register_model", "load_model", "promote", "rollback"]
+__all__ = ["register_model", "register_candidate", "load_model", "promote", "rollback"]

@@ -97,6 +97,20 @@ def show_cmd(name: str = typer.Argument(..., help="Registered model name."),
                        ("trained on", T.TRAINED_ON), ("torch", T.TORCH), ("cuda", T.CUDA),
                        ("serialization", T.SERIALIZATION), ("card", T.CARD)):
         out.print(f"  {label:<14} {t.get(key, '-')}", highlight=False)
+    retrain = T.load_json(t, T.RETRAIN)
+    if retrain:
+        why = f", triggered by run {retrain['triggered_by']} ({retrain.get('trigger')})" if retrain.get("triggered_by") else ""
+        out.print(f"  {'retrained in':<14} run {retrain.get('run')} of job {retrain.get('job')}{why}", highlight=False)
+    decision = T.load_json(t, T.GATE_DECISION)
+    if decision:
+        verdict = (f"promoted to @{decision['alias']} (was v{decision.get('previous') or '-'})" if decision.get("promoted")
+                   else f"kept as candidate: {decision.get('reason') or 'auto-promote off'}")
+        out.print(f"  {'gate':<14} {verdict} at {decision.get('at')}", highlight=False)
+    loadtest = T.load_json(t, T.LOADTEST)
+    if loadtest:
+        levels = ", ".join(f"c={lv['concurrency']} p95 {lv['p95_ms']:.2f} ms" for lv in loadtest.get("levels", [])
+                           if lv.get("p95_ms") is not None)
+        out.print(f"  {'load test':<14} {levels} ({loadtest.get('at')})", highlight=False)
     out.print(f"  {'metrics':<14} " + (", ".join(f"{k}={v:.4g}" for k, v in info.metrics.items()) or "-"))
     p = info.parity
     out.print(f"  {'parity':<14} {p['status']}" + (f" (max abs diff {p['max_abs_diff']:.3g})" if p["max_abs_diff"] is not None else "")
@@ -127,6 +141,15 @@ def _print_promotion(result, json_out: bool) -> None:
     out.print(result.summary(), highlight=False)
 
 
+def _notify_alias_move(project, event: str, result) -> None:
+    from prodkit.models.registry import as_project
+    from prodkit.notify import notify
+
+    notify(as_project(project), event, {"model": result.name, "alias": result.alias, "version": result.version,
+                                        "previous": result.previous, "by": result.approved_by,
+                                        "summary": result.summary()})
+
+
 @models_app.command("promote")
 @handle_errors
 @store_errors
@@ -143,8 +166,9 @@ def promote_cmd(name: str = typer.Argument(..., help="Registered model name."),
     """
     from prodkit.models.gate import promote
 
-    _print_promotion(promote(name, version, alias, approved_by=approved_by, force=force, reason=reason,
-                             project=project), json_out)
+    result = promote(name, version, alias, approved_by=approved_by, force=force, reason=reason, project=project)
+    _notify_alias_move(project, "promoted", result)
+    _print_promotion(result, json_out)
 
 
 @models_app.command("rollback")
@@ -157,7 +181,9 @@ def rollback_cmd(name: str = typer.Argument(..., help="Registered model name."),
     """Move ALIAS back to the version that held it before the current one."""
     from prodkit.models.gate import rollback
 
-    _print_promotion(rollback(name, alias, approved_by=approved_by, project=project), json_out)
+    result = rollback(name, alias, approved_by=approved_by, project=project)
+    _notify_alias_move(project, "rolled_back", result)
+    _print_promotion(result, json_out)
 
 
 @models_app.command("history")
@@ -205,3 +231,75 @@ def card_cmd(name: str = typer.Argument(..., help="Registered model name."),
         print_json(result.to_dict())
     else:
         out.print(result.summary(), highlight=False)
+
+
+@models_app.command("serve")
+@handle_errors
+def serve_cmd(model: str = typer.Argument(..., help="NAME@ALIAS, NAME/VERSION or NAME (= NAME@champion)."),
+              host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+              port: int = typer.Option(5000, "--port", "-p", help="Port to listen on."),
+              workers: int = typer.Option(1, "--workers", "-w", help="Server processes (each loads the model)."),
+              device: str = typer.Option(None, "--device", help="cpu or cuda (default: CUDA when available)."),
+              max_rows: int = typer.Option(10_000, "--max-rows", help="Most rows one request may score."),
+              threads: int = typer.Option(1, "--threads", help="torch CPU threads per worker (0: torch's default); "
+                                          "raise it for large models served on CPU."),
+              project: Path = PROJECT):
+    """Serve a registered model on MLflow's scoring protocol (POST /invocations), following its alias.
+
+    GET /ping, /health and /version; every answer names its version in X-Prodkit-Model-Version.
+    When the alias moves (promote, rollback) the server loads the new version and switches to it
+    without dropping requests in flight.
+    """
+    from prodkit.models.refs import parse_model_ref
+    from prodkit.models.registry import as_project
+    from prodkit.models.serve import ServeConfig, serve
+
+    ref = parse_model_ref(model)
+    config = ServeConfig(root=str(as_project(project).root), name=ref.name, ref=ref.ref, device=device,
+                         max_rows=max_rows, threads=threads)
+
+    def ready(app) -> None:
+        if app is not None:
+            follower = app.state.follower
+            what = f"{ref} v{follower.current.version} on {follower.current.device}"
+        else:
+            what = f"{ref} ({workers} workers)"
+        out.print(f"serving {what} at http://{host}:{port}/invocations — Ctrl-C stops", highlight=False)
+
+    serve(config, host=host, port=port, workers=workers, on_ready=ready)
+
+
+@models_app.command("loadtest")
+@handle_errors
+def loadtest_cmd(model: str = typer.Argument(..., help="NAME@ALIAS the server serves."),
+                 url: str = typer.Option("http://127.0.0.1:5000", "--url", help="The running server (127.0.0.1 only)."),
+                 concurrency: str = typer.Option("1,8,32", "--concurrency", "-c", help="Clients per level, e.g. 1,8,32."),
+                 seconds: float = typer.Option(5.0, "--seconds", "-s", help="Seconds per level."),
+                 rows: int = typer.Option(1, "--rows", help="Rows per request."),
+                 no_store: bool = typer.Option(False, "--no-store", help="Do not record the result on the version."),
+                 project: Path = PROJECT, json_out: bool = JSON):
+    """Measure p50/p95/p99 and throughput of a running server; stored on the version for BIZ-01.
+
+    Exits 1 when any request failed.
+    """
+    from rich.table import Table
+
+    from prodkit.errors import GateFailed
+    from prodkit.models.loadtest import loadtest
+
+    result = loadtest(model, url=url, concurrency=concurrency, seconds=seconds, rows=rows, store=not no_store,
+                      project=project)
+    if json_out:
+        print_json(result.to_dict())
+    else:
+        table = Table(show_edge=False, pad_edge=False)
+        for column in ("concurrency", "requests", "failed", "p50 ms", "p95 ms", "p99 ms", "req/s", "versions"):
+            table.add_column(column)
+        for lv in result.levels:
+            table.add_row(str(lv.concurrency), str(lv.requests), str(lv.failed), *(
+                f"{v:.2f}" if v is not None else "-" for v in (lv.p50_ms, lv.p95_ms, lv.p99_ms)),
+                f"{lv.throughput_rps:,.0f}", ", ".join(f"v{k}: {n}" for k, n in lv.versions.items()))
+        out.print(table)
+        out.print(result.summary(), highlight=False)
+    if result.failed:
+        raise GateFailed(f"{result.failed} requests failed", fix="see the errors above (--json lists them)")

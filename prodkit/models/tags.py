@@ -33,6 +33,9 @@ PROMOTED_PREFIX = "prodkit.promoted."  # + alias: JSON record of the promotion
 OVERRIDE_PREFIX = "prodkit.override."  # + alias: JSON record of a forced promotion
 ALIAS_HISTORY_PREFIX = "prodkit.alias_history."  # registered-model tag + alias: JSON list (before the log)
 ALIAS_LOG_PREFIX = "prodkit.alias_log."  # registered-model tag + alias.SEQ-ID: one JSON record per alias move
+RETRAIN = "prodkit.retrain"  # JSON: the scheduled run that registered this version and the run that triggered it
+GATE_DECISION = "prodkit.gate_decision"  # JSON: register_candidate's auto-promotion: promoted or why not
+LOADTEST = "prodkit.loadtest"  # JSON: the last `prodkit models loadtest` against this version when served
 
 
 def load_json(tags: dict[str, str], key: str, default: Any = None) -> Any:

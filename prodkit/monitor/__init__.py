@@ -2,6 +2,7 @@
 
     prodkit.monitor.watch(scored, model="churn-clf")   # contract check; + drift in scheduled runs
     prodkit.monitor.set_reference("churn-clf", train)  # the reference (else the model's data=)
+    prodkit.monitor.outcomes(labels, model="churn-clf", run=12)  # ground truth vs run 12's predictions
     prodkit.monitor.compare(reference, current)        # ad hoc drift: one verdict, per-column scores
     prodkit.monitor.infer_contract(df) / load_contract(path) / validate(df, contract)
 
@@ -14,6 +15,8 @@ import importlib
 
 _EXPORTS = {
     "watch": "prodkit.monitor.watcher",
+    "outcomes": "prodkit.monitor.performance",
+    "OutcomeResult": "prodkit.monitor.performance",
     "set_reference": "prodkit.monitor.watcher",
     "DriftDetected": "prodkit.monitor.watcher",
     "ContractBroken": "prodkit.monitor.watcher",

@@ -13,7 +13,7 @@ import pytest
 def test_demo_takes_the_poc_to_production(tmp_path):
     prodkit = os.path.join(os.path.dirname(sys.executable), "prodkit")
     proc = subprocess.run(
-        [prodkit, "demo", str(tmp_path / "demo")], capture_output=True, text=True, timeout=900
+        [prodkit, "demo", str(tmp_path / "demo")], capture_output=True, text=True, timeout=1500
     )
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     root = tmp_path / "demo"
@@ -27,3 +27,7 @@ def test_demo_takes_the_poc_to_production(tmp_path):
         assert (root / generated).is_file(), generated
     assert "3 passed" in proc.stdout
     assert "where things went" in proc.stdout
+    # step 6, after the checklist: served, load-tested (BIZ-01 on the served p95), drift -> retrain -> gate
+    assert "served p95 (load test, concurrency 1)" in proc.stdout
+    assert "drift detected" in proc.stdout and "trigger drift <- run" in proc.stdout
+    assert "-> promoted @champion" in proc.stdout or "-> kept as candidate" in proc.stdout

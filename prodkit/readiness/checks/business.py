@@ -15,10 +15,31 @@ _BATCH1 = re.compile(r"(?i)(?:batch_?|bs_?|b)1(?!\d)")
 _LATENCY_MS = re.compile(r"(?i)(?:latency|p50|p95|p99)")
 
 
+def served_latency(ctx: CheckContext, name: str, record: dict) -> tuple[int, str, float] | None:
+    """The p95 measured by `prodkit models loadtest` on the served version (@champion, else the newest)."""
+    from prodkit.errors import ProdkitError
+    from prodkit.models.loadtest import served_p95
+
+    version = str((record.get("aliases") or {}).get("champion") or version_of(record))
+    try:
+        details = version_details(ctx, name, version)
+    except ProdkitError:  # the version or the store went away: fall back to the registration benchmark
+        return None
+    measured = served_p95(getattr(details, "tags", None) or {})
+    if measured is None:
+        return None
+    concurrency, p95 = measured
+    return -1, f"{name} v{version} served p95 (load test, concurrency {concurrency})", p95
+
+
 def recorded_latency_ms(ctx: CheckContext) -> tuple[str, float] | None:
-    """The recorded prediction latency to hold against the budget: p95 at batch 1 (best device)."""
+    """The latency to hold against the budget: the served p95 from a load test when there is one,
+    else the registration benchmark's p95 at batch 1 (best device)."""
     candidates: list[tuple[int, str, float]] = []
     for name, record in latest_versions(ctx).items():
+        served = served_latency(ctx, name, record)
+        if served is not None:
+            candidates.append(served)
         metrics = dict(record.get("metrics") or {})
         bench = record.get("benchmark")
         if bench is True:

@@ -1,0 +1,216 @@
+"""The retrain loop: a scoring run's drift verdict starts the retrain job once (real scheduler, papermill,
+kernels, sqlite MLflow), whose candidate the gate promotes; the chain reads back from history and the
+registry; notify_url gets the events (a local HTTP server on 127.0.0.1)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from jobs.jobs_helpers import cli_env, prodkit_cmd, write_notebook
+
+from prodkit.jobs.model import JobSpec
+from prodkit.jobs.store import JobStore
+
+
+@pytest.fixture
+def webhook():
+    """A local webhook: yields (url, received JSON bodies)."""
+    received: list[dict] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - http.server's name
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hook", received
+    server.shutdown()
+    server.server_close()
+
+
+def set_notify_url(project, url: str) -> None:
+    import re
+
+    path = project.root / "settings.ini"
+    text = re.sub(r"(?m)^notify_url\s*=.*\n", "", path.read_text())
+    path.write_text(text.replace("[prodkit]\n", f"[prodkit]\nnotify_url = {url}\n", 1))
+
+
+def finished_run(store: JobStore, job: str, artifacts: list[dict], now: float) -> int:
+    run_id = store.insert_run(job=job, scheduled_for=now, trigger="manual", parameters={}, notebook="nbs/a.ipynb",
+                              owner=None, now=now)
+    store.set_run_fields(run_id, status="succeeded", ended_at=now + 1, artifacts=json.dumps(artifacts))
+    return run_id
+
+
+DRIFT = [{"kind": "drift", "path": "r.html", "summary": {"drift": True, "share": 0.5, "report": "r.html"}}]
+NO_DRIFT = [{"kind": "drift", "path": "r.html", "summary": {"drift": False, "share": 0.0}}]
+DEGRADED = [{"kind": "outcomes", "path": "o.jsonl", "summary": {"degraded": True, "verdict": "degraded"}}]
+
+
+def test_a_triggering_run_starts_each_triggered_job_exactly_once(project):
+    """Two schedulers' connections fire the same verdicts: one run per (triggering run, job)."""
+    from prodkit.jobs.triggers import TRIGGER_PARAM, fire
+
+    now = 1_800_000_000.0
+    with JobStore(project.jobs_db, root=project.root) as a, JobStore(project.jobs_db, root=project.root) as b:
+        a.add_job(JobSpec("churn-daily", "nbs/a.ipynb", "0 6 * * *"), now=now, next_due=now + 60)
+        a.add_job(JobSpec("retrain", "nbs/t.ipynb", "", parameters={"auto_promote": True}, on_drift="churn-daily"),
+                  now=now, next_due=None)
+        a.add_job(JobSpec("relabel", "nbs/r.ipynb", "", on_degraded="churn-daily"), now=now, next_due=None)
+        drifted = finished_run(a, "churn-daily", DRIFT, now + 10)
+        calm = finished_run(a, "churn-daily", NO_DRIFT, now + 20)
+        degraded = finished_run(a, "churn-daily", DEGRADED, now + 30)
+        first = fire(a, "owner-a", now + 100)
+        assert fire(b, "owner-b", now + 101) == [] and fire(a, "owner-a", now + 102) == []
+        assert len(first) == 2
+        retrain, = a.runs_triggered_by(drifted)
+        assert (retrain.job, retrain.trigger, retrain.status) == ("retrain", "drift", "queued")
+        assert retrain.parameters == {"auto_promote": True, TRIGGER_PARAM: drifted}
+        assert a.runs_triggered_by(calm) == []
+        relabel, = a.runs_triggered_by(degraded)
+        assert relabel.job == "relabel" and relabel.trigger == "degraded"
+        assert a.get_job("retrain").on_drift == "churn-daily" and a.get_job("retrain").next_due is None
+
+
+def test_old_store_gets_the_trigger_columns_on_open(project):
+    """A jobs.db written before triggers existed gains jobs.on_drift, jobs.on_degraded, runs.triggered_by."""
+    project.jobs_db.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(project.jobs_db)
+    db.executescript("CREATE TABLE jobs (name TEXT PRIMARY KEY, notebook TEXT NOT NULL, cron TEXT NOT NULL, "
+                     "tz TEXT NOT NULL, parameters TEXT NOT NULL, kernel TEXT NOT NULL, timeout_s REAL, "
+                     "retries INTEGER NOT NULL, retry_backoff_s REAL NOT NULL, catch_up TEXT NOT NULL, "
+                     "paused INTEGER NOT NULL DEFAULT 0, created_at REAL NOT NULL, checked_until REAL NOT NULL, "
+                     "next_due REAL);"
+                     "INSERT INTO jobs VALUES ('old', 'nbs/a.ipynb', '0 6 * * *', 'UTC', '{}', 'python3', NULL, 0, "
+                     "60, 'once', 0, 1, 1, 2);")
+    db.close()
+    with JobStore(project.jobs_db, root=project.root) as store:
+        job = store.get_job("old")
+        assert job.on_drift is None and job.on_degraded is None
+        columns = {r[1] for r in store._query("PRAGMA table_info(runs)")}
+        assert "triggered_by" in columns
+
+
+def test_add_a_trigger_only_job_from_the_cli(project):
+    score = write_notebook(project.nbs_path / "score.ipynb", ["y = x"])
+    train = write_notebook(project.nbs_path / "train.ipynb", ["y = x"], params="x = 1\ntriggering_run = None")
+    env = cli_env()
+    run = lambda *args: subprocess.run(prodkit_cmd(*args), cwd=project.root, env=env, capture_output=True, text=True,  # noqa: E731
+                                       timeout=120)
+    assert run("jobs", "add", "churn-daily", str(score), "--cron", "0 6 * * *").returncode == 0
+    done = run("jobs", "add", "retrain", str(train), "--on-drift", "churn-daily", "--allow-undeclared", "--auto-promote")
+    assert done.returncode == 0, done.stderr
+    assert "triggered only; runs on drift in churn-daily" in done.stdout
+    listed = subprocess.run(prodkit_cmd("jobs", "list"), cwd=project.root, env={**env, "COLUMNS": "200"},
+                            capture_output=True, text=True, timeout=120)
+    assert "drift of churn-daily" in listed.stdout
+    bad = run("jobs", "add", "loop", str(train), "--on-drift", "loop")
+    assert bad.returncode == 2 and "must name another job" in bad.stderr
+    none = run("jobs", "add", "nothing", str(train))
+    assert none.returncode == 2
+
+
+def test_notifications_post_json_to_notify_url(project, webhook):
+    from prodkit.config import load_project
+    from prodkit.notify import notify
+
+    url, received = webhook
+    assert notify(project, "drift", {"job": "x"}) is False  # no notify_url: nothing sent
+    set_notify_url(project, url)
+    project = load_project(project.root)
+    assert notify(project, "drift", {"job": "churn-daily", "run_id": 3, "summary": "drift in run 3"}) is True
+    assert received == [{**received[0], "event": "drift", "job": "churn-daily", "run_id": 3,
+                         "text": "prodkit drift: drift in run 3"}]
+    set_notify_url(project, "http://127.0.0.1:1/down")
+    assert notify(load_project(project.root), "drift", {"job": "x"}) is False  # down: False, no exception
+
+
+SCORE_CELL = """\
+import pandas as pd
+import prodkit
+scored = prodkit.score(pd.read_parquet(batch), "churn-clf@champion")
+scored"""
+
+TRAIN_CELL = """\
+import torch
+import prodkit.models
+torch.manual_seed(1)
+model = torch.nn.Sequential(torch.nn.Linear(12, 16), torch.nn.ReLU(), torch.nn.Linear(16, 1), torch.nn.Sigmoid())
+candidate = prodkit.models.register_candidate(model, "churn-clf", example=torch.randn(8, 12), metrics={"auc": 0.85},
+                                              auto_promote=auto_promote)
+candidate"""
+
+
+@pytest.mark.slow
+def test_drift_in_a_scoring_run_retrains_and_the_gate_promotes_once(project, webhook, tmp_path):
+    import numpy as np
+    import pandas as pd
+    import torch
+
+    from prodkit.config import load_project
+    from prodkit.jobs import Scheduler
+    from prodkit.jobs.api import add_job, run_job
+    from prodkit.models import promote, register_model
+    from prodkit.models import tags as T
+    from prodkit.models.registry import show
+
+    url, received = webhook
+    set_notify_url(project, url)
+    project = load_project(project.root)
+    rng = np.random.default_rng(0)
+    columns = [f"f{i}" for i in range(12)]
+    train = pd.DataFrame(rng.normal(size=(400, 12)).astype("float32"), columns=columns)
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(12, 16), torch.nn.ReLU(), torch.nn.Linear(16, 1), torch.nn.Sigmoid())
+    register_model(model, "churn-clf", example=torch.randn(8, 12), metrics={"auc": 0.8}, data=train, project=project)
+    promote("churn-clf", 1, project=project)
+    (train + 3).to_parquet(tmp_path / "shifted.parquet")
+
+    score = write_notebook(project.nbs_path / "score.ipynb", [SCORE_CELL], params='batch = "batch.parquet"')
+    retrain = write_notebook(project.nbs_path / "train.ipynb", [TRAIN_CELL],
+                             params="triggering_run = None\nauto_promote = False")
+    add_job("churn-daily", score, "0 6 * * *", project=project)
+    add_job("retrain", retrain, None, on_drift="churn-daily", parameters={"auto_promote": True}, project=project)
+
+    [scoring] = run_job("churn-daily", project=project, parameters={"batch": str(tmp_path / "shifted.parquet")})
+    assert scoring.status == "succeeded", scoring.error
+    assert scoring.drift["drift"] is True
+    predictions = next(a for a in scoring.artifacts if a["kind"] == "predictions")
+    assert predictions["summary"]["version"] == "1" and predictions["summary"]["rows"] == 400
+
+    report = Scheduler(project, concurrency=1).run_once()
+    [retrain_run_id] = report.triggered
+    assert Scheduler(project, concurrency=1).run_once().triggered == []  # exactly once
+    with JobStore(project.jobs_db, root=project.root) as store:
+        retrain_run = store.get_run(retrain_run_id)
+        assert [r.run_id for r in store.runs_triggered_by(scoring.run_id)] == [retrain_run_id]
+    assert retrain_run.status == "succeeded", retrain_run.error
+    assert retrain_run.parameters["triggering_run"] == scoring.run_id and retrain_run.triggered_by == scoring.run_id
+    champion = show("churn-clf", "champion", project=project)
+    assert champion.version == "2"
+    chain = T.load_json(champion.tags, T.RETRAIN)
+    assert chain == {"run": retrain_run_id, "job": "retrain", "triggered_by": scoring.run_id, "trigger": "drift"}
+
+    env = {**cli_env(), "COLUMNS": "300"}  # one table row per line
+    history = subprocess.run(prodkit_cmd("jobs", "history"), cwd=project.root, env=env, capture_output=True,
+                             text=True, timeout=120)
+    assert f"drift <- run {scoring.run_id}" in history.stdout
+    assert "registered churn-clf v2 -> promoted @champion" in history.stdout
+    shown = subprocess.run(prodkit_cmd("models", "show", "churn-clf", "2"), cwd=project.root, env=env,
+                           capture_output=True, text=True, timeout=120)
+    assert f"run {retrain_run_id} of job retrain, triggered by run {scoring.run_id} (drift)" in shown.stdout
+    assert "promoted to @champion (was v1)" in shown.stdout
+    events = [body["event"] for body in received]
+    assert "drift" in events and "promoted" in events
