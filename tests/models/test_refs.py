@@ -55,6 +55,8 @@ def test_finding_bad_ref_in_a_notebook_shows_one_line_not_a_traceback(capsys):
     shell = InteractiveShell.instance() if InteractiveShell.initialized() else start_ipython()
     shell.run_cell("import prodkit\nprodkit.load_model('churn clf@champion')")
     captured = capsys.readouterr()
-    text = captured.out + captured.err
+    import re
+
+    text = re.sub(r"\x1b\[[0-9;]*m", "", captured.out + captured.err)
     assert "BadInput: invalid model reference 'churn clf@champion'" in text
     assert "Traceback" not in text and "File " not in text
