@@ -75,6 +75,13 @@ class CheckSpec:
 REGISTRY: dict[str, CheckSpec] = {}
 
 
+def listed(items, limit: int = 6) -> str:
+    """`a, b, c (+4 more)`: a list for a message, never silently cut."""
+    items = [str(i) for i in items]
+    shown = ", ".join(items[:limit])
+    return shown + (f" (+{len(items) - limit} more)" if len(items) > limit else "")
+
+
 def register_check(check_id: str, *, section: str, title: str, fix: str, severity: str = "fail",
                    reads_state: bool = False):
     """Decorator registering `fn(ctx) -> Outcome` under a stable id.

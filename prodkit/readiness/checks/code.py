@@ -12,10 +12,16 @@ from pathlib import Path
 
 from prodkit.readiness.checks._state import PROMOTE_HOOK, call_hook
 from prodkit.readiness.context import CheckContext
-from prodkit.readiness.registry import Outcome, register_check
+from prodkit.readiness.registry import Outcome, listed, register_check
 
-_INSTALL = re.compile(r"(?:^|[\s;&|])(?:pip3?|conda|mamba|uv\s+pip|apt(?:-get)?|poetry)\s+(?:install|add)\b|"
-                      r"-m\s+pip\s+install\b")
+_INSTALL = re.compile(r"(?:^|[\s;&|/])(?:pip3?|conda|mamba|micromamba|uv\s+pip|uv|apt(?:-get)?|poetry|easy_install)"
+                      r"\s+(?:-\S+\s+)*(?:install|add)\b|-m\s+pip\s+install\b")
+
+
+def install_lines(ctx: CheckContext) -> list[int]:
+    """Cells with package installs: `!pip install`, `%pip install`, `!conda install`, `%conda install` ..."""
+    return sorted({f.cell.number for f, s in ctx.shell_lines
+                   if s.kind in ("shell", "line_magic") and _INSTALL.search(s.command)})
 
 # ---- CODE-01 ---------------------------------------------------------------------------------
 
@@ -121,9 +127,7 @@ def linear_execution(ctx: CheckContext) -> Outcome:
 
 
 def _cells(numbers: list[int]) -> str:
-    numbers = sorted(set(numbers))
-    shown = ", ".join(map(str, numbers[:8]))
-    return shown + (f" … (+{len(numbers) - 8})" if len(numbers) > 8 else "")
+    return listed(sorted(set(numbers)), 8)
 
 
 # ---- CODE-03 ---------------------------------------------------------------------------------
@@ -228,8 +232,11 @@ def undeclared_imports(ctx: CheckContext) -> tuple[dict[str, list[int]], list[st
     local = _local_modules(ctx)
     used: dict[str, list[int]] = {}
     for f in ctx.facts:
-        for module, _line in f.imports:
+        for imp in f.imports:
+            module = imp.module
             top = module.split(".")[0]
+            if imp.optional:  # `try: import x / except ImportError:` — the notebook copes without it
+                continue
             if not top or module.startswith(".") or top in sys.stdlib_module_names or top in local \
                     or top in _KERNEL_PROVIDED:
                 continue
@@ -264,24 +271,24 @@ def _declared_dist(module: str, declared: dict[str, bool], provided: dict[str, s
                 fix="declare every import in pyproject.toml [project] dependencies with a version range, "
                     "and remove !pip/%pip install lines")
 def dependencies(ctx: CheckContext) -> Outcome:
-    installs = [f.cell.number for f in ctx.facts for _, line in f.shell_lines if _INSTALL.search(line)]
+    installs = install_lines(ctx)
     missing, unpinned, declared_any = undeclared_imports(ctx)
     problems, cells = [], list(installs)
     if installs:
         problems.append(f"package installs inside the notebook (cells {_cells(installs)})")
     if missing and not declared_any:
         problems.append(f"no dependencies declared (pyproject.toml or requirements.txt) for "
-                        f"{', '.join(sorted(missing)[:6])}")
+                        f"{listed(sorted(missing))}")
         cells += [c for cs in missing.values() for c in cs]
     elif missing:
-        names = ", ".join(f"{m} ({IMPORT_TO_DIST.get(m, m)})" if IMPORT_TO_DIST.get(m, m) != m else m
-                          for m in sorted(missing)[:6])
+        names = listed(f"{m} ({IMPORT_TO_DIST.get(m, m)})" if IMPORT_TO_DIST.get(m, m) != m else m
+                       for m in sorted(missing))
         problems.append(f"imports not declared as dependencies: {names}")
         cells += [c for cs in missing.values() for c in cs]
     if problems:
         return Outcome.problem("; ".join(problems), cells)
     if unpinned:
-        return Outcome.warn(f"declared without a version range: {', '.join(unpinned[:6])}",
+        return Outcome.warn(f"declared without a version range: {listed(unpinned)}",
                             fix="add a version range, e.g. pandas>=2.1,<3")
     return Outcome.ok("every third-party import is a declared, versioned dependency")
 
@@ -328,11 +335,12 @@ def _from_promote_status(ctx: CheckContext, status: dict) -> Outcome:
     stale = [m.get("module") or m.get("path") for m in modules if not m.get("up_to_date", True)]
     stale += [t.get("path") for t in tests if not t.get("up_to_date", True)]
     if problems:
-        return Outcome.problem("; ".join(problems[:3]), problem_cells)
+        more = f" (+{len(problems) - 3} more)" if len(problems) > 3 else ""
+        return Outcome.problem("; ".join(problems[:3]) + more, problem_cells)
     if not modules:
         return Outcome.problem("nothing promoted: all logic lives only in the notebook")
     if stale:
-        return Outcome.problem(f"generated files out of date: {', '.join(map(str, stale[:4]))}",
+        return Outcome.problem(f"generated files out of date: {listed(stale, 4)}",
                                fix=f"run `prodkit promote {ctx.project.relpath(ctx.notebook_path)}`")
     if not tests:
         return Outcome.warn("promoted modules have no tests",
@@ -400,7 +408,9 @@ def seeded(ctx: CheckContext) -> Outcome:
                 continue
             needs("numpy", cell, f"{call.name.rsplit('.', 1)[-1]}(...) without random_state")
     if unseeded:
-        what = "; ".join(f"cell {c}: {w}" for c, w in sorted(unseeded.items())[:4])
+        items = sorted(unseeded.items())
+        what = "; ".join(f"cell {c}: {w}" for c, w in items[:4]) + (f" (+{len(items) - 4} more)" if len(items) > 4
+                                                                     else "")
         return Outcome.problem(f"randomness without a seed ({what})", list(unseeded))
     if not uses:
         return Outcome.ok("no randomness used")

@@ -6,7 +6,7 @@ import re
 
 from prodkit.readiness.checks._state import contracts, models, monitoring, version_of
 from prodkit.readiness.context import CheckContext
-from prodkit.readiness.registry import Outcome, register_check
+from prodkit.readiness.registry import Outcome, listed, register_check
 
 _HOME_PATH = re.compile(r"^(?:~[/\\]|/home/|/Users/|/root/|[A-Za-z]:[\\/]+Users[\\/])")
 _MOUNT_PATH = re.compile(r"^(?:/(?:mnt|media|Volumes|data|datasets|srv|opt|var|tmp|dbfs|Workspace|workspace|content|"
@@ -45,7 +45,7 @@ def no_absolute_paths(ctx: CheckContext) -> Outcome:
             found.setdefault(f.cell.number, []).append("~ (home folder)")
     if not found:
         return Outcome.ok("no absolute or home paths in code")
-    examples = ", ".join(sorted({v for vs in found.values() for v in vs})[:3])
+    examples = listed(sorted({v for vs in found.values() for v in vs}), 3)
     return Outcome.problem(f"{sum(map(len, found.values()))} absolute/home path(s), e.g. {examples}", list(found))
 
 
@@ -184,7 +184,7 @@ def no_leakage(ctx: CheckContext) -> Outcome:
 
 
 def ctx_name(node) -> str:
-    from prodkit.readiness.context import dotted_name
+    from prodkit.notebook.analysis import dotted_name
 
     return dotted_name(node) or ""
 

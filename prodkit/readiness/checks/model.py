@@ -50,12 +50,12 @@ def latency_and_memory(ctx: CheckContext) -> Outcome:
     recorded = _version_metrics(ctx)
     latency = {f.cell.number for f in ctx.facts
                if any(_LATENCY_NAMES.search(n) for n in f.names)
-               or any(s.lstrip("%").startswith(("time", "timeit")) for _, s in f.shell_lines)
+               or any(s.name in ("time", "timeit") for s in f.shell_lines)
                or any(call.name in ("time.perf_counter", "perf_counter", "time.time", "timeit.timeit")
                       for call in f.calls)}
     memory = {f.cell.number for f in ctx.facts
               if any(_MEMORY_NAMES.search(n) for n in f.names)
-              or any(m.split(".")[0] in ("tracemalloc", "psutil", "memory_profiler") for m, _ in f.imports)}
+              or any(m.split(".")[0] in ("tracemalloc", "psutil", "memory_profiler") for m in (i.module for i in f.imports))}
     benchmarked = [n for n, r in latest_versions(ctx).items() if r.get("benchmark")]
     if benchmarked:
         return Outcome.ok(f"latency and peak memory benchmarked on {', '.join(benchmarked)}")
