@@ -13,7 +13,7 @@ from pathlib import Path
 from prodkit.config import Project, load_project
 from prodkit.notebook import notebook_paths, read_notebook
 from prodkit.readiness.context import CheckContext
-from prodkit.readiness.registry import REGISTRY, CheckSpec, Outcome, all_checks, register_check
+from prodkit.readiness.registry import REGISTRY, CheckSpec, Outcome, all_checks, listed, register_check
 from prodkit.readiness.result import CheckResult, ReadinessResult
 
 DEFAULT_RUN_TIMEOUT = 600
@@ -45,12 +45,13 @@ def check_notebook(path: Path | str, *, run: bool = False, timeout: int = DEFAUL
     ctx = CheckContext(notebook=notebook, project=project, run=run, timeout=timeout)
     checks = [not_evaluated(spec) if static and spec.reads_state else run_check(spec, ctx)
               for spec in all_checks() if only is None or spec.id in only]
-    return ReadinessResult(notebook=project.relpath(notebook.path), checks=checks)
+    return ReadinessResult(notebook=project.relpath(notebook.path), checks=checks, notes=list(notebook.notes))
 
 
 def not_evaluated(spec: CheckSpec) -> CheckResult:
     """A state check under --static: shown as skip, left out of the score."""
     return CheckResult(id=spec.id, section=spec.section, status="skip", title=spec.title, cells=[], counted=False,
+                       scope=spec.scope,
                        message="not evaluated with --static: it reads project state (registry, jobs, monitoring)",
                        fix="run `prodkit check` where the project's .prodkit/ state or tracking server is")
 
@@ -63,6 +64,17 @@ def run_check(spec: CheckSpec, ctx: CheckContext) -> CheckResult:
         outcome = Outcome("skip", f"could not check: {e.__class__.__name__}: {str(e)[:160]}", [],
                           "report this to the prodkit maintainers")
     status = outcome.status or spec.severity
+    if spec.reads_code and status == "pass" and ctx.unparsed:
+        outcome = not_parsed(ctx)
+        status = outcome.status
     return CheckResult(id=spec.id, section=spec.section, status=status, message=outcome.message,
                        cells=list(outcome.cells), fix=outcome.fix or spec.fix, title=spec.title,
-                       counted=outcome.counted)
+                       counted=outcome.counted, scope=spec.scope)
+
+
+def not_parsed(ctx: CheckContext) -> Outcome:
+    """What a check reading code says instead of "pass" while some cells do not parse (scores 0)."""
+    cells = [f.cell.number for f in ctx.unparsed]
+    which = f"cell {cells[0]} does not parse" if len(cells) == 1 else f"cells {listed(cells)} do not parse"
+    return Outcome("skip", f"not evaluated ({which})", cells,
+                   "fix the cells that do not parse (CODE-08), then check again")

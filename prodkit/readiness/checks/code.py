@@ -14,14 +14,14 @@ from prodkit.readiness.checks._state import PROMOTE_HOOK, call_hook
 from prodkit.readiness.context import CheckContext
 from prodkit.readiness.registry import Outcome, listed, register_check
 
-_INSTALL = re.compile(r"(?:^|[\s;&|/])(?:pip3?|conda|mamba|micromamba|uv\s+pip|uv|apt(?:-get)?|poetry|easy_install)"
+INSTALL = re.compile(r"(?:^|[\s;&|/])(?:pip3?|conda|mamba|micromamba|uv\s+pip|uv|apt(?:-get)?|poetry|easy_install)"
                       r"\s+(?:-\S+\s+)*(?:install|add)\b|-m\s+pip\s+install\b")
 
 
 def install_lines(ctx: CheckContext) -> list[int]:
     """Cells with package installs: `!pip install`, `%pip install`, `!conda install`, `%conda install` ..."""
     return sorted({f.cell.number for f, s in ctx.shell_lines
-                   if s.kind in ("shell", "line_magic") and _INSTALL.search(s.command)})
+                   if s.kind in ("shell", "line_magic") and INSTALL.search(s.command)})
 
 # ---- CODE-01 ---------------------------------------------------------------------------------
 
@@ -267,7 +267,7 @@ def _declared_dist(module: str, declared: dict[str, bool], provided: dict[str, s
     return provided.get(module)
 
 
-@register_check("CODE-03", section="Code", title="Dependencies declared and pinned, no !pip",
+@register_check("CODE-03", section="Code", reads_code=True, title="Dependencies declared and pinned, no !pip",
                 fix="declare every import in pyproject.toml [project] dependencies with a version range, "
                     "and remove !pip/%pip install lines")
 def dependencies(ctx: CheckContext) -> Outcome:
@@ -296,7 +296,7 @@ def dependencies(ctx: CheckContext) -> Outcome:
 # ---- CODE-04 ---------------------------------------------------------------------------------
 
 
-@register_check("CODE-04", section="Code", title="Logic promoted and tested",
+@register_check("CODE-04", section="Code", scope="project", title="Logic promoted and tested",
                 fix="mark reusable cells with %%promote MODULE and their checks with %%promote --test MODULE, "
                     "then run `prodkit promote`")
 def promoted_and_tested(ctx: CheckContext) -> Outcome:
@@ -367,7 +367,7 @@ _GENERATORS = ("numpy.random.default_rng", "numpy.random.RandomState", "numpy.ra
 _GLOBAL_SEEDERS = re.compile(r"(?:^|\.)(?:seed_everything|set_seed|set_random_seed|seed_all)$")
 
 
-@register_check("CODE-05", section="Code", title="Seeded, deterministic",
+@register_check("CODE-05", section="Code", reads_code=True, title="Seeded, deterministic",
                 fix="seed every source of randomness once in an early cell (random.seed, np.random.seed, "
                     "torch.manual_seed) and pass random_state=SEED to sklearn")
 def seeded(ctx: CheckContext) -> Outcome:
@@ -504,7 +504,7 @@ def _cell_number(ctx: CheckContext, marker: str | None) -> int | None:
     return int(m.group(1)) if m else None
 
 
-@register_check("CODE-07", section="Code", title="Lint clean (ruff) on promoted modules",
+@register_check("CODE-07", section="Code", scope="project", title="Lint clean (ruff) on promoted modules",
                 fix="fix the ruff findings in the %%promote cells (or `ruff check --fix` the module and sync back)")
 def lint_clean(ctx: CheckContext) -> Outcome:
     from prodkit._io import sha256_file

@@ -32,7 +32,7 @@ def _is_absolute_path(value: str) -> str | None:
     return None
 
 
-@register_check("DATA-01", section="Data", title="No absolute or home paths",
+@register_check("DATA-01", section="Data", reads_code=True, title="No absolute or home paths",
                 fix="use paths relative to the project (Path('data') / 'x.csv') or a parameter in the params cell")
 def no_absolute_paths(ctx: CheckContext) -> Outcome:
     found: dict[int, list[str]] = {}
@@ -111,7 +111,7 @@ def _reads(ctx: CheckContext) -> list[int]:
     return sorted({f.cell.number for f, call, _ in ctx.calls() if READERS.search(call.name)})
 
 
-@register_check("DATA-04", section="Data", title="Data versioned", severity="warn",
+@register_check("DATA-04", section="Data", scope="project", reads_code=True, title="Data versioned", severity="warn",
                 fix="pass the training data to prodkit.register_model(..., data=df) so its hash is recorded, "
                     "or version it with DVC")
 def data_versioned(ctx: CheckContext) -> Outcome:
@@ -140,7 +140,7 @@ def _training_cells(ctx: CheckContext) -> list[int]:
     return sorted(cells)
 
 
-@register_check("DATA-05", section="Data", title="No train/test leakage",
+@register_check("DATA-05", section="Data", reads_code=True, title="No train/test leakage",
                 fix="split first (train_test_split), then fit scalers/encoders on the training part only "
                     "(or use a sklearn Pipeline)")
 def no_leakage(ctx: CheckContext) -> Outcome:

@@ -29,7 +29,7 @@ def _version_metrics(ctx: CheckContext) -> dict[str, float]:
     return metrics
 
 
-@register_check("MOD-01", section="Model", title="Beats a baseline", severity="warn",
+@register_check("MOD-01", section="Model", reads_code=True, title="Beats a baseline", severity="warn",
                 fix="compare against sklearn.dummy.DummyClassifier/DummyRegressor (or a rule) and record both")
 def beats_baseline(ctx: CheckContext) -> Outcome:
     if _no_training(ctx):
@@ -41,7 +41,7 @@ def beats_baseline(ctx: CheckContext) -> Outcome:
     return Outcome.problem("no baseline model to compare against", _training_cells(ctx))
 
 
-@register_check("MOD-02", section="Model", title="Metrics beyond accuracy (latency, memory)", severity="warn",
+@register_check("MOD-02", section="Model", reads_code=True, title="Metrics beyond accuracy (latency, memory)", severity="warn",
                 fix="measure prediction latency and memory (prodkit.register_model benchmarks both), "
                     "not only accuracy")
 def latency_and_memory(ctx: CheckContext) -> Outcome:
@@ -69,7 +69,7 @@ def latency_and_memory(ctx: CheckContext) -> Outcome:
     return Outcome.problem("only quality metrics: no latency or memory measured", _training_cells(ctx))
 
 
-@register_check("MOD-03", section="Model", title="Slice metrics", severity="warn",
+@register_check("MOD-03", section="Model", reads_code=True, title="Slice metrics", severity="warn",
                 fix="report the metric per important segment (df.groupby(segment).apply(metric) or "
                     "fairlearn MetricFrame)")
 def slice_metrics(ctx: CheckContext) -> Outcome:
