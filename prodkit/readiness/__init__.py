@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from prodkit.config import Project, load_project
+from prodkit.errors import BadInput
 from prodkit.notebook import notebook_paths, read_notebook
 from prodkit.readiness.context import CheckContext
 from prodkit.readiness.registry import REGISTRY, CheckSpec, Outcome, all_checks, listed, register_check
@@ -18,7 +19,7 @@ from prodkit.readiness.result import CheckResult, ReadinessResult
 
 DEFAULT_RUN_TIMEOUT = 600
 
-__all__ = ["check", "check_notebook", "ReadinessResult", "CheckResult", "Outcome", "register_check", "REGISTRY",
+__all__ = ["check", "check_notebook", "check_or_error", "ReadinessResult", "CheckResult", "Outcome", "register_check", "REGISTRY",
            "all_checks"]
 
 
@@ -32,8 +33,20 @@ def check(path: Path | str, run: bool = False, *, timeout: int = DEFAULT_RUN_TIM
     """
     path = Path(path)
     paths = notebook_paths(path)
-    results = [check_notebook(p, run=run, timeout=timeout, project=project, static=static) for p in paths]
-    return results if path.is_dir() else results[0]
+    if not path.is_dir():
+        return check_notebook(paths[0], run=run, timeout=timeout, project=project, static=static)
+    project = project or load_project(path)
+    return [check_or_error(p, run=run, timeout=timeout, project=project, static=static) for p in paths]
+
+
+def check_or_error(path: Path, *, project: Project, **options) -> ReadinessResult:
+    """`check_notebook`, except that a notebook that cannot be read becomes its error entry (a folder
+    check goes on with the other notebooks)."""
+    try:
+        return check_notebook(path, project=project, **options)
+    except BadInput as e:
+        return ReadinessResult(notebook=project.relpath(path), checks=[], error=e.message if e.cell is None
+                               else f"cell {e.cell}: {e.message}")
 
 
 def check_notebook(path: Path | str, *, run: bool = False, timeout: int = DEFAULT_RUN_TIMEOUT,

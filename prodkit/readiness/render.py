@@ -56,6 +56,10 @@ def score_line(result: ReadinessResult) -> Text:
 
 def print_results(results: list[ReadinessResult], console: Console) -> None:
     for result in results:
+        if result.error:
+            console.print(Text(f"Readiness: {result.notebook}: not checked — {result.error}", style="red"))
+            console.print()
+            continue
         console.print(result_table(result))
         console.print(score_line(result))
         console.print()

@@ -136,6 +136,7 @@ class ReadinessResult:
     notebook: str
     checks: list[CheckResult]
     notes: list[str] = field(default_factory=list)
+    error: str | None = None  # the notebook could not be read (a folder check's entry for it)
 
     @property
     def sections(self) -> dict[str, SectionScore]:
@@ -193,6 +194,8 @@ class ReadinessResult:
         return {"score": score, "grade": letter, "meaning": meaning, "points": points, "max": top}
 
     def to_dict(self) -> dict[str, Any]:
+        if self.error:
+            return {"notebook": self.notebook, "error": self.error, "score": 0.0, "grade": None, "checks": []}
         return {
             "notebook": self.notebook,
             "score": self.score,
@@ -241,6 +244,8 @@ class ReadinessResult:
                     yield title, name, s, [c for c in checks if c.section == name]
 
     def to_text(self) -> str:
+        if self.error:
+            return f"Readiness of {self.notebook}: not checked — {self.error}"
         lines = [f"Readiness of {self.notebook}: {self.score_headline()}", self.explanation(), *self.notes]
         for title, name, s, checks in self.grouped():
             lines.append(f"\n{title} · {name}  {s.points:g}/{s.max}")
@@ -277,6 +282,10 @@ def _e(text: Any) -> str:
 
 
 def render_html_fragment(result: ReadinessResult) -> str:
+    if result.error:
+        return (f'<div class="prodkit-readiness" style="font-family:system-ui,sans-serif;font-size:13px">'
+                f'<b>Readiness: {_e(result.notebook)}</b> — <span style="color:{COLORS["fail"]}">not checked: '
+                f'{_e(result.error)}</span></div>')
     score = result.score
     bar_color = COLORS["pass"] if score >= 0.8 else COLORS["warn"] if score >= 0.5 else COLORS["fail"]
     parts = [

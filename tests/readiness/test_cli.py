@@ -31,7 +31,7 @@ def test_table_shows_sections_checks_and_score(nb):
 def test_json_is_the_result_dict(nb):
     res = runner.invoke(app, ["check", str(nb), "--json", "--fail-under", "0"])
     data = json.loads(res.stdout)
-    assert data["notebook"] == "nbs/churn.ipynb" and len(data["checks"]) == 24
+    assert data["notebook"] == "nbs/churn.ipynb" and len(data["checks"]) == 31
     assert next(c for c in data["checks"] if c["id"] == "DATA-01")["cells"] == [2]
 
 

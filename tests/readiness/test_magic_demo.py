@@ -22,7 +22,7 @@ def shell():
 def test_magic_check_returns_the_result(shell, project):
     nb = write_notebook(project.nbs_path / "a.ipynb", [code("x = 1")])
     result = shell.run_line_magic("prodkit", f"check {nb}")
-    assert result.notebook == "nbs/a.ipynb" and len(result.checks) == 24
+    assert result.notebook == "nbs/a.ipynb" and len(result.checks) == 31
 
 
 def test_magic_check_bad_input_is_a_usage_error(shell, project):
@@ -79,7 +79,7 @@ def test_demo_step_prints_the_checklist_and_writes_a_report(project):
     ctx = DemoContext(project=project, notebook=nb, console=console)
     demo_step(ctx)
     text = console.export_text()
-    assert "readiness checklist" in text and "CODE-06" in text and "24 checks" in text and "score" in text
+    assert "readiness checklist" in text and "CODE-06" in text and "31 checks" in text and "score" in text
     (what, where), = ctx.where
     assert what == "readiness report" and where.endswith("reports/readiness.html")
     assert "CODE-06" in (project.root / "reports" / "readiness.html").read_text()
