@@ -28,7 +28,7 @@ def cells_parse(ctx: CheckContext) -> Outcome:
 # ---- CODE-09 ---------------------------------------------------------------------------------
 
 HIDDEN_STATE_MAGICS = {"reset": "%reset", "cd": "%cd", "run": "%run", "store": "%store", "system": "%system",
-                       "sx": "%sx", "env": "%env", "load": "%load", "autoreload": "%autoreload"}
+                       "sx": "%sx", "env": "%env"}
 
 
 def _environment_lines(ctx: CheckContext) -> dict[int, list[str]]:
@@ -145,7 +145,20 @@ def _gpu_only_cells(ctx: CheckContext) -> list[int]:
             cells.add(f.cell.number)  # torch.zeros(3, device="cuda")
         elif (resolved in ("torch.device", "tensorflow.device") or last == "to") and args and _is_gpu_text(args[0]):
             cells.add(f.cell.number)  # torch.device("cuda"), x.to("cuda")
+    devices = _gpu_device_names(ctx)
+    if devices:  # device = "cuda" ... x.to(device)
+        cells |= set(devices.values())
     return sorted(cells)
+
+
+def _gpu_device_names(ctx: CheckContext) -> dict[str, int]:
+    """Module-level `device = "cuda"` assignments: name -> cell."""
+    found = {}
+    for f in ctx.facts:
+        for node in f.tree.body if f.tree is not None else []:
+            if isinstance(node, ast.Assign) and _is_gpu_text(node.value):
+                found.update({t.id: f.cell.number for t in node.targets if isinstance(t, ast.Name)})
+    return found
 
 
 def _has_cpu_fallback(ctx: CheckContext) -> bool:

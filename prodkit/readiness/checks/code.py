@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import functools
 import json
 import re
@@ -10,6 +11,7 @@ import sys
 import tomllib
 from pathlib import Path
 
+from prodkit.notebook.analysis import dotted_name
 from prodkit.readiness.checks._state import PROMOTE_HOOK, call_hook
 from prodkit.readiness.context import CheckContext
 from prodkit.readiness.registry import Outcome, listed, register_check
@@ -222,6 +224,11 @@ def _local_modules(ctx: CheckContext) -> set[str]:
     for f in ctx.facts:
         if (d := f.cell.promote) is not None and d.module:
             names.add(d.module.split(".")[0])
+    for _f, line in ctx.shell_lines:  # `%%writefile mymodule.py`: a module the notebook writes itself
+        if line.kind == "cell_magic" and line.name in ("writefile", "file") and line.text.split():
+            target = Path(line.text.split()[-1])
+            if target.suffix == ".py":
+                names.add(target.stem)
     return names
 
 
@@ -332,13 +339,17 @@ def _from_promote_status(ctx: CheckContext, status: dict) -> Outcome:
     raw_problems = list(status.get("problems") or [])
     problems = [f"cell {p['cell']}: {p['message']}" if isinstance(p, dict) else str(p) for p in raw_problems]
     problem_cells = [p["cell"] for p in raw_problems if isinstance(p, dict) and p.get("cell")]
-    stale = [m.get("module") or m.get("path") for m in modules if not m.get("up_to_date", True)]
-    stale += [t.get("path") for t in tests if not t.get("up_to_date", True)]
+    files = [(m.get("module") or m.get("path"), m) for m in modules] + [(t.get("path"), t) for t in tests]
+    unwritten = [name for name, f in files if f.get("exists") is False]
+    stale = [name for name, f in files if not f.get("up_to_date", True) and f.get("exists") is not False]
     if problems:
         more = f" (+{len(problems) - 3} more)" if len(problems) > 3 else ""
         return Outcome.problem("; ".join(problems[:3]) + more, problem_cells)
     if not modules:
         return Outcome.problem("nothing promoted: all logic lives only in the notebook")
+    if unwritten:
+        return Outcome.problem(f"promoted cells not written yet: {listed(unwritten, 4)}",
+                               fix=f"run `prodkit promote {ctx.project.relpath(ctx.notebook_path)}`")
     if stale:
         return Outcome.problem(f"generated files out of date: {listed(stale, 4)}",
                                fix=f"run `prodkit promote {ctx.project.relpath(ctx.notebook_path)}`")
@@ -356,14 +367,31 @@ _RANDOM_STATE_CALLS = re.compile(
     r"ExtraTrees\w+|GradientBoosting\w+|HistGradientBoosting\w+|DecisionTree\w+|KMeans|MiniBatchKMeans|MLP\w+|"
     r"SGD\w+|TSNE|IsolationForest|RandomizedSearchCV|make_classification|make_regression|make_blobs|"
     r"XGB\w+|LGBM\w+|CatBoost\w+|sample|shuffle|permutation_importance|resample)$")
-_TORCH_RANDOM = re.compile(r"^torch\.(?:rand\w*|randperm|normal|bernoulli|multinomial|nn\.\w+|utils\.data\.DataLoader|"
-                           r"utils\.data\.random_split)$")
+# torch calls that draw random numbers; nn layers with randomly initialised weights (not ReLU, losses ...)
+_TORCH_RANDOM = re.compile(r"^torch\.(?:rand\w*|randperm|normal|bernoulli|multinomial|utils\.data\.random_split|"
+                           r"nn\.init\.\w+|nn\.(?:Linear|Bilinear|Conv\w*|LSTM\w*|GRU\w*|RNN\w*|Embedding\w*|"
+                           r"Dropout\w*|Transformer\w*|MultiheadAttention|Lazy\w+))$")
+_KERAS_RANDOM = re.compile(r"^(?:tensorflow\.)?keras\.layers\.(?:Dense|Conv\w*|LSTM|GRU|SimpleRNN|Embedding|"
+                           r"Dropout|SpatialDropout\w*|Bidirectional)$|^tensorflow\.random\.\w+$")
+_SEED_KEYWORDS = {"random_state", "seed", "rng", "generator", "random_seed"}
 _SEEDS = {
     "random": re.compile(r"^random\.seed$"),
     "numpy": re.compile(r"^numpy\.random\.seed$"),
     "torch": re.compile(r"^(?:torch\.manual_seed|torch\.cuda\.manual_seed_all)$"),
+    "tensorflow": re.compile(r"^(?:tensorflow\.random\.set_seed|tensorflow\.set_random_seed|"
+                             r"(?:tensorflow\.)?keras\.utils\.set_random_seed)$"),
 }
 _GENERATORS = ("numpy.random.default_rng", "numpy.random.RandomState", "numpy.random.Generator")
+def _shuffles(call) -> bool:
+    """`DataLoader(..., shuffle=True)` (or a shuffle flag that is not a literal False)."""
+    for k in call.node.keywords:
+        if k.arg == "shuffle":
+            return not (isinstance(k.value, ast.Constant) and not k.value.value)
+        if k.arg == "sampler":
+            return isinstance(k.value, ast.Call) and "Random" in (dotted_name(k.value.func) or "")
+    return False
+
+
 _GLOBAL_SEEDERS = re.compile(r"(?:^|\.)(?:seed_everything|set_seed|set_random_seed|seed_all)$")
 
 
@@ -401,9 +429,13 @@ def seeded(ctx: CheckContext) -> Outcome:
                 needs("numpy", cell, resolved)
         elif _TORCH_RANDOM.match(resolved):
             needs("torch", cell, resolved)
-        elif _RANDOM_STATE_CALLS.search(call.name) and "random_state" not in call.keywords and (
+        elif resolved == "torch.utils.data.DataLoader" and _shuffles(call):
+            needs("torch", cell, "DataLoader(shuffle=True)")
+        elif _KERAS_RANDOM.match(resolved) and not resolved.endswith("set_seed"):
+            needs("tensorflow", cell, resolved)
+        elif _RANDOM_STATE_CALLS.search(call.name) and not (_SEED_KEYWORDS & call.keywords) and (
                 resolved.startswith(("sklearn.", "xgboost.", "lightgbm.", "catboost."))
-                or call.name.endswith((".sample", ".shuffle"))):
+                or call.name.endswith((".sample", ".shuffle", ".train_test_split"))):
             if call.name.endswith("KFold") and "shuffle" not in call.keywords:
                 continue
             needs("numpy", cell, f"{call.name.rsplit('.', 1)[-1]}(...) without random_state")
@@ -426,10 +458,20 @@ def parameterised(ctx: CheckContext) -> Outcome:
     status = call_hook(ctx, PROMOTE_HOOK)
     if isinstance(status, dict) and status.get("params_cell"):
         return Outcome.ok(f"parameters cell: cell {status['params_cell']}", [int(status["params_cell"])])
-    for cell in ctx.notebook.code_cells:
-        if "parameters" in cell.tags or (cell.promote is not None and cell.promote.kind == "params"):
-            return Outcome.ok(f"parameters cell: cell {cell.number}", [cell.number])
+    cell = ctx.notebook.parameters_cell()
+    if cell is not None:
+        return Outcome.ok(f"parameters cell: cell {cell.number}", [cell.number])
+    if _is_library_notebook(ctx):
+        return Outcome.ok("library notebook (nbdev #| export / default_exp): no run settings to parameterise")
     return Outcome.problem("no parameters cell: a scheduled run cannot change dates, paths or thresholds")
+
+
+_NBDEV_DIRECTIVE = re.compile(r"^\s*#\s*\|\s*(?:default_exp|export|exporti|exports)\b", re.M)
+
+
+def _is_library_notebook(ctx: CheckContext) -> bool:
+    """An nbdev notebook that exports a library (`#| default_exp`, `#| export` cells)."""
+    return any(_NBDEV_DIRECTIVE.search(c.source) for c in ctx.notebook.code_cells)
 
 
 # ---- CODE-07 ---------------------------------------------------------------------------------

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import re
 
+from prodkit.notebook.analysis import dotted_name
 from prodkit.readiness.checks._state import contracts, models, monitoring, version_of
 from prodkit.readiness.context import CheckContext
 from prodkit.readiness.registry import Outcome, listed, register_check
@@ -16,8 +18,12 @@ _FILE_PATH = re.compile(r"^/(?:[\w.\-]+/)+[\w.\-]+\.\w{1,8}$")
 READERS = re.compile(r"(?:^|\.)(?:read_csv|read_parquet|read_excel|read_json|read_feather|read_table|read_pickle|"
                      r"read_sql|read_sql_query|read_sql_table|read_hdf|read_orc|load_dataset|loadtxt|genfromtxt|"
                      r"read_fwf|scan_csv|scan_parquet)$")
-_PREPROCESSOR_MODULES = ("sklearn.preprocessing.", "sklearn.feature_selection.", "sklearn.decomposition.",
-                         "sklearn.impute.", "sklearn.feature_extraction.")
+# preprocessing that learns from the data it is fitted on (unsupervised decompositions, clusterings
+# and stateless transforms are not leakage)
+_PREPROCESSOR_MODULES = ("sklearn.preprocessing.", "sklearn.feature_selection.", "sklearn.impute.",
+                         "sklearn.feature_extraction.")
+_STATELESS = {"PolynomialFeatures", "FunctionTransformer", "Normalizer", "Binarizer", "HashingVectorizer",
+              "FeatureHasher", "add_dummy_feature", "normalize", "binarize", "SplineTransformer"}
 _SPLIT_NAME = re.compile(r"(?i)(?:^|_)(?:train|val|valid|validation|test|holdout)(?:_|$)")
 _SPLITTERS = ("sklearn.model_selection.train_test_split",)
 
@@ -132,20 +138,23 @@ def data_versioned(ctx: CheckContext) -> Outcome:
 def _training_cells(ctx: CheckContext) -> list[int]:
     """Cells that fit a model: `.fit(`, `.backward()`, `optimizer.step()`, `trainer.train()`."""
     cells = set()
-    for f, call, _ in ctx.calls():
+    for f, call, resolved in ctx.calls():
         last = call.name.rsplit(".", 1)[-1]
-        if last in ("fit", "backward", "partial_fit") or call.name.endswith(("optimizer.step", "opt.step", "trainer.train",
-                                                                            "Trainer.fit")):
+        if last in _TRAINING_CALLS or call.name.endswith(("optimizer.step", "opt.step", "optim.step", "trainer.train",
+                                                         "Trainer.fit")) \
+                or (last == "train" and (call.nargs or call.keywords)) or "create_supervised_trainer" in resolved:
             cells.add(f.cell.number)
     return sorted(cells)
+
+
+_TRAINING_CALLS = {"fit", "backward", "partial_fit", "fit_generator", "train_on_batch", "fit_one_cycle", "fine_tune",
+                   "fit_flat_cos"}
 
 
 @register_check("DATA-05", section="Data", reads_code=True, title="No train/test leakage",
                 fix="split first (train_test_split), then fit scalers/encoders on the training part only "
                     "(or use a sklearn Pipeline)")
 def no_leakage(ctx: CheckContext) -> Outcome:
-    import ast
-
     training = _training_cells(ctx)
     split_at: tuple[int, int] | None = None
     split_inputs: set[str] = set()
@@ -163,11 +172,11 @@ def no_leakage(ctx: CheckContext) -> Outcome:
     manual = next((f.cell.number for f in ctx.facts if any(_SPLIT_NAME.search(n) for n in f.assigned)), None)
     if manual is not None:
         split_at = min(split_at or (manual, 0), (manual, 0))
-    prep_vars = _preprocessor_variables(ctx)
+    assignments = _assignments(ctx)
     for pos, owner, cell, node in fits:
         inline = isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Call) and \
-            ctx.resolve(ctx_name(node.func.value.func)).startswith(_PREPROCESSOR_MODULES)
-        if owner not in prep_vars and not inline:
+            _is_preprocessor(ctx, node.func.value)
+        if not inline and not _holds_preprocessor(assignments.get(owner, []), pos):
             continue
         first = node.args[0]
         if split_at is None or pos < split_at or (isinstance(first, ast.Name) and first.id in split_inputs):
@@ -184,21 +193,34 @@ def no_leakage(ctx: CheckContext) -> Outcome:
 
 
 def ctx_name(node) -> str:
-    from prodkit.notebook.analysis import dotted_name
-
     return dotted_name(node) or ""
 
 
-def _preprocessor_variables(ctx: CheckContext) -> set[str]:
-    """Names assigned a sklearn preprocessor: `scaler = StandardScaler()`."""
-    import ast
+def _is_preprocessor(ctx: CheckContext, call: ast.Call) -> bool:
+    """`StandardScaler()`, `OneHotEncoder(...)`: a sklearn step that learns from what it is fitted on."""
+    resolved = ctx.resolve(ctx_name(call.func))
+    return resolved.startswith(_PREPROCESSOR_MODULES) and resolved.rsplit(".", 1)[-1] not in _STATELESS
 
-    names = set()
+
+def _assignments(ctx: CheckContext) -> dict[str, list[tuple[tuple[int, int], bool]]]:
+    """Name -> [(position, whether the value assigned there is a preprocessor)], in notebook order."""
+    found: dict[str, list[tuple[tuple[int, int], bool]]] = {}
     for f in ctx.facts:
         if f.tree is None:
             continue
         for node in ast.walk(f.tree):
-            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
-                if ctx.resolve(ctx_name(node.value.func)).startswith(_PREPROCESSOR_MODULES):
-                    names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
-    return names
+            if isinstance(node, ast.Assign):
+                prep = isinstance(node.value, ast.Call) and _is_preprocessor(ctx, node.value)
+                for t in node.targets:
+                    if isinstance(t, ast.Name):
+                        found.setdefault(t.id, []).append(((f.cell.number, node.lineno), prep))
+    for values in found.values():
+        values.sort()
+    return found
+
+
+def _holds_preprocessor(assigned: list[tuple[tuple[int, int], bool]], pos: tuple[int, int]) -> bool:
+    """Whether the name holds a preprocessor at `pos`: its latest assignment before it (`model = PCA()`
+    then `model = LogisticRegression()` is a model again)."""
+    before = [prep for at, prep in assigned if at <= pos]
+    return before[-1] if before else any(prep for _, prep in assigned)

@@ -14,7 +14,8 @@ _DOWNLOAD_CALLS = re.compile(
     r"requests\.get|httpx\.get|wget\.download|gdown\.download|"
     r"(?:tensorflow\.)?(?:keras\.)?(?:tensorflow\.keras\.)?utils\.get_file|keras\.utils\.get_file|"
     r"tensorflow_datasets\.load|kagglehub\.\w*download\w*|opendatasets\.download|"
-    r"huggingface_hub\.(?:hf_hub_download|snapshot_download))$")
+    r"huggingface_hub\.(?:hf_hub_download|snapshot_download)|nltk\.download|"
+    r"(?:tensorflow\.)?keras\.datasets\.\w+\.load_data|torch\.hub\.download_url_to_file)$")
 _DOWNLOAD_TAILS = ("load_dataset", "urlretrieve", "get_file", "hf_hub_download", "snapshot_download")
 _SHELL_DOWNLOADERS = ("wget", "curl", "gdown", "aria2c", "kaggle")
 _READ_CALL = re.compile(r"(?:^|\.)read_\w+$|(?:^|\.)(?:loadtxt|genfromtxt|imread|open_dataset)$")
@@ -153,10 +154,23 @@ def _outside_writes(ctx: CheckContext) -> dict[int, set[str]]:
             target = _path_argument(call, last, resolved)
         else:
             continue
-        text = leading_text(target, consts)
-        if text and _OUTSIDE.search(text.strip()) and not text.startswith(_HARMLESS) and "\n" not in text:
-            found.setdefault(f.cell.number, set()).add(f"{last}(\"{text[:40]}\")")
+        found_text = _outside(leading_text(target, consts))
+        if found_text:
+            found.setdefault(f.cell.number, set()).add(f"{last}(\"{found_text[:40]}\")")
+    for f, call, resolved in ctx.calls():  # a dataset downloaded into a root outside the project
+        if resolved.startswith("torchvision.datasets.") and "download" in call.keywords:
+            root = next((k.value for k in call.node.keywords if k.arg == "root"),
+                        call.node.args[0] if call.node.args else None)
+            if text := _outside(leading_text(root, consts)):
+                found.setdefault(f.cell.number, set()).add(f"{call.name.rsplit('.', 1)[-1]}(root=\"{text[:40]}\")")
     return found
+
+
+def _outside(text: str | None) -> str | None:
+    """`text` when it is a path outside the project (absolute, `~`, `..`), else None."""
+    if text and _OUTSIDE.search(text.strip()) and not text.startswith(_HARMLESS) and "\n" not in text:
+        return text
+    return None
 
 
 @register_check("DATA-07", section="Data", title="No writes outside the project", reads_code=True,

@@ -9,6 +9,7 @@ from prodkit.readiness.checks.data import _training_cells
 from prodkit.readiness.context import CheckContext
 from prodkit.readiness.registry import Outcome, register_check
 
+_BASELINE_NAMES = re.compile(r"(?i)baseline|naive|dummy|majority_class|persistence")
 _LATENCY_NAMES = re.compile(r"(?i)latency|inference_time|elapsed|duration|throughput|p50|p95|timeit")
 _MEMORY_NAMES = re.compile(r"(?i)memory|mem_mb|peak_mem|rss|nbytes|model_size|max_memory")
 _SLICE_NAMES = re.compile(r"(?i)slice|segment|subgroup|per_group|by_group|cohort|MetricFrame")
@@ -35,7 +36,7 @@ def beats_baseline(ctx: CheckContext) -> Outcome:
     if _no_training(ctx):
         return Outcome.ok("no model trained in this notebook")
     cells = sorted({f.cell.number for f, _call, resolved in ctx.calls() if resolved.startswith("sklearn.dummy.")}
-                   | {f.cell.number for f in ctx.facts if any("baseline" in n.lower() for n in f.names)})
+                   | {f.cell.number for f in ctx.facts if any(_BASELINE_NAMES.search(n) for n in f.names)})
     if cells or any("baseline" in k.lower() for k in _version_metrics(ctx)):
         return Outcome.ok("a baseline is computed for comparison", cells)
     return Outcome.problem("no baseline model to compare against", _training_cells(ctx))
