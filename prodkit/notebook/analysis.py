@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 PYTHON_CELL_MAGICS = frozenset({"promote", "time", "timeit", "capture", "prun", "debug", "memit", "mprun",
                                 "prodkit", "skip"})
 SHELL_CELL_MAGICS = frozenset({"bash", "sh", "script", "system"})
-_IPYTHON_SYNTAX = re.compile(r"^\s*(?:[!%]|.*=\s*[!%])|\?\s*$", re.M)
+_IPYTHON_SYNTAX = re.compile(r"^\s*(?:[!%?]|.*=\s*[!%])|\?\s*$", re.M)
 _IPY_METHODS = {"system": "shell", "getoutput": "shell", "run_line_magic": "line_magic",
                 "run_cell_magic": "cell_magic"}
 _IMPORT_ERRORS = {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}

@@ -156,40 +156,97 @@ _TRAINING_CALLS = {"fit", "backward", "partial_fit", "fit_generator", "train_on_
                     "(or use a sklearn Pipeline)")
 def no_leakage(ctx: CheckContext) -> Outcome:
     training = _training_cells(ctx)
-    split_at: tuple[int, int] | None = None
-    split_inputs: set[str] = set()
-    leaks: list[int] = []
-    fits: list[tuple[tuple[int, int], str, int, ast.Call]] = []
-    for f, call, resolved in ctx.calls():
-        pos = (f.cell.number, call.line)
-        if resolved in _SPLITTERS or resolved.endswith(("model_selection.KFold", "StratifiedKFold", "GroupKFold",
-                                                        "TimeSeriesSplit", "ShuffleSplit")):
-            split_at = min(split_at or pos, pos)
-            split_inputs |= {a.id for a in call.node.args if isinstance(a, ast.Name)}
-        last = call.name.rsplit(".", 1)[-1]
-        if last in ("fit", "fit_transform") and call.node.args:
-            fits.append((pos, call.name.rsplit(".", 1)[0], f.cell.number, call.node))
-    manual = next((f.cell.number for f in ctx.facts if any(_SPLIT_NAME.search(n) for n in f.assigned)), None)
-    if manual is not None:
-        split_at = min(split_at or (manual, 0), (manual, 0))
+    splits = _splits(ctx)
     assignments = _assignments(ctx)
-    for pos, owner, cell, node in fits:
+    literals = _literal_names(ctx)
+    outputs = _assigned_from(ctx)
+    leaks: list[int] = []
+    for f, call, _resolved in ctx.calls():
+        node = call.node
+        if call.name.rsplit(".", 1)[-1] not in ("fit", "fit_transform") or not node.args:
+            continue
+        pos = (f.cell.number, call.line)
         inline = isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Call) and \
             _is_preprocessor(ctx, node.func.value)
-        if not inline and not _holds_preprocessor(assignments.get(owner, []), pos):
+        if not inline and not _holds_preprocessor(assignments.get(call.name.rsplit(".", 1)[0], []), pos):
             continue
         first = node.args[0]
-        if split_at is None or pos < split_at or (isinstance(first, ast.Name) and first.id in split_inputs):
-            if split_at is not None or training:
-                leaks.append(cell)
+        if _is_toy_data(first, literals):
+            continue
+        fitted = {n.id for n in ast.walk(first) if isinstance(n, ast.Name)}
+        made = outputs.get(id(node), set())
+        for split_pos, inputs in splits:
+            if split_pos > pos:  # fitted first, then its data (or what it made) is split into train and test
+                shared = inputs & (fitted | made)
+                if any(not _reassigned(assignments.get(n, []), pos, split_pos) for n in shared):
+                    leaks.append(f.cell.number)
+            elif split_pos < pos and isinstance(first, ast.Name) and first.id in inputs and \
+                    not _reassigned(assignments.get(first.id, []), split_pos, pos):
+                leaks.append(f.cell.number)  # split first, then fitted on the whole data anyway
     if leaks:
         return Outcome.problem("a scaler/encoder is fitted on data that includes the test set", leaks)
     if not training:
         return Outcome.ok("no model training in this notebook")
-    if split_at is None:
+    held_out = [f.cell.number for f in ctx.facts if any(_SPLIT_NAME.search(n) for n in f.assigned)]
+    if not splits and not held_out:
         return Outcome.warn("models are trained without a held-out split", training,
                             fix="hold out a test set with train_test_split before training")
-    return Outcome.ok(f"held-out split at cell {split_at[0]}; no preprocessing fitted before it")
+    first = min([s[0][0] for s in splits] + held_out)
+    return Outcome.ok(f"held-out data from cell {first}; no preprocessing fitted on the test part")
+
+
+def _splits(ctx: CheckContext) -> list[tuple[tuple[int, int], set[str]]]:
+    """(position, names of the data split) of each train/test split: splitter calls, and assignments to
+    names like X_train / test_df."""
+    found = []
+    for f, call, resolved in ctx.calls():
+        if resolved in _SPLITTERS or resolved.endswith(("model_selection.KFold", "StratifiedKFold", "GroupKFold",
+                                                        "TimeSeriesSplit", "ShuffleSplit")) or \
+                call.name.endswith(".train_test_split"):
+            names = {n.id for a in call.node.args for n in ast.walk(a) if isinstance(n, ast.Name)}
+            found.append(((f.cell.number, call.line), names))
+    for f in ctx.facts:
+        for node in ast.walk(f.tree) if f.tree is not None else ():
+            if isinstance(node, ast.Assign) and _is_manual_split(node):
+                names = {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name)}
+                found.append(((f.cell.number, node.lineno), names))
+    return sorted(found, key=lambda s: s[0])
+
+
+_SLICING_CALLS = {"sample", "drop", "query", "head", "tail", "split", "random_split", "take", "filter", "select",
+                  "where", "isin", "copy"}
+_MODEL_CALLS = {"transform", "fit_transform", "predict", "predict_proba", "evaluate", "score", "fit", "inverse_transform"}
+
+
+def _is_manual_split(node: ast.Assign) -> bool:
+    """`X_test = X[800:]`, `test_df = df.sample(frac=0.2)`: a train/test part cut out by hand (not
+    `X_test = scaler.transform(X_test)` or `y_pred_test = model.predict(...)`)."""
+    if not any(isinstance(t, ast.Name | ast.Tuple) and any(isinstance(n, ast.Name) and _SPLIT_NAME.search(n.id)
+                                                          for n in ast.walk(t)) for t in node.targets):
+        return False
+    calls = [(dotted_name(c.func) or "").rsplit(".", 1)[-1] for c in ast.walk(node.value) if isinstance(c, ast.Call)]
+    if any(c in _MODEL_CALLS for c in calls):
+        return False
+    return isinstance(node.value, ast.Subscript) or any(c in _SLICING_CALLS for c in calls) or \
+        any(isinstance(n, ast.Subscript) and isinstance(n.slice, ast.Slice) for n in ast.walk(node.value))
+
+
+def _assigned_from(ctx: CheckContext) -> dict[int, set[str]]:
+    """id of a call -> the names the statement holding it assigns (`X_s = sc.fit_transform(X)` -> {"X_s"})."""
+    found: dict[int, set[str]] = {}
+    for f in ctx.facts:
+        for node in ast.walk(f.tree) if f.tree is not None else ():
+            if isinstance(node, ast.Assign):
+                targets = {n.id for t in node.targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+                for sub in ast.walk(node.value):
+                    if isinstance(sub, ast.Call):
+                        found[id(sub)] = targets
+    return found
+
+
+def _reassigned(assigned: list[tuple[tuple[int, int], bool]], start: tuple[int, int], end: tuple[int, int]) -> bool:
+    """Whether the name gets a new value strictly after `start` and before `end`."""
+    return any(start < at < end for at, _ in assigned)
 
 
 def ctx_name(node) -> str:
@@ -217,6 +274,37 @@ def _assignments(ctx: CheckContext) -> dict[str, list[tuple[tuple[int, int], boo
     for values in found.values():
         values.sort()
     return found
+
+
+def _is_literal(node: ast.AST) -> bool:
+    """A value written out in the code: `[...]`, `np.array([[1, 2], ...])`, `"text"`."""
+    if isinstance(node, ast.Call):
+        return bool(node.args) and all(_is_literal(a) for a in node.args)
+    return all(isinstance(n, ast.Constant | ast.List | ast.Tuple | ast.Load | ast.UnaryOp | ast.USub | ast.Set
+                          | ast.Dict) for n in ast.walk(node))
+
+
+def _literal_names(ctx: CheckContext) -> set[str]:
+    """Names assigned a literal value (toy data such as `docs = np.array(["The sun is shining", ...])`)."""
+    names = set()
+    for f in ctx.facts:
+        for node in ast.walk(f.tree) if f.tree is not None else ():
+            if isinstance(node, ast.Assign) and _is_literal(node.value):
+                names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    return names
+
+
+def _data_names(node: ast.AST) -> list[str]:
+    """Names an expression reads as data (not the objects whose methods it calls)."""
+    if isinstance(node, ast.Call):
+        return [n for a in [*node.args, *(k.value for k in node.keywords)] for n in _data_names(a)]
+    return [n.id for n in ast.walk(node) if isinstance(n, ast.Name)]
+
+
+def _is_toy_data(node: ast.AST, literals: set[str]) -> bool:
+    """The data fitted is a literal or built only from names holding literals."""
+    names = _data_names(node)
+    return _is_literal(node) or (bool(names) and all(n in literals for n in names if n not in ("np", "numpy")))
 
 
 def _holds_preprocessor(assigned: list[tuple[tuple[int, int], bool]], pos: tuple[int, int]) -> bool:
