@@ -68,6 +68,7 @@ class Call:
     nargs: int
     line: int
     node: ast.Call
+    deferred: bool = False  # inside a function, lambda or class body: runs when that is called
 
 
 @dataclass(frozen=True)
@@ -260,6 +261,9 @@ def _collect(cell: Cell, code: str, tree: ast.Module | None) -> CellFacts:
     facts.defs = [n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)]
     optional = _optional_imports(tree)
     pieces = _fstring_parts(tree)
+    deferred = {id(n) for d in ast.walk(tree) if isinstance(d, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)
+                for body in ([d.body] if isinstance(d, ast.Lambda) else d.body) for n in ast.walk(body)
+                if isinstance(n, ast.Call)}
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
@@ -281,7 +285,7 @@ def _collect(cell: Cell, code: str, tree: ast.Module | None) -> CellFacts:
             name = dotted_name(node.func)
             if name:
                 facts.calls.append(Call(name, {k.arg for k in node.keywords if k.arg}, len(node.args),
-                                        node.lineno, node))
+                                        node.lineno, node, id(node) in deferred))
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in pieces:
             facts.strings.append((node.value, node.lineno))
         elif isinstance(node, ast.Name):
@@ -296,7 +300,28 @@ def _collect(cell: Cell, code: str, tree: ast.Module | None) -> CellFacts:
     if shell_texts:
         facts.strings = [(v, n) for v, n in facts.strings if v.strip() not in shell_texts and v != ""]
     facts.shell_lines.sort(key=lambda s: s.line)
+    facts.calls += _timed_calls(facts.shell_lines)
     return facts
+
+
+_TIMING_OPTIONS = re.compile(r"^(?:-[a-z]\s*(?:\d+\s+)?)+")
+
+
+def _timed_calls(lines: list[ShellLine]) -> list[Call]:
+    """Calls in the Python statement of `%time x`, `%timeit -n 10 f(x)` lines: code that runs too."""
+    calls = []
+    for line in lines:
+        if line.kind != "line_magic" or line.name not in ("time", "timeit", "prun") or not line.text:
+            continue
+        try:
+            tree = ast.parse(_TIMING_OPTIONS.sub("", line.text))
+        except (SyntaxError, ValueError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and (name := dotted_name(node.func)):
+                node.lineno = line.line
+                calls.append(Call(name, {k.arg for k in node.keywords if k.arg}, len(node.args), line.line, node))
+    return calls
 
 
 def call_args(call: Call) -> dict[str, Any]:

@@ -373,6 +373,8 @@ _TORCH_RANDOM = re.compile(r"^torch\.(?:rand\w*|randperm|normal|bernoulli|multin
                            r"Dropout\w*|Transformer\w*|MultiheadAttention|Lazy\w+))$")
 _KERAS_RANDOM = re.compile(r"^(?:tensorflow\.)?keras\.layers\.(?:Dense|Conv\w*|LSTM|GRU|SimpleRNN|Embedding|"
                            r"Dropout|SpatialDropout\w*|Bidirectional)$|^tensorflow\.random\.\w+$")
+_AUGMENTATIONS = re.compile(r"^torchvision\.transforms\.(?:v2\.)?(?:Random\w+|ColorJitter|RandAugment|AutoAugment|"
+                            r"TrivialAugmentWide|AugMix)$")
 _SEED_KEYWORDS = {"random_state", "seed", "rng", "generator", "random_seed"}
 _SEEDS = {
     "random": re.compile(r"^random\.seed$"),
@@ -410,35 +412,38 @@ def seeded(ctx: CheckContext) -> Outcome:
     unseeded: dict[int, str] = {}
     uses = 0
 
-    def needs(source: str, cell: int, what: str) -> None:
+    def needs(source: str, cell: int, what: str, deferred: bool) -> None:
+        """A draw from `source`: seeded before this cell (inside a function: seeded anywhere)."""
         nonlocal uses
         uses += 1
-        if seeded_at.get(source, 10**9) > cell:
+        if (source not in seeded_at) if deferred else seeded_at.get(source, 10**9) > cell:
             unseeded.setdefault(cell, what)
 
     for f, call, resolved in ctx.calls():
         cell = f.cell.number
         if resolved.startswith("random.") and resolved != "random.seed" and "random" in ctx.imported_modules:
-            needs("random", cell, resolved)
+            needs("random", cell, resolved, call.deferred)
         elif resolved.startswith("numpy.random."):
             if resolved in _GENERATORS:
                 uses += 1
                 if not call.nargs and not call.keywords:
                     unseeded.setdefault(cell, f"{resolved}() without a seed")
             elif resolved != "numpy.random.seed" and not resolved.startswith(tuple(g + "." for g in _GENERATORS)):
-                needs("numpy", cell, resolved)
+                needs("numpy", cell, resolved, call.deferred)
         elif _TORCH_RANDOM.match(resolved):
-            needs("torch", cell, resolved)
+            needs("torch", cell, resolved, call.deferred)
         elif resolved == "torch.utils.data.DataLoader" and _shuffles(call):
-            needs("torch", cell, "DataLoader(shuffle=True)")
+            needs("torch", cell, "DataLoader(shuffle=True)", True)  # shuffles when iterated, not when made
+        elif _AUGMENTATIONS.match(resolved):
+            needs("torch", cell, f"{call.name.rsplit('.', 1)[-1]}(...) augmentation", call.deferred)
         elif _KERAS_RANDOM.match(resolved) and not resolved.endswith("set_seed"):
-            needs("tensorflow", cell, resolved)
+            needs("tensorflow", cell, resolved, call.deferred)
         elif _RANDOM_STATE_CALLS.search(call.name) and not (_SEED_KEYWORDS & call.keywords) and (
                 resolved.startswith(("sklearn.", "xgboost.", "lightgbm.", "catboost."))
                 or call.name.endswith((".sample", ".shuffle", ".train_test_split"))):
             if call.name.endswith("KFold") and "shuffle" not in call.keywords:
                 continue
-            needs("numpy", cell, f"{call.name.rsplit('.', 1)[-1]}(...) without random_state")
+            needs("numpy", cell, f"{call.name.rsplit('.', 1)[-1]}(...) without random_state", call.deferred)
     if unseeded:
         items = sorted(unseeded.items())
         what = "; ".join(f"cell {c}: {w}" for c, w in items[:4]) + (f" (+{len(items) - 4} more)" if len(items) > 4

@@ -16,7 +16,8 @@ _DOWNLOAD_CALLS = re.compile(
     r"tensorflow_datasets\.load|kagglehub\.\w*download\w*|opendatasets\.download|"
     r"huggingface_hub\.(?:hf_hub_download|snapshot_download)|nltk\.download|"
     r"(?:tensorflow\.)?keras\.datasets\.\w+\.load_data|torch\.hub\.download_url_to_file)$")
-_DOWNLOAD_TAILS = ("load_dataset", "urlretrieve", "get_file", "hf_hub_download", "snapshot_download")
+_DOWNLOAD_TAILS = ("load_dataset", "urlretrieve", "get_file", "hf_hub_download", "snapshot_download", "untar_data",
+                   "download_url", "download_data")
 _SHELL_DOWNLOADERS = ("wget", "curl", "gdown", "aria2c", "kaggle")
 _READ_CALL = re.compile(r"(?:^|\.)read_\w+$|(?:^|\.)(?:loadtxt|genfromtxt|imread|open_dataset)$")
 
@@ -26,11 +27,14 @@ def string_constants(ctx: CheckContext) -> dict[str, str]:
     found: dict[str, str] = {}
     for f in ctx.facts:
         for node in f.tree.body if f.tree is not None else []:
-            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and \
-                    isinstance(node.value.value, str):
+            if isinstance(node, ast.Assign):
+                text = leading_text(node.value, found)  # base = "/data"; train = os.path.join(base, "t")
                 for target in node.targets:
                     if isinstance(target, ast.Name):
-                        found[target.id] = node.value.value
+                        if text is None:
+                            found.pop(target.id, None)
+                        else:
+                            found[target.id] = text
     return found
 
 
@@ -117,6 +121,7 @@ _PATH_KEYWORDS = ("path", "path_or_buf", "fname", "filename", "file", "f", "file
                   "excel_writer", "file_name")
 _OUTSIDE = re.compile(r"^(?:/|~|[A-Za-z]:[\\/]|\\\\|\.\.(?:[\\/]|$))|[\\/]\.\.(?:[\\/]|$)")
 _HARMLESS = ("/dev/null", "/dev/stdout", "/dev/stderr")
+_SHELL_WRITE = re.compile(r"(?:>>?|\btee(?:\s+-a)?|^(?:mkdir|cp|mv|touch)\b.*?)\s+((?:/(?!dev/)|~|\.\./)\S*)")
 
 
 def _path_argument(call, last: str, resolved: str) -> ast.AST | None:
@@ -125,6 +130,9 @@ def _path_argument(call, last: str, resolved: str) -> ast.AST | None:
     for k in node.keywords:
         if k.arg in _PATH_KEYWORDS:
             return k.value
+    if resolved.startswith(("os.", "shutil.")) and node.args:
+        index = 1 if last in ("copy", "copyfile", "copy2", "copytree", "move") else 0
+        return node.args[index] if index < len(node.args) else None
     if last in ("write_text", "write_bytes", "mkdir", "unlink") and isinstance(node.func, ast.Attribute):
         return node.func.value  # Path("/x").write_text(...)
     index = 1 if resolved in ("torch.save", "joblib.dump", "pickle.dump") else _WRITERS.get(last)
@@ -157,6 +165,9 @@ def _outside_writes(ctx: CheckContext) -> dict[int, set[str]]:
         found_text = _outside(leading_text(target, consts))
         if found_text:
             found.setdefault(f.cell.number, set()).add(f"{last}(\"{found_text[:40]}\")")
+    for f, line in ctx.shell_lines:  # `!echo ... > /etc/x`, `!mkdir ~/.kaggle`, `!cp a /abs/b`
+        if line.kind == "shell" and (m := _SHELL_WRITE.search(line.command)):
+            found.setdefault(f.cell.number, set()).add(f"!{line.name} … {m.group(1)[:40]}")
     for f, call, resolved in ctx.calls():  # a dataset downloaded into a root outside the project
         if resolved.startswith("torchvision.datasets.") and "download" in call.keywords:
             root = next((k.value for k in call.node.keywords if k.arg == "root"),
