@@ -162,9 +162,12 @@ def _gpu_device_names(ctx: CheckContext) -> dict[str, int]:
 
 
 def _has_cpu_fallback(ctx: CheckContext) -> bool:
+    """`torch.cuda.is_available()` (or the like) anywhere, or `"cuda" if ... else "cpu"`."""
     if any(resolved in _FALLBACK_CALLS or call.name.endswith("is_available") for _, call, resolved in ctx.calls()):
         return True
-    return any(value.strip().lower() in ("cpu", "mps") for f in ctx.facts for value, _ in f.strings)
+    return any(isinstance(node, ast.IfExp) and any(isinstance(n, ast.Constant) and n.value in ("cpu", "mps")
+                                                   for n in ast.walk(node))
+               for f in ctx.facts if f.tree is not None for node in ast.walk(f.tree))
 
 
 @register_check("CODE-12", section="Code", title="Runs without a GPU", severity="warn", reads_code=True,

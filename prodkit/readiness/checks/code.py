@@ -384,6 +384,18 @@ _SEEDS = {
                              r"(?:tensorflow\.)?keras\.utils\.set_random_seed)$"),
 }
 _GENERATORS = ("numpy.random.default_rng", "numpy.random.RandomState", "numpy.random.Generator")
+def _torch_module_classes(ctx: CheckContext) -> set[str]:
+    """Classes the notebook defines on torch.nn.Module: making one draws random initial weights."""
+    found = set()
+    for f in ctx.facts:
+        for node in f.tree.body if f.tree is not None else []:
+            if isinstance(node, ast.ClassDef) and any(
+                    ctx.resolve(dotted_name(b) or "") in ("torch.nn.Module", "torch.nn.modules.module.Module")
+                    or (dotted_name(b) or "") in found | {"nn.Module"} for b in node.bases):
+                found.add(node.name)
+    return found
+
+
 def _shuffles(call) -> bool:
     """`DataLoader(..., shuffle=True)` (or a shuffle flag that is not a literal False)."""
     for k in call.node.keywords:
@@ -419,9 +431,12 @@ def seeded(ctx: CheckContext) -> Outcome:
         if (source not in seeded_at) if deferred else seeded_at.get(source, 10**9) > cell:
             unseeded.setdefault(cell, what)
 
+    modules = _torch_module_classes(ctx)
     for f, call, resolved in ctx.calls():
         cell = f.cell.number
-        if resolved.startswith("random.") and resolved != "random.seed" and "random" in ctx.imported_modules:
+        if call.name in modules:
+            needs("torch", cell, f"{call.name}(...) initialises weights", call.deferred)
+        elif resolved.startswith("random.") and resolved != "random.seed" and "random" in ctx.imported_modules:
             needs("random", cell, resolved, call.deferred)
         elif resolved.startswith("numpy.random."):
             if resolved in _GENERATORS:

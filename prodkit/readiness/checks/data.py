@@ -113,8 +113,26 @@ def data_quality(ctx: CheckContext) -> Outcome:
                               "`prodkit.monitor.watch(df, model=...)` in the notebook, then run it as a job")
 
 
+_OTHER_READERS = re.compile(r"^(?:torchvision\.datasets\.(?:ImageFolder|DatasetFolder)|numpy\.load|pickle\.load|"
+                            r"gzip\.open|joblib\.load|PIL\.Image\.open|cv2\.imread|"
+                            r"tensorflow\.keras\.utils\.image_dataset_from_directory|"
+                            r"(?:tensorflow\.)?keras\.(?:preprocessing|utils)\.\w*from_directory)$")
+
+
 def _reads(ctx: CheckContext) -> list[int]:
-    return sorted({f.cell.number for f, call, _ in ctx.calls() if READERS.search(call.name)})
+    """Cells that read data: pandas-style readers, open() for reading, image folders, pickles."""
+    cells = set()
+    for f, call, resolved in ctx.calls():
+        if READERS.search(call.name) or _OTHER_READERS.match(resolved) or call.name.endswith(".flow_from_directory"):
+            cells.add(f.cell.number)
+        elif call.name in ("open", "io.open") and call.node.args and not _writes(call.node) and not call.deferred:
+            cells.add(f.cell.number)
+    return sorted(cells)
+
+
+def _writes(node: ast.Call) -> bool:
+    mode = node.args[1] if len(node.args) > 1 else next((k.value for k in node.keywords if k.arg == "mode"), None)
+    return isinstance(mode, ast.Constant) and isinstance(mode.value, str) and any(m in mode.value for m in "wax+")
 
 
 @register_check("DATA-04", section="Data", scope="project", reads_code=True, title="Data versioned", severity="warn",
