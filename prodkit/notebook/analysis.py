@@ -96,6 +96,11 @@ class CellFacts:
     assigned: set[str] = field(default_factory=set)  # names assigned at any level
     loaded: set[str] = field(default_factory=set)  # names read at any level
     cell_magic: str | None = None  # `bash` for a `%%bash` cell
+    nodes: dict[type, list[ast.AST]] = field(default_factory=dict)  # Assign, ClassDef, IfExp, Subscript nodes
+
+    def of(self, kind: type) -> list:
+        """The cell's nodes of one kind (ast.Assign, ast.ClassDef, ast.IfExp, ast.Subscript), in order."""
+        return self.nodes.get(kind, [])
 
     @property
     def syntax_error(self) -> str | None:
@@ -234,15 +239,6 @@ def _ipython_call(node: ast.Call) -> ShellLine | None:
     return ShellLine(node.lineno, kind, name, rest.strip())
 
 
-def _optional_imports(tree: ast.Module) -> set[int]:
-    """ids of import nodes inside a `try:` whose handlers catch ImportError (an optional import)."""
-    found: set[int] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Try) and any(_catches_import_error(h) for h in node.handlers):
-            found |= {id(n) for stmt in node.body for n in ast.walk(stmt) if isinstance(n, ast.Import | ast.ImportFrom)}
-    return found
-
-
 def _catches_import_error(handler: ast.ExceptHandler) -> bool:
     if handler.type is None:
         return True
@@ -250,8 +246,24 @@ def _catches_import_error(handler: ast.ExceptHandler) -> bool:
     return any((dotted_name(t) or "").rsplit(".", 1)[-1] in _IMPORT_ERRORS for t in types)
 
 
-def _fstring_parts(tree: ast.AST) -> set[int]:
-    return {id(v) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr) for v in node.values}
+_DEFERRING = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+_KEPT = (ast.Assign, ast.ClassDef, ast.IfExp, ast.Subscript)  # node kinds checks look up (`CellFacts.of`)
+
+
+def _walk(tree: ast.Module):
+    """Every node once, with (deferred: inside a function body, optional: inside a `try:` that catches
+    ImportError, piece: a text piece of an f-string)."""
+    stack = [(tree, False, False, False)]
+    while stack:
+        node, deferred, optional, piece = stack.pop()
+        yield node, deferred, optional, piece
+        if isinstance(node, ast.Try | ast.TryStar) and any(_catches_import_error(h) for h in node.handlers):
+            later = [(c, deferred, optional, False) for c in (*node.handlers, *node.orelse, *node.finalbody)]
+            stack += reversed([(c, deferred, True, False) for c in node.body] + later)  # popped in source order
+            continue
+        child_deferred = deferred or isinstance(node, _DEFERRING)
+        child_piece = isinstance(node, ast.JoinedStr)
+        stack += reversed([(c, child_deferred, optional, child_piece) for c in ast.iter_child_nodes(node)])
 
 
 def _collect(cell: Cell, code: str, tree: ast.Module | None) -> CellFacts:
@@ -259,20 +271,17 @@ def _collect(cell: Cell, code: str, tree: ast.Module | None) -> CellFacts:
     if tree is None:
         return facts
     facts.defs = [n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)]
-    optional = _optional_imports(tree)
-    pieces = _fstring_parts(tree)
-    deferred = {id(n) for d in ast.walk(tree) if isinstance(d, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)
-                for body in ([d.body] if isinstance(d, ast.Lambda) else d.body) for n in ast.walk(body)
-                if isinstance(n, ast.Call)}
-    for node in ast.walk(tree):
+    for node, deferred, optional, piece in _walk(tree):
+        if isinstance(node, _KEPT):
+            facts.nodes.setdefault(type(node), []).append(node)
         if isinstance(node, ast.Import):
             for alias in node.names:
-                facts.imports.append(Import(alias.name, node.lineno, id(node) in optional))
+                facts.imports.append(Import(alias.name, node.lineno, optional))
                 local = alias.asname or alias.name.split(".")[0]
                 facts.aliases[local] = alias.name if alias.asname else alias.name.split(".")[0]
         elif isinstance(node, ast.ImportFrom):
             if node.level == 0 and node.module:
-                facts.imports.append(Import(node.module, node.lineno, id(node) in optional))
+                facts.imports.append(Import(node.module, node.lineno, optional))
                 for alias in node.names:
                     facts.aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
             elif node.level:
@@ -285,8 +294,8 @@ def _collect(cell: Cell, code: str, tree: ast.Module | None) -> CellFacts:
             name = dotted_name(node.func)
             if name:
                 facts.calls.append(Call(name, {k.arg for k in node.keywords if k.arg}, len(node.args),
-                                        node.lineno, node, id(node) in deferred))
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in pieces:
+                                        node.lineno, node, deferred))
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and not piece:
             facts.strings.append((node.value, node.lineno))
         elif isinstance(node, ast.Name):
             facts.names.add(node.id)
@@ -295,6 +304,11 @@ def _collect(cell: Cell, code: str, tree: ast.Module | None) -> CellFacts:
             facts.names.add(node.attr)
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             facts.names.add(node.name)
+    for kept in facts.nodes.values():
+        kept.sort(key=lambda n: (n.lineno, n.col_offset))
+    facts.calls.sort(key=lambda c: (c.line, c.node.col_offset))
+    facts.strings.sort(key=lambda t: t[1])
+    facts.imports.sort(key=lambda i: i.line)
     # strings that are arguments of IPython calls are the shell text, not code strings
     shell_texts = {s.text for s in facts.shell_lines} | {s.name for s in facts.shell_lines}
     if shell_texts:

@@ -167,7 +167,7 @@ def _has_cpu_fallback(ctx: CheckContext) -> bool:
         return True
     return any(isinstance(node, ast.IfExp) and any(isinstance(n, ast.Constant) and n.value in ("cpu", "mps")
                                                    for n in ast.walk(node))
-               for f in ctx.facts if f.tree is not None for node in ast.walk(f.tree))
+               for f in ctx.facts for node in f.of(ast.IfExp))
 
 
 @register_check("CODE-12", section="Code", title="Runs without a GPU", severity="warn", reads_code=True,

@@ -11,6 +11,7 @@ import sys
 import tomllib
 from pathlib import Path
 
+from prodkit.notebook import PROMOTE_MAGIC
 from prodkit.notebook.analysis import dotted_name
 from prodkit.readiness.checks._state import PROMOTE_HOOK, call_hook
 from prodkit.readiness.context import CheckContext
@@ -300,6 +301,14 @@ def dependencies(ctx: CheckContext) -> Outcome:
     return Outcome.ok("every third-party import is a declared, versioned dependency")
 
 
+def promote_status(ctx: CheckContext) -> dict | None:
+    """The promote capability's status of this notebook; None when no cell starts with %%promote
+    (nothing promoted: reading the notebook again to say so is not needed)."""
+    if not any(c.source.lstrip().startswith(PROMOTE_MAGIC) for c in ctx.notebook.code_cells):
+        return None
+    return call_hook(ctx, PROMOTE_HOOK)
+
+
 # ---- CODE-04 ---------------------------------------------------------------------------------
 
 
@@ -307,7 +316,7 @@ def dependencies(ctx: CheckContext) -> Outcome:
                 fix="mark reusable cells with %%promote MODULE and their checks with %%promote --test MODULE, "
                     "then run `prodkit promote`")
 def promoted_and_tested(ctx: CheckContext) -> Outcome:
-    status = call_hook(ctx, PROMOTE_HOOK)
+    status = promote_status(ctx)
     if isinstance(status, dict):
         return _from_promote_status(ctx, status)
     default = ctx.notebook.default_module()
@@ -475,7 +484,7 @@ def seeded(ctx: CheckContext) -> Outcome:
 @register_check("CODE-06", section="Code", title="Parameterised",
                 fix="put run settings (dates, paths, thresholds) in one cell starting with %%promote --params")
 def parameterised(ctx: CheckContext) -> Outcome:
-    status = call_hook(ctx, PROMOTE_HOOK)
+    status = promote_status(ctx)
     if isinstance(status, dict) and status.get("params_cell"):
         return Outcome.ok(f"parameters cell: cell {status['params_cell']}", [int(status["params_cell"])])
     cell = ctx.notebook.parameters_cell()
@@ -499,7 +508,7 @@ def _is_library_notebook(ctx: CheckContext) -> bool:
 
 def promoted_module_files(ctx: CheckContext) -> tuple[dict[Path, list[int]], bool]:
     """Promoted module files (that exist) -> the cells promoted into them; and whether any cell is promoted."""
-    status = call_hook(ctx, PROMOTE_HOOK)
+    status = promote_status(ctx)
     default = ctx.notebook.default_module()
     cells_of: dict[str, list[int]] = {}
     for cell in ctx.notebook.code_cells:

@@ -175,14 +175,14 @@ _TRAINING_CALLS = {"fit", "backward", "partial_fit", "fit_generator", "train_on_
 def no_leakage(ctx: CheckContext) -> Outcome:
     training = _training_cells(ctx)
     splits = _splits(ctx)
-    assignments = _assignments(ctx)
-    literals = _literal_names(ctx)
-    outputs = _assigned_from(ctx)
+    fits = [(f, call) for f, call, _ in ctx.calls()
+            if call.name.rsplit(".", 1)[-1] in ("fit", "fit_transform") and call.node.args]
+    assignments = _assignments(ctx) if fits else {}
+    literals = _literal_names(ctx) if fits else set()
+    outputs = _assigned_from(ctx) if fits else {}
     leaks: list[int] = []
-    for f, call, _resolved in ctx.calls():
+    for f, call in fits:
         node = call.node
-        if call.name.rsplit(".", 1)[-1] not in ("fit", "fit_transform") or not node.args:
-            continue
         pos = (f.cell.number, call.line)
         inline = isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Call) and \
             _is_preprocessor(ctx, node.func.value)
@@ -224,7 +224,7 @@ def _splits(ctx: CheckContext) -> list[tuple[tuple[int, int], set[str]]]:
             names = {n.id for a in call.node.args for n in ast.walk(a) if isinstance(n, ast.Name)}
             found.append(((f.cell.number, call.line), names))
     for f in ctx.facts:
-        for node in ast.walk(f.tree) if f.tree is not None else ():
+        for node in f.of(ast.Assign):
             if isinstance(node, ast.Assign) and _is_manual_split(node):
                 names = {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name)}
                 found.append(((f.cell.number, node.lineno), names))
@@ -253,7 +253,7 @@ def _assigned_from(ctx: CheckContext) -> dict[int, set[str]]:
     """id of a call -> the names the statement holding it assigns (`X_s = sc.fit_transform(X)` -> {"X_s"})."""
     found: dict[int, set[str]] = {}
     for f in ctx.facts:
-        for node in ast.walk(f.tree) if f.tree is not None else ():
+        for node in f.of(ast.Assign):
             if isinstance(node, ast.Assign):
                 targets = {n.id for t in node.targets for n in ast.walk(t) if isinstance(n, ast.Name)}
                 for sub in ast.walk(node.value):
@@ -281,9 +281,7 @@ def _assignments(ctx: CheckContext) -> dict[str, list[tuple[tuple[int, int], boo
     """Name -> [(position, whether the value assigned there is a preprocessor)], in notebook order."""
     found: dict[str, list[tuple[tuple[int, int], bool]]] = {}
     for f in ctx.facts:
-        if f.tree is None:
-            continue
-        for node in ast.walk(f.tree):
+        for node in f.of(ast.Assign):
             if isinstance(node, ast.Assign):
                 prep = isinstance(node.value, ast.Call) and _is_preprocessor(ctx, node.value)
                 for t in node.targets:
@@ -306,7 +304,7 @@ def _literal_names(ctx: CheckContext) -> set[str]:
     """Names assigned a literal value (toy data such as `docs = np.array(["The sun is shining", ...])`)."""
     names = set()
     for f in ctx.facts:
-        for node in ast.walk(f.tree) if f.tree is not None else ():
+        for node in f.of(ast.Assign):
             if isinstance(node, ast.Assign) and _is_literal(node.value):
                 names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
     return names

@@ -43,6 +43,9 @@ _CARD = re.compile(r"(?<![\w.])(?:\d[ \-]?){12,18}\d(?![\w.])")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b")
 
 
+_DIGITS = re.compile(r"\d{2}")
+
+
 def _luhn(digits: str) -> bool:
     total, double = 0, False
     for ch in reversed(digits):
@@ -65,8 +68,10 @@ def _iban_valid(text: str) -> bool:
 def pii_kinds(text: str) -> list[str]:
     """Kinds of personal data visible in one output text."""
     kinds = []
-    if any(not _SAFE_EMAIL_DOMAINS.search(m.group(1)) for m in _EMAIL.finditer(text)):
+    if "@" in text and any(not _SAFE_EMAIL_DOMAINS.search(m.group(1)) for m in _EMAIL.finditer(text)):
         kinds.append("email address")
+    if not _DIGITS.search(text):
+        return kinds
     if _PHONE.search(text):
         kinds.append("phone number")
     if _SSN.search(text):
