@@ -55,7 +55,7 @@ def check_notebook(path: Path | str, *, run: bool = False, timeout: int = DEFAUL
     """Run the checks (all, or the ids in `only`) on one notebook; `static`: see `check`."""
     notebook = read_notebook(path)
     project = project or load_project(notebook.path)
-    ctx = CheckContext(notebook=notebook, project=project, run=run, timeout=timeout)
+    ctx = CheckContext(notebook=notebook, project=project, run=run, timeout=timeout, static=static)
     checks = [not_evaluated(spec) if static and spec.reads_state else run_check(spec, ctx)
               for spec in all_checks() if only is None or spec.id in only]
     return ReadinessResult(notebook=project.relpath(notebook.path), checks=checks, notes=list(notebook.notes))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
@@ -81,7 +82,9 @@ def check_command(
     results = []
     show_progress = not json_out and (run or len(notebooks) > 1) and err.is_terminal
     options = {"run": run, "timeout": timeout, "only": ids, "static": static}
-    for nb, project in notebooks.items():
+    if not run and len(notebooks) >= PARALLEL_FROM and (os.cpu_count() or 1) > 1:
+        results = _check_in_parallel(notebooks, options)
+    for nb, project in notebooks.items() if not results else ():
         if show_progress:
             with err.status(f"checking {nb}{' (running it in a fresh kernel)' if run else ''} …"):
                 results.append(_check_one(nb, project, options))
@@ -108,6 +111,36 @@ def check_command(
         names = ", ".join(f"{r.notebook} ({r.score:.2f})" for r in below[:5])
         raise GateFailed(f"readiness below {threshold:g}: {names}",
                          fix="fix the failing checks listed above, or lower --fail-under")
+
+
+PARALLEL_FROM = 16  # notebooks; below this, starting worker processes costs more than it saves
+
+
+def _check_in_parallel(notebooks: dict, options: dict) -> list:
+    """Static checks of many notebooks on every core (forked workers: nothing is imported again)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from prodkit.errors import ProdkitError
+
+    items = list(notebooks.items())
+    workers = min(os.cpu_count() or 1, 8, len(items))
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        results = list(pool.map(_check_safely, [(nb, project, options) for nb, project in items],
+                                chunksize=max(1, len(items) // (workers * 4))))
+    for result in results:
+        if isinstance(result, ProdkitError):
+            raise result
+    return results
+
+
+def _check_safely(item):
+    from prodkit.errors import ProdkitError
+
+    try:
+        return _check_one(*item)
+    except ProdkitError as e:  # sent back to the parent, which stops with it
+        return e
 
 
 def _check_one(nb: Path, project, options: dict):

@@ -14,6 +14,8 @@ from prodkit.config import Project
 from prodkit.notebook import Notebook
 from prodkit.notebook.analysis import Call, CellFacts, ShellLine, dotted_name, output_texts
 
+STATE_MODULES = ("prodkit.jobs.", "prodkit.models.", "prodkit.monitor.")
+
 __all__ = ["Call", "CellFacts", "CheckContext", "ShellLine", "dotted_name", "output_texts"]
 
 @dataclass
@@ -24,6 +26,7 @@ class CheckContext:
     project: Project
     run: bool = False
     timeout: int = 600
+    static: bool = False  # --static: read no project state (registry, jobs, monitoring)
 
     @cached_property
     def facts(self) -> list[CellFacts]:
@@ -79,7 +82,10 @@ class CheckContext:
         return self.notebook.path
 
     def hook(self, module: str, name: str) -> Callable | None:
-        """Another capability's read-only state function, or None when it is not installed yet."""
+        """Another capability's read-only state function, or None when it is not installed yet (or
+        under --static for the stores that a CI checkout does not have)."""
+        if self.static and module.startswith(STATE_MODULES):
+            return None
         try:
             return getattr(importlib.import_module(module), name)
         except ImportError:
