@@ -129,3 +129,24 @@ def test_magic_check_refuses_a_missing_explicit_path(project, monkeypatch):
         kernel_notebook_path({"__session__": str(other)}, "nbs/churn_poc.ipynb")
     assert kernel_notebook_path({"__session__": str(other)}) == other.resolve()
     assert UsageError  # the magic turns the BadInput into a one-line UsageError (prodkit.magics)
+
+
+def test_watch_calls_resolve_imports_from_other_cells(project):
+    """The monitor's old regex needed `monitor.watch(` or the import in the same cell; the analysis layer
+    resolves `from prodkit.monitor import watch` in cell 1 for a `watch(df, model=...)` in cell 3."""
+    from prodkit.monitor.state import monitoring_for_notebook
+
+    path = write_notebook(project.nbs_path / "score.ipynb", [
+        code("from prodkit.monitor import watch as w"), code("x = 1"), code('w(df, model="churn-clf")'),
+        code('import prodkit\nprodkit.monitor.watch(df, "other")\nwatch = print\nwatch("not a monitor call")')])
+    info = monitoring_for_notebook(project, path)
+    assert info["watched"] and info["cells"] == [3, 4] and info["models"] == ["churn-clf", "other"]
+
+
+def test_parameters_cell_names_are_read_through_ipython_syntax(tmp_path):
+    from prodkit.jobs.params import declared_names
+
+    nb = read_notebook(write_notebook(tmp_path / "p.ipynb", [
+        code("x = 1"), code("%%promote --params\nrun_date = '2026-01-01'\n%matplotlib inline\nthreshold: float = 0.5")]))
+    cell = nb.parameters_cell()
+    assert cell.number == 2 and declared_names(cell) == ["run_date", "threshold"]
