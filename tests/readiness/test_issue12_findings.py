@@ -156,3 +156,12 @@ def test_many_notebooks_are_checked_in_worker_processes_with_the_same_results(pr
     data = json.loads(res.stdout)
     assert res.exit_code == 0 and [d["notebook"] for d in data] == [f"nbs/n{i:02}.ipynb" for i in range(PARALLEL_FROM)]
     assert all(next(c for c in d["checks"] if c["id"] == "CODE-10")["status"] == "fail" for d in data)
+
+
+def test_sec02_printed_number_arrays_are_not_card_numbers(project):
+    """Issue 12 corpus: a printed integer array ([21 57 2 2 19 ...]) passed Luhn as a 'payment card number'."""
+    from readiness_nb import stream
+
+    arr = "[[21 23 19 14 21 12 47 80 21 59]\n [ 2 77 21 81 80 21 19 21 46 81]\n [44 23 23  0 81  2 21 19  2 77]]\n"
+    assert status(project, "SEC-02", [code("print(batch)", stream(arr))]).status == "pass"
+    assert status(project, "SEC-02", [code("print(card)", stream("4012 8888 8888 1881\n"))]).status == "fail"

@@ -39,7 +39,8 @@ _SAFE_EMAIL_DOMAINS = re.compile(r"(?i)(?:^|\.)(?:example\.(?:com|org|net)|test|
 _PHONE = re.compile(r"(?<![\w.+-])(?:\(\d{3}\)\s?\d{3}-\d{4}|\d{3}-\d{3}-\d{4}|"
                     r"\+\d{1,3}(?:[ \-.]?\d{1,4}){1,2}(?:[ \-.]\d{2,4}){2,3}|\+\d{10,14})(?![\w.-])")
 _SSN = re.compile(r"(?<![\w-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\w-])")
-_CARD = re.compile(r"(?<![\w.])(?:\d[ \-]?){12,18}\d(?![\w.])")
+# 13-19 digits in one run, or grouped as cards print them (4-4-4-4..., Amex 4-6-5); not number arrays
+_CARD = re.compile(r"(?<![\w.])(?:\d{13,19}|\d{4}(?:[ \-]\d{4}){2}[ \-]\d{1,7}|\d{4}[ \-]\d{6}[ \-]\d{5})(?![\w.])")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b")
 
 
