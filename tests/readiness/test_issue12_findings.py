@@ -162,6 +162,6 @@ def test_sec02_printed_number_arrays_are_not_card_numbers(project):
     """Issue 12 corpus: a printed integer array ([21 57 2 2 19 ...]) passed Luhn as a 'payment card number'."""
     from readiness_nb import stream
 
-    arr = "[[21 23 19 14 21 12 47 80 21 59]\n [ 2 77 21 81 80 21 19 21 46 81]\n [44 23 23  0 81  2 21 19  2 77]]\n"
+    arr = "[[21 57  2  2 19 21 12 19 77 21]\n [23 19 14 21 12 47 80 21 59 47]\n [44 23 23  0 81  2 21 19  2 77]]\n"
     assert status(project, "SEC-02", [code("print(batch)", stream(arr))]).status == "pass"
     assert status(project, "SEC-02", [code("print(card)", stream("4012 8888 8888 1881\n"))]).status == "fail"
