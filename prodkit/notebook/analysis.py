@@ -97,6 +97,7 @@ class CellFacts:
     loaded: set[str] = field(default_factory=set)  # names read at any level
     cell_magic: str | None = None  # `bash` for a `%%bash` cell
     nodes: dict[type, list[ast.AST]] = field(default_factory=dict)  # Assign, ClassDef, IfExp, Subscript nodes
+    statements: list[ast.stmt] = field(default_factory=list)  # top-level statements (those that parse)
 
     def of(self, kind: type) -> list:
         """The cell's nodes of one kind (ast.Assign, ast.ClassDef, ast.IfExp, ast.Subscript), in order."""
@@ -139,7 +140,8 @@ def to_python(source: str) -> str:
 
 
 def dotted_name(node: ast.AST) -> str | None:
-    """`np.random.seed` for the function part of a call; None for anything not a plain name chain."""
+    """`np.random.seed` for the function part of a call; `?.to_csv` for a method of an expression
+    (`df[cols].to_csv`); None for a call of something that is not a name chain (`fns[0](x)`)."""
     parts = []
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)
@@ -150,6 +152,8 @@ def dotted_name(node: ast.AST) -> str | None:
     if isinstance(node, ast.Call):  # e.g. np.random.default_rng(0).normal -> keep the method
         inner = dotted_name(node.func)
         return ".".join([inner or "?", *reversed(parts)])
+    if parts:  # df[cols].to_csv, "a,b".split, (x + y).sum: the method on an expression
+        return ".".join(["?", *reversed(parts)])
     return None
 
 
@@ -191,21 +195,45 @@ def _parse(cell: Cell, source: str) -> CellFacts:
         return _collect(cell, source, ast.parse(source) if source.strip() else None)
     except SyntaxError as first_error:
         if not needs_ipython(source):
-            return CellFacts(cell, None, source, ParseError(first_error.lineno or 1, first_error.msg))
+            return _partial(cell, source, ParseError(first_error.lineno or 1, first_error.msg))
     except (ValueError, RecursionError, MemoryError) as e:  # null bytes, absurd nesting
         return CellFacts(cell, None, source, ParseError(1, str(e)[:120]))
     try:
         code = _transformer().transform_cell(source)
     except Exception as e:  # noqa: BLE001 - IPython's tokenizer on broken input
-        return CellFacts(cell, None, source, ParseError(1, f"IPython cannot read it: {str(e)[:120]}"))
+        facts = CellFacts(cell, None, source, ParseError(1, f"IPython cannot read it: {str(e)[:120]}"))
+        facts.shell_lines = _shell_lines_by_text(source)
+        return facts
     try:
         return _collect(cell, code, ast.parse(code) if code.strip() else None)
     except SyntaxError as e:
-        facts = CellFacts(cell, None, code, ParseError(e.lineno or 1, e.msg))
-        facts.shell_lines = _shell_lines_by_text(source)
-        return facts
+        return _partial(cell, code, ParseError(e.lineno or 1, e.msg))
     except (ValueError, RecursionError, MemoryError) as e:
         return CellFacts(cell, None, code, ParseError(1, str(e)[:120]))
+
+
+_CONTINUES = re.compile(r"^(?:else|elif|except|finally|case)\b|^[)\]}]")
+
+
+def _partial(cell: Cell, code: str, error: ParseError) -> CellFacts:
+    """Facts of a cell that does not parse, from the top-level statements that do (a Python 2
+    `print x` spoils its own line only): the cell keeps its parse error, checks still see the rest."""
+    lines = code.split("\n")
+    starts = [i for i, line in enumerate(lines)
+              if line.strip() and not line[0].isspace() and not line.startswith("#") and not _CONTINUES.match(line)]
+    body: list[ast.stmt] = []
+    for start, end in zip(starts, [*starts[1:], len(lines)], strict=True):
+        chunk = "\n".join(lines[start:end])
+        try:
+            tree = ast.parse(chunk)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        ast.increment_lineno(tree, start)
+        body += tree.body
+    facts = _collect(cell, code, ast.Module(body=body, type_ignores=[])) if body else CellFacts(cell, None, code)
+    facts.parse_error = error
+    facts.tree = None  # not the cell's program: checks that need the whole cell see it as unparsed
+    return facts
 
 
 def _shell_lines_by_text(source: str) -> list[ShellLine]:
@@ -270,6 +298,7 @@ def _collect(cell: Cell, code: str, tree: ast.Module | None) -> CellFacts:
     facts = CellFacts(cell, tree, code)
     if tree is None:
         return facts
+    facts.statements = list(tree.body)
     facts.defs = [n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)]
     for node, deferred, optional, piece in _walk(tree):
         if isinstance(node, _KEPT):

@@ -30,8 +30,9 @@ class CheckContext:
 
     @cached_property
     def facts(self) -> list[CellFacts]:
-        """Facts of the code cells that parse (see `unparsed` for the others)."""
-        return [c.facts for c in self.notebook.code_cells if c.facts.parse_error is None]
+        """Facts of every code cell; for a cell that does not parse (see `unparsed`), what its parseable
+        statements hold (its `tree` is None)."""
+        return [c.facts for c in self.notebook.code_cells]
 
     @cached_property
     def unparsed(self) -> list[CellFacts]:

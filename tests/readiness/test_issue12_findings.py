@@ -116,11 +116,18 @@ def test_lists_say_how_many_more(project):
 
 def test_cell_that_does_not_parse_is_its_own_finding_and_is_not_vouched_for(project):
     """Old code dropped the cell and answered 'pass — no model trained' for a notebook it never read."""
-    cells = [code("import os\nprint 'training'\nclf.fit(X, y)")]
+    cells = [code("import os\nprint 'training'; clf.fit(X, y)")]
     parse = status(project, "CODE-08", cells)
     assert parse.status == "fail" and parse.cells == [2] and "Missing parentheses" in parse.message
     mod = status(project, "MOD-01", cells)
     assert mod.status == "skip" and mod.message == "not evaluated (cell 2 does not parse)" and mod.counted
+
+
+def test_statements_around_a_python2_line_are_still_checked(project):
+    """A Python 2 `print x` spoils its own statement only: a write outside the project next to it is found."""
+    cells = [code('import pandas as pd\nprint "saving"\nfor i in range(3):\n    print i\ndf.to_csv("../out.csv")')]
+    c = status(project, "DATA-07", cells)
+    assert c.status == "fail" and "../out.csv" in c.message
 
 
 # ---- folders -------------------------------------------------------------------------------------
@@ -165,3 +172,9 @@ def test_sec02_printed_number_arrays_are_not_card_numbers(project):
     arr = "[[21 57  2  2 19 21 12 19 77 21]\n [23 19 14 21 12 47 80 21 59 47]\n [44 23 23  0 81  2 21 19  2 77]]\n"
     assert status(project, "SEC-02", [code("print(batch)", stream(arr))]).status == "pass"
     assert status(project, "SEC-02", [code("print(card)", stream("4012 8888 8888 1881\n"))]).status == "fail"
+
+
+def test_methods_of_expressions_are_calls_too(project):
+    """Issue 12 corpus: `df[cols].to_csv("../x.csv")` was no call at all (its base is not a name)."""
+    c = status(project, "DATA-07", [code("import pandas as pd\ndf[['id', 'y']] \\\n    .to_csv('../data/out.csv')")])
+    assert c.status == "fail" and "../data/out.csv" in c.message

@@ -155,7 +155,7 @@ def _gpu_device_names(ctx: CheckContext) -> dict[str, int]:
     """Module-level `device = "cuda"` assignments: name -> cell."""
     found = {}
     for f in ctx.facts:
-        for node in f.tree.body if f.tree is not None else []:
+        for node in f.statements:
             if isinstance(node, ast.Assign) and _is_gpu_text(node.value):
                 found.update({t.id: f.cell.number for t in node.targets if isinstance(t, ast.Name)})
     return found

@@ -397,7 +397,7 @@ def _torch_module_classes(ctx: CheckContext) -> set[str]:
     """Classes the notebook defines on torch.nn.Module: making one draws random initial weights."""
     found = set()
     for f in ctx.facts:
-        for node in f.tree.body if f.tree is not None else []:
+        for node in f.statements:
             if isinstance(node, ast.ClassDef) and any(
                     ctx.resolve(dotted_name(b) or "") in ("torch.nn.Module", "torch.nn.modules.module.Module")
                     or (dotted_name(b) or "") in found | {"nn.Module"} for b in node.bases):

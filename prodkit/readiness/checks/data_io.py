@@ -22,13 +22,21 @@ _SHELL_DOWNLOADERS = ("wget", "curl", "gdown", "aria2c", "kaggle")
 _READ_CALL = re.compile(r"(?:^|\.)read_\w+$|(?:^|\.)(?:loadtxt|genfromtxt|imread|open_dataset)$")
 
 
+# where download helpers put what they fetch: a path derived from them is outside the project
+_DOWNLOAD_HOMES = {"untar_data": "~/.fastai/data", "get_file": "~/.keras/datasets", "hf_hub_download": "~/.cache",
+                   "snapshot_download": "~/.cache"}
+
+
 def string_constants(ctx: CheckContext) -> dict[str, str]:
-    """Module-level `NAME = "text"` assignments of the notebook (the last one wins)."""
+    """Module-level `NAME = "text"` assignments of the notebook (the last one wins), followed through
+    joins (`train = os.path.join(base, "t")`) and download helpers (`path = untar_data(URL)`)."""
     found: dict[str, str] = {}
     for f in ctx.facts:
-        for node in f.tree.body if f.tree is not None else []:
+        for node in f.statements:
             if isinstance(node, ast.Assign):
                 text = leading_text(node.value, found)  # base = "/data"; train = os.path.join(base, "t")
+                if text is None and isinstance(node.value, ast.Call):
+                    text = _DOWNLOAD_HOMES.get(_call_name(node.value).rsplit(".", 1)[-1])
                 for target in node.targets:
                     if isinstance(target, ast.Name):
                         if text is None:
