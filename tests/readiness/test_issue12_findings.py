@@ -178,3 +178,10 @@ def test_methods_of_expressions_are_calls_too(project):
     """Issue 12 corpus: `df[cols].to_csv("../x.csv")` was no call at all (its base is not a name)."""
     c = status(project, "DATA-07", [code("import pandas as pd\ndf[['id', 'y']] \\\n    .to_csv('../data/out.csv')")])
     assert c.status == "fail" and "../data/out.csv" in c.message
+
+
+def test_code12_a_loop_over_cpu_and_cuda_needs_a_gpu_despite_a_fallback_elsewhere(project):
+    cells = [code("import torch\ndevice = 'cuda' if torch.cuda.is_available() else 'cpu'"),
+             code("for device in ['cpu', 'cuda']:\n    model.to(device)")]
+    c = status(project, "CODE-12", cells)
+    assert c.status == "warn" and c.cells == [3]

@@ -161,6 +161,12 @@ def _gpu_device_names(ctx: CheckContext) -> dict[str, int]:
     return found
 
 
+def _cuda_loops(ctx: CheckContext) -> list[int]:
+    """`for device in ["cpu", "cuda"]:` — the cuda round runs even where there is no GPU."""
+    return sorted({f.cell.number for f in ctx.facts for node in f.of(ast.For)
+                   if isinstance(node.iter, ast.List | ast.Tuple) and any(_is_gpu_text(e) for e in node.iter.elts)})
+
+
 def _has_cpu_fallback(ctx: CheckContext) -> bool:
     """`torch.cuda.is_available()` (or the like) anywhere, or `"cuda" if ... else "cpu"`."""
     if any(resolved in _FALLBACK_CALLS or call.name.endswith("is_available") for _, call, resolved in ctx.calls()):
@@ -175,6 +181,10 @@ def _has_cpu_fallback(ctx: CheckContext) -> bool:
                     ".to(device) instead of .cuda()")
 def runs_without_gpu(ctx: CheckContext) -> Outcome:
     cells = _gpu_only_cells(ctx)
+    looped = _cuda_loops(ctx)
+    if looped:
+        return Outcome.problem(f"runs on 'cuda' whatever the machine: a loop over devices that include it "
+                               f"(cells {listed(looped, 8)})", looped)
     if not cells:
         return Outcome.ok("no GPU-only calls")
     if _has_cpu_fallback(ctx):
