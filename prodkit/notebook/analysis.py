@@ -223,13 +223,11 @@ def _partial(cell: Cell, code: str, error: ParseError) -> CellFacts:
               if line.strip() and not line[0].isspace() and not line.startswith("#") and not _CONTINUES.match(line)]
     body: list[ast.stmt] = []
     for start, end in zip(starts, [*starts[1:], len(lines)], strict=True):
-        chunk = "\n".join(lines[start:end])
+        chunk = "\n" * start + "\n".join(lines[start:end])  # leading newlines keep the line numbers
         try:
-            tree = ast.parse(chunk)
+            body += ast.parse(chunk).body
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue
-        ast.increment_lineno(tree, start)
-        body += tree.body
     facts = _collect(cell, code, ast.Module(body=body, type_ignores=[])) if body else CellFacts(cell, None, code)
     facts.parse_error = error
     facts.tree = None  # not the cell's program: checks that need the whole cell see it as unparsed

@@ -59,11 +59,13 @@ class CheckContext:
             return name
         return f"{target}.{rest}" if rest else target
 
-    def calls(self):
+    def calls(self) -> list[tuple[CellFacts, Call, str]]:
         """(cell facts, call, resolved dotted name) for every call in the notebook."""
-        for f in self.facts:
-            for call in f.calls:
-                yield f, call, self.resolve(call.name)
+        return self._calls
+
+    @cached_property
+    def _calls(self) -> list[tuple[CellFacts, Call, str]]:
+        return [(f, call, self.resolve(call.name)) for f in self.facts for call in f.calls]
 
     @cached_property
     def imported_modules(self) -> set[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import functools
 import json
+import os
 import re
 import subprocess
 import sys
@@ -213,15 +214,27 @@ def _top_level_modules(dist: str) -> frozenset[str]:
     return frozenset(names)
 
 
-def _local_modules(ctx: CheckContext) -> set[str]:
+@functools.lru_cache(maxsize=64)
+def _modules_in(folder: Path, mtime_ns: int, any_package: bool) -> frozenset[str]:
+    """Importable module names in one folder (cached while the folder is unchanged: a folder check
+    of 150 notebooks lists nbs/ once, not 150 times)."""
     names = set()
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.name.endswith(".py"):
+                names.add(entry.name[:-3])
+            elif entry.is_dir() and (any_package or os.path.exists(os.path.join(entry.path, "__init__.py"))):
+                names.add(entry.name)
+    return frozenset(names)
+
+
+def _local_modules(ctx: CheckContext) -> set[str]:
+    names: set[str] = set()
     for folder in (ctx.project.lib_path, ctx.notebook_path.parent, ctx.project.root):
-        if folder.is_dir():
-            for p in folder.iterdir():
-                if p.suffix == ".py":
-                    names.add(p.stem)
-                elif p.is_dir() and ((p / "__init__.py").exists() or folder == ctx.project.lib_path):
-                    names.add(p.name)
+        try:
+            names |= _modules_in(folder, folder.stat().st_mtime_ns, folder == ctx.project.lib_path)
+        except OSError:
+            continue
     for f in ctx.facts:
         if (d := f.cell.promote) is not None and d.module:
             names.add(d.module.split(".")[0])

@@ -154,7 +154,14 @@ def data_versioned(ctx: CheckContext) -> Outcome:
 
 
 def _training_cells(ctx: CheckContext) -> list[int]:
-    """Cells that fit a model: `.fit(`, `.backward()`, `optimizer.step()`, `trainer.train()`."""
+    """Cells that fit a model: `.fit(`, `.backward()`, `optimizer.step()`, `trainer.train()` (once per context)."""
+    cache = ctx.__dict__.setdefault("_training_cells", [])
+    if not cache:
+        cache.append(_find_training_cells(ctx))
+    return cache[0]
+
+
+def _find_training_cells(ctx: CheckContext) -> list[int]:
     cells = set()
     for f, call, resolved in ctx.calls():
         last = call.name.rsplit(".", 1)[-1]
