@@ -19,8 +19,8 @@ from prodkit.readiness.result import CheckResult, ReadinessResult
 
 DEFAULT_RUN_TIMEOUT = 600
 
-__all__ = ["check", "check_notebook", "check_or_error", "ReadinessResult", "CheckResult", "Outcome", "register_check", "REGISTRY",
-           "all_checks"]
+__all__ = ["check", "check_notebook", "check_or_error", "ReadinessResult", "CheckResult", "Outcome", "register_check",
+           "REGISTRY", "all_checks"]
 
 
 def check(path: Path | str, run: bool = False, *, timeout: int = DEFAULT_RUN_TIMEOUT,
@@ -29,7 +29,9 @@ def check(path: Path | str, run: bool = False, *, timeout: int = DEFAULT_RUN_TIM
 
     `run=True` also runs CODE-01: the notebook top to bottom in a fresh kernel (papermill),
     each cell limited to `timeout` seconds. `static=True` (for CI on a fresh checkout) leaves
-    the checks that read project state out of the score. Bad input raises `prodkit.errors.BadInput`.
+    the checks that read project state out of the score (and reads none of it). Bad input raises
+    `prodkit.errors.BadInput`; in a folder, a notebook that cannot be read becomes its error entry
+    (`ReadinessResult.error`) and the others are checked.
     """
     path = Path(path)
     paths = notebook_paths(path)

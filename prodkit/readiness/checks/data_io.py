@@ -12,7 +12,7 @@ _URL = re.compile(r"^(?:https?|ftp)://", re.I)
 _DOWNLOAD_CALLS = re.compile(
     r"^(?:sklearn\.datasets\.fetch_\w+|urllib\.request\.(?:urlretrieve|urlopen)|urllib\.(?:urlretrieve|urlopen)|"
     r"requests\.get|httpx\.get|wget\.download|gdown\.download|"
-    r"(?:tensorflow\.)?(?:keras\.)?(?:tensorflow\.keras\.)?utils\.get_file|keras\.utils\.get_file|"
+    r"(?:tensorflow\.)?keras\.utils\.get_file|"
     r"tensorflow_datasets\.load|kagglehub\.\w*download\w*|opendatasets\.download|"
     r"huggingface_hub\.(?:hf_hub_download|snapshot_download)|nltk\.download|"
     r"(?:tensorflow\.)?keras\.datasets\.\w+\.load_data|torch\.hub\.download_url_to_file)$")
@@ -82,10 +82,10 @@ def _downloads(ctx: CheckContext) -> dict[int, set[str]]:
     for f, call, resolved in ctx.calls():
         last = call.name.rsplit(".", 1)[-1]
         what = None
-        if _DOWNLOAD_CALLS.match(resolved) or last in _DOWNLOAD_TAILS or last.startswith("fetch_") and \
-                resolved.startswith("sklearn."):
+        if _DOWNLOAD_CALLS.match(resolved) or last in _DOWNLOAD_TAILS or \
+                (last.startswith("fetch_") and resolved.startswith("sklearn.")):
             what = f"{last}()"
-        elif resolved.startswith("torchvision.datasets.") or ".datasets." in resolved and "download" in call.keywords:
+        elif ".datasets." in resolved and "download" in call.keywords:  # torchvision MNIST(..., download=True)
             if any(k.arg == "download" and isinstance(k.value, ast.Constant) and k.value.value is True
                    for k in call.node.keywords):
                 what = f"{last}(download=True)"
