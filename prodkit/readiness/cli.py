@@ -58,7 +58,7 @@ def check_command(
                                        metavar="NB_OR_DIR..."),
     json_out: bool = typer.Option(False, "--json", help="Print the result as JSON (a list for a folder)."),
     fail_under: str = typer.Option(None, "--fail-under", metavar="X",
-                                   help="Exit 1 if a notebook's score (0..1) is below X. "
+                                   help="Exit 1 if a notebook score (0..1, the notebook's own findings) is below X. "
                                         "Default: settings.ini readiness_fail_under."),
     html: Path = typer.Option(None, "--html", metavar="FILE", help="Also write a standalone HTML report."),
     run: bool = typer.Option(False, "--run", help="Also run CODE-01: the notebook top to bottom in a fresh "
@@ -70,7 +70,8 @@ def check_command(
                                 "jobs, monitoring) out of the score: for CI on a fresh checkout."),
 ):
     """Production-readiness checklist: secrets, paths, execution order, dependencies, tests, seeds,
-    parameters, lint, registered model, job, monitoring, business case. Score 0..1 (weakest section)."""
+    parameters, lint, registered model, job, monitoring, business case. Two scores 0..1 with a grade each:
+    the notebook's own findings (weakest section; the --fail-under gate) and the project's set-up."""
     from prodkit._io import atomic_write_text
     from prodkit.errors import GateFailed
     from prodkit.readiness.render import print_results

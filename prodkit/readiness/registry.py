@@ -2,11 +2,12 @@
 
 Adding a check means adding one function in `prodkit/readiness/checks/<section>.py`:
 
-    @register_check("CODE-08", section="Code", title="...", fix="one line: what to do")
+    @register_check("CODE-99", section="Code", title="...", fix="one line: what to do", reads_code=True)
     def no_globals(ctx: CheckContext) -> Outcome:
         return Outcome.ok("...") or Outcome.problem("...", cells=[3])
 
-`Outcome.problem` takes the check's severity ("fail" or "warn") as its status.
+`Outcome.problem` takes the check's severity ("fail" or "warn") as its status. `scope="project"`
+puts a check in the project set-up score instead of the notebook score (see `result.py`).
 """
 
 from __future__ import annotations
