@@ -56,7 +56,7 @@ def run_in_fresh_kernel(ctx: CheckContext) -> Outcome:
             papermill.execute_notebook(str(nb.path), str(out), cwd=str(nb.path.parent), kernel_name=kernel,
                                        progress_bar=False, execution_timeout=ctx.timeout, log_output=False)
         except papermill.PapermillExecutionError as e:
-            cell = _cell_by_source(ctx, e.source)
+            cell = _failed_cell(ctx, e)
             return Outcome.problem(f"{e.ename}: {_one_line(e.evalue)}", [cell] if cell else [])
         except CellTimeoutError:
             cell = _running_cell(out)
@@ -72,6 +72,17 @@ def run_in_fresh_kernel(ctx: CheckContext) -> Outcome:
 def _one_line(text: str) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= 160 else text[:157] + "..."
+
+
+def _failed_cell(ctx: CheckContext, error) -> int | None:
+    """The notebook cell (1-based) papermill failed in: its index (nothing is injected: no parameters),
+    checked against the source; by source alone when they disagree."""
+    index = getattr(error, "cell_index", None)
+    cells = ctx.notebook.cells
+    if isinstance(index, int) and 0 <= index < len(cells) and \
+            cells[index].source.strip() == (error.source or "").strip():
+        return cells[index].number
+    return _cell_by_source(ctx, error.source)
 
 
 def _cell_by_source(ctx: CheckContext, source: str) -> int | None:
