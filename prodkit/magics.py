@@ -140,7 +140,10 @@ def current_notebook_path(shell, explicit: str | None = None) -> Path:
     """The saved notebook this kernel belongs to (explicit path, Jupyter's __session__, or env)."""
     from prodkit.notebook import kernel_notebook_path
 
-    path = kernel_notebook_path(shell.user_ns, explicit)
+    try:
+        path = kernel_notebook_path(shell.user_ns, explicit)  # an explicit path is resolved or refused
+    except ProdkitError as e:
+        raise UsageError(e.line()) from None
     if path is not None:
         return path
     raise UsageError(

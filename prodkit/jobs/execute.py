@@ -25,9 +25,8 @@ from typing import Any
 
 from prodkit._io import atomic_write_text
 from prodkit.jobs.model import CANCELLED, FAILED, SUCCEEDED, TIMED_OUT, RunError
-from prodkit.notebook import PROMOTE_MAGIC, parse_promote_args
+from prodkit.notebook import PARAMETERS_TAG, PROMOTE_MAGIC, promote_directive
 
-PARAMETERS_TAG = "parameters"
 INTERRUPT_GRACE_S = 5.0  # after SIGINT, how long a cell may take to stop before the kernel is killed
 # A single cell past the timeout is stopped by nbclient's own per-cell timeout (CellTimeoutError);
 # the watchdog, slightly later, catches runs whose cells are each short but add up past it.
@@ -138,7 +137,7 @@ def prepare_notebook(nb, request: RunRequest):
         if not first.strip().startswith(PROMOTE_MAGIC):
             continue
         try:
-            directive = parse_promote_args(first.strip()[len(PROMOTE_MAGIC):])
+            directive = promote_directive(first)
         except Exception:  # a malformed line fails the run the same way it fails in Jupyter
             continue
         if not loads_prodkit:

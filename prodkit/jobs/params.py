@@ -5,14 +5,13 @@ from __future__ import annotations
 import ast
 import json
 import math
-import re
 from typing import Any
 
 from prodkit.errors import BadInput
-from prodkit.notebook import Cell, Notebook
+from prodkit.notebook import PARAMETERS_TAG, Cell, Notebook
 
-PARAMETERS_TAG = "parameters"
-_ASSIGNED = re.compile(r"^([A-Za-z_]\w*)\s*(?::[^=]*)?=(?!=)", re.M)
+__all__ = ["PARAMETERS_TAG", "check_declared", "check_json_values", "declared_names", "parameters_cell",
+           "parse_param_args"]
 
 
 def parse_param_args(items: list[str] | None) -> dict[str, Any]:
@@ -48,24 +47,15 @@ def check_json_values(params: dict[str, Any]) -> dict[str, Any]:
 
 def parameters_cell(nb: Notebook) -> Cell | None:
     """The papermill parameters cell: the `%%promote --params` cell, else the cell tagged `parameters`."""
-    for cell in nb.code_cells:
-        directive = cell.promote
-        if directive is not None and directive.kind == "params":
-            return cell
-    for cell in nb.code_cells:
-        if PARAMETERS_TAG in cell.tags:
-            return cell
-    return None
+    return nb.parameters_cell()
 
 
 def declared_names(cell: Cell) -> list[str]:
-    """Names assigned at the top level of the parameters cell, in order."""
-    try:
-        tree = ast.parse(cell.body)
-    except SyntaxError:  # magics or shell lines: fall back to `name = ...` lines
-        return list(dict.fromkeys(_ASSIGNED.findall(cell.body)))
+    """Names assigned at the top level of the parameters cell, in order (from its parsed facts;
+    magics and shell lines in it are read the way IPython runs them)."""
+    tree = cell.facts.tree
     names: list[str] = []
-    for node in tree.body:
+    for node in tree.body if tree is not None else []:
         targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
         for target in targets:
             for sub in ast.walk(target):

@@ -11,30 +11,10 @@ Suggested reading for the checks:
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 from prodkit.monitor import store
-
-# prodkit.monitor.watch(df, model="x") / monitor.watch(df, "x") / watch(df[cols], model='x')
-_WATCH_CALL = re.compile(r"\bwatch\s*\(")
-_MODEL_KW = re.compile(r"\bmodel\s*=\s*[\"']([^\"']+)[\"']")
-_MODEL_POS = re.compile(r"\s*[^,()]+(?:\([^()]*\))?\s*,\s*[\"']([^\"']+)[\"']")
-_WATCH_ANY = re.compile(r"\bmonitor\.watch\s*\(|from\s+prodkit\.monitor\s+import\s+[^\n]*\bwatch\b")
-_MAGIC = re.compile(r"^\s*%prodkit\s+drift\b", re.M)
-
-
-def watched_models(source: str) -> tuple[bool, list[str]]:
-    """Whether `source` calls prodkit.monitor.watch, and the model names it names."""
-    uses = bool(_WATCH_ANY.search(source) or _MAGIC.search(source))
-    names = []
-    for call in _WATCH_CALL.finditer(source) if uses else ():
-        args = source[call.end():call.end() + 400].split(")\n", 1)[0]
-        found = _MODEL_KW.search(args) or _MODEL_POS.match(args)
-        if found:
-            names.append(found.group(1))
-    return uses, list(dict.fromkeys(names))
 
 
 def _last(records: list[dict[str, Any]], key: str, *, scheduled: bool = False) -> dict[str, Any] | None:
@@ -85,12 +65,11 @@ def monitoring_for_notebook(project, notebook_path) -> dict[str, Any]:
     except ProdkitError as e:
         result["error"] = e.line()
         return result
-    names: list[str] = []
-    for cell in notebook.code_cells:
-        uses, found = watched_models(cell.source)
-        if uses:
-            result["cells"].append(cell.number)
-            names += found
+    from prodkit.notebook.analysis import watch_calls
+
+    calls = watch_calls(notebook)  # imports in any cell count (`from prodkit.monitor import watch` in cell 1)
+    result["cells"] = sorted({number for number, _ in calls})
+    names = [model for _, model in calls if model]
     result["watched"] = bool(result["cells"])
     result["models"] = list(dict.fromkeys(names))
     for name in result["models"]:

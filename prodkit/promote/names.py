@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import ast
 import builtins
-import functools
 import symtable
-import warnings
 from dataclasses import dataclass, field
 
 # Names an IPython kernel provides that a plain module does not have.
@@ -32,20 +30,11 @@ class CellNames:
     imports: dict[str, ast.stmt] = field(default_factory=dict)  # bound name -> its import statement
 
 
-@functools.lru_cache(maxsize=1)
-def _transformer():
-    from IPython.core.inputtransformer2 import TransformerManager
-
-    return TransformerManager()
-
-
 def to_python(source: str) -> str:
     """Cell source with IPython syntax (%magics, !shell) turned into plain Python calls."""
-    if "%" not in source and "!" not in source and "?" not in source:
-        return source
-    with warnings.catch_warnings():  # IPython warns about odd line ends (U+2028) in hostile cells
-        warnings.simplefilter("ignore", UserWarning)
-        return _transformer().transform_cell(source)
+    from prodkit.notebook.analysis import to_python as convert
+
+    return convert(source)
 
 
 def _global_uses(table: symtable.SymbolTable) -> set[str]:

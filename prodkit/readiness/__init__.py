@@ -11,15 +11,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from prodkit.config import Project, load_project
+from prodkit.errors import BadInput
 from prodkit.notebook import notebook_paths, read_notebook
 from prodkit.readiness.context import CheckContext
-from prodkit.readiness.registry import REGISTRY, CheckSpec, Outcome, all_checks, register_check
+from prodkit.readiness.registry import REGISTRY, CheckSpec, Outcome, all_checks, listed, register_check
 from prodkit.readiness.result import CheckResult, ReadinessResult
 
 DEFAULT_RUN_TIMEOUT = 600
 
-__all__ = ["check", "check_notebook", "ReadinessResult", "CheckResult", "Outcome", "register_check", "REGISTRY",
-           "all_checks"]
+__all__ = ["check", "check_notebook", "check_or_error", "ReadinessResult", "CheckResult", "Outcome", "register_check",
+           "REGISTRY", "all_checks"]
 
 
 def check(path: Path | str, run: bool = False, *, timeout: int = DEFAULT_RUN_TIMEOUT,
@@ -28,12 +29,26 @@ def check(path: Path | str, run: bool = False, *, timeout: int = DEFAULT_RUN_TIM
 
     `run=True` also runs CODE-01: the notebook top to bottom in a fresh kernel (papermill),
     each cell limited to `timeout` seconds. `static=True` (for CI on a fresh checkout) leaves
-    the checks that read project state out of the score. Bad input raises `prodkit.errors.BadInput`.
+    the checks that read project state out of the score (and reads none of it). Bad input raises
+    `prodkit.errors.BadInput`; in a folder, a notebook that cannot be read becomes its error entry
+    (`ReadinessResult.error`) and the others are checked.
     """
     path = Path(path)
     paths = notebook_paths(path)
-    results = [check_notebook(p, run=run, timeout=timeout, project=project, static=static) for p in paths]
-    return results if path.is_dir() else results[0]
+    if not path.is_dir():
+        return check_notebook(paths[0], run=run, timeout=timeout, project=project, static=static)
+    project = project or load_project(path)
+    return [check_or_error(p, run=run, timeout=timeout, project=project, static=static) for p in paths]
+
+
+def check_or_error(path: Path, *, project: Project, **options) -> ReadinessResult:
+    """`check_notebook`, except that a notebook that cannot be read becomes its error entry (a folder
+    check goes on with the other notebooks)."""
+    try:
+        return check_notebook(path, project=project, **options)
+    except BadInput as e:
+        return ReadinessResult(notebook=project.relpath(path), checks=[], error=e.message if e.cell is None
+                               else f"cell {e.cell}: {e.message}")
 
 
 def check_notebook(path: Path | str, *, run: bool = False, timeout: int = DEFAULT_RUN_TIMEOUT,
@@ -42,15 +57,16 @@ def check_notebook(path: Path | str, *, run: bool = False, timeout: int = DEFAUL
     """Run the checks (all, or the ids in `only`) on one notebook; `static`: see `check`."""
     notebook = read_notebook(path)
     project = project or load_project(notebook.path)
-    ctx = CheckContext(notebook=notebook, project=project, run=run, timeout=timeout)
+    ctx = CheckContext(notebook=notebook, project=project, run=run, timeout=timeout, static=static)
     checks = [not_evaluated(spec) if static and spec.reads_state else run_check(spec, ctx)
               for spec in all_checks() if only is None or spec.id in only]
-    return ReadinessResult(notebook=project.relpath(notebook.path), checks=checks)
+    return ReadinessResult(notebook=project.relpath(notebook.path), checks=checks, notes=list(notebook.notes))
 
 
 def not_evaluated(spec: CheckSpec) -> CheckResult:
     """A state check under --static: shown as skip, left out of the score."""
     return CheckResult(id=spec.id, section=spec.section, status="skip", title=spec.title, cells=[], counted=False,
+                       scope=spec.scope,
                        message="not evaluated with --static: it reads project state (registry, jobs, monitoring)",
                        fix="run `prodkit check` where the project's .prodkit/ state or tracking server is")
 
@@ -63,6 +79,17 @@ def run_check(spec: CheckSpec, ctx: CheckContext) -> CheckResult:
         outcome = Outcome("skip", f"could not check: {e.__class__.__name__}: {str(e)[:160]}", [],
                           "report this to the prodkit maintainers")
     status = outcome.status or spec.severity
+    if spec.reads_code and status == "pass" and ctx.unparsed:
+        outcome = not_parsed(ctx)
+        status = outcome.status
     return CheckResult(id=spec.id, section=spec.section, status=status, message=outcome.message,
                        cells=list(outcome.cells), fix=outcome.fix or spec.fix, title=spec.title,
-                       counted=outcome.counted)
+                       counted=outcome.counted, scope=spec.scope)
+
+
+def not_parsed(ctx: CheckContext) -> Outcome:
+    """What a check reading code says instead of "pass" while some cells do not parse (scores 0)."""
+    cells = [f.cell.number for f in ctx.unparsed]
+    which = f"cell {cells[0]} does not parse" if len(cells) == 1 else f"cells {listed(cells)} do not parse"
+    return Outcome("skip", f"not evaluated ({which})", cells,
+                   "fix the cells that do not parse (CODE-08), then check again")

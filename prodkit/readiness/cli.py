@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
@@ -57,7 +58,7 @@ def check_command(
                                        metavar="NB_OR_DIR..."),
     json_out: bool = typer.Option(False, "--json", help="Print the result as JSON (a list for a folder)."),
     fail_under: str = typer.Option(None, "--fail-under", metavar="X",
-                                   help="Exit 1 if a notebook's score (0..1) is below X. "
+                                   help="Exit 1 if a notebook score (0..1, the notebook's own findings) is below X. "
                                         "Default: settings.ini readiness_fail_under."),
     html: Path = typer.Option(None, "--html", metavar="FILE", help="Also write a standalone HTML report."),
     run: bool = typer.Option(False, "--run", help="Also run CODE-01: the notebook top to bottom in a fresh "
@@ -69,25 +70,27 @@ def check_command(
                                 "jobs, monitoring) out of the score: for CI on a fresh checkout."),
 ):
     """Production-readiness checklist: secrets, paths, execution order, dependencies, tests, seeds,
-    parameters, lint, registered model, job, monitoring, business case. Score 0..1 (weakest section)."""
+    parameters, lint, registered model, job, monitoring, business case. Two scores 0..1 with a grade each:
+    the notebook's own findings (weakest section; the --fail-under gate) and the project's set-up."""
     from prodkit._io import atomic_write_text
     from prodkit.errors import GateFailed
-    from prodkit.notebook import notebook_paths
-    from prodkit.readiness import check_notebook
     from prodkit.readiness.render import print_results
     from prodkit.readiness.result import standalone_html
 
     threshold = parse_fail_under(fail_under) if fail_under is not None else fail_under_default(paths[0])
     ids = parse_only(only)
-    notebooks = list(dict.fromkeys(nb.resolve() for path in paths for nb in notebook_paths(path)))
+    notebooks = notebooks_to_check(paths)
     results = []
     show_progress = not json_out and (run or len(notebooks) > 1) and err.is_terminal
-    for nb in notebooks:
+    options = {"run": run, "timeout": timeout, "only": ids, "static": static}
+    if not run and len(notebooks) >= PARALLEL_FROM and (os.cpu_count() or 1) > 1:
+        results = _check_in_parallel(notebooks, options)
+    for nb, project in notebooks.items() if not results else ():
         if show_progress:
             with err.status(f"checking {nb}{' (running it in a fresh kernel)' if run else ''} …"):
-                results.append(check_notebook(nb, run=run, timeout=timeout, only=ids, static=static))
+                results.append(_check_one(nb, project, options))
         else:
-            results.append(check_notebook(nb, run=run, timeout=timeout, only=ids, static=static))
+            results.append(_check_one(nb, project, options))
     if html is not None:
         atomic_write_text(html, standalone_html(results))
     if json_out:
@@ -97,11 +100,71 @@ def check_command(
         print_results(results, out)
         if html is not None:
             out.print(f"HTML report: {html}")
+    unreadable = [r for r in results if r.error]
+    if unreadable:
+        from prodkit.errors import BadInput
+
+        raise BadInput(f"{len(unreadable)} notebook(s) could not be read: "
+                       f"{'; '.join(f'{r.notebook}: {r.error}' for r in unreadable[:3])}",
+                       fix="fix or remove them; the others were checked (see above)")
     below = [r for r in results if r.score < threshold]
     if below:
         names = ", ".join(f"{r.notebook} ({r.score:.2f})" for r in below[:5])
         raise GateFailed(f"readiness below {threshold:g}: {names}",
                          fix="fix the failing checks listed above, or lower --fail-under")
+
+
+PARALLEL_FROM = 16  # notebooks; below this, starting worker processes costs more than it saves
+
+
+def _check_in_parallel(notebooks: dict, options: dict) -> list:
+    """Static checks of many notebooks on every core (forked workers: nothing is imported again)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from prodkit.errors import ProdkitError
+
+    items = list(notebooks.items())
+    workers = min(os.cpu_count() or 1, 8, len(items))
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        results = list(pool.map(_check_safely, [(nb, project, options) for nb, project in items],
+                                chunksize=max(1, len(items) // (workers * 4))))
+    for result in results:
+        if isinstance(result, ProdkitError):
+            raise result
+    return results
+
+
+def _check_safely(item):
+    from prodkit.errors import ProdkitError
+
+    try:
+        return _check_one(*item)
+    except ProdkitError as e:  # sent back to the parent, which stops with it
+        return e
+
+
+def _check_one(nb: Path, project, options: dict):
+    """A notebook given by itself: bad input stops the command; one found in a folder: its error entry."""
+    from prodkit.readiness import check_notebook, check_or_error
+
+    if project is None:
+        return check_notebook(nb, **options)
+    return check_or_error(nb, project=project, **options)
+
+
+def notebooks_to_check(paths: list[Path]) -> dict:
+    """Notebook -> the project of the folder it was found in (None for a notebook given by itself:
+    its own project, and bad input stops the command)."""
+    from prodkit.config import load_project
+    from prodkit.notebook import notebook_paths
+
+    found: dict = {}
+    for path in paths:
+        project = load_project(path) if path.is_dir() else None
+        for nb in notebook_paths(path):
+            found.setdefault(nb.resolve(), project)
+    return found
 
 
 def register(app: typer.Typer) -> None:

@@ -15,7 +15,7 @@ def demo_step(ctx) -> None:
     counts = {s: sum(c.status == s for c in result.checks) for s in ("pass", "warn", "fail", "skip")}
     ctx.console.print(f"  {len(result.checks)} checks: {counts['pass']} pass, {counts['warn']} warn, "
                       f"{counts['fail']} fail, {counts['skip']} skip (not set up yet); "
-                      f"score {result.score:.2f}, grade {result.grade:g}")
+                      f"{result.score_headline()}")
     report = ctx.project.root / "reports" / "readiness.html"
     atomic_write_text(report, standalone_html([result], title=f"prodkit readiness: {result.notebook}"))
     ctx.facts["readiness_score"] = result.score

@@ -2,11 +2,12 @@
 
 Adding a check means adding one function in `prodkit/readiness/checks/<section>.py`:
 
-    @register_check("CODE-08", section="Code", title="...", fix="one line: what to do")
+    @register_check("CODE-99", section="Code", title="...", fix="one line: what to do", reads_code=True)
     def no_globals(ctx: CheckContext) -> Outcome:
         return Outcome.ok("...") or Outcome.problem("...", cells=[3])
 
-`Outcome.problem` takes the check's severity ("fail" or "warn") as its status.
+`Outcome.problem` takes the check's severity ("fail" or "warn") as its status. `scope="project"`
+puts a check in the project set-up score instead of the notebook score (see `result.py`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ if TYPE_CHECKING:
 
 SECTIONS = ("Data", "Model", "Code", "Ops", "Security", "Business")
 STATUSES = ("pass", "warn", "fail", "skip")
+# "notebook": what the notebook itself holds (its own findings); "project": set-up around it that a
+# fresh project has not done yet (business case, promoted modules, registry, jobs, monitoring).
+SCOPES = ("notebook", "project")
 
 
 @dataclass
@@ -70,27 +74,42 @@ class CheckSpec:
     fix: str
     fn: Callable[[CheckContext], Outcome]
     reads_state: bool = False  # reads prodkit's stores (.prodkit/, MLflow), not the repository
+    scope: str = "notebook"  # which score it counts in: "notebook" or "project"
+    reads_code: bool = False  # reads parsed code: cannot pass while a cell does not parse
 
 
 REGISTRY: dict[str, CheckSpec] = {}
 
 
+def listed(items, limit: int = 6) -> str:
+    """`a, b, c (+4 more)`: a list for a message, never silently cut."""
+    items = [str(i) for i in items]
+    shown = ", ".join(items[:limit])
+    return shown + (f" (+{len(items) - limit} more)" if len(items) > limit else "")
+
+
 def register_check(check_id: str, *, section: str, title: str, fix: str, severity: str = "fail",
-                   reads_state: bool = False):
+                   reads_state: bool = False, scope: str | None = None, reads_code: bool = False):
     """Decorator registering `fn(ctx) -> Outcome` under a stable id.
 
     `reads_state`: the check reads project state (registry, jobs, monitoring) that a CI
     checkout does not have; `prodkit check --static` leaves such checks out of the score.
+    `scope`: "notebook" (the notebook's own findings) or "project" (set-up around it); default
+    "project" for state checks, else "notebook". `reads_code`: the check reads the parsed cells,
+    so while a cell does not parse it says "not evaluated" instead of passing.
     """
+    scope = scope or ("project" if reads_state else "notebook")
     if section not in SECTIONS:
         raise ValueError(f"unknown section {section!r}")
+    if scope not in SCOPES:
+        raise ValueError(f"unknown scope {scope!r}")
     if severity not in ("fail", "warn"):
         raise ValueError("severity must be 'fail' or 'warn'")
 
     def decorate(fn):
         if check_id in REGISTRY:
             raise ValueError(f"check {check_id} is registered twice")
-        REGISTRY[check_id] = CheckSpec(check_id, section, title, severity, fix, fn, reads_state)
+        REGISTRY[check_id] = CheckSpec(check_id, section, title, severity, fix, fn, reads_state, scope, reads_code)
         return fn
 
     return decorate

@@ -20,11 +20,9 @@ def result_table(result: ReadinessResult) -> Table:
     table.add_column("Check", no_wrap=True)
     table.add_column("Status", no_wrap=True)
     table.add_column("Message · cells · fix", ratio=1)
-    for name, s in result.sections.items():
-        if not s.checks:
-            continue
-        table.add_row(Text(f"{name} {s.points:g}/{s.max}", style="bold"), "", "")
-        for c in (c for c in result.checks if c.section == name):
+    for title, name, s, checks in result.grouped():
+        table.add_row(Text(f"{title} · {name} {s.points:g}/{s.max}", style="bold"), "", "")
+        for c in checks:
             detail = Text(c.message)
             if c.cells:
                 detail.append(f"  (cells {', '.join(map(str, c.cells))})", style="cyan")
@@ -34,20 +32,34 @@ def result_table(result: ReadinessResult) -> Table:
     return table
 
 
-def score_line(result: ReadinessResult) -> Text:
-    score = result.score
+def _bar(text: Text, label: str, score: float, grade: str, meaning: str) -> None:
     style = "green" if score >= 0.8 else "yellow" if score >= 0.5 else "red"
     filled = round(score * 20)
-    text = Text("score ")
+    text.append(f"{label:<15}")
     text.append(f"{score:.2f} ", style=f"bold {style}")
     text.append("█" * filled + "░" * (20 - filled), style=style)
-    text.append(f"  grade {result.grade:g}\n")
+    text.append(f"  grade {grade}: {meaning}\n")
+
+
+def score_line(result: ReadinessResult) -> Text:
+    """Both scores as bars with their grade and its meaning, then how they were formed."""
+    text = Text()
+    _bar(text, "notebook score", result.score, result.grade, result.meaning)
+    project = result.project_score_dict()
+    if project["score"] is not None:
+        _bar(text, "project set-up", project["score"], project["grade"], project["meaning"])
+    for note in result.notes:
+        text.append(f"note: {note}\n", style="bright_black")
     text.append(result.explanation(), style="bright_black")
     return text
 
 
 def print_results(results: list[ReadinessResult], console: Console) -> None:
     for result in results:
+        if result.error:
+            console.print(Text(f"Readiness: {result.notebook}: not checked — {result.error}", style="red"))
+            console.print()
+            continue
         console.print(result_table(result))
         console.print(score_line(result))
         console.print()

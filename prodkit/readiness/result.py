@@ -1,30 +1,46 @@
 """The readiness result: one object that the CLI, the notebook widget, the HTML report and the
 JupyterLab side panel all render.
 
+Two scores, because a notebook and the project around it are different work:
+
+- the **notebook score** (`score`, `grade`): the notebook's own findings — paths, leakage, seeds,
+  dependencies, shell cells, debugger calls, secrets ... Scored ML Test Score style (Breck et al.
+  2017): a check that holds earns 1 point, a warning ½, a failure or a skip 0; each section sums
+  its points and the weakest section (lowest fraction) sets the score. The `--fail-under` gate
+  applies to it.
+- the **project score** (`project_score`): set-up around the notebook that a fresh project has
+  not done yet — business case, promoted and tested modules, versioned data, registered model,
+  model card, scheduled job, monitoring, promotion gate. The fraction of those steps done (same
+  points), so it rises step by step.
+
+Each score has a letter grade with a one-line meaning (`NOTEBOOK_GRADES`, `PROJECT_GRADES`).
+A check the user did not ask for (CODE-01 without `--run`, state checks under `--static`) is left
+out of both; a section with no scored checks is left out of the notebook score.
+
 `ReadinessResult.to_dict()` is the stable wire format (also `prodkit check --json` and the
 side panel's REST payload)::
 
     {
       "notebook": "nbs/churn.ipynb",          # relative to the project root when inside it
-      "score": 0.62,                          # 0..1: the weakest section's fraction
-      "grade": 2.5,                           # the weakest section's points (ML Test Score)
+      "score": 0.62,                          # notebook score, 0..1 (the gate's number)
+      "grade": "C",                           # its letter; "meaning": what the letter says
+      "meaning": "needs work: ...",
+      "notebook_score": {"score": 0.62, "grade": "C", "meaning": "...", "weakest": "Model",
+                         "points": 1.5, "max": 3},
+      "project_score": {"score": 0.1, "grade": "D", "meaning": "...", "points": 1.0, "max": 10},
+      "notes": ["nbformat 3 notebook, read converted ..."],
       "sections": {
         "Data": {"points": 3.5, "max": 5, "fraction": 0.7,
                  "pass": 3, "warn": 1, "fail": 1, "skip": 0, "checks": ["DATA-01", ...]},
-        ...                                   # always the six sections, in this order
+        ...                                   # always the six sections, in this order (both scopes)
       },
       "checks": [
         {"id": "DATA-01", "section": "Data", "status": "pass" | "warn" | "fail" | "skip",
-         "message": "one line", "cells": [3, 7], "fix": "one line: what to do"},
+         "message": "one line", "cells": [3, 7], "fix": "one line: what to do",
+         "scope": "notebook" | "project"},
         ...
       ]
     }
-
-Scoring follows the ML Test Score (Breck et al. 2017): a check that holds earns 1 point, a
-warning 0.5, a failure or a skip 0 (a check that cannot run yet does not hold). Each section
-sums its points; the weakest section (lowest fraction of its maximum) sets both the grade
-(its points) and the score (its fraction). A check the user did not ask for (CODE-01 without
-`--run`) is left out of the score; a section with no scored checks is left out too.
 """
 
 from __future__ import annotations
@@ -52,10 +68,11 @@ class CheckResult:
     fix: str
     title: str = ""
     counted: bool = True
+    scope: str = "notebook"
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "section": self.section, "status": self.status, "message": self.message,
-                "cells": list(self.cells), "fix": self.fix}
+                "cells": list(self.cells), "fix": self.fix, "scope": self.scope}
 
 
 @dataclass
@@ -75,73 +92,164 @@ class SectionScore:
                 "checks": list(self.checks)}
 
 
+# (lowest score for the letter, letter, meaning); the first row whose bound the score reaches
+NOTEBOOK_GRADES = (
+    (0.9, "A", "ready to promote: the notebook's own checks hold"),
+    (0.75, "B", "nearly ready: a few findings to fix"),
+    (0.5, "C", "needs work: fix the failing checks of its weakest section before promoting"),
+    (0.001, "D", "exploratory: its weakest section mostly fails"),
+    (0.0, "E", "not ready: every check of its weakest section fails or could not be evaluated"),
+)
+PROJECT_GRADES = (
+    (0.9, "A", "in production: business case, tested modules, registered model, job, monitoring and gate"),
+    (0.75, "B", "mostly set up: a few production steps left"),
+    (0.5, "C", "half set up: run the fixes listed under project set-up"),
+    (0.001, "D", "started: most production steps are not set up yet"),
+    (0.0, "E", "not set up yet: no business case, promoted modules, registered model, job or monitoring"),
+)
+
+
+def grade_of(score: float, grades=NOTEBOOK_GRADES) -> tuple[str, str]:
+    """(letter, meaning) for a 0..1 score."""
+    for bound, letter, meaning in grades:
+        if score >= bound:
+            return letter, meaning
+    return grades[-1][1], grades[-1][2]
+
+
+def section_scores(checks: list[CheckResult]) -> dict[str, SectionScore]:
+    scores = {name: SectionScore(name) for name in SECTIONS}
+    for c in checks:
+        s = scores[c.section]
+        s.checks.append(c.id)
+        s.counts[c.status] += 1
+        if c.counted:
+            s.points += POINTS[c.status]
+            s.max += 1
+    return scores
+
+
 @dataclass
 class ReadinessResult:
-    """All checks of one notebook, with the score they give."""
+    """All checks of one notebook, with the two scores they give."""
 
     notebook: str
     checks: list[CheckResult]
+    notes: list[str] = field(default_factory=list)
+    error: str | None = None  # the notebook could not be read (a folder check's entry for it)
 
     @property
     def sections(self) -> dict[str, SectionScore]:
-        scores = {name: SectionScore(name) for name in SECTIONS}
-        for c in self.checks:
-            s = scores[c.section]
-            s.checks.append(c.id)
-            s.counts[c.status] += 1
-            if c.counted:
-                s.points += POINTS[c.status]
-                s.max += 1
-        return scores
+        """Per section, both scopes (what the table shows)."""
+        return section_scores(self.checks)
+
+    def scope_checks(self, scope: str) -> list[CheckResult]:
+        return [c for c in self.checks if c.scope == scope]
 
     @property
     def weakest(self) -> SectionScore | None:
-        scored = [s for s in self.sections.values() if s.max]
+        """The notebook-scope section with the lowest fraction of its points."""
+        scored = [s for s in section_scores(self.scope_checks("notebook")).values() if s.max]
         return min(scored, key=lambda s: (s.points / s.max, s.points)) if scored else None
 
     @property
     def score(self) -> float:
+        """The notebook score (the gate's number)."""
         weakest = self.weakest
         return weakest.fraction if weakest else 0.0
 
     @property
-    def grade(self) -> float:
-        weakest = self.weakest
-        return weakest.points if weakest else 0.0
+    def grade(self) -> str:
+        return grade_of(self.score)[0]
+
+    @property
+    def meaning(self) -> str:
+        return grade_of(self.score)[1]
+
+    @property
+    def project_points(self) -> tuple[float, int]:
+        counted = [c for c in self.scope_checks("project") if c.counted]
+        return sum(POINTS[c.status] for c in counted), len(counted)
+
+    @property
+    def project_score(self) -> float | None:
+        """Fraction of the project set-up steps done; None when none is scored (e.g. --static --only)."""
+        points, top = self.project_points
+        return round(points / top, 3) if top else None
 
     def check(self, check_id: str) -> CheckResult:
         return next(c for c in self.checks if c.id == check_id)
 
+    def notebook_score_dict(self) -> dict[str, Any]:
+        weakest = self.weakest
+        letter, meaning = grade_of(self.score)
+        return {"score": self.score, "grade": letter, "meaning": meaning,
+                "weakest": weakest.name if weakest else None,
+                "points": weakest.points if weakest else 0.0, "max": weakest.max if weakest else 0}
+
+    def project_score_dict(self) -> dict[str, Any]:
+        points, top = self.project_points
+        score = self.project_score
+        letter, meaning = grade_of(score, PROJECT_GRADES) if score is not None else (None, "no project checks scored")
+        return {"score": score, "grade": letter, "meaning": meaning, "points": points, "max": top}
+
     def to_dict(self) -> dict[str, Any]:
+        if self.error:
+            return {"notebook": self.notebook, "error": self.error, "score": 0.0, "grade": None, "checks": []}
         return {
             "notebook": self.notebook,
             "score": self.score,
             "grade": self.grade,
+            "meaning": self.meaning,
+            "notebook_score": self.notebook_score_dict(),
+            "project_score": self.project_score_dict(),
+            "notes": list(self.notes),
             "sections": {name: s.to_dict() for name, s in self.sections.items()},
             "checks": [c.to_dict() for c in self.checks],
         }
 
     def explanation(self) -> str:
-        """One sentence on how the score was formed."""
+        """How the two scores were formed, in two sentences."""
         weakest = self.weakest
         if weakest is None:
-            return "No scored checks."
+            text = "Notebook: no scored checks."
+        else:
+            text = (f"Notebook score {self.score:.2f} ({self.grade}: {self.meaning}) = its weakest section, "
+                    f"{weakest.name}: {weakest.points:g} of {weakest.max} points (pass 1, warn ½, fail or skip 0; "
+                    f"ML Test Score style).")
+        project = self.project_score_dict()
+        if project["score"] is not None:
+            text += (f" Project set-up {project['score']:.2f} ({project['grade']}: {project['meaning']}) = "
+                     f"{project['points']:g} of {project['max']} points.")
         left_out = [c.id for c in self.checks if not c.counted]
-        text = (f"Score {self.score:.2f} = the weakest section, {weakest.name}: {weakest.points:g} of "
-                f"{weakest.max} points (pass 1, warn ½, fail or skip 0; ML Test Score style).")
         if left_out:
             text += f" Not scored: {', '.join(left_out)}."
         return text
 
     # ---- renderers: plain text, HTML, notebook --------------------------------------------
 
+    def score_headline(self) -> str:
+        project = self.project_score
+        text = f"notebook score {self.score:.2f} (grade {self.grade})"
+        if project is not None:
+            text += f", project set-up {project:.2f} (grade {self.project_score_dict()['grade']})"
+        return text
+
+    def grouped(self):
+        """(scope title, section name, section score, its checks) in display order."""
+        for scope, title in (("notebook", "Notebook"), ("project", "Project set-up")):
+            checks = self.scope_checks(scope)
+            for name, s in section_scores(checks).items():
+                if s.checks:
+                    yield title, name, s, [c for c in checks if c.section == name]
+
     def to_text(self) -> str:
-        lines = [f"Readiness of {self.notebook}: score {self.score:.2f}, grade {self.grade:g}", self.explanation()]
-        for name, s in self.sections.items():
-            if not s.checks:
-                continue
-            lines.append(f"\n{name}  {s.points:g}/{s.max}")
-            for c in (c for c in self.checks if c.section == name):
+        if self.error:
+            return f"Readiness of {self.notebook}: not checked — {self.error}"
+        lines = [f"Readiness of {self.notebook}: {self.score_headline()}", self.explanation(), *self.notes]
+        for title, name, s, checks in self.grouped():
+            lines.append(f"\n{title} · {name}  {s.points:g}/{s.max}")
+            for c in checks:
                 cells = f" (cells {', '.join(map(str, c.cells))})" if c.cells else ""
                 lines.append(f"  {SYMBOLS[c.status]} {c.id} {c.status:<4} {c.message}{cells}")
                 if c.status != "pass" and c.fix:
@@ -153,7 +261,7 @@ class ReadinessResult:
         return render_html_fragment(self)
 
     def __repr__(self) -> str:
-        return f"<ReadinessResult {self.notebook}: score {self.score:.2f}, grade {self.grade:g}>"
+        return f"<ReadinessResult {self.notebook}: {self.score_headline()}>"
 
     def _repr_html_(self) -> str:
         return self.to_html()
@@ -174,23 +282,27 @@ def _e(text: Any) -> str:
 
 
 def render_html_fragment(result: ReadinessResult) -> str:
+    if result.error:
+        return (f'<div class="prodkit-readiness" style="font-family:system-ui,sans-serif;font-size:13px">'
+                f'<b>Readiness: {_e(result.notebook)}</b> — <span style="color:{COLORS["fail"]}">not checked: '
+                f'{_e(result.error)}</span></div>')
     score = result.score
     bar_color = COLORS["pass"] if score >= 0.8 else COLORS["warn"] if score >= 0.5 else COLORS["fail"]
     parts = [
         '<div class="prodkit-readiness" style="font-family:system-ui,sans-serif;font-size:13px;max-width:980px">',
-        f'<div style="font-weight:600;font-size:15px">Readiness: {_e(result.notebook)} — score '
-        f'{score:.2f}, grade {result.grade:g}</div>',
+        f'<div style="font-weight:600;font-size:15px">Readiness: {_e(result.notebook)} — '
+        f'{_e(result.score_headline())}</div>',
         f'<div style="background:#eaeef2;border-radius:4px;height:10px;margin:4px 0">'
         f'<div style="width:{score * 100:.0f}%;background:{bar_color};height:10px;border-radius:4px"></div></div>',
         f'<div style="color:#57606a;margin-bottom:6px">{_e(result.explanation())}</div>',
+        *(f'<div style="color:#57606a">{_e(note)}</div>' for note in result.notes),
         '<table style="border-collapse:collapse;width:100%">',
     ]
-    for name, s in result.sections.items():
-        if not s.checks:
-            continue
+    for title, name, s, checks in result.grouped():
         parts.append(f'<tr><th colspan="5" style="text-align:left;padding:6px 4px 2px;border-bottom:1px solid #d0d7de">'
-                     f'{_e(name)} <span style="font-weight:400;color:#57606a">{s.points:g}/{s.max}</span></th></tr>')
-        for c in (c for c in result.checks if c.section == name):
+                     f'{_e(title)} · {_e(name)} <span style="font-weight:400;color:#57606a">{s.points:g}/{s.max}'
+                     f'</span></th></tr>')
+        for c in checks:
             color = COLORS[c.status]
             cells = ", ".join(map(str, c.cells))
             fix = _e(c.fix) if c.status != "pass" else ""

@@ -292,7 +292,7 @@ def test_duplicate_test_names_are_bad_input(project):
     [
         ("{not json", "not valid JSON"),
         ('{"hello": 1}', "not a Jupyter notebook"),
-        ('{"cells": [], "nbformat": 3, "metadata": {}}', "nbformat 3 is too old"),
+        ('{"cells": [], "nbformat": 3, "metadata": {}}', "nbformat 3 without a 'worksheets' list"),
         (
             '{"cells": [{"cell_type": "code", "source": "x = 1", "metadata": {}, "outputs": []}], "nbformat": 4, '
             '"nbformat_minor": 5, "metadata": {}}',

@@ -8,6 +8,22 @@ from readiness_nb import code, display, error, md, numbered, result, stream, wri
 from prodkit.readiness import check_notebook
 
 HEAD = "import numpy as np\nimport pandas as pd\n"
+PARAMS = code("%%promote --params\nthreshold = 0.5")
+# A trained model that also has what MOD-01..03 and DATA-05 ask for (so a fixture fails only its own check)
+SPLIT = code("from sklearn.model_selection import train_test_split\nfrom sklearn.linear_model import LogisticRegression\n"
+             "X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)")
+BASELINE = code("from sklearn.dummy import DummyClassifier\nbaseline = DummyClassifier().fit(X_train, y_train)")
+LATENCY = code("import time, tracemalloc\ntracemalloc.start()\nt0 = time.perf_counter()\nclf.predict(X_test[:1])\n"
+               "latency_ms = (time.perf_counter() - t0) * 1000\npeak = tracemalloc.get_traced_memory()[1]")
+SLICES = code("from sklearn.metrics import f1_score\ntest['pred'] = clf.predict(X_test)\n"
+              "per_region = test.groupby('region').apply(lambda g: f1_score(g.y, g.pred))")
+FIT = code("clf = LogisticRegression().fit(X_train, y_train)")
+
+
+def clean(*cells):
+    """A notebook that holds every notebook check except what `cells` add: a parameters cell first,
+    then a clean top-to-bottom run."""
+    return numbered(PARAMS, *cells)
 
 
 def status_of(project, check_id, cells, name="nb.ipynb"):
@@ -17,61 +33,83 @@ def status_of(project, check_id, cells, name="nb.ipynb"):
     return c
 
 
+def problems_of(project, cells, name="iso.ipynb") -> dict[str, str]:
+    """id -> status of every notebook-scope check that does not pass (and is scored)."""
+    res = check_notebook(write_notebook(project.nbs_path / name, cells), project=project, static=True)
+    return {c.id: c.status for c in res.checks if c.status != "pass" and c.counted and c.scope == "notebook"}
+
+
 CASES = {
     "DATA-01": (
-        [code(HEAD + 'df = pd.read_csv("/home/alice/churn/customers.csv")'),
-         code('out = "C:\\\\Users\\\\bob\\\\out.parquet"\nmodel_dir = "~/models"')],
+        clean(code(HEAD + 'df = pd.read_csv("/home/alice/churn/customers.csv")'),
+              code('out = "C:\\\\Users\\\\bob\\\\out.parquet"\nmodel_dir = "~/models"')),
         [code(HEAD + 'df = pd.read_csv("data/customers.csv")\nurl = "https://example.org/a.csv"\n'
-                     'route = "/api/v1/predict"\nfmt = "%Y-%m-%d"')],
+                     'route = "/api/v1/predict"\nfmt = "%Y-%m-%d"\nb = "bkt"\nuri = f"gs://{b}/mnist/x.csv"')],
     ),
     "DATA-04": (
-        [code(HEAD + 'df = pd.read_csv("data/customers.csv")')],
+        clean(code(HEAD + 'df = pd.read_csv("data/customers.csv")')),
         [code(HEAD + 'import hashlib\ndf = pd.read_csv("data/customers.csv")\n'
                      'digest = hashlib.sha256(open("data/customers.csv", "rb").read()).hexdigest()')],
     ),
     "DATA-05": (
-        [code("from sklearn.preprocessing import StandardScaler\nfrom sklearn.model_selection import train_test_split\n"
-              "from sklearn.linear_model import LogisticRegression"),
-         code("scaler = StandardScaler()\nX_scaled = scaler.fit_transform(X)"),
-         code("X_tr, X_te, y_tr, y_te = train_test_split(X_scaled, y, random_state=0)\n"
-              "clf = LogisticRegression().fit(X_tr, y_tr)")],
+        clean(code("from sklearn.preprocessing import StandardScaler\n"
+                   "from sklearn.model_selection import train_test_split"),
+              code("scaler = StandardScaler()\nX_scaled = scaler.fit_transform(X)"),
+              code("X_tr, X_te, y_tr, y_te = train_test_split(X_scaled, y, random_state=0)")),
         [code("from sklearn.preprocessing import StandardScaler\nfrom sklearn.model_selection import train_test_split\n"
               "from sklearn.linear_model import LogisticRegression"),
          code("X_tr, X_te, y_tr, y_te = train_test_split(X, y, random_state=0)"),
          code("scaler = StandardScaler().fit(X_tr)\nclf = LogisticRegression().fit(scaler.transform(X_tr), y_tr)")],
     ),
+    "DATA-06": (
+        clean(code("from sklearn.datasets import fetch_openml\nX, y = fetch_openml('mnist_784', return_X_y=True)"),
+              code(HEAD + "url = 'https://example.org/churn.csv'\ndf = pd.read_csv(url)")),
+        [code(HEAD + "from sklearn.datasets import load_iris\nX, y = load_iris(return_X_y=True)\n"
+                     "df = pd.read_csv('data/churn.csv')")],
+    ),
+    "DATA-07": (
+        clean(code(HEAD + "df = pd.DataFrame({'a': [1]})\ndf.to_csv('../shared/out.csv')"),
+              code("import numpy as np\nnp.save('../arrays/a.npy', np.ones(3))\nwith open('../log.txt', 'w') as f:\n"
+                   "    f.write('done')")),
+        [code(HEAD + "from pathlib import Path\ndf = pd.DataFrame({'a': [1]})\ndf.to_csv('outputs/out.csv')\n"
+                     "text = open('/etc/hostname').read()\nPath('outputs/x.txt').write_text('ok')")],
+    ),
     "MOD-01": (
-        [code("from sklearn.linear_model import LogisticRegression\nclf = LogisticRegression().fit(X_train, y_train)")],
+        clean(SPLIT, FIT, LATENCY, SLICES),
         [code("from sklearn.linear_model import LogisticRegression\nfrom sklearn.dummy import DummyClassifier\n"
               "clf = LogisticRegression().fit(X_train, y_train)\n"
               "dummy = DummyClassifier().fit(X_train, y_train)")],
     ),
     "MOD-02": (
-        [code("from sklearn.metrics import roc_auc_score\nclf.fit(X_train, y_train)\n"
-              "auc = roc_auc_score(y_test, clf.predict_proba(X_test)[:, 1])")],
+        clean(SPLIT, FIT, BASELINE, SLICES, code("from sklearn.metrics import roc_auc_score\n"
+                                                  "auc = roc_auc_score(y_test, clf.predict_proba(X_test)[:, 1])")),
         [code("import time, tracemalloc\nclf.fit(X_train, y_train)\ntracemalloc.start()\n"
               "t0 = time.perf_counter()\nclf.predict(X_test[:1])\nlatency_ms = (time.perf_counter() - t0) * 1000\n"
               "peak = tracemalloc.get_traced_memory()[1]")],
     ),
     "MOD-03": (
-        [code("from sklearn.metrics import f1_score\nclf.fit(X_train, y_train)\nf1 = f1_score(y_test, clf.predict(X_test))")],
+        clean(SPLIT, FIT, BASELINE, LATENCY,
+              code("from sklearn.metrics import f1_score\nf1 = f1_score(y_test, clf.predict(X_test))")),
         [code("from sklearn.metrics import f1_score\nclf.fit(X_train, y_train)\ntest['pred'] = clf.predict(X_test)\n"
               "per_region = test.groupby('region').apply(lambda g: f1_score(g.y, g.pred))")],
     ),
     "CODE-02": (
-        [code("a = 1", count=3), code("b = a + 1", count=2), code("c = b", error(), count=4), code("d = 4")],
+        [code("%%promote --params\nthreshold = 0.5", count=1), code("a = 1", count=3), code("b = a + 1", count=2),
+         code("c = b", error(), count=4), code("d = 4")],
         numbered(code("a = 1"), md("text"), code("b = a + 1"), code("print(b)", stream("2\n"))),
     ),
     "CODE-03": (
-        [code("!pip install lightgbm==4.3\n%pip install requests"), code("import lightgbm\nimport requests")],
+        clean(code("!pip install lightgbm==4.3\n%pip install requests"),
+              code("!conda install -y xgboost\n%conda install polars"), code("import os")),
         [code("import os, json\nimport numpy as np\nimport sklearn.linear_model\nimport yaml\n"
-              "from torch import nn\nimport prodkit")],
+              "from torch import nn\nimport prodkit\ntry:\n    import cPickle as pickle\nexcept ImportError:\n"
+              "    import pickle")],
     ),
     "CODE-05": (
-        [code("import random\nimport numpy as np\nfrom sklearn.model_selection import train_test_split"),
-         code("noise = np.random.normal(size=10)\nrandom.shuffle(items)"),
-         code("X_tr, X_te = train_test_split(X)"),
-         code("rng = np.random.default_rng()")],
+        clean(code("import random\nimport numpy as np\nfrom sklearn.model_selection import train_test_split"),
+              code("noise = np.random.normal(size=10)\nrandom.shuffle(items)"),
+              code("X_tr, X_te = train_test_split(X)"),
+              code("rng = np.random.default_rng()")),
         [code("import random\nimport numpy as np\nimport torch\nfrom sklearn.model_selection import train_test_split\n"
               "SEED = 7\nrandom.seed(SEED)\nnp.random.seed(SEED)\ntorch.manual_seed(SEED)"),
          code("noise = np.random.normal(size=10)\nrandom.shuffle(items)\nw = torch.randn(3)\n"
@@ -79,20 +117,45 @@ CASES = {
               "X_tr, X_te = train_test_split(X, random_state=SEED)")],
     ),
     "CODE-06": (
-        [code("run_date = '2026-01-01'\nthreshold = 0.5")],
+        numbered(code("run_date = '2026-01-01'\nthreshold = 0.5")),
         [code("%%promote --params\nrun_date = '2026-01-01'\nthreshold = 0.5")],
     ),
+    "CODE-08": (
+        clean(code("import os\nprint 'hello'"), code("x = model.cuda(async=True)")),
+        [code("import os\nprint('hello')\n!ls\n%time x = 1\nos?")],
+    ),
+    "CODE-09": (
+        clean(code("!ls data\nfiles = !ls"), code("%%bash\necho hi"), code("%cd ..\n%reset -f\n%run helpers.py"),
+              code("%store df")),
+        [code("!pip install requests\n%matplotlib inline\n%load_ext autoreload\n%autoreload 2\n%time x = 1")],
+    ),
+    "CODE-10": (
+        clean(code("import pdb\npdb.set_trace()"), code("breakpoint()"), code("%debug"), code("%pdb on")),
+        [code("import logging\nlogging.debug('x')\n%pdb off")],
+    ),
+    "CODE-11": (
+        clean(code("print(big)", stream("x" * 150_000))),
+        [code("print(small)", stream("x" * 5_000))],
+    ),
+    "CODE-12": (
+        clean(code("import torch\nx = torch.zeros(3, device='cuda')\ndev = torch.device('cuda')"),
+              code("y = x.cuda()")),
+        [code("import torch\ndevice = 'cuda' if torch.cuda.is_available() else 'cpu'\nx = torch.zeros(3).to(device)\n"
+              "y = x.cuda()")],
+    ),
     "SEC-01": (
-        [code('AWS_ACCESS_KEY_ID = "AKIAZ3MHLQ4RTXJ7KQ2W"'), code("print(token)", stream("ghp_8aK3nPq2ZxY7wLm4Rt6Vb9Cd1Ef5Gh0IjKlM\n"))],
+        clean(code('AWS_ACCESS_KEY_ID = "AKIAZ3MHLQ4RTXJ7KQ2W"'),
+              code("print(token)", stream("ghp_8aK3nPq2ZxY7wLm4Rt6Vb9Cd1Ef5Gh0IjKlM\n"))),
         [code('import os\nkey = os.environ["AWS_ACCESS_KEY_ID"]\nrun_id = "3f2b9c1e-8d4a-4e7b-9a61-2c5d8f0e1b37"')],
     ),
     "SEC-02": (
-        [code("df.head()", result({"text/plain": "   name  email\n0  Ann  ann.lee@gmail.com\n1  Bo  +44 20 7946 0958"})),
-         code("cards", display({"text/html": "<td>4111 1111 1111 1111</td>"}))],
+        clean(code("df.head()", result({"text/plain": "   name  email\n0  Ann  ann.lee@gmail.com\n1  Bo  +44 20 7946 0958"})),
+              code("cards", display({"text/html": "<td>4111 1111 1111 1111</td>"}))),
         [code("df.head()", result({"text/plain": "   id  score\n0  1  0.93\n1  2  0.12\nsee docs@example.com",
                                     "image/png": "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGBgAAAABQABpfZFQAAAAABJRU5ErkJggg=="}))],
     ),
 }
+NOT_PARSED = "not evaluated"
 
 
 @pytest.mark.parametrize("check_id", sorted(CASES))
@@ -110,12 +173,26 @@ def test_check_passes_on_a_good_notebook(project, check_id):
     assert c.status == "pass", c
 
 
+@pytest.mark.parametrize("check_id", sorted(CASES))
+def test_bad_fixture_fails_its_check_and_no_other(project, check_id):
+    """Each check's unit test isolates it: the bad notebook fails that check and no other notebook check
+    (for CODE-08, the checks that read code say "not evaluated" instead of passing)."""
+    bad, _ = CASES[check_id]
+    found = problems_of(project, bad)
+    if check_id == "CODE-08":
+        assert found.pop("CODE-08") == "fail" and set(found.values()) == {"skip"}, found
+        return
+    found.pop(check_id, None)  # a project-scope check under test (DATA-04) is not among the notebook checks
+    assert found == {}, found
+    assert status_of(project, check_id, bad).status in ("fail", "warn")
+
+
 def test_problems_name_their_cells(project):
     bad, _ = CASES["DATA-01"]
     c = status_of(project, "DATA-01", bad)
-    assert c.cells == [1, 2] and c.status == "fail"
+    assert c.cells == [2, 3] and c.status == "fail"
     c = status_of(project, "CODE-02", CASES["CODE-02"][0])
-    assert 2 in c.cells and 3 in c.cells and 4 in c.cells  # out of order, error output, never ran
+    assert 3 in c.cells and 4 in c.cells and 5 in c.cells  # out of order, error output, never ran
     assert "out of order" in c.message and "error output" in c.message and "never ran" in c.message
 
 

@@ -81,7 +81,8 @@ def test_written_pipeline_runs_green_and_the_gate_bites(ci_project, shell_env, k
     assert gate == ["prodkit promote nbs --check", "python -m pytest tests -q", "prodkit check nbs --static --fail-under 0"]
     assert run_steps(gate, ci_project.root, shell_env) == [0, 0, 0]
 
-    # the same pipeline with the default threshold fails the readiness step (a fresh PoC is not ready)
+    # with the default threshold a PoC notebook with its own findings fails the readiness step
+    write_notebook(ci_project.nbs_path / "poc.ipynb", [code('import pandas as pd\ndf = pd.read_csv("/home/ann/x.csv")')])
     _set_threshold(ci_project.root, "0.8")
     write_ci(load_project(ci_project.root), kind, force=True)
     gate = pipeline_steps(target, kind)[1:]

@@ -31,7 +31,7 @@ def test_table_shows_sections_checks_and_score(nb):
 def test_json_is_the_result_dict(nb):
     res = runner.invoke(app, ["check", str(nb), "--json", "--fail-under", "0"])
     data = json.loads(res.stdout)
-    assert data["notebook"] == "nbs/churn.ipynb" and len(data["checks"]) == 24
+    assert data["notebook"] == "nbs/churn.ipynb" and len(data["checks"]) == 31
     assert next(c for c in data["checks"] if c["id"] == "DATA-01")["cells"] == [2]
 
 
@@ -99,7 +99,8 @@ def test_static_leaves_state_checks_out_of_the_score(nb):
     args = ["check", str(nb), "--json", "--fail-under", "0", "--only", "SEC-01,OPS-01,OPS-02"]
     full = json.loads(runner.invoke(app, args).stdout)
     static = json.loads(runner.invoke(app, [*args, "--static"]).stdout)
-    assert full["sections"]["Ops"]["max"] == 2 and full["score"] == 0  # nothing scheduled or watched
+    assert full["sections"]["Ops"]["max"] == 2 and full["project_score"]["score"] == 0  # nothing scheduled
+    assert full["score"] == 1.0  # the notebook score: SEC-01 holds
     assert static["sections"]["Ops"]["max"] == 0
     assert all(c["status"] == "skip" and "--static" in c["message"] for c in static["checks"] if c["section"] == "Ops")
-    assert static["score"] == 1.0  # only SEC-01 counts, and it passes
+    assert static["score"] == 1.0 and static["project_score"]["score"] is None  # only SEC-01 counts

@@ -22,7 +22,24 @@ def shell():
 def test_magic_check_returns_the_result(shell, project):
     nb = write_notebook(project.nbs_path / "a.ipynb", [code("x = 1")])
     result = shell.run_line_magic("prodkit", f"check {nb}")
-    assert result.notebook == "nbs/a.ipynb" and len(result.checks) == 24
+    assert result.notebook == "nbs/a.ipynb" and len(result.checks) == 31
+
+
+def test_magic_check_explicit_path_from_a_kernel_in_nbs_is_never_swapped(shell, project, monkeypatch):
+    """Issue 12: `%prodkit check nbs/churn_poc.ipynb` from a kernel whose working folder is nbs/ checked the
+    current notebook instead. Now: resolved against the working folder, then the project root, else refused."""
+    from IPython.core.error import UsageError
+
+    target = write_notebook(project.nbs_path / "churn_poc.ipynb", [code("x = 1")])
+    current = write_notebook(project.nbs_path / "current.ipynb", [code("y = 2")])
+    monkeypatch.chdir(project.nbs_path)
+    monkeypatch.setitem(shell.user_ns, "__session__", str(current))
+    assert shell.run_line_magic("prodkit", "check nbs/churn_poc.ipynb").notebook == "nbs/churn_poc.ipynb"
+    assert shell.run_line_magic("prodkit", "check churn_poc.ipynb").notebook == "nbs/churn_poc.ipynb"
+    with pytest.raises(UsageError, match="no such notebook 'nbs/nope.ipynb'"):
+        shell.run_line_magic("prodkit", "check nbs/nope.ipynb")
+    assert shell.run_line_magic("prodkit", "check").notebook == "nbs/current.ipynb"
+    assert target.is_file()
 
 
 def test_magic_check_bad_input_is_a_usage_error(shell, project):
@@ -79,7 +96,7 @@ def test_demo_step_prints_the_checklist_and_writes_a_report(project):
     ctx = DemoContext(project=project, notebook=nb, console=console)
     demo_step(ctx)
     text = console.export_text()
-    assert "readiness checklist" in text and "CODE-06" in text and "24 checks" in text and "score" in text
+    assert "readiness checklist" in text and "CODE-06" in text and "31 checks" in text and "score" in text
     (what, where), = ctx.where
     assert what == "readiness report" and where.endswith("reports/readiness.html")
     assert "CODE-06" in (project.root / "reports" / "readiness.html").read_text()

@@ -27,6 +27,14 @@ def test_code01_fails_on_hidden_state_with_the_failing_cell(project):
     assert c.status == "fail" and "NameError" in c.message and c.cells == [3]
 
 
+def test_code01_names_the_failing_cell_among_identical_ones(project):
+    """Two cells with the same source: the second one fails (by position, not the first same-looking cell)."""
+    path = write_notebook(project.nbs_path / "twice.ipynb", [
+        code("n = 0"), code("n += 1\nassert n < 2"), md("again"), code("n += 1\nassert n < 2")])
+    c = check_notebook(path, project=project, run=True, only=["CODE-01"]).check("CODE-01")
+    assert c.status == "fail" and "AssertionError" in c.message and c.cells == [4]
+
+
 def test_code01_reports_a_timeout_separately(project):
     path = write_notebook(project.nbs_path / "slow.ipynb", [code("x = 1"), code("import time\ntime.sleep(60)")])
     c = check_notebook(path, project=project, run=True, timeout=2, only=["CODE-01"]).check("CODE-01")

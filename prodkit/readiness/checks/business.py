@@ -62,7 +62,7 @@ def recorded_latency_ms(ctx: CheckContext) -> tuple[str, float] | None:
     return best[1], best[2]
 
 
-@register_check("BIZ-01", section="Business", title="Business case declared",
+@register_check("BIZ-01", section="Business", scope="project", title="Business case declared",
                 fix='declare it: %prodkit business --kpi "churn rate" --target "-2 pts" --owner "jane@corp" '
                     "--latency-ms 50 (or settings.ini [prodkit.business])")
 def business_case(ctx: CheckContext) -> Outcome:

@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+import ast
 import functools
 import json
+import os
 import re
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
 
+from prodkit.notebook import PROMOTE_MAGIC
+from prodkit.notebook.analysis import dotted_name
 from prodkit.readiness.checks._state import PROMOTE_HOOK, call_hook
 from prodkit.readiness.context import CheckContext
-from prodkit.readiness.registry import Outcome, register_check
+from prodkit.readiness.registry import Outcome, listed, register_check
 
-_INSTALL = re.compile(r"(?:^|[\s;&|])(?:pip3?|conda|mamba|uv\s+pip|apt(?:-get)?|poetry)\s+(?:install|add)\b|"
-                      r"-m\s+pip\s+install\b")
+INSTALL = re.compile(r"(?:^|[\s;&|/])(?:pip3?|conda|mamba|micromamba|uv\s+pip|uv|apt(?:-get)?|poetry|easy_install)"
+                      r"\s+(?:-\S+\s+)*(?:install|add)\b|-m\s+pip\s+install\b")
+
+
+def install_lines(ctx: CheckContext) -> list[int]:
+    """Cells with package installs: `!pip install`, `%pip install`, `!conda install`, `%conda install` ..."""
+    return sorted({f.cell.number for f, s in ctx.shell_lines
+                   if s.kind in ("shell", "line_magic") and INSTALL.search(s.command)})
 
 # ---- CODE-01 ---------------------------------------------------------------------------------
 
@@ -46,7 +56,7 @@ def run_in_fresh_kernel(ctx: CheckContext) -> Outcome:
             papermill.execute_notebook(str(nb.path), str(out), cwd=str(nb.path.parent), kernel_name=kernel,
                                        progress_bar=False, execution_timeout=ctx.timeout, log_output=False)
         except papermill.PapermillExecutionError as e:
-            cell = _cell_by_source(ctx, e.source)
+            cell = _failed_cell(ctx, e)
             return Outcome.problem(f"{e.ename}: {_one_line(e.evalue)}", [cell] if cell else [])
         except CellTimeoutError:
             cell = _running_cell(out)
@@ -62,6 +72,17 @@ def run_in_fresh_kernel(ctx: CheckContext) -> Outcome:
 def _one_line(text: str) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= 160 else text[:157] + "..."
+
+
+def _failed_cell(ctx: CheckContext, error) -> int | None:
+    """The notebook cell (1-based) papermill failed in: its index (nothing is injected: no parameters),
+    checked against the source; by source alone when they disagree."""
+    index = getattr(error, "cell_index", None)
+    cells = ctx.notebook.cells
+    if isinstance(index, int) and 0 <= index < len(cells) and \
+            cells[index].source.strip() == (error.source or "").strip():
+        return cells[index].number
+    return _cell_by_source(ctx, error.source)
 
 
 def _cell_by_source(ctx: CheckContext, source: str) -> int | None:
@@ -121,9 +142,7 @@ def linear_execution(ctx: CheckContext) -> Outcome:
 
 
 def _cells(numbers: list[int]) -> str:
-    numbers = sorted(set(numbers))
-    shown = ", ".join(map(str, numbers[:8]))
-    return shown + (f" … (+{len(numbers) - 8})" if len(numbers) > 8 else "")
+    return listed(sorted(set(numbers)), 8)
 
 
 # ---- CODE-03 ---------------------------------------------------------------------------------
@@ -206,18 +225,35 @@ def _top_level_modules(dist: str) -> frozenset[str]:
     return frozenset(names)
 
 
-def _local_modules(ctx: CheckContext) -> set[str]:
+@functools.lru_cache(maxsize=64)
+def _modules_in(folder: Path, mtime_ns: int, any_package: bool) -> frozenset[str]:
+    """Importable module names in one folder (cached while the folder is unchanged: a folder check
+    of 150 notebooks lists nbs/ once, not 150 times)."""
     names = set()
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.name.endswith(".py"):
+                names.add(entry.name[:-3])
+            elif entry.is_dir() and (any_package or os.path.exists(os.path.join(entry.path, "__init__.py"))):
+                names.add(entry.name)
+    return frozenset(names)
+
+
+def _local_modules(ctx: CheckContext) -> set[str]:
+    names: set[str] = set()
     for folder in (ctx.project.lib_path, ctx.notebook_path.parent, ctx.project.root):
-        if folder.is_dir():
-            for p in folder.iterdir():
-                if p.suffix == ".py":
-                    names.add(p.stem)
-                elif p.is_dir() and ((p / "__init__.py").exists() or folder == ctx.project.lib_path):
-                    names.add(p.name)
+        try:
+            names |= _modules_in(folder, folder.stat().st_mtime_ns, folder == ctx.project.lib_path)
+        except OSError:
+            continue
     for f in ctx.facts:
         if (d := f.cell.promote) is not None and d.module:
             names.add(d.module.split(".")[0])
+    for _f, line in ctx.shell_lines:  # `%%writefile mymodule.py`: a module the notebook writes itself
+        if line.kind == "cell_magic" and line.name in ("writefile", "file") and line.text.split():
+            target = Path(line.text.split()[-1])
+            if target.suffix == ".py":
+                names.add(target.stem)
     return names
 
 
@@ -228,8 +264,11 @@ def undeclared_imports(ctx: CheckContext) -> tuple[dict[str, list[int]], list[st
     local = _local_modules(ctx)
     used: dict[str, list[int]] = {}
     for f in ctx.facts:
-        for module, _line in f.imports:
+        for imp in f.imports:
+            module = imp.module
             top = module.split(".")[0]
+            if imp.optional:  # `try: import x / except ImportError:` — the notebook copes without it
+                continue
             if not top or module.startswith(".") or top in sys.stdlib_module_names or top in local \
                     or top in _KERNEL_PROVIDED:
                 continue
@@ -260,40 +299,48 @@ def _declared_dist(module: str, declared: dict[str, bool], provided: dict[str, s
     return provided.get(module)
 
 
-@register_check("CODE-03", section="Code", title="Dependencies declared and pinned, no !pip",
+@register_check("CODE-03", section="Code", reads_code=True, title="Dependencies declared and pinned, no !pip",
                 fix="declare every import in pyproject.toml [project] dependencies with a version range, "
                     "and remove !pip/%pip install lines")
 def dependencies(ctx: CheckContext) -> Outcome:
-    installs = [f.cell.number for f in ctx.facts for _, line in f.shell_lines if _INSTALL.search(line)]
+    installs = install_lines(ctx)
     missing, unpinned, declared_any = undeclared_imports(ctx)
     problems, cells = [], list(installs)
     if installs:
         problems.append(f"package installs inside the notebook (cells {_cells(installs)})")
     if missing and not declared_any:
         problems.append(f"no dependencies declared (pyproject.toml or requirements.txt) for "
-                        f"{', '.join(sorted(missing)[:6])}")
+                        f"{listed(sorted(missing))}")
         cells += [c for cs in missing.values() for c in cs]
     elif missing:
-        names = ", ".join(f"{m} ({IMPORT_TO_DIST.get(m, m)})" if IMPORT_TO_DIST.get(m, m) != m else m
-                          for m in sorted(missing)[:6])
+        names = listed(f"{m} ({IMPORT_TO_DIST.get(m, m)})" if IMPORT_TO_DIST.get(m, m) != m else m
+                       for m in sorted(missing))
         problems.append(f"imports not declared as dependencies: {names}")
         cells += [c for cs in missing.values() for c in cs]
     if problems:
         return Outcome.problem("; ".join(problems), cells)
     if unpinned:
-        return Outcome.warn(f"declared without a version range: {', '.join(unpinned[:6])}",
+        return Outcome.warn(f"declared without a version range: {listed(unpinned)}",
                             fix="add a version range, e.g. pandas>=2.1,<3")
     return Outcome.ok("every third-party import is a declared, versioned dependency")
+
+
+def promote_status(ctx: CheckContext) -> dict | None:
+    """The promote capability's status of this notebook; None when no cell starts with %%promote
+    (nothing promoted: reading the notebook again to say so is not needed)."""
+    if not any(c.source.lstrip().startswith(PROMOTE_MAGIC) for c in ctx.notebook.code_cells):
+        return None
+    return call_hook(ctx, PROMOTE_HOOK)
 
 
 # ---- CODE-04 ---------------------------------------------------------------------------------
 
 
-@register_check("CODE-04", section="Code", title="Logic promoted and tested",
+@register_check("CODE-04", section="Code", scope="project", title="Logic promoted and tested",
                 fix="mark reusable cells with %%promote MODULE and their checks with %%promote --test MODULE, "
                     "then run `prodkit promote`")
 def promoted_and_tested(ctx: CheckContext) -> Outcome:
-    status = call_hook(ctx, PROMOTE_HOOK)
+    status = promote_status(ctx)
     if isinstance(status, dict):
         return _from_promote_status(ctx, status)
     default = ctx.notebook.default_module()
@@ -325,14 +372,19 @@ def _from_promote_status(ctx: CheckContext, status: dict) -> Outcome:
     raw_problems = list(status.get("problems") or [])
     problems = [f"cell {p['cell']}: {p['message']}" if isinstance(p, dict) else str(p) for p in raw_problems]
     problem_cells = [p["cell"] for p in raw_problems if isinstance(p, dict) and p.get("cell")]
-    stale = [m.get("module") or m.get("path") for m in modules if not m.get("up_to_date", True)]
-    stale += [t.get("path") for t in tests if not t.get("up_to_date", True)]
+    files = [(m.get("module") or m.get("path"), m) for m in modules] + [(t.get("path"), t) for t in tests]
+    unwritten = [name for name, f in files if f.get("exists") is False]
+    stale = [name for name, f in files if not f.get("up_to_date", True) and f.get("exists") is not False]
     if problems:
-        return Outcome.problem("; ".join(problems[:3]), problem_cells)
+        more = f" (+{len(problems) - 3} more)" if len(problems) > 3 else ""
+        return Outcome.problem("; ".join(problems[:3]) + more, problem_cells)
     if not modules:
         return Outcome.problem("nothing promoted: all logic lives only in the notebook")
+    if unwritten:
+        return Outcome.problem(f"promoted cells not written yet: {listed(unwritten, 4)}",
+                               fix=f"run `prodkit promote {ctx.project.relpath(ctx.notebook_path)}`")
     if stale:
-        return Outcome.problem(f"generated files out of date: {', '.join(map(str, stale[:4]))}",
+        return Outcome.problem(f"generated files out of date: {listed(stale, 4)}",
                                fix=f"run `prodkit promote {ctx.project.relpath(ctx.notebook_path)}`")
     if not tests:
         return Outcome.warn("promoted modules have no tests",
@@ -348,18 +400,49 @@ _RANDOM_STATE_CALLS = re.compile(
     r"ExtraTrees\w+|GradientBoosting\w+|HistGradientBoosting\w+|DecisionTree\w+|KMeans|MiniBatchKMeans|MLP\w+|"
     r"SGD\w+|TSNE|IsolationForest|RandomizedSearchCV|make_classification|make_regression|make_blobs|"
     r"XGB\w+|LGBM\w+|CatBoost\w+|sample|shuffle|permutation_importance|resample)$")
-_TORCH_RANDOM = re.compile(r"^torch\.(?:rand\w*|randperm|normal|bernoulli|multinomial|nn\.\w+|utils\.data\.DataLoader|"
-                           r"utils\.data\.random_split)$")
+# torch calls that draw random numbers; nn layers with randomly initialised weights (not ReLU, losses ...)
+_TORCH_RANDOM = re.compile(r"^torch\.(?:rand\w*|randperm|normal|bernoulli|multinomial|utils\.data\.random_split|"
+                           r"nn\.init\.\w+|nn\.(?:Linear|Bilinear|Conv\w*|LSTM\w*|GRU\w*|RNN\w*|Embedding\w*|"
+                           r"Dropout\w*|Transformer\w*|MultiheadAttention|Lazy\w+))$")
+_KERAS_RANDOM = re.compile(r"^(?:tensorflow\.)?keras\.layers\.(?:Dense|Conv\w*|LSTM|GRU|SimpleRNN|Embedding|"
+                           r"Dropout|SpatialDropout\w*|Bidirectional)$|^tensorflow\.random\.\w+$")
+_AUGMENTATIONS = re.compile(r"^torchvision\.transforms\.(?:v2\.)?(?:Random\w+|ColorJitter|RandAugment|AutoAugment|"
+                            r"TrivialAugmentWide|AugMix)$")
+_SEED_KEYWORDS = {"random_state", "seed", "rng", "generator", "random_seed"}
 _SEEDS = {
     "random": re.compile(r"^random\.seed$"),
     "numpy": re.compile(r"^numpy\.random\.seed$"),
     "torch": re.compile(r"^(?:torch\.manual_seed|torch\.cuda\.manual_seed_all)$"),
+    "tensorflow": re.compile(r"^(?:tensorflow\.random\.set_seed|tensorflow\.set_random_seed|"
+                             r"(?:tensorflow\.)?keras\.utils\.set_random_seed)$"),
 }
 _GENERATORS = ("numpy.random.default_rng", "numpy.random.RandomState", "numpy.random.Generator")
+def _torch_module_classes(ctx: CheckContext) -> set[str]:
+    """Classes the notebook defines on torch.nn.Module: making one draws random initial weights."""
+    found = set()
+    for f in ctx.facts:
+        for node in f.statements:
+            if isinstance(node, ast.ClassDef) and any(
+                    ctx.resolve(dotted_name(b) or "") in ("torch.nn.Module", "torch.nn.modules.module.Module")
+                    or (dotted_name(b) or "") in found | {"nn.Module"} for b in node.bases):
+                found.add(node.name)
+    return found
+
+
+def _shuffles(call) -> bool:
+    """`DataLoader(..., shuffle=True)` (or a shuffle flag that is not a literal False)."""
+    for k in call.node.keywords:
+        if k.arg == "shuffle":
+            return not (isinstance(k.value, ast.Constant) and not k.value.value)
+        if k.arg == "sampler":
+            return isinstance(k.value, ast.Call) and "Random" in (dotted_name(k.value.func) or "")
+    return False
+
+
 _GLOBAL_SEEDERS = re.compile(r"(?:^|\.)(?:seed_everything|set_seed|set_random_seed|seed_all)$")
 
 
-@register_check("CODE-05", section="Code", title="Seeded, deterministic",
+@register_check("CODE-05", section="Code", reads_code=True, title="Seeded, deterministic",
                 fix="seed every source of randomness once in an early cell (random.seed, np.random.seed, "
                     "torch.manual_seed) and pass random_state=SEED to sklearn")
 def seeded(ctx: CheckContext) -> Outcome:
@@ -374,33 +457,45 @@ def seeded(ctx: CheckContext) -> Outcome:
     unseeded: dict[int, str] = {}
     uses = 0
 
-    def needs(source: str, cell: int, what: str) -> None:
+    def needs(source: str, cell: int, what: str, deferred: bool) -> None:
+        """A draw from `source`: seeded before this cell (inside a function: seeded anywhere)."""
         nonlocal uses
         uses += 1
-        if seeded_at.get(source, 10**9) > cell:
+        if (source not in seeded_at) if deferred else seeded_at.get(source, 10**9) > cell:
             unseeded.setdefault(cell, what)
 
+    modules = _torch_module_classes(ctx)
     for f, call, resolved in ctx.calls():
         cell = f.cell.number
-        if resolved.startswith("random.") and resolved != "random.seed" and "random" in ctx.imported_modules:
-            needs("random", cell, resolved)
+        if call.name in modules:
+            needs("torch", cell, f"{call.name}(...) initialises weights", call.deferred)
+        elif resolved.startswith("random.") and resolved != "random.seed" and "random" in ctx.imported_modules:
+            needs("random", cell, resolved, call.deferred)
         elif resolved.startswith("numpy.random."):
             if resolved in _GENERATORS:
                 uses += 1
                 if not call.nargs and not call.keywords:
                     unseeded.setdefault(cell, f"{resolved}() without a seed")
             elif resolved != "numpy.random.seed" and not resolved.startswith(tuple(g + "." for g in _GENERATORS)):
-                needs("numpy", cell, resolved)
+                needs("numpy", cell, resolved, call.deferred)
         elif _TORCH_RANDOM.match(resolved):
-            needs("torch", cell, resolved)
-        elif _RANDOM_STATE_CALLS.search(call.name) and "random_state" not in call.keywords and (
+            needs("torch", cell, resolved, call.deferred)
+        elif resolved == "torch.utils.data.DataLoader" and _shuffles(call):
+            needs("torch", cell, "DataLoader(shuffle=True)", True)  # shuffles when iterated, not when made
+        elif _AUGMENTATIONS.match(resolved):
+            needs("torch", cell, f"{call.name.rsplit('.', 1)[-1]}(...) augmentation", call.deferred)
+        elif _KERAS_RANDOM.match(resolved) and not resolved.endswith("set_seed"):
+            needs("tensorflow", cell, resolved, call.deferred)
+        elif _RANDOM_STATE_CALLS.search(call.name) and not (_SEED_KEYWORDS & call.keywords) and (
                 resolved.startswith(("sklearn.", "xgboost.", "lightgbm.", "catboost."))
-                or call.name.endswith((".sample", ".shuffle"))):
+                or call.name.endswith((".sample", ".shuffle", ".train_test_split"))):
             if call.name.endswith("KFold") and "shuffle" not in call.keywords:
                 continue
-            needs("numpy", cell, f"{call.name.rsplit('.', 1)[-1]}(...) without random_state")
+            needs("numpy", cell, f"{call.name.rsplit('.', 1)[-1]}(...) without random_state", call.deferred)
     if unseeded:
-        what = "; ".join(f"cell {c}: {w}" for c, w in sorted(unseeded.items())[:4])
+        items = sorted(unseeded.items())
+        what = "; ".join(f"cell {c}: {w}" for c, w in items[:4]) + (f" (+{len(items) - 4} more)" if len(items) > 4
+                                                                     else "")
         return Outcome.problem(f"randomness without a seed ({what})", list(unseeded))
     if not uses:
         return Outcome.ok("no randomness used")
@@ -413,13 +508,23 @@ def seeded(ctx: CheckContext) -> Outcome:
 @register_check("CODE-06", section="Code", title="Parameterised",
                 fix="put run settings (dates, paths, thresholds) in one cell starting with %%promote --params")
 def parameterised(ctx: CheckContext) -> Outcome:
-    status = call_hook(ctx, PROMOTE_HOOK)
+    status = promote_status(ctx)
     if isinstance(status, dict) and status.get("params_cell"):
         return Outcome.ok(f"parameters cell: cell {status['params_cell']}", [int(status["params_cell"])])
-    for cell in ctx.notebook.code_cells:
-        if "parameters" in cell.tags or (cell.promote is not None and cell.promote.kind == "params"):
-            return Outcome.ok(f"parameters cell: cell {cell.number}", [cell.number])
+    cell = ctx.notebook.parameters_cell()
+    if cell is not None:
+        return Outcome.ok(f"parameters cell: cell {cell.number}", [cell.number])
+    if _is_library_notebook(ctx):
+        return Outcome.ok("library notebook (nbdev #| export / default_exp): no run settings to parameterise")
     return Outcome.problem("no parameters cell: a scheduled run cannot change dates, paths or thresholds")
+
+
+_NBDEV_DIRECTIVE = re.compile(r"^\s*#\s*\|\s*(?:default_exp|export|exporti|exports)\b", re.M)
+
+
+def _is_library_notebook(ctx: CheckContext) -> bool:
+    """An nbdev notebook that exports a library (`#| default_exp`, `#| export` cells)."""
+    return any(_NBDEV_DIRECTIVE.search(c.source) for c in ctx.notebook.code_cells)
 
 
 # ---- CODE-07 ---------------------------------------------------------------------------------
@@ -427,7 +532,7 @@ def parameterised(ctx: CheckContext) -> Outcome:
 
 def promoted_module_files(ctx: CheckContext) -> tuple[dict[Path, list[int]], bool]:
     """Promoted module files (that exist) -> the cells promoted into them; and whether any cell is promoted."""
-    status = call_hook(ctx, PROMOTE_HOOK)
+    status = promote_status(ctx)
     default = ctx.notebook.default_module()
     cells_of: dict[str, list[int]] = {}
     for cell in ctx.notebook.code_cells:
@@ -494,7 +599,7 @@ def _cell_number(ctx: CheckContext, marker: str | None) -> int | None:
     return int(m.group(1)) if m else None
 
 
-@register_check("CODE-07", section="Code", title="Lint clean (ruff) on promoted modules",
+@register_check("CODE-07", section="Code", scope="project", title="Lint clean (ruff) on promoted modules",
                 fix="fix the ruff findings in the %%promote cells (or `ruff check --fix` the module and sync back)")
 def lint_clean(ctx: CheckContext) -> Outcome:
     from prodkit._io import sha256_file

@@ -9,6 +9,7 @@ from prodkit.readiness.checks.data import _training_cells
 from prodkit.readiness.context import CheckContext
 from prodkit.readiness.registry import Outcome, register_check
 
+_BASELINE_NAMES = re.compile(r"(?i)baseline|naive|dummy|majority_class|persistence")
 _LATENCY_NAMES = re.compile(r"(?i)latency|inference_time|elapsed|duration|throughput|p50|p95|timeit")
 _MEMORY_NAMES = re.compile(r"(?i)memory|mem_mb|peak_mem|rss|nbytes|model_size|max_memory")
 _SLICE_NAMES = re.compile(r"(?i)slice|segment|subgroup|per_group|by_group|cohort|MetricFrame")
@@ -29,19 +30,19 @@ def _version_metrics(ctx: CheckContext) -> dict[str, float]:
     return metrics
 
 
-@register_check("MOD-01", section="Model", title="Beats a baseline", severity="warn",
+@register_check("MOD-01", section="Model", reads_code=True, title="Beats a baseline", severity="warn",
                 fix="compare against sklearn.dummy.DummyClassifier/DummyRegressor (or a rule) and record both")
 def beats_baseline(ctx: CheckContext) -> Outcome:
     if _no_training(ctx):
         return Outcome.ok("no model trained in this notebook")
     cells = sorted({f.cell.number for f, _call, resolved in ctx.calls() if resolved.startswith("sklearn.dummy.")}
-                   | {f.cell.number for f in ctx.facts if any("baseline" in n.lower() for n in f.names)})
+                   | {f.cell.number for f in ctx.facts if any(_BASELINE_NAMES.search(n) for n in f.names)})
     if cells or any("baseline" in k.lower() for k in _version_metrics(ctx)):
         return Outcome.ok("a baseline is computed for comparison", cells)
     return Outcome.problem("no baseline model to compare against", _training_cells(ctx))
 
 
-@register_check("MOD-02", section="Model", title="Metrics beyond accuracy (latency, memory)", severity="warn",
+@register_check("MOD-02", section="Model", reads_code=True, title="Metrics beyond accuracy (latency, memory)", severity="warn",
                 fix="measure prediction latency and memory (prodkit.register_model benchmarks both), "
                     "not only accuracy")
 def latency_and_memory(ctx: CheckContext) -> Outcome:
@@ -50,12 +51,12 @@ def latency_and_memory(ctx: CheckContext) -> Outcome:
     recorded = _version_metrics(ctx)
     latency = {f.cell.number for f in ctx.facts
                if any(_LATENCY_NAMES.search(n) for n in f.names)
-               or any(s.lstrip("%").startswith(("time", "timeit")) for _, s in f.shell_lines)
+               or any(s.name in ("time", "timeit") for s in f.shell_lines)
                or any(call.name in ("time.perf_counter", "perf_counter", "time.time", "timeit.timeit")
                       for call in f.calls)}
     memory = {f.cell.number for f in ctx.facts
               if any(_MEMORY_NAMES.search(n) for n in f.names)
-              or any(m.split(".")[0] in ("tracemalloc", "psutil", "memory_profiler") for m, _ in f.imports)}
+              or any(m.split(".")[0] in ("tracemalloc", "psutil", "memory_profiler") for m in (i.module for i in f.imports))}
     benchmarked = [n for n, r in latest_versions(ctx).items() if r.get("benchmark")]
     if benchmarked:
         return Outcome.ok(f"latency and peak memory benchmarked on {', '.join(benchmarked)}")
@@ -69,7 +70,7 @@ def latency_and_memory(ctx: CheckContext) -> Outcome:
     return Outcome.problem("only quality metrics: no latency or memory measured", _training_cells(ctx))
 
 
-@register_check("MOD-03", section="Model", title="Slice metrics", severity="warn",
+@register_check("MOD-03", section="Model", reads_code=True, title="Slice metrics", severity="warn",
                 fix="report the metric per important segment (df.groupby(segment).apply(metric) or "
                     "fairlearn MetricFrame)")
 def slice_metrics(ctx: CheckContext) -> Outcome:

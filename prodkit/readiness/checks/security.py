@@ -39,8 +39,12 @@ _SAFE_EMAIL_DOMAINS = re.compile(r"(?i)(?:^|\.)(?:example\.(?:com|org|net)|test|
 _PHONE = re.compile(r"(?<![\w.+-])(?:\(\d{3}\)\s?\d{3}-\d{4}|\d{3}-\d{3}-\d{4}|"
                     r"\+\d{1,3}(?:[ \-.]?\d{1,4}){1,2}(?:[ \-.]\d{2,4}){2,3}|\+\d{10,14})(?![\w.-])")
 _SSN = re.compile(r"(?<![\w-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\w-])")
-_CARD = re.compile(r"(?<![\w.])(?:\d[ \-]?){12,18}\d(?![\w.])")
+# 13-19 digits in one run, or grouped as cards print them (4-4-4-4..., Amex 4-6-5); not number arrays
+_CARD = re.compile(r"(?<![\w.])(?:\d{13,19}|\d{4}(?:[ \-]\d{4}){2}[ \-]\d{1,7}|\d{4}[ \-]\d{6}[ \-]\d{5})(?![\w.])")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b")
+
+
+_DIGITS = re.compile(r"\d{2}")
 
 
 def _luhn(digits: str) -> bool:
@@ -65,8 +69,10 @@ def _iban_valid(text: str) -> bool:
 def pii_kinds(text: str) -> list[str]:
     """Kinds of personal data visible in one output text."""
     kinds = []
-    if any(not _SAFE_EMAIL_DOMAINS.search(m.group(1)) for m in _EMAIL.finditer(text)):
+    if "@" in text and any(not _SAFE_EMAIL_DOMAINS.search(m.group(1)) for m in _EMAIL.finditer(text)):
         kinds.append("email address")
+    if not _DIGITS.search(text):
+        return kinds
     if _PHONE.search(text):
         kinds.append("phone number")
     if _SSN.search(text):

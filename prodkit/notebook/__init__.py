@@ -1,4 +1,10 @@
-"""Reading notebooks and the `%%promote` line, without nbformat (plain JSON is 10x faster).
+"""The one place that reads a notebook: cells, per-cell facts, directives, which notebook a kernel runs.
+
+- `reader.py`: `read_notebook` (any nbformat; malformed cells are one-line BadInput) and `notebook_paths`;
+- `analysis.py`: `Cell.facts`, what a code cell contains (IPython syntax via IPython's TransformerManager,
+  parse error, shell/magic lines, imports, names, calls), computed once per cell;
+- `kernel.py`: which saved notebook a kernel runs, and resolving a path the user typed;
+- here: the records (`Notebook`, `Cell`) and the directives (`%%promote`, the parameters cell).
 
 Cell numbers shown to users are 1-based positions among all cells of the notebook,
 markdown included: what a reader counts when scrolling.
@@ -6,16 +12,20 @@ markdown included: what a reader counts when scrolling.
 
 from __future__ import annotations
 
-import json
 import keyword
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prodkit.errors import BadInput
 
+if TYPE_CHECKING:
+    from prodkit.notebook.analysis import CellFacts
+
 PROMOTE_MAGIC = "%%promote"
+PARAMETERS_TAG = "parameters"  # papermill's tag for the parameters cell
 _DEFAULT_EXP = re.compile(r"^\s*#\s*\|\s*default_exp\s+(\S+)", re.M)
 _MODULE_MAGIC = re.compile(r"^\s*%prodkit\s+module\s+(\S+)\s*$", re.M)
 
@@ -47,6 +57,23 @@ class Cell:
             return None
         return parse_promote_args(self.first_line[len(PROMOTE_MAGIC) :])
 
+    @cached_property
+    def facts(self) -> CellFacts:
+        """What this cell contains (parsed once, on first use)."""
+        from prodkit.notebook.analysis import CellFacts, cell_facts
+
+        if self.cell_type != "code":
+            return CellFacts(self, None)
+        return cell_facts(self)
+
+    @property
+    def is_parameters(self) -> bool:
+        """The papermill parameters cell: `%%promote --params` or tagged `parameters`."""
+        if self.cell_type != "code":
+            return False
+        directive = self.promote
+        return PARAMETERS_TAG in self.tags or (directive is not None and directive.kind == "params")
+
     @property
     def body(self) -> str:
         """The source without a leading `%%promote` line."""
@@ -63,6 +90,7 @@ class Notebook:
     metadata: dict[str, Any]
     nbformat: int
     raw: dict[str, Any]
+    notes: list[str] = field(default_factory=list)  # e.g. "converted from nbformat 3"
 
     @property
     def code_cells(self) -> list[Cell]:
@@ -72,6 +100,18 @@ class Notebook:
     def kernel_name(self) -> str | None:
         spec = self.metadata.get("kernelspec")
         return spec.get("name") if isinstance(spec, dict) else None
+
+    def parameters_cell(self) -> Cell | None:
+        """The papermill parameters cell: the `%%promote --params` cell, else the cell tagged `parameters`."""
+        for cell in self.code_cells:
+            if (d := cell.promote) is not None and d.kind == "params":
+                return cell
+        return next((c for c in self.code_cells if PARAMETERS_TAG in c.tags), None)
+
+    @property
+    def parse_errors(self) -> list[Cell]:
+        """Code cells that are not Python (after IPython syntax is converted)."""
+        return [c for c in self.code_cells if c.facts.parse_error is not None]
 
     def default_module(self) -> str:
         """`%prodkit module NAME`, else nbdev's `#| default_exp`, else from the file name."""
@@ -103,116 +143,6 @@ def without_leading_blank_lines(source: str) -> str:
     while lines and not lines[0].strip():
         lines.pop(0)
     return "\n".join(lines)
-
-
-def read_notebook(path: Path | str) -> Notebook:
-    """Read and validate a notebook file; bad input raises BadInput naming the file."""
-    path = Path(path)
-    if not path.is_file():
-        raise BadInput("no such notebook", path=str(path), fix="check the path")
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise BadInput("not a notebook (not UTF-8 text)", path=str(path), fix="pass a .ipynb file") from None
-    except json.JSONDecodeError as e:
-        raise BadInput(
-            f"not valid JSON (line {e.lineno}, column {e.colno}): {e.msg}",
-            path=str(path),
-            fix="open it in Jupyter and save it again, or restore it from git",
-        ) from None
-    version = raw.get("nbformat") if isinstance(raw, dict) else None
-    if isinstance(version, int) and not isinstance(version, bool) and version < 4:
-        raise BadInput(
-            f"nbformat {version} is too old (prodkit needs 4 or later)",
-            path=str(path),
-            fix="upgrade it with `jupyter nbconvert --to notebook --inplace`",
-        )
-    if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
-        raise BadInput("not a Jupyter notebook (no 'cells' list)", path=str(path), fix="pass a .ipynb file")
-    if not isinstance(version, int) or isinstance(version, bool):
-        raise BadInput(f"nbformat {version!r} is not a version number", path=str(path),
-                       fix="open it in Jupyter and save it again, or restore it from git")
-    if not isinstance(raw.get("metadata") or {}, dict):
-        raise BadInput("malformed notebook ('metadata' is not an object)", path=str(path),
-                       fix="open it in Jupyter and save it again, or restore it from git")
-    cells = [_cell(c, number, path) for number, c in enumerate(raw["cells"], start=1)]
-    return Notebook(
-        path=path.resolve(), cells=cells, metadata=raw.get("metadata") or {}, nbformat=version, raw=raw
-    )
-
-
-def _cell(c: Any, number: int, path: Path) -> Cell:
-    """One raw cell, its types checked: malformed cells raise BadInput naming the cell."""
-
-    def malformed(what: str) -> BadInput:
-        return BadInput(f"malformed cell ({what})", path=str(path), cell=number,
-                        fix="open it in Jupyter and save it again, or restore it from git")
-
-    if not isinstance(c, dict) or not isinstance(c.get("cell_type"), str):
-        raise malformed("no cell_type")
-    source = c.get("source")
-    if not (source is None or isinstance(source, str)
-            or (isinstance(source, list) and all(isinstance(line, str) for line in source))):
-        raise malformed("'source' must be a string or a list of strings")
-    outputs = c.get("outputs")
-    if not (outputs is None or (isinstance(outputs, list) and all(isinstance(o, dict) for o in outputs))):
-        raise malformed("'outputs' must be a list of objects")
-    if not isinstance(c.get("metadata") or {}, dict):
-        raise malformed("'metadata' must be an object")
-    count = c.get("execution_count")
-    if count is not None and (not isinstance(count, int) or isinstance(count, bool)):
-        raise malformed("'execution_count' must be a number or null")
-    text = source_text(source)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as e:
-        line = text.count("\n", 0, e.start) + 1
-        raise malformed(f"its source has an invalid character {text[e.start]!r} on line {line}, "
-                        "a lone UTF-16 surrogate") from None
-    return Cell(number=number, cell_type=c["cell_type"], source=text, id=c.get("id"), execution_count=count,
-                outputs=outputs or [], metadata=c.get("metadata") or {})
-
-
-def notebook_paths(path: Path | str) -> list[Path]:
-    """`path` itself, or the notebooks under a folder (checkpoints and hidden folders skipped)."""
-    path = Path(path)
-    if path.is_dir():
-        found = sorted(
-            p
-            for p in path.rglob("*.ipynb")
-            if not any(
-                part.startswith(".") or part == "__pycache__" for part in p.relative_to(path).parts[:-1]
-            )
-        )
-        if not found:
-            raise BadInput(
-                "no notebooks in this folder", path=str(path), fix="pass a .ipynb file or a folder with some"
-            )
-        return found
-    if path.suffix != ".ipynb" and path.exists():
-        raise BadInput(
-            "not a notebook (expected a .ipynb file)", path=str(path), fix="pass a .ipynb file or a folder"
-        )
-    if not path.exists():
-        raise BadInput("no such file or folder", path=str(path), fix="check the path")
-    return [path]
-
-
-def kernel_notebook_path(user_ns: dict | None = None, explicit: str | None = None) -> Path | None:
-    """The saved notebook a kernel runs: `explicit`, Jupyter's `__session__`, JPY_SESSION_NAME,
-    or PRODKIT_NOTEBOOK (set by prodkit for the kernels of jobs and the demo). None if unknown."""
-    import os
-
-    candidates = [
-        explicit,
-        (user_ns or {}).get("__session__"),
-        os.environ.get("JPY_SESSION_NAME"),
-        os.environ.get("PRODKIT_NOTEBOOK"),
-    ]
-    for candidate in candidates:
-        if candidate and str(candidate).endswith(".ipynb") and Path(candidate).is_file():
-            return Path(candidate).resolve()
-    return None
 
 
 def validate_module_name(name: str) -> str:
@@ -269,3 +199,21 @@ def module_name_from_path(path: Path) -> str:
     stem = re.sub(r"^\d+[a-zA-Z]?_", "", Path(path).stem)
     name = re.sub(r"\W", "_", stem).strip("_").lower() or "notebook"
     return f"nb_{name}" if name[0].isdigit() or keyword.iskeyword(name) else name
+
+
+def promote_directive(source: str) -> PromoteDirective | None:
+    """The `%%promote` line of a cell source, or None (raises BadInput for a malformed line)."""
+    first = without_leading_blank_lines(source).split("\n", 1)[0].strip()
+    if not first.startswith(PROMOTE_MAGIC):
+        return None
+    return parse_promote_args(first[len(PROMOTE_MAGIC) :])
+
+
+from prodkit.notebook.kernel import kernel_notebook_path, resolve_explicit_notebook  # noqa: E402
+from prodkit.notebook.reader import notebook_paths, read_notebook  # noqa: E402
+
+__all__ = [
+    "PARAMETERS_TAG", "PROMOTE_MAGIC", "Cell", "Notebook", "PromoteDirective", "kernel_notebook_path",
+    "module_name_from_path", "notebook_paths", "parse_promote_args", "promote_directive", "read_notebook",
+    "resolve_explicit_notebook", "source_text", "validate_module_name", "without_leading_blank_lines",
+]
