@@ -24,14 +24,14 @@ def _notebook(*cells: dict, nbformat: int = 4) -> str:
 FORMS = {
     # json.dumps writes the lone surrogate as the escape \ud800, which json.loads reads back as is
     "lone surrogate in source": (_notebook({**GOOD_CELL, "source": "%%promote churnlib.features\nx = '\ud800'"}),
-                                 "cell 1: malformed cell (its source has an invalid character"),
+                                 "cell 1: malformed cell: source holds a lone surrogate character"),
     "source list with an int": (_notebook({**GOOD_CELL, "source": ["x = 1\n", 3]}),
-                                "cell 1: malformed cell ('source' must be a string or a list of strings)"),
+                                "cell 1: malformed cell: 'source' is a list with something other than text in it"),
     "outputs as a string": (_notebook({**GOOD_CELL, "outputs": "oops"}),
-                            "cell 1: malformed cell ('outputs' must be a list of objects)"),
+                            "cell 1: malformed cell: 'outputs' is not a list of outputs"),
     "not JSON": ("{ this is not json", "not valid JSON (line 1, column 3)"),
-    "nbformat 3": (json.dumps({"worksheets": [{"cells": []}], "metadata": {}, "nbformat": 3, "nbformat_minor": 0}),
-                   "nbformat 3 is too old"),
+    "nbformat 3 without worksheets": (json.dumps({"cells": [], "metadata": {}, "nbformat": 3, "nbformat_minor": 0}),
+                                      "nbformat 3 without a 'worksheets' list"),
 }
 
 GETS = ["readiness", "status", "promote", "jobs", "models"]
@@ -61,3 +61,15 @@ async def test_finding_13_malformed_notebook_is_400_one_line_from_every_endpoint
         _one_line_400(response, expected, f"POST {endpoint}")
     assert json.loads((await jp_fetch("prodkit", "api", "actions")).body) == []  # no action that can only fail
     assert not load_project(project_root).jobs_db.exists()
+
+
+async def test_an_nbformat_3_notebook_is_read_converted_not_refused(jp_fetch, project_root):
+    """Issue 12: any nbformat is read (v3 converted, with a note), so old public notebooks get a verdict."""
+    (project_root / "nbs").mkdir(exist_ok=True)
+    v3 = {"worksheets": [{"cells": [{"cell_type": "code", "input": "x = 1", "language": "python",
+                                     "outputs": [], "metadata": {}}]}],
+          "metadata": {}, "nbformat": 3, "nbformat_minor": 0}
+    (project_root / BAD).write_text(json.dumps(v3), encoding="utf-8")
+    response = await jp_fetch("prodkit", "api", "readiness", params={"path": BAD}, raise_error=False)
+    assert response.code == 200, response.body
+    assert any("nbformat 3" in note for note in json.loads(response.body).get("notes", []))
