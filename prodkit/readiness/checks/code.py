@@ -40,67 +40,36 @@ def clean_run(ctx: CheckContext) -> Outcome:
 
 
 def run_in_fresh_kernel(ctx: CheckContext) -> Outcome:
-    """Execute a copy of the notebook with papermill in its own folder; nothing is written back."""
+    """Execute a copy of the notebook in a fresh kernel in its own folder, with the executor scheduled
+    runs use (prodkit.jobs.execute), so the check sees what a job would; nothing is written back."""
     import tempfile
     import time
 
-    import papermill
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from prodkit.jobs.execute import RunRequest, execute_run
+    from prodkit.jobs.model import SUCCEEDED, TIMED_OUT
 
     nb = ctx.notebook
     kernel = nb.kernel_name or "python3"
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="prodkit-check-") as tmp:
-        out = Path(tmp) / nb.path.name
-        try:
-            papermill.execute_notebook(str(nb.path), str(out), cwd=str(nb.path.parent), kernel_name=kernel,
-                                       progress_bar=False, execution_timeout=ctx.timeout, log_output=False)
-        except papermill.PapermillExecutionError as e:
-            cell = _failed_cell(ctx, e)
-            return Outcome.problem(f"{e.ename}: {_one_line(e.evalue)}", [cell] if cell else [])
-        except CellTimeoutError:
-            cell = _running_cell(out)
-            return Outcome.problem(f"a cell ran longer than the {ctx.timeout} s timeout", [cell] if cell else [],
-                                   fix="make the cell faster, or raise --timeout")
-        except DeadKernelError as e:
-            return Outcome.problem(f"the kernel died: {_one_line(str(e))}")
-        except Exception as e:  # no such kernel, unreadable notebook for nbformat, ...
-            return Outcome.problem(f"could not run it: {e.__class__.__name__}: {_one_line(str(e))}")
+        request = RunRequest(run_id=0, job="readiness-check", notebook=str(nb.path), kernel=kernel,
+                             output_path=str(Path(tmp) / nb.path.name), cwd=str(nb.path.parent),
+                             timeout_s=ctx.timeout)
+        outcome = execute_run(request)
+    error = outcome.error
+    cells = [error.cell] if error and error.cell else []
+    if outcome.status == TIMED_OUT:
+        return Outcome.problem(f"a cell ran longer than the {ctx.timeout} s timeout", cells,
+                               fix="make the cell faster, or raise --timeout")
+    if outcome.status != SUCCEEDED:
+        what = f"{error.ename}: {_one_line(error.evalue)}" if error else outcome.status
+        return Outcome.problem(what if error and error.cell else f"could not run it: {what}", cells)
     return Outcome.ok(f"ran top to bottom in a fresh {kernel} kernel in {time.perf_counter() - started:.1f} s")
 
 
 def _one_line(text: str) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= 160 else text[:157] + "..."
-
-
-def _failed_cell(ctx: CheckContext, error) -> int | None:
-    """The notebook cell (1-based) papermill failed in: its index (nothing is injected: no parameters),
-    checked against the source; by source alone when they disagree."""
-    index = getattr(error, "cell_index", None)
-    cells = ctx.notebook.cells
-    if isinstance(index, int) and 0 <= index < len(cells) and \
-            cells[index].source.strip() == (error.source or "").strip():
-        return cells[index].number
-    return _cell_by_source(ctx, error.source)
-
-
-def _cell_by_source(ctx: CheckContext, source: str) -> int | None:
-    for cell in ctx.notebook.code_cells:
-        if cell.source.strip() == (source or "").strip():
-            return cell.number
-    return None
-
-
-def _running_cell(out: Path) -> int | None:
-    """The cell a timed-out papermill run stopped in: the last one it started (1-based)."""
-    try:
-        raw = json.loads(out.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    started = [number for number, cell in enumerate(raw.get("cells", []), start=1)
-               if cell.get("metadata", {}).get("papermill", {}).get("start_time")]
-    return started[-1] if started else None
 
 
 # ---- CODE-02 ---------------------------------------------------------------------------------
