@@ -25,7 +25,7 @@ def build_request(project: Project, job: JobSpec, run: RunRecord) -> RunRequest:
     return RunRequest(
         run_id=run.run_id, job=job.name, notebook=str(notebook_path(project, run.notebook or job.notebook)),
         output_path=str(out), parameters=run.parameters, kernel=job.kernel, timeout_s=job.timeout_s,
-        log_path=str(out.with_suffix(".log")), jobs_db=str(project.jobs_db), fail_on_drift=job.fail_on_drift,
+        log_path=str(out.with_suffix(".log")), jobs_db=project.jobs_store, fail_on_drift=job.fail_on_drift,
     )
 
 

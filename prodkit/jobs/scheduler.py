@@ -10,7 +10,6 @@ from __future__ import annotations
 import bisect
 import os
 import signal
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -24,7 +23,7 @@ from prodkit.jobs.backends import make_backend
 from prodkit.jobs.cron import slots_between, utc_now
 from prodkit.jobs.execute import RunOutcome
 from prodkit.jobs.model import CANCELLED, FAILED, TRIGGER_CATCHUP, TRIGGER_SCHEDULE, RunError, RunRecord, iso
-from prodkit.jobs.store import JobStore, Owner
+from prodkit.jobs.store import JobStore, Owner, StoreUnavailable
 
 Log = Callable[[str], None]
 
@@ -105,7 +104,7 @@ class Scheduler:
                  grace_s: float = 120.0, lease_s: float = 60.0, clock: Callable[[], float] = utc_now,
                  log: Log | None = None):
         self.project = project
-        self.store = store or JobStore(project.jobs_db, root=project.root)
+        self.store = store or _open_store(project)
         self.concurrency = concurrency or default_concurrency(project)
         if self.concurrency < 1:
             raise BadInput("concurrency must be at least 1", fix="pass --concurrency 1 or more")
@@ -256,7 +255,7 @@ class Scheduler:
             while not stop.is_set():
                 try:
                     self.tick()
-                except sqlite3.OperationalError as e:  # e.g. the store stayed locked past busy_timeout
+                except StoreUnavailable as e:  # e.g. the store stayed locked past busy_timeout, or its server restarts
                     self.log(f"store busy ({e}); retrying in {self.poll_s:g} s")
                 except Exception as e:  # a bug in one step must not stop the scheduler
                     self.log(f"scheduler step failed ({type(e).__name__}: {e}); retrying in {self.poll_s:g} s")
@@ -311,6 +310,12 @@ class Scheduler:
     def _wait(self, seconds: float) -> None:
         self._wake.wait(seconds)
         self._wake.clear()
+
+
+def _open_store(project: Project) -> JobStore:
+    from prodkit.jobs.api import open_store
+
+    return open_store(project)
 
 
 def _outcome(active: _Active) -> RunOutcome:

@@ -93,7 +93,7 @@ def test_fail_on_drift_reaches_the_kernel_environment(project, nb, monkeypatch):
 
 def old_schema() -> str:
     """The store's schema as prodkit wrote it before runs had artifacts and jobs had fail_on_drift."""
-    from prodkit.jobs.store import SCHEMA
+    from jobs.legacy_schema import LEGACY_SCHEMA as SCHEMA
 
     lines = [ln for ln in SCHEMA.splitlines() if not ln.lstrip().startswith(("fail_on_drift", "artifacts"))]
     assert len(lines) == len(SCHEMA.splitlines()) - 2
