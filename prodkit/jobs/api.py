@@ -64,10 +64,15 @@ def run_lease(project: Project) -> float | None:
 
 def _read_store(project: Project) -> JobStore:
     """The store for a read-only command: a project without jobs gets no store created."""
+    empty = BadInput("no jobs in this project yet", path=str(project.root),
+                     fix="add one with `prodkit jobs add NAME NOTEBOOK --cron ...` (or pass --project)")
     if not project.jobs_store_exists:
-        raise BadInput("no jobs in this project yet", path=str(project.root),
-                       fix="add one with `prodkit jobs add NAME NOTEBOOK --cron ...` (or pass --project)")
-    return open_store(project)
+        raise empty
+    store = open_store(project)
+    if store.backend != "sqlite" and store.is_empty():  # a server store exists before its first job
+        store.close()
+        raise empty
+    return store
 
 
 def check_kernel(name: str, notebook: Path) -> None:

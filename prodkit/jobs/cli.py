@@ -170,10 +170,11 @@ def run(
 @handle_errors
 def scheduler(
     once: bool = typer.Option(False, "--once", help="Run whatever is due now, wait for it, and exit."),
-    backend: str = typer.Option("local", "--backend", help="Where runs execute: local | dask."),
+    backend: str = typer.Option("local", "--backend", help="Where runs execute: local | dask | claim-only (record runs, execute nothing)."),
     address: str = typer.Option(None, "--address", help="Dask scheduler, tcp://HOST:PORT (default: start a LocalCluster)."),
     concurrency: int = typer.Option(None, "--concurrency", help="Parallel runs (default: settings.ini max_concurrency, else CPU cores)."),
     poll: float = typer.Option(5.0, "--poll", help="Seconds between checks for due slots."),
+    claim_batch: int = typer.Option(200, "--claim-batch", help="Due jobs claimed per store transaction."),
     project: Path = PROJECT_OPT,
 ):
     """Run the embedded scheduler in the foreground (Ctrl-C: finish running notebooks; twice: cancel them)."""
@@ -184,7 +185,8 @@ def scheduler(
 
         err.print(f"[dim]{datetime.now():%H:%M:%S}[/] {line}", highlight=False)
 
-    sched = Scheduler(_project(project), backend=backend, address=address, concurrency=concurrency, poll_s=poll, log=log)
+    sched = Scheduler(_project(project), backend=backend, address=address, concurrency=concurrency, poll_s=poll, log=log,
+                      claim_batch=claim_batch)
     if once:
         sched.connect()
         report = sched.run_once()

@@ -26,6 +26,7 @@ from prodkit.jobs.model import CANCELLED, FAILED, TRIGGER_CATCHUP, TRIGGER_SCHED
 from prodkit.jobs.store import JobStore, Owner, StoreUnavailable
 
 Log = Callable[[str], None]
+CLAIM_BATCH = 200  # due jobs claimed per store transaction
 
 
 @dataclass
@@ -102,7 +103,7 @@ class Scheduler:
     def __init__(self, project: Project, *, store: JobStore | None = None, backend: Any = "local",
                  address: str | None = None, concurrency: int | None = None, poll_s: float = 5.0,
                  grace_s: float = 120.0, lease_s: float = 60.0, clock: Callable[[], float] = utc_now,
-                 log: Log | None = None):
+                 log: Log | None = None, claim_batch: int = CLAIM_BATCH):
         self.project = project
         self.store = store or _open_store(project)
         self.concurrency = concurrency or default_concurrency(project)
@@ -113,6 +114,9 @@ class Scheduler:
         self._backend = None if isinstance(backend, str) else backend
         self._owns_backend = isinstance(backend, str)
         self.poll_s, self.grace_s, self.lease_s = poll_s, grace_s, lease_s
+        if claim_batch < 1:
+            raise BadInput("claim batch must be at least 1", fix="pass --claim-batch 1 or more")
+        self.claim_batch = claim_batch
         self.clock = clock
         self.log: Log = log or (lambda line: None)
         self.owner = str(Owner.current())
@@ -139,8 +143,17 @@ class Scheduler:
         return list(self._claim(self.clock() if now is None else now))
 
     def _claim(self, now: float) -> dict[int, str]:
-        return self.store.claim_slots(now, self.owner,
-                                      lambda rows, at: plan_claims(rows, at, self.grace_s, self._job_error))
+        """One short transaction per `claim_batch` due jobs, until none is left (others may claim in between)."""
+        claimed: dict[int, str] = {}
+        seen: set[str] = set()
+        while True:
+            won, looked_at = self.store.claim_slots(
+                now, self.owner, lambda rows, at: plan_claims(rows, at, self.grace_s, self._job_error),
+                limit=self.claim_batch)
+            claimed.update(won)
+            if len(looked_at) < self.claim_batch or seen.issuperset(looked_at):  # all done, or only unplannable left
+                return claimed
+            seen.update(looked_at)
 
     def _job_error(self, jobs: list[str], error: Exception) -> None:
         """A job whose slots cannot be planned is skipped (and logged once); the others go on."""

@@ -309,11 +309,20 @@ class JobStore:
             return db.execute(runs.delete().where(runs.c.job == name, runs.c.status == QUEUED,
                                                   runs.c.started_at.is_(None))).rowcount
 
-    def claim_slots(self, now: float, owner: str, plan) -> dict[int, str]:
-        """Claim due slots in one transaction. `plan(rows, now)` -> (claims, cursors).
+    def is_empty(self) -> bool:
+        """No job and no run at all."""
+        import sqlalchemy as sa
+
+        from prodkit.jobs.tables import jobs, runs
+
+        return not any(self._rows(sa.select(sa.literal(1).label("x")).select_from(t).limit(1)) for t in (jobs, runs))
+
+    def claim_slots(self, now: float, owner: str, plan, limit: int | None = None) -> tuple[dict[int, str], list[str]]:
+        """Claim the due slots of up to `limit` jobs in one transaction. `plan(rows, now)` -> (claims, cursors).
 
         claims: (job, scheduled_for, trigger, parameters_json, notebook); cursors: (next_due, job).
-        Returns {run_id: trigger} of the runs this call claimed (a slot claimed elsewhere is ignored).
+        Returns ({run_id: trigger} of the runs this call claimed, the due jobs it looked at);
+        a slot claimed elsewhere is ignored, and on PostgreSQL jobs another scheduler is claiming are skipped.
         """
         import sqlalchemy as sa
 
@@ -321,10 +330,11 @@ class JobStore:
 
         due = sa.select(jobs.c.name, jobs.c.cron, jobs.c.tz, jobs.c.parameters, jobs.c.catch_up,
                         jobs.c.checked_until, jobs.c.notebook).where(jobs.c.paused == 0, jobs.c.next_due <= now)
+        due = due.order_by(jobs.c.next_due, jobs.c.name).limit(limit)
         with self.transaction() as db:
             rows = list(db.execute(self._lock_due(due)).mappings())
             if not rows:
-                return {}
+                return {}, []
             claims, cursors = plan(rows, now)
             claimed: dict[int, str] = {}
             if claims:
@@ -340,7 +350,7 @@ class JobStore:
                 by_next_due.setdefault(next_due, []).append(job)
             for next_due, names in by_next_due.items():
                 db.execute(jobs.update().where(jobs.c.name.in_(names)).values(checked_until=now, next_due=next_due))
-            return dict(sorted(claimed.items()))
+            return dict(sorted(claimed.items())), [r["name"] for r in rows]
 
     # ---- runs -------------------------------------------------------------------------
 
