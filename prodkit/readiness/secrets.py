@@ -206,6 +206,9 @@ def _own_findings(text: str, low: str, output: bool) -> Iterable[SecretFinding]:
             yield SecretFinding(kind, _line_of(text, m.start(group)), m.start(group), m.end(group))
 
 
+_TOKEN_TAIL = re.compile(r"[A-Za-z0-9_\-+/=.]*")
+
+
 def _plugin_findings(text: str, low: str) -> Iterable[SecretFinding]:
     for plugin in _detect_secrets_plugins():
         if not _present(PLUGIN_ANCHORS.get(type(plugin).__name__, ("",)), text, low):
@@ -219,6 +222,8 @@ def _plugin_findings(text: str, low: str) -> Iterable[SecretFinding]:
                     at = line.find(value)
                     start = offset + at if at >= 0 else offset
                     end = start + len(value) if at >= 0 else offset + len(line)
+                    # some plugins report only a token's prefix (`ghp` of `ghp_…`): cover the whole token
+                    end += len(_TOKEN_TAIL.match(text, end).group())
                     yield SecretFinding(plugin.secret_type, line_no, start, end)
             offset += len(line) + 1
 
