@@ -133,6 +133,26 @@ def remove(name: str = typer.Argument(..., help="Job name."), project: Path = PR
     out.print(f"removed {name}" + (f" ({dropped} queued run(s) dropped)" if dropped else "") + "; history kept")
 
 
+@jobs_app.command("repair")
+@handle_errors
+def repair(project: Path = PROJECT_OPT, json_out: bool = typer.Option(False, "--json", help="Print JSON.")):
+    """Back up a damaged job store beside it, then keep every readable job and run in a new one."""
+    from prodkit.jobs.repair import repair_store
+
+    report = repair_store(_project(project))
+    if json_out:
+        return print_json(report.to_dict())
+    if report.damaged is None:
+        return out.print(f"the job store {report.store} is not damaged; nothing to do", highlight=False)
+    kept = ", ".join(f"{n} {t}" for t, n in report.kept.items()) or "nothing"
+    skipped = sum(report.skipped.values())
+    out.print(f"job store {report.store} was damaged ({report.damaged}); backup: {report.backup}", highlight=False)
+    out.print(f"  kept {kept}" + (f"; skipped {skipped} row(s) that were not readable" if skipped else "")
+              + "; anything not kept is still in the backup", highlight=False)
+    for note in report.notes:
+        out.print(f"  {note}", highlight=False)
+
+
 @jobs_app.command("run")
 @handle_errors
 def run(

@@ -174,6 +174,9 @@ class JobStore:
     def damaged_fix(self) -> str:
         raise NotImplementedError
 
+    def _driver_error(self) -> type[Exception]:
+        raise NotImplementedError
+
     # ---- plumbing -----------------------------------------------------------------------
 
     def close(self) -> None:
@@ -205,6 +208,8 @@ class JobStore:
             raise
         except exc.DBAPIError as e:
             raise self._translate(e) from None
+        except self._driver_error() as e:  # raised by the driver outside SQLAlchemy (e.g. the connect hook)
+            raise self._translate(exc.DBAPIError(None, None, e)) from None
 
     @contextmanager
     def transaction(self) -> Iterator[Any]:
@@ -244,6 +249,18 @@ class JobStore:
             missing = [c.name for c in metadata.tables[table].columns if c.name not in present[table]]
             if missing:
                 raise self.damaged(f"column {table}.{missing[0]} is missing")
+        self._verify_rows()
+
+    def _verify_rows(self) -> None:
+        """Every row holds what the schema says (backends where the database does not enforce it)."""
+
+    def _raise_for_row(self, table: str, row: Mapping[str, Any]) -> None:
+        """The first problem of a row found bad (raises StoreDamaged)."""
+        if table == "jobs":
+            self._job(row)
+        else:
+            self._run(row)
+        raise self.damaged(f"a row of {table} holds a value of the wrong type")
 
     def _version(self) -> str | None:
         import sqlalchemy as sa
@@ -683,6 +700,33 @@ class SQLiteJobStore(JobStore):
 
         return insert(table)
 
+    def _verify_rows(self) -> None:
+        """SQLite keeps any value in any column: one C-speed scan per table finds a row of the wrong
+        type or with bad JSON (and reading every row finds a truncated or overwritten file)."""
+        import sqlalchemy as sa
+
+        from prodkit.jobs.tables import EXPECTED_TYPES, metadata
+
+        for name, columns in EXPECTED_TYPES.items():
+            table = metadata.tables[name]
+            ok = []
+            for column, (types, nullable) in columns.items():
+                kinds = ("integer", "real") if types is not str and str not in types else ("text",)
+                cond = sa.func.typeof(table.c[column]).in_(kinds)
+                if column in ("parameters", "error", "artifacts"):
+                    cond = sa.and_(cond, sa.func.json_valid(table.c[column]) == 1)
+                ok.append(sa.or_(table.c[column].is_(None), cond) if nullable else cond)
+            if name == "runs":
+                ok.append(table.c.status.in_(STATUSES))
+            bad = self._rows(table.select().where(sa.not_(sa.and_(*ok))).limit(1))
+            if bad:
+                self._raise_for_row(name, bad[0])
+
+    def _driver_error(self) -> type[Exception]:
+        import sqlite3
+
+        return sqlite3.Error
+
     def _translate(self, error) -> BadInput:
         import sqlite3
 
@@ -734,6 +778,11 @@ class PostgresJobStore(JobStore):
 
     def _lock_due(self, stmt):
         return stmt.with_for_update(skip_locked=True)
+
+    def _driver_error(self) -> type[Exception]:
+        import psycopg
+
+        return psycopg.Error
 
     def _lock_migration(self, conn) -> None:
         import sqlalchemy as sa

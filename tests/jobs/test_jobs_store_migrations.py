@@ -96,3 +96,25 @@ def test_a_legacy_store_without_its_runs_table_is_refused_not_recreated(sqlite_p
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     db.close()
     assert tables - {"sqlite_sequence"} == {"jobs"}  # no runs table made over the lost history, no version table
+
+
+@pytest.mark.parametrize("damage, detail", [("DROP TABLE runs", "table runs is missing"),
+                                            ("ALTER TABLE jobs DROP COLUMN cron", "column jobs.cron is missing")])
+def test_finding_12_a_dropped_table_or_column_is_damage_on_both_backends(project, damage, detail):
+    with open_store(project) as store, store.transaction() as db:
+        db.execute(sa.text(damage))
+    with pytest.raises(StoreDamaged, match=detail):
+        open_store(project)
+    engine_target = project.jobs_store
+    assert ("runs" in _tables(engine_target)) == ("runs" not in damage)  # nothing re-created
+
+
+def _tables(target: str) -> set[str]:
+    url = sa.engine.make_url(target if "://" in target else f"sqlite:///{target}")
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+    engine = sa.create_engine(url)
+    try:
+        return set(sa.inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
