@@ -194,7 +194,7 @@ def scheduler(
     address: str = typer.Option(None, "--address", help="Dask scheduler, tcp://HOST:PORT (default: start a LocalCluster)."),
     concurrency: int = typer.Option(None, "--concurrency", help="Parallel runs (default: settings.ini max_concurrency, else CPU cores)."),
     poll: float = typer.Option(5.0, "--poll", help="Seconds between checks for due slots."),
-    claim_batch: int = typer.Option(200, "--claim-batch", help="Due jobs claimed per store transaction."),
+    claim_batch: int = typer.Option(1000, "--claim-batch", help="Due jobs claimed per store transaction."),
     project: Path = PROJECT_OPT,
 ):
     """Run the embedded scheduler in the foreground (Ctrl-C: finish running notebooks; twice: cancel them)."""

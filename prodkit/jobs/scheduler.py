@@ -26,7 +26,7 @@ from prodkit.jobs.model import CANCELLED, FAILED, TRIGGER_CATCHUP, TRIGGER_SCHED
 from prodkit.jobs.store import JobStore, Owner, StoreUnavailable
 
 Log = Callable[[str], None]
-CLAIM_BATCH = 200  # due jobs claimed per store transaction
+CLAIM_BATCH = 1000  # due jobs claimed per store transaction
 
 
 @dataclass
@@ -195,9 +195,9 @@ class Scheduler:
         if free <= 0:
             return []
         started: list[int] = []
-        queued = self.store.queued_for(self.owner, now)
+        queued = self.store.queued_for(self.owner, now, limit=free)
         if len(queued) < free and self.store.adopt_queued(self.owner, now, limit=free - len(queued)):
-            queued = self.store.queued_for(self.owner, now)  # released runs, retries left by --once
+            queued = self.store.queued_for(self.owner, now, limit=free)  # released runs, retries left by --once
         for run in queued[:free]:
             try:
                 job = self.store.get_job(run.job)
