@@ -343,7 +343,7 @@ class JobStore:
         """
         import sqlalchemy as sa
 
-        from prodkit.jobs.tables import jobs, runs
+        from prodkit.jobs.tables import jobs
 
         due = sa.select(jobs.c.name, jobs.c.cron, jobs.c.tz, jobs.c.parameters, jobs.c.catch_up,
                         jobs.c.checked_until, jobs.c.notebook).where(jobs.c.paused == 0, jobs.c.next_due <= now)
