@@ -50,6 +50,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 RUN_LEASE_S = 60.0  # a running run whose heartbeat is older than this reads as `lost`
 ENV_RUN_LEASE = "PRODKIT_RUN_LEASE_S"
 _MIGRATION_LOCK = 0x70726F646B6974  # pg_advisory_xact_lock key ("prodkit")
+PG_SCHEMA = "prodkit"  # on PostgreSQL the tables live in their own schema (MLflow's database also has `runs`)
 
 
 class StoreDamaged(BadInput):
@@ -755,7 +756,11 @@ class SQLiteJobStore(JobStore):
 
 
 class PostgresJobStore(JobStore):
-    """A PostgreSQL database (`postgresql://user:pw@host/db`): schedulers on several hosts share it."""
+    """A PostgreSQL database (`postgresql://user:pw@host/db`): schedulers on several hosts share it.
+
+    The tables are in the schema `prodkit` (the connection's search_path), so the database can
+    be one that holds other tables too, MLflow's included.
+    """
 
     backend = "postgresql"
 
@@ -779,7 +784,7 @@ class PostgresJobStore(JobStore):
         try:
             return sa.create_engine(url, poolclass=NullPool, connect_args={
                 "connect_timeout": max(1, int(min(busy_timeout_s, 10))),
-                "options": f"-c lock_timeout={int(busy_timeout_s * 1000)}"})
+                "options": f"-c lock_timeout={int(busy_timeout_s * 1000)} -c search_path={PG_SCHEMA}"})
         except (sa.exc.ArgumentError, ImportError) as e:
             raise BadInput(f"cannot use job store {self.path}: {e}", path="settings.ini",
                            fix="pip install 'psycopg[binary]' and check jobs_db") from None
@@ -824,6 +829,15 @@ class PostgresJobStore(JobStore):
         import sqlalchemy as sa
 
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
+        conn.execute(sa.text(f"CREATE SCHEMA IF NOT EXISTS {PG_SCHEMA}"))
+
+    def _version(self) -> str | None:
+        import sqlalchemy as sa
+
+        with self._lock, self._conn.begin():
+            if not self._conn.execute(sa.text("SELECT 1 FROM pg_namespace WHERE nspname = :s"), {"s": PG_SCHEMA}).first():
+                return None
+        return super()._version()
 
     def _translate(self, error) -> BadInput:
         import sqlalchemy as sa

@@ -115,6 +115,27 @@ def _tables(target: str) -> set[str]:
         url = url.set(drivername="postgresql+psycopg")
     engine = sa.create_engine(url)
     try:
-        return set(sa.inspect(engine).get_table_names())
+        return set(sa.inspect(engine).get_table_names(schema="prodkit" if url.drivername.startswith("postgresql") else None))
     finally:
         engine.dispose()
+
+
+def test_on_postgresql_the_store_shares_a_database_with_another_runs_table(pg_url, sqlite_project):
+    """MLflow's database has a `runs` table too: prodkit's tables live in the schema `prodkit`."""
+    from jobs.jobs_helpers import use_store
+
+    from prodkit.config import load_project
+    from prodkit.jobs.store import PG_SCHEMA
+
+    engine = sa.create_engine(pg_url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE public.runs (run_uuid TEXT PRIMARY KEY, name TEXT)"))
+        conn.execute(sa.text("INSERT INTO public.runs VALUES ('abc', 'an mlflow run')"))
+    use_store(sqlite_project.root, pg_url)
+    project = load_project(sqlite_project.root)
+    with open_store(project) as store:
+        assert store.is_empty() and store._version() == HEAD
+    with engine.begin() as conn:
+        assert conn.execute(sa.text("SELECT name FROM public.runs")).scalars().all() == ["an mlflow run"]
+        assert {"jobs", "runs", VERSION_TABLE} <= set(sa.inspect(conn).get_table_names(schema=PG_SCHEMA))
+    engine.dispose()
