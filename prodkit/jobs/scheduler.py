@@ -174,6 +174,8 @@ class Scheduler:
             self.log(f"run {run.run_id} ({run.job}) lost: the process running it ({run.owner}) died; "
                      f"partial output kept at {run.output_path}")
         claimed = self._claim(now)
+        if len(claimed) > self.concurrency:  # more than this scheduler can start: let others take the rest
+            self.store.release_surplus(self.owner, keep=self.concurrency - len(self.active))
         report.claimed = list(claimed)
         report.catch_up = sum(trigger == TRIGGER_CATCHUP for trigger in claimed.values())
         if report.catch_up:

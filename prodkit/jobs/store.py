@@ -481,6 +481,19 @@ class JobStore:
         with self.transaction() as db:
             db.execute(runs.update().where(runs.c.owner == owner, runs.c.status.in_(ACTIVE)).values(heartbeat=now))
 
+    def release_surplus(self, owner: str, keep: int) -> int:
+        """Keep this owner's `keep` oldest queued runs; give the rest to any scheduler (they adopt them)."""
+        import sqlalchemy as sa
+
+        from prodkit.jobs.tables import runs
+
+        kept = sa.select(runs.c.run_id).where(runs.c.owner == owner, runs.c.status == QUEUED) \
+            .order_by(runs.c.not_before, runs.c.run_id).limit(max(keep, 0))
+        with self.transaction() as db:
+            kept_ids = [r[0] for r in db.execute(kept)]
+            return db.execute(runs.update().where(runs.c.owner == owner, runs.c.status == QUEUED,
+                                                  runs.c.run_id.not_in(kept_ids)).values(owner=None)).rowcount
+
     def release_queued(self, owner: str) -> int:
         """On clean shutdown: give queued, never-started runs back to whoever runs next."""
         from prodkit.jobs.tables import runs

@@ -103,4 +103,4 @@ def test_three_schedulers_on_separate_copies_claim_500_slots_exactly_once(projec
     assert {r.status for r in runs} == {CANCELLED}
     assert all(r.error.ename == "ClaimOnly" and r.started_at is not None for r in runs)  # each started once
     owners = Counter(r.owner.split("#")[0] for r in runs)
-    print(f"{len(runs)} runs claimed by {len(owners)} scheduler(s): {sorted(owners.values())}")
+    print(f"{len(runs)} runs, started by {len(owners)} scheduler(s): {sorted(owners.values())}")
