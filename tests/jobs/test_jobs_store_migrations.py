@@ -139,3 +139,15 @@ def test_on_postgresql_the_store_shares_a_database_with_another_runs_table(pg_ur
         assert conn.execute(sa.text("SELECT name FROM public.runs")).scalars().all() == ["an mlflow run"]
         assert {"jobs", "runs", VERSION_TABLE} <= set(sa.inspect(conn).get_table_names(schema=PG_SCHEMA))
     engine.dispose()
+
+
+def test_an_unreachable_postgresql_store_is_one_line_without_its_password(sqlite_project):
+    from jobs.jobs_helpers import prodkit_cmd, use_store
+
+    use_store(sqlite_project.root, "postgresql://bob:hunter2pw@127.0.0.1:1/jobs")
+    proc = subprocess.run(prodkit_cmd("jobs", "list"), cwd=sqlite_project.root, env=cli_env(), capture_output=True,
+                          text=True, timeout=60)
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert proc.returncode == 2 and len(lines) == 1, proc.stderr
+    assert "cannot use the job store" in lines[0] and "bob:***@127.0.0.1:1" in lines[0]
+    assert "hunter2pw" not in proc.stderr + proc.stdout
