@@ -638,8 +638,8 @@ class JobStore:
             error=error, owner=row["owner"], heartbeat=row["heartbeat"], kernel_pid=row["kernel_pid"],
             artifacts=self._json(row, "runs", "artifacts", list) if row["artifacts"] else [],
         )
-        if run.output_path and not Path(run.output_path).is_absolute():
-            run.output_path = str(self.root / run.output_path)
+        if run.output_path and "://" not in run.output_path and not Path(run.output_path).is_absolute():
+            run.output_path = str(self.root / run.output_path)  # a URL (Dask output_url) stays as it is
         return _lost_if_silent(run, self.run_lease_s, time.time() if now is None else now)
 
 
