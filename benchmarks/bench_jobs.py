@@ -6,7 +6,11 @@
 2. 20 parameterised runs: prodkit's local backend (default concurrency) vs papermill.execute_notebook
    called sequentially in one process (papermill already imported: the strongest sequential peer);
 3. the same 20 runs on the Dask backend: a LocalCluster started for them, and one already warm;
-4. one scheduler tick over 1,000 jobs on minute schedules, all due (recover + claim, no execution).
+4. one scheduler tick over 1,000 jobs on minute schedules, all due (recover + claim, no execution),
+   on SQLite and on a throw-away PostgreSQL server (tests/pgserver.py; skipped without its binaries);
+5. 3 `prodkit scheduler` processes with their own project copies sharing one store (PostgreSQL, and
+   a SQLite file), 500 slots due at once, claim-only backend: seconds until all are recorded, 0 double / 0 missed.
+`--store-only` runs 4 and 5.
 Ratios, not absolute seconds, are the result; JSON goes to benchmarks/results/jobs.json.
 """
 
@@ -118,7 +122,7 @@ def bench_many(root: Path, n: int) -> dict:
     return results
 
 
-def bench_tick(root: Path, jobs: int, repeats: int) -> dict:
+def bench_tick(root: Path, jobs: int, repeats: int, store_target: str | None = None) -> dict:
     from datetime import UTC, datetime
 
     from prodkit.config import load_project
@@ -131,7 +135,7 @@ def bench_tick(root: Path, jobs: int, repeats: int) -> dict:
     t0 = datetime(2026, 1, 5, 6, 0, tzinfo=UTC).timestamp()
     exprs = ["* * * * *", "* * * * 1-5", "* 0-23 * * *", "*/1 * * * *", "0-59 * * * *"]
     zones = ["UTC", "Europe/London", "America/New_York", "Asia/Kolkata"]
-    with JobStore(root / ".prodkit" / "tick.db") as store:
+    with JobStore(store_target or str(root / ".prodkit" / "tick.db"), root=root) as store:
         for i in range(jobs):  # added at different times: every job has its own cursor at first
             expr, tz = exprs[i % len(exprs)], zones[i % len(zones)]
             created = t0 - 60 + i * 0.05
@@ -151,12 +155,87 @@ def bench_tick(root: Path, jobs: int, repeats: int) -> dict:
             idle.append(time.perf_counter() - start)
         return {"jobs": jobs, "claimed_per_tick": claimed, "tick_all_due_ms": round(1000 * statistics.median(due), 2),
                 "tick_all_due_ms_each": [round(1000 * d, 2) for d in due],
-                "tick_nothing_due_ms": round(1000 * statistics.median(idle), 2), "target_ms": 50, "repeats": repeats}
+                "tick_nothing_due_ms": round(1000 * statistics.median(idle), 2), "target_ms": 50 if store_target is None else 100,
+                "repeats": repeats, "store": store.backend}
+
+
+def postgres_server():
+    """A throw-away PostgreSQL server (tests/pgserver.py), or None without the binaries."""
+    sys.path.insert(0, str(REPO / "tests"))
+    from pgserver import PgServer, binaries
+
+    bindir = binaries()
+    return PgServer(bindir).start() if bindir else None
+
+
+def bench_hosts(base: Path, store_target: str | None, jobs: int = 500, schedulers: int = 3) -> dict:
+    """`schedulers` real `prodkit scheduler --backend claim-only` processes, each in its own copy of a
+    project sharing one store, claim `jobs` slots that become due at once: wall time until all are
+    recorded, and 0 double / 0 missed."""
+    import math
+    import shutil
+    import signal
+    from collections import Counter
+
+    from prodkit.config import init_project, load_project
+    from prodkit.jobs.cron import next_slot
+    from prodkit.jobs.model import JobSpec
+    from prodkit.jobs.store import JobStore
+    from prodkit.jobs.tables import jobs as jobs_table
+
+    seed = base / "seed"
+    init_project(seed)
+    write_trivial(seed / "nbs" / "tick.ipynb")
+    target = store_target or str(base / "shared-jobs.db")
+    created = math.floor(time.time() / 3600) * 3600 - 3600 + 0.5
+    with JobStore(target, root=seed) as store:
+        for i in range(jobs):
+            spec = JobSpec(name=f"j{i:03d}", notebook="nbs/tick.ipynb", cron="0 * * * *", catch_up="all", paused=True)
+            store.add_job(spec, now=created, next_due=next_slot(spec.cron, spec.tz, created))
+    procs, logs = [], []
+    for k in range(schedulers):
+        root = base / f"host{k}"
+        shutil.copytree(seed, root)
+        settings = root / "settings.ini"
+        settings.write_text(settings.read_text().replace("[prodkit]\n", f"[prodkit]\njobs_db = {target}\n", 1))
+        assert load_project(root).jobs_store == target
+        logs.append(open(base / f"host{k}.log", "w"))
+        procs.append(subprocess.Popen([sys.executable, "-m", "prodkit.cli", "scheduler", "--backend", "claim-only",
+                                       "--concurrency", "64", "--poll", "0.2", "--claim-batch", "20"],
+                                      cwd=root, env=env(), stdout=logs[-1], stderr=subprocess.STDOUT))
+    try:
+        while not all("scheduler " in (base / f"host{k}.log").read_text() for k in range(schedulers)):
+            time.sleep(0.1)
+        time.sleep(0.5)
+        with JobStore(target, root=seed) as store:
+            with store.transaction() as db:
+                db.execute(jobs_table.update().values(paused=0))
+            start = time.perf_counter()
+            while True:
+                runs = store.history(limit=100_000)
+                if len(runs) >= jobs and not store.active_runs():
+                    break
+                time.sleep(0.05)
+            took = time.perf_counter() - start
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGINT)
+        for p in procs:
+            p.wait(timeout=60)
+        for log in logs:
+            log.close()
+    per_slot = Counter((r.job, r.scheduled_for) for r in runs)
+    owners = Counter(r.owner.split("#")[0] for r in runs)
+    return {"store": "postgresql" if store_target else "sqlite", "schedulers": schedulers, "slots": len(per_slot),
+            "double": sum(n - 1 for n in per_slot.values()), "missed": max(0, jobs - len(per_slot)),
+            "seconds": round(took, 3), "slots_per_s": round(len(per_slot) / took, 1),
+            "runs_per_scheduler": sorted(owners.values())}
 
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats (CI smoke)")
+    parser.add_argument("--store-only", action="store_true", help="only the store benchmarks (ticks, 3 schedulers)")
     args = parser.parse_args(argv)
     repeats, runs = (2, 20) if args.quick else (5, 20)
     from prodkit.config import init_project
@@ -167,16 +246,44 @@ def main(argv: list[str] | None = None) -> dict:
         init_project(root)
         os.chdir(root)
         results["tick"] = bench_tick(root, 1000, 3 if args.quick else 7)
-        results["single_run"] = bench_single(root, repeats)
-        results["twenty_runs"] = bench_many(root, runs)
+        server = postgres_server()
+        try:
+            if server is not None:
+                results["tick_postgresql"] = bench_tick(root, 1000, 3 if args.quick else 7, server.database())
+                results["hosts_postgresql"] = bench_hosts(Path(tempfile.mkdtemp(dir=tmp)), server.database())
+            else:
+                results["postgresql"] = "skipped: no PostgreSQL binaries (/usr/lib/postgresql/*/bin)"
+        finally:
+            if server is not None:
+                server.stop()
+        results["hosts_sqlite"] = bench_hosts(Path(tempfile.mkdtemp(dir=tmp)), None)
+        if not args.store_only:
+            results["single_run"] = bench_single(root, repeats)
+            results["twenty_runs"] = bench_many(root, runs)
 
-    s, m, t = results["single_run"], results["twenty_runs"], results["tick"]
     from rich.console import Console
     from rich.table import Table
 
     table = Table(title=f"prodkit jobs vs papermill ({results['cores']} cores)")
     for col in ("benchmark", "prodkit", "peer", "ratio", "target"):
         table.add_column(col)
+    t = results["tick"]
+    table.add_row("tick, 1000 minute jobs due (SQLite)", f"{t['tick_all_due_ms']:.1f} ms", "-", "-", "<= 50 ms")
+    table.add_row("tick, nothing due (SQLite)", f"{t['tick_nothing_due_ms']:.1f} ms", "-", "-", "")
+    if "tick_postgresql" in results:
+        tp = results["tick_postgresql"]
+        table.add_row("tick, 1000 minute jobs due (PostgreSQL)", f"{tp['tick_all_due_ms']:.1f} ms", "-", "-", "<= 100 ms")
+        table.add_row("tick, nothing due (PostgreSQL)", f"{tp['tick_nothing_due_ms']:.1f} ms", "-", "-", "")
+    for key in ("hosts_postgresql", "hosts_sqlite"):
+        if key in results:
+            h = results[key]
+            table.add_row(f"{h['schedulers']} schedulers x {h['slots']} slots ({h['store']})",
+                          f"{h['seconds']:.2f} s, {h['slots_per_s']:.0f} slots/s",
+                          f"split {h['runs_per_scheduler']}", f"double {h['double']}, missed {h['missed']}", "0 / 0")
+    if args.store_only:
+        Console().print(table)
+        return _write(results)
+    s, m = results["single_run"], results["twenty_runs"]
     table.add_row("1 trivial run (CLI)", f"{s['prodkit_jobs_run_s']:.2f} s", f"papermill {s['papermill_cli_s']:.2f} s",
                   f"{s['ratio']:.2f}x time", "<= 1.1")
     table.add_row(f"{m['runs']} runs, local backend", f"{m['prodkit_local_s']:.2f} s",
@@ -186,10 +293,12 @@ def main(argv: list[str] | None = None) -> dict:
     table.add_row(f"{m['runs']} runs, Dask, warm cluster", f"{m['prodkit_dask_warm_s']:.2f} s",
                   f"papermill seq {m['papermill_sequential_s']:.2f} s", f"{m['dask_warm_throughput_ratio']:.2f}x throughput",
                   "report")
-    table.add_row("tick, 1000 minute jobs due", f"{t['tick_all_due_ms']:.1f} ms", "-", "-", "<= 50 ms")
-    table.add_row("tick, nothing due", f"{t['tick_nothing_due_ms']:.1f} ms", "-", "-", "")
     Console().print(table)
-    out = REPO / "benchmarks" / "results" / "jobs.json"
+    return _write(results)
+
+
+def _write(results: dict) -> dict:
+    out = REPO / "benchmarks" / "results" / ("jobs-store.json" if "single_run" not in results else "jobs.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2))
     print(f"wrote {out}")

@@ -96,6 +96,23 @@ class Project:
         return self.state_dir / "jobs.db"
 
     @property
+    def jobs_store(self) -> str:
+        """Where the job store is: PRODKIT_JOBS_DB, else `jobs_db` in settings.ini, else `.prodkit/jobs.db`.
+
+        A `postgresql://…` URL, or a SQLite file path (relative to the project root).
+        """
+        target = (os.environ.get("PRODKIT_JOBS_DB") or self.settings.get("jobs_db") or "").strip()
+        if not target:
+            return str(self.jobs_db)
+        return target if "://" in target else str(self.root / target)
+
+    @property
+    def jobs_store_exists(self) -> bool:
+        """False only for a SQLite store not created yet (a server store always exists)."""
+        target = self.jobs_store
+        return "://" in target or Path(target).exists()
+
+    @property
     def runs_dir(self) -> Path:
         return self.state_dir / "runs"
 

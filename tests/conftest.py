@@ -12,3 +12,25 @@ def project(tmp_path):
 
     init_project(tmp_path / "proj")
     return load_project(tmp_path / "proj")
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """One real PostgreSQL server for the session (skipped only when its binaries are missing)."""
+    from pgserver import PgServer, binaries
+
+    bindir = binaries()
+    if bindir is None:
+        pytest.skip("PostgreSQL binaries not found (/usr/lib/postgresql/*/bin): "
+                    "apt-get install postgresql, or run ./dev setup as root")
+    server = PgServer(bindir).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server):
+    """A fresh empty PostgreSQL database for one test: its URL (with a password)."""
+    url = pg_server.database()
+    yield url
+    pg_server.drop(url)

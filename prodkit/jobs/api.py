@@ -43,15 +43,36 @@ def default_job_name(notebook: Path | str) -> str:
 
 
 def open_store(project: Project) -> JobStore:
-    return JobStore(project.jobs_db, root=project.root)
+    """The project's job store (SQLite file or PostgreSQL, per `Project.jobs_store`)."""
+    return JobStore(project.jobs_store, root=project.root, run_lease_s=run_lease(project))
+
+
+def run_lease(project: Project) -> float | None:
+    """`run_lease_s` in settings.ini: seconds without a heartbeat after which a running run reads as lost."""
+    value = (project.settings.get("run_lease_s") or "").strip()
+    if not value:
+        return None
+    try:
+        lease = float(value)
+    except ValueError:
+        lease = -1.0
+    if not (math.isfinite(lease) and lease > 0):
+        raise BadInput(f"run_lease_s = {value!r} is not a positive number of seconds",
+                       path=str(project.root / "settings.ini"), fix="set e.g. run_lease_s = 60, or remove it")
+    return lease
 
 
 def _read_store(project: Project) -> JobStore:
     """The store for a read-only command: a project without jobs gets no store created."""
-    if not project.jobs_db.exists():
-        raise BadInput("no jobs in this project yet", path=str(project.root),
-                       fix="add one with `prodkit jobs add NAME NOTEBOOK --cron ...` (or pass --project)")
-    return open_store(project)
+    empty = BadInput("no jobs in this project yet", path=str(project.root),
+                     fix="add one with `prodkit jobs add NAME NOTEBOOK --cron ...` (or pass --project)")
+    if not project.jobs_store_exists:
+        raise empty
+    store = open_store(project)
+    if store.backend != "sqlite" and store.is_empty():  # a server store exists before its first job
+        store.close()
+        raise empty
+    return store
 
 
 def check_kernel(name: str, notebook: Path) -> None:
@@ -125,7 +146,7 @@ def add_job(name: str, notebook: Path | str, cron: str, *, replace: bool = False
     job.created_at, job.next_due = now, next_slot(job.cron, job.tz, now) if job.cron else None
     with open_store(project) as store:
         store.add_job(job, now=now, next_due=job.next_due, replace=replace)
-    return AddedJob(job=job, store=str(project.jobs_db), warnings=warnings)
+    return AddedJob(job=job, store=str(store.path), warnings=warnings)
 
 
 def after_run(project: Project, run: RunRecord) -> None:
@@ -201,7 +222,7 @@ def get_job(name: str, *, project: Project | None = None) -> JobSpec:
 def list_jobs(project: Project | None = None) -> list[dict[str, Any]]:
     """Each job with its last run."""
     project = project or load_project()
-    if not project.jobs_db.exists():
+    if not project.jobs_store_exists:
         return []
     with open_store(project) as store:
         last = store.last_runs()
@@ -211,7 +232,7 @@ def list_jobs(project: Project | None = None) -> list[dict[str, Any]]:
 
 def history(name: str | None = None, *, project: Project | None = None, limit: int = 50) -> list[RunRecord]:
     project = project or load_project()
-    if name is None and not project.jobs_db.exists():
+    if name is None and not project.jobs_store_exists:
         return []
     with _read_store(project) as store:
         runs = store.history(name, limit)

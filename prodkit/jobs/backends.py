@@ -14,7 +14,7 @@ from prodkit.errors import BadInput
 from prodkit.jobs.execute import RunRequest
 from prodkit.jobs.store import JobStore
 
-BACKENDS = ("local", "dask")
+BACKENDS = ("local", "dask", "claim-only")
 
 
 class LocalBackend:
@@ -37,6 +37,38 @@ class LocalBackend:
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
+
+
+class ClaimOnlyBackend:
+    """Claims and records runs without executing them: each ends `cancelled` ("claim-only").
+
+    For draining a backlog of missed slots without running them, and for checking that
+    schedulers sharing one store claim every slot exactly once.
+    """
+
+    name = "claim-only"
+    describe = "claim-only (runs are claimed and recorded, not executed)"
+
+    def __init__(self, store: JobStore, concurrency: int):
+        self.store = store
+
+    def submit(self, request: RunRequest, cancel: threading.Event) -> Future:
+        import time
+
+        from prodkit.jobs.execute import RunOutcome
+        from prodkit.jobs.model import CANCELLED, RunError
+
+        now = time.time()
+        future: Future = Future()
+        future.set_result(RunOutcome(CANCELLED, now, now, RunError(
+            None, "ClaimOnly", "claimed and recorded by `prodkit scheduler --backend claim-only`; not executed")))
+        return future
+
+    def cancel(self, future, cancel: threading.Event) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
 
 
 class DaskBackend:
@@ -116,4 +148,6 @@ def make_backend(name: str, store: JobStore, concurrency: int, address: str | No
         return LocalBackend(store, concurrency)
     if name == "dask":
         return DaskBackend(address, concurrency, store=store, lib_path=lib_path, output_url=output_url)
+    if name == "claim-only":
+        return ClaimOnlyBackend(store, concurrency)
     raise BadInput(f"unknown backend {name!r}", fix=f"use one of: {', '.join(BACKENDS)}")

@@ -145,6 +145,26 @@ def remove(name: str = typer.Argument(..., help="Job name."), project: Path = PR
     out.print(f"removed {name}" + (f" ({dropped} queued run(s) dropped)" if dropped else "") + "; history kept")
 
 
+@jobs_app.command("repair")
+@handle_errors
+def repair(project: Path = PROJECT_OPT, json_out: bool = typer.Option(False, "--json", help="Print JSON.")):
+    """Back up a damaged job store beside it, then keep every readable job and run in a new one."""
+    from prodkit.jobs.repair import repair_store
+
+    report = repair_store(_project(project))
+    if json_out:
+        return print_json(report.to_dict())
+    if report.damaged is None:
+        return out.print(f"the job store {report.store} is not damaged; nothing to do", highlight=False)
+    kept = ", ".join(f"{n} {t}" for t, n in report.kept.items()) or "nothing"
+    skipped = sum(report.skipped.values())
+    out.print(f"job store {report.store} was damaged ({report.damaged}); backup: {report.backup}", highlight=False)
+    out.print(f"  kept {kept}" + (f"; skipped {skipped} row(s) that were not readable" if skipped else "")
+              + "; anything not kept is still in the backup", highlight=False)
+    for note in report.notes:
+        out.print(f"  {note}", highlight=False)
+
+
 @jobs_app.command("run")
 @handle_errors
 def run(
@@ -182,10 +202,11 @@ def run(
 @handle_errors
 def scheduler(
     once: bool = typer.Option(False, "--once", help="Run whatever is due now, wait for it, and exit."),
-    backend: str = typer.Option("local", "--backend", help="Where runs execute: local | dask."),
+    backend: str = typer.Option("local", "--backend", help="Where runs execute: local | dask | claim-only (record runs, execute nothing)."),
     address: str = typer.Option(None, "--address", help="Dask scheduler, tcp://HOST:PORT (default: start a LocalCluster)."),
     concurrency: int = typer.Option(None, "--concurrency", help="Parallel runs (default: settings.ini max_concurrency, else CPU cores)."),
     poll: float = typer.Option(5.0, "--poll", help="Seconds between checks for due slots."),
+    claim_batch: int = typer.Option(1000, "--claim-batch", help="Due jobs claimed per store transaction."),
     project: Path = PROJECT_OPT,
 ):
     """Run the embedded scheduler in the foreground (Ctrl-C: finish running notebooks; twice: cancel them)."""
@@ -196,7 +217,8 @@ def scheduler(
 
         err.print(f"[dim]{datetime.now():%H:%M:%S}[/] {line}", highlight=False)
 
-    sched = Scheduler(_project(project), backend=backend, address=address, concurrency=concurrency, poll_s=poll, log=log)
+    sched = Scheduler(_project(project), backend=backend, address=address, concurrency=concurrency, poll_s=poll, log=log,
+                      claim_batch=claim_batch)
     if once:
         sched.connect()
         report = sched.run_once()

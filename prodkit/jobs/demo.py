@@ -8,6 +8,7 @@ JOB_NAME = "churn-daily"
 def demo_step(ctx) -> None:
     from prodkit.jobs.api import add_job, history, run_job
     from prodkit.jobs.render import CellProgress, history_table
+    from prodkit.readiness.secrets import redact_uri
 
     console = ctx.console
     console.rule("[bold]jobs: the notebook as a scheduled papermill job")
@@ -30,4 +31,4 @@ def demo_step(ctx) -> None:
     ctx.facts.update(job_name=JOB_NAME, job_run=last.to_dict())
     if last.output_path:
         ctx.where.append(("job run output", last.output_path))
-    ctx.where.append(("job store", str(ctx.project.jobs_db)))
+    ctx.where.append(("job store", redact_uri(ctx.project.jobs_store)))

@@ -42,7 +42,33 @@ def check_json_values(params: dict[str, Any]) -> dict[str, Any]:
             raise BadInput(f"parameter {key} is a {type(value).__name__}, which is not JSON-able",
                            fix="pass numbers, strings, booleans, None, or lists/dicts of them "
                                "(e.g. a file path instead of a DataFrame)") from None
+        refuse_secret(key, value)
     return params
+
+
+def refuse_secret(key: str, value: Any) -> None:
+    """A parameter holding a secret is refused: papermill writes parameters into every output
+    notebook and the store keeps them, so the value would be copied out of the notebook."""
+    from prodkit.readiness.secrets import scan_text
+
+    strings = [value] if isinstance(value, str) else _strings(value)
+    for text in strings:
+        found = scan_text(f"{key} = {json.dumps(text)}", output=True) or scan_text(text, output=True)
+        if found:
+            raise BadInput(f"parameter {key} looks like a secret ({found[0].kind}); job parameters are stored in "
+                           "the job store and written into every output notebook",
+                           fix=f"read it in the notebook from an environment variable "
+                               f"(os.environ[{key.upper()!r}]) set where the runs execute; nothing was stored")
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [t for k, v in value.items() for t in (*_strings(k), *_strings(v))]
+    if isinstance(value, list):
+        return [t for v in value for t in _strings(v)]
+    return []
 
 
 def parameters_cell(nb: Notebook) -> Cell | None:

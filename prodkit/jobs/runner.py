@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 from prodkit.config import Project
@@ -25,7 +26,7 @@ def build_request(project: Project, job: JobSpec, run: RunRecord) -> RunRequest:
     return RunRequest(
         run_id=run.run_id, job=job.name, notebook=str(notebook_path(project, run.notebook or job.notebook)),
         output_path=str(out), parameters=run.parameters, kernel=job.kernel, timeout_s=job.timeout_s,
-        log_path=str(out.with_suffix(".log")), jobs_db=str(project.jobs_db), fail_on_drift=job.fail_on_drift,
+        log_path=str(out.with_suffix(".log")), jobs_db=project.jobs_store, fail_on_drift=job.fail_on_drift,
     )
 
 
@@ -53,9 +54,38 @@ def record(store: JobStore, job: JobSpec | None, run: RunRecord, outcome: RunOut
 
 def execute(store: JobStore, request: RunRequest, *, on_cell: OnCell | None = None,
             cancel: threading.Event | None = None) -> RunOutcome:
-    """Execute in this process, recording the kernel's pid so a crash can be cleaned up."""
+    """Execute in this process, recording the kernel's pid so a crash can be cleaned up, and a
+    heartbeat while it runs: if this process dies, every reader shows the run `lost`."""
     def on_kernel(pid: int) -> None:
         store.set_run_fields(request.run_id, kernel_pid=pid)
 
-    return execute_run(request, on_cell=on_cell, on_kernel=on_kernel, cancel=cancel)
+    with heartbeat(store, request.run_id):
+        return execute_run(request, on_cell=on_cell, on_kernel=on_kernel, cancel=cancel)
+
+
+@contextmanager
+def heartbeat(store: JobStore, run_id: int):
+    """Write the run's heartbeat every quarter of the store's run lease (at most every 15 s) until the block ends."""
+    import time
+
+    from prodkit.errors import ProdkitError
+
+    done = threading.Event()
+    interval = min(15.0, store.run_lease_s / 4)
+
+    def beat() -> None:
+        while not done.wait(interval):
+            try:
+                if not store.beat(run_id, time.time()):
+                    return  # finished (or cancelled) elsewhere
+            except ProdkitError:  # busy or unreachable for a moment: the next beat retries
+                continue
+
+    thread = threading.Thread(target=beat, name=f"prodkit-heartbeat-{run_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join(timeout=5)
 

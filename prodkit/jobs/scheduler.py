@@ -10,7 +10,6 @@ from __future__ import annotations
 import bisect
 import os
 import signal
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -24,9 +23,10 @@ from prodkit.jobs.backends import make_backend
 from prodkit.jobs.cron import slots_between, utc_now
 from prodkit.jobs.execute import RunOutcome
 from prodkit.jobs.model import CANCELLED, FAILED, TRIGGER_CATCHUP, TRIGGER_SCHEDULE, RunError, RunRecord, iso
-from prodkit.jobs.store import JobStore, Owner
+from prodkit.jobs.store import JobStore, Owner, StoreUnavailable
 
 Log = Callable[[str], None]
+CLAIM_BATCH = 1000  # due jobs claimed per store transaction
 
 
 @dataclass
@@ -104,9 +104,9 @@ class Scheduler:
     def __init__(self, project: Project, *, store: JobStore | None = None, backend: Any = "local",
                  address: str | None = None, concurrency: int | None = None, poll_s: float = 5.0,
                  grace_s: float = 120.0, lease_s: float = 60.0, clock: Callable[[], float] = utc_now,
-                 log: Log | None = None):
+                 log: Log | None = None, claim_batch: int = CLAIM_BATCH):
         self.project = project
-        self.store = store or JobStore(project.jobs_db, root=project.root)
+        self.store = store or _open_store(project)
         self.concurrency = concurrency or default_concurrency(project)
         if self.concurrency < 1:
             raise BadInput("concurrency must be at least 1", fix="pass --concurrency 1 or more")
@@ -115,6 +115,9 @@ class Scheduler:
         self._backend = None if isinstance(backend, str) else backend
         self._owns_backend = isinstance(backend, str)
         self.poll_s, self.grace_s, self.lease_s = poll_s, grace_s, lease_s
+        if claim_batch < 1:
+            raise BadInput("claim batch must be at least 1", fix="pass --claim-batch 1 or more")
+        self.claim_batch = claim_batch
         self.clock = clock
         self.log: Log = log or (lambda line: None)
         self.owner = str(Owner.current())
@@ -143,8 +146,17 @@ class Scheduler:
         return list(self._claim(self.clock() if now is None else now))
 
     def _claim(self, now: float) -> dict[int, str]:
-        return self.store.claim_slots(now, self.owner,
-                                      lambda rows, at: plan_claims(rows, at, self.grace_s, self._job_error))
+        """One short transaction per `claim_batch` due jobs, until none is left (others may claim in between)."""
+        claimed: dict[int, str] = {}
+        seen: set[str] = set()
+        while True:
+            won, looked_at = self.store.claim_slots(
+                now, self.owner, lambda rows, at: plan_claims(rows, at, self.grace_s, self._job_error),
+                limit=self.claim_batch)
+            claimed.update(won)
+            if len(looked_at) < self.claim_batch or seen.issuperset(looked_at):  # all done, or only unplannable left
+                return claimed
+            seen.update(looked_at)
 
     def _job_error(self, jobs: list[str], error: Exception) -> None:
         """A job whose slots cannot be planned is skipped (and logged once); the others go on."""
@@ -165,6 +177,8 @@ class Scheduler:
             self.log(f"run {run.run_id} ({run.job}) lost: the process running it ({run.owner}) died; "
                      f"partial output kept at {run.output_path}")
         claimed = self._claim(now)
+        if len(claimed) > self.concurrency:  # more than this scheduler can start: let others take the rest
+            self.store.release_surplus(self.owner, keep=self.concurrency - len(self.active))
         report.claimed = list(claimed)
         report.catch_up = sum(trigger == TRIGGER_CATCHUP for trigger in claimed.values())
         if report.catch_up:
@@ -189,9 +203,9 @@ class Scheduler:
         if free <= 0:
             return []
         started: list[int] = []
-        queued = self.store.queued_for(self.owner, now)
+        queued = self.store.queued_for(self.owner, now, limit=free)
         if len(queued) < free and self.store.adopt_queued(self.owner, now, limit=free - len(queued)):
-            queued = self.store.queued_for(self.owner, now)  # released runs, retries left by --once
+            queued = self.store.queued_for(self.owner, now, limit=free)  # released runs, retries left by --once
         for run in queued[:free]:
             try:
                 job = self.store.get_job(run.job)
@@ -270,7 +284,7 @@ class Scheduler:
             while not stop.is_set():
                 try:
                     self.tick()
-                except sqlite3.OperationalError as e:  # e.g. the store stayed locked past busy_timeout
+                except StoreUnavailable as e:  # e.g. the store stayed locked past busy_timeout, or its server restarts
                     self.log(f"store busy ({e}); retrying in {self.poll_s:g} s")
                 except Exception as e:  # a bug in one step must not stop the scheduler
                     self.log(f"scheduler step failed ({type(e).__name__}: {e}); retrying in {self.poll_s:g} s")
@@ -333,6 +347,12 @@ class Scheduler:
     def _wait(self, seconds: float) -> None:
         self._wake.wait(seconds)
         self._wake.clear()
+
+
+def _open_store(project: Project) -> JobStore:
+    from prodkit.jobs.api import open_store
+
+    return open_store(project)
 
 
 def _outcome(active: _Active) -> RunOutcome:

@@ -16,15 +16,15 @@ def jobs_for_notebook(project: Project, notebook: Path | str) -> list[dict[str, 
 
     Healthy: the newest finished run succeeded and the job is not overdue (a scheduler runs it).
     """
+    from prodkit.jobs.api import open_store
     from prodkit.jobs.cron import utc_now
-    from prodkit.jobs.store import JobStore
 
-    if not project.jobs_db.exists():
+    if not project.jobs_store_exists:
         return []
     rel = project.relpath(Path(notebook))
     now = utc_now()
     rows = []
-    with JobStore(project.jobs_db, root=project.root) as store:
+    with open_store(project) as store:
         for job in store.list_jobs():
             if job.notebook != rel:
                 continue

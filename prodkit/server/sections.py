@@ -120,6 +120,9 @@ def fingerprint(notebook: Path) -> tuple:
     parts: list[Any] = [_stat(p) for p in files]
     for folder in (project.lib_path, project.tests_path):
         parts.append(_tree_stamp(folder))
+    # A PostgreSQL job store has no file to stat, and a run whose heartbeat stops turns `lost` with
+    # time alone: a refresh is reused for at most 10 s (server store) or 30 s.
+    parts.append(int(time.time() // (10 if "://" in project.jobs_store else 30)))
     return tuple(parts)
 
 

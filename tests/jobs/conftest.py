@@ -1,4 +1,9 @@
-"""Fixtures for the jobs tests: a tmp project, notebooks in it, and the CLI."""
+"""Fixtures for the jobs tests: a tmp project on each store backend, notebooks in it, and the CLI.
+
+`project` is parametrised over the two job store backends: `sqlite` (the default file) and
+`postgresql` (a fresh database on the session's real PostgreSQL server, set as `jobs_db` in
+settings.ini, so the CLI, kernels and schedulers started by a test all use it).
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,29 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from jobs.jobs_helpers import cli_env, prodkit_cmd, write_notebook
+from jobs.jobs_helpers import cli_env, prodkit_cmd, use_store, write_notebook
 
 from prodkit.config import init_project, load_project
 
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
 
 @pytest.fixture
-def project(tmp_path):
+def project(tmp_path, backend, request):
+    init_project(tmp_path)
+    if backend == "postgresql":
+        use_store(tmp_path, request.getfixturevalue("pg_url"))
+    return load_project(tmp_path)
+
+
+@pytest.fixture
+def sqlite_project(tmp_path):
+    """A project on the default SQLite store (for what only a file can show: legacy files, corruption)."""
     init_project(tmp_path)
     return load_project(tmp_path)
 
@@ -32,3 +53,12 @@ def cli(project):
         return subprocess.run(prodkit_cmd(*args), cwd=project.root, env=cli_env(), capture_output=True, text=True,
                               timeout=timeout)
     return run
+
+
+@pytest.fixture
+def store(project):
+    """The project's job store, opened as the CLI opens it (closed at the end)."""
+    from prodkit.jobs.api import open_store
+
+    with open_store(project) as s:
+        yield s

@@ -9,20 +9,19 @@ from datetime import UTC, datetime
 import pytest
 from jobs.jobs_helpers import cli_env
 
-from prodkit.jobs.api import add_job, pause_job, resume_job
+from prodkit.jobs.api import add_job, open_store, pause_job, resume_job
 from prodkit.jobs.model import TRIGGER_CATCHUP, TRIGGER_SCHEDULE
 from prodkit.jobs.scheduler import Scheduler
-from prodkit.jobs.store import JobStore
 
 T0 = datetime(2026, 1, 5, 5, 59, 30, tzinfo=UTC).timestamp()
 
 
 def scheduler(project, **kw) -> Scheduler:
-    return Scheduler(project, store=JobStore(project.jobs_db), concurrency=1, **kw)
+    return Scheduler(project, store=open_store(project), concurrency=1, **kw)
 
 
 def runs(project, job):
-    with JobStore(project.jobs_db) as store:
+    with open_store(project) as store:
         return sorted(store.history(job, 10_000), key=lambda r: r.scheduled_for)
 
 
@@ -80,7 +79,7 @@ def test_two_scheduler_processes_never_claim_a_slot_twice(project, nb):
     won = [json.loads(p.communicate(timeout=300)[0]) for p in procs]
     assert all(p.returncode == 0 for p in procs)
     assert not set(won[0]) & set(won[1])
-    with JobStore(project.jobs_db) as store:
+    with open_store(project) as store:
         for job in jobs:
             counts = store.count_slots(job)
             assert len(counts) == minutes and set(counts.values()) == {1}
@@ -109,7 +108,7 @@ def test_once_after_a_long_outage_runs_the_latest_slot_and_next_due_is_after_now
     scheduler(project).claim(now=now)
     [run] = runs(project, "often")
     assert run.trigger == TRIGGER_CATCHUP and run.scheduled_for == T0 + 40 * 86400 + 30  # 06:00, the latest slot
-    with JobStore(project.jobs_db) as store:
+    with open_store(project) as store:
         assert store.get_job("often").next_due == T0 + 40 * 86400 + 330  # 06:05
 
 
@@ -120,7 +119,7 @@ def test_one_job_that_cannot_be_planned_does_not_stop_the_others(project, nb):
 
     add_job("good", nb("a", ["pass"]), "0 * * * *", now=T0)
     bad = replace(get_job("good", project=project), name="bad", cron="0 6 30 2 *")  # stored before validation knew
-    with JobStore(project.jobs_db) as store:
+    with open_store(project) as store:
         store.add_job(bad, now=T0, next_due=T0)
     lines: list[str] = []
     s = scheduler(project, log=lines.append)

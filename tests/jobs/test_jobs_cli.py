@@ -3,10 +3,10 @@
 import json
 
 import pytest
+from jobs.jobs_helpers import assert_no_jobs
 
 from prodkit.errors import BadInput
-from prodkit.jobs.api import add_job
-from prodkit.jobs.store import JobStore
+from prodkit.jobs.api import add_job, open_store
 
 
 def one_error_line(proc) -> str:
@@ -37,7 +37,7 @@ def test_bad_input_is_one_line_exit_2_and_stores_nothing(project, nb, cli):
     assert "it declares: threshold, run_date" in cli(*cases["not declared"]).stderr
     assert cli("jobs", "list").returncode == 0  # reading creates no store either
     assert "no jobs in this project yet" in one_error_line(cli("jobs", "run", "j"))
-    assert not project.jobs_db.exists()
+    assert_no_jobs(project)
 
 
 def test_kernel_not_installed_is_bad_input(project, nb, cli):
@@ -45,7 +45,7 @@ def test_kernel_not_installed_is_bad_input(project, nb, cli):
     proc = cli("jobs", "add", "j", path, "--cron", "0 6 * * *")
     assert proc.returncode == 2
     assert "kernel 'julia-1.10' is not installed" in one_error_line(proc)
-    assert not project.jobs_db.exists()
+    assert_no_jobs(project)
 
 
 def test_values_that_are_not_json_able_are_refused(project, nb):
@@ -53,7 +53,7 @@ def test_values_that_are_not_json_able_are_refused(project, nb):
     for value in (object(), float("nan"), {1, 2}):
         with pytest.raises(BadInput, match="not JSON-able"):
             add_job("j", path, "0 6 * * *", parameters={"cutoff": value}, project=project)
-    assert not project.jobs_db.exists()
+    assert_no_jobs(project)
 
 
 def test_undeclared_parameters_can_be_allowed_with_a_warning(project, nb, cli):
@@ -109,5 +109,5 @@ def test_failed_run_exits_1_and_scheduler_once_runs_due_queue(project, nb, cli):
     once = cli("scheduler", "--once", "--concurrency", "1")
     assert once.returncode == 0, once.stderr
     assert "1 run(s) executed" in once.stderr
-    with JobStore(project.jobs_db) as store:
+    with open_store(project) as store:
         assert [r.status for r in store.history("bad")] == ["failed", "failed"]

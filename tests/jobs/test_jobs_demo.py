@@ -7,8 +7,8 @@ from jobs.jobs_helpers import REPO
 from rich.console import Console
 
 from prodkit.demo import DemoContext
+from prodkit.jobs.api import open_store
 from prodkit.jobs.demo import JOB_NAME, demo_step
-from prodkit.jobs.store import JobStore
 
 
 @pytest.mark.slow
@@ -24,5 +24,5 @@ def test_demo_step_schedules_runs_and_reports(project, nb, monkeypatch):
     assert ctx.facts["job_run"]["status"] == "succeeded"
     assert ctx.facts["job_run"]["parameters"] == {"threshold": 0.6}
     assert dict(ctx.where)["job run output"].endswith(".ipynb")
-    with JobStore(project.jobs_db) as store:
+    with open_store(project) as store:
         assert store.get_job(JOB_NAME).tz == "Europe/London"

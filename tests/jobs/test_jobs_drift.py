@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 from jobs.jobs_helpers import cli_env, prodkit_cmd
 
+from prodkit.jobs.api import open_store
 from prodkit.jobs.context import run_environment
 from prodkit.jobs.model import RunRecord
 from prodkit.jobs.render import drift_text, history_html
 from prodkit.jobs.runner import build_request
-from prodkit.jobs.store import JobStore
 
 WATCH_CELL = """\
 import pandas as pd
@@ -93,15 +93,19 @@ def test_fail_on_drift_reaches_the_kernel_environment(project, nb, monkeypatch):
 
 def old_schema() -> str:
     """The store's schema as prodkit wrote it before runs had artifacts and jobs had fail_on_drift."""
-    from prodkit.jobs.store import SCHEMA
+    from jobs.legacy_schema import LEGACY_SCHEMA as SCHEMA
 
     lines = [ln for ln in SCHEMA.splitlines() if not ln.lstrip().startswith(("fail_on_drift", "artifacts"))]
     assert len(lines) == len(SCHEMA.splitlines()) - 2
     return "\n".join(lines)
 
 
-def test_a_store_from_before_fail_on_drift_is_migrated_on_open(project, nb):
+def test_a_store_from_before_fail_on_drift_is_migrated_on_open(sqlite_project):
+    from jobs.jobs_helpers import write_notebook
+
     from prodkit.jobs.api import add_job, list_jobs
+
+    project = sqlite_project
 
     project.jobs_db.parent.mkdir(parents=True, exist_ok=True)
     db = sqlite3.connect(project.jobs_db)
@@ -111,10 +115,11 @@ def test_a_store_from_before_fail_on_drift_is_migrated_on_open(project, nb):
     db.commit()
     db.close()
 
-    with JobStore(project.jobs_db, root=project.root) as store:
+    with open_store(project) as store:
         assert store.get_job("old").fail_on_drift is False
-    add_job("new", nb("score", ["pass"]), "0 6 * * *", fail_on_drift=True, project=project)
-    with JobStore(project.jobs_db, root=project.root) as store:  # opening again changes nothing
+    add_job("new", write_notebook(project.nbs_path / "score.ipynb", ["pass"]), "0 6 * * *", fail_on_drift=True,
+            project=project)
+    with open_store(project) as store:  # opening again changes nothing
         assert {j.name: j.fail_on_drift for j in store.list_jobs()} == {"old": False, "new": True}
     assert [j["fail_on_drift"] for j in list_jobs(project)] == [True, False]
     db = sqlite3.connect(project.jobs_db)

@@ -12,10 +12,9 @@ import psutil
 import pytest
 from jobs.jobs_helpers import cli_env, prodkit_cmd
 
-from prodkit.jobs.api import add_job, history, queue_run
+from prodkit.jobs.api import add_job, history, open_store, queue_run
 from prodkit.jobs.model import CANCELLED, FAILED, LOST, RUNNING, SUCCEEDED
 from prodkit.jobs.scheduler import Scheduler
-from prodkit.jobs.store import JobStore
 
 pytestmark = pytest.mark.slow
 
@@ -38,7 +37,7 @@ def test_kill_9_mid_run_marks_it_lost_keeps_partial_output_and_never_reruns(proj
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         def in_sleep_cell():
-            with JobStore(project.jobs_db) as store:
+            with open_store(project) as store:
                 run = store.get_run(run_id)
             if run.status != RUNNING or not run.kernel_pid:
                 return None
@@ -51,7 +50,7 @@ def test_kill_9_mid_run_marks_it_lost_keeps_partial_output_and_never_reruns(proj
         proc.wait()
     report = Scheduler(project, concurrency=1).tick()
     assert report.lost == [run_id]
-    with JobStore(project.jobs_db) as store:
+    with open_store(project) as store:
         lost = store.get_run(run_id)
         assert lost.status == LOST and lost.ended_at is not None and lost.error.ename == "Lost"
         assert "step one done" in (project.root / lost.output_path).read_text()  # partial output kept
@@ -81,7 +80,7 @@ def test_two_scheduler_processes_run_each_slot_exactly_once(project, nb):
     procs = [subprocess.Popen([sys.executable, "-c", TWO_SCHEDULERS, str(project.root), str(t0), str(minutes)],
                               env=cli_env()) for _ in range(2)]
     assert [p.wait(timeout=300) for p in procs] == [0, 0]
-    with JobStore(project.jobs_db) as store:
+    with open_store(project) as store:
         for name in ("a", "b"):
             assert list(store.count_slots(name).values()) == [1] * minutes
             runs = store.history(name)
@@ -114,7 +113,7 @@ def test_prodkit_schedule_magic_adds_this_notebook(project, nb, monkeypatch):
     ip.run_line_magic("load_ext", "prodkit")
     view = ip.run_line_magic("prodkit", 'schedule --cron "0 6 * * *" -p threshold=0.7 --tz Europe/London')
     assert "poc" in repr(view) and "<table>" in view._repr_html_()
-    with JobStore(project.jobs_db) as store:
+    with open_store(project) as store:
         job = store.get_job("poc")
     assert job.parameters == {"threshold": 0.7} and job.tz == "Europe/London" and job.notebook == "nbs/poc.ipynb"
     from IPython.core.error import UsageError
@@ -130,7 +129,7 @@ def start_scheduler(project) -> subprocess.Popen:
 
 def wait_running(project, run_id):
     def running():
-        with JobStore(project.jobs_db) as store:
+        with open_store(project) as store:
             run = store.get_run(run_id)
         return run if run.status == RUNNING and run.kernel_pid else None
     return wait_for(running)
@@ -162,7 +161,7 @@ def test_second_ctrl_c_cancels_running_notebooks(project, nb):
 
 
 def show_status(project, run_id) -> str:
-    with JobStore(project.jobs_db) as store:
+    with open_store(project) as store:
         return store.get_run(run_id).status
 
 

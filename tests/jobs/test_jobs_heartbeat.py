@@ -1,0 +1,73 @@
+"""Runs never stay `running`: every run writes a heartbeat, and readers show a silent one as `lost`.
+
+`kill -9` of a real `prodkit jobs run` mid-run: with no scheduler running, `jobs history`,
+`jobs list` and the panel's job state show the run `lost` once its heartbeat is older than
+`run_lease_s` (2 s here); while the run was alive, it stayed `running` well past that limit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+from jobs.jobs_helpers import cli_env, prodkit_cmd
+
+from prodkit.config import load_project
+from prodkit.jobs.api import open_store
+from prodkit.jobs.model import LOST, RUNNING
+from prodkit.jobs.state import jobs_for_notebook
+
+LEASE_S = 2.0
+
+
+def _set_lease(project) -> None:
+    settings = project.root / "settings.ini"
+    settings.write_text(settings.read_text().replace("[prodkit]\n", f"[prodkit]\nrun_lease_s = {LEASE_S:g}\n", 1))
+
+
+def _status(cli) -> str:
+    runs = json.loads(cli("jobs", "history", "slow", "--json").stdout)
+    return runs[0]["status"] if runs else "none"
+
+
+@pytest.mark.slow
+def test_kill_9_of_jobs_run_mid_run_shows_lost_in_history_without_a_scheduler(project, nb, cli):
+    _set_lease(project)
+    project = load_project(project.root)
+    path = nb("slow", ["import time\nfor _ in range(600):\n    time.sleep(0.1)"])
+    assert cli("jobs", "add", "slow", str(path), "--cron", "0 6 * * *").returncode == 0
+    proc = subprocess.Popen(prodkit_cmd("jobs", "run", "slow"), cwd=project.root, env=cli_env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    kernel_pid = None
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            with open_store(project) as store:
+                runs = store.history("slow")
+            if runs and runs[0].status == RUNNING and runs[0].kernel_pid:
+                kernel_pid = runs[0].kernel_pid
+                break
+            assert time.monotonic() < deadline and proc.poll() is None, "the run never started"
+            time.sleep(0.2)
+        time.sleep(LEASE_S * 2)  # alive: its heartbeat keeps it running past the lease
+        assert _status(cli) == RUNNING
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        time.sleep(LEASE_S + 1.5)
+        assert _status(cli) == LOST
+        history = json.loads(cli("jobs", "history", "slow", "--json").stdout)[0]
+        assert "no heartbeat since" in history["error"]["evalue"]
+        assert json.loads(cli("jobs", "list", "--json").stdout)[0]["last_run"]["status"] == LOST
+        assert jobs_for_notebook(project, path)[0]["last_run"]["status"] == LOST
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        if kernel_pid:
+            try:
+                os.kill(kernel_pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
