@@ -85,22 +85,27 @@ def test_a_triggering_run_starts_each_triggered_job_exactly_once(project):
 
 
 def test_old_store_gets_the_trigger_columns_on_open(project):
-    """A jobs.db written before triggers existed gains jobs.on_drift, jobs.on_degraded, runs.triggered_by."""
+    """A jobs.db written before triggers existed (prodkit's hand-written schema) gains jobs.on_drift,
+    jobs.on_degraded, runs.triggered_by and the exactly-once index on open (Alembic 0002, 0003)."""
+    import sqlalchemy as sa
+    from jobs.legacy_schema import LEGACY_SCHEMA
+
+    if str(project.jobs_store) != str(project.jobs_db):
+        pytest.skip("the legacy schema is an SQLite file")
     project.jobs_db.parent.mkdir(parents=True, exist_ok=True)
     db = sqlite3.connect(project.jobs_db)
-    db.executescript("CREATE TABLE jobs (name TEXT PRIMARY KEY, notebook TEXT NOT NULL, cron TEXT NOT NULL, "
-                     "tz TEXT NOT NULL, parameters TEXT NOT NULL, kernel TEXT NOT NULL, timeout_s REAL, "
-                     "retries INTEGER NOT NULL, retry_backoff_s REAL NOT NULL, catch_up TEXT NOT NULL, "
-                     "paused INTEGER NOT NULL DEFAULT 0, created_at REAL NOT NULL, checked_until REAL NOT NULL, "
-                     "next_due REAL);"
-                     "INSERT INTO jobs VALUES ('old', 'nbs/a.ipynb', '0 6 * * *', 'UTC', '{}', 'python3', NULL, 0, "
-                     "60, 'once', 0, 1, 1, 2);")
+    db.executescript(LEGACY_SCHEMA)
+    db.execute("INSERT INTO jobs (name, notebook, cron, tz, parameters, kernel, timeout_s, retries, retry_backoff_s, "
+               "catch_up, paused, created_at, checked_until, next_due) VALUES ('old', 'nbs/a.ipynb', '0 6 * * *', "
+               "'UTC', '{}', 'python3', NULL, 0, 60, 'once', 0, 1, 1, 2)")
+    db.commit()
     db.close()
     with JobStore(project.jobs_db, root=project.root) as store:
         job = store.get_job("old")
         assert job.on_drift is None and job.on_degraded is None
-        columns = {r[1] for r in store._query("PRAGMA table_info(runs)")}
-        assert "triggered_by" in columns
+    inspector = sa.inspect(sa.create_engine(f"sqlite:///{project.jobs_db}"))
+    assert "triggered_by" in {c["name"] for c in inspector.get_columns("runs")}
+    assert any(i["name"] == "runs_triggered_once" and i["unique"] for i in inspector.get_indexes("runs"))
 
 
 def test_add_a_trigger_only_job_from_the_cli(project):
