@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 
@@ -20,6 +22,8 @@ def pg_server():
     from pgserver import PgServer, binaries
 
     bindir = binaries()
+    if bindir is None and os.environ.get("CI"):
+        pytest.fail("PostgreSQL binaries not found in CI: ./dev test installs Debian's postgresql (apt-get)")
     if bindir is None:
         pytest.skip("PostgreSQL binaries not found (/usr/lib/postgresql/*/bin): "
                     "apt-get install postgresql, or run ./dev setup as root")
