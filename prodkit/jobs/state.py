@@ -34,8 +34,26 @@ def jobs_for_notebook(project: Project, notebook: Path | str) -> list[dict[str, 
             healthy = finished is not None and finished.status == SUCCEEDED and not overdue
             rows.append({**job.to_dict(), "last_run": runs[0].to_dict() if runs else None,
                          "last_finished": finished.to_dict() if finished else None, "overdue": overdue,
-                         "healthy": healthy, "message": _message(finished, overdue, job.paused)})
+                         "healthy": healthy, "message": _message(finished, overdue, job.paused),
+                         "chain": _chain(job, runs[0] if runs else None)})
     return rows
+
+
+def _chain(job, last) -> str:
+    """The retrain loop as one line for the panel: what starts this job, and what its last run decided.
+
+    `runs on drift in churn-daily · last: drift <- run 12: registered churn-clf v3 -> promoted @champion`
+    """
+    from prodkit.jobs.render import chain_text, trigger_text
+
+    parts = []
+    starts = [f"drift in {job.on_drift}"] * bool(job.on_drift) + [f"degraded in {job.on_degraded}"] * bool(job.on_degraded)
+    if starts:
+        parts.append("runs on " + " or ".join(starts))
+    if last is not None and (last.triggered_by or chain_text(last)):
+        decided = chain_text(last)
+        parts.append(f"last: {trigger_text(last)}" + (f": {decided}" if decided else ""))
+    return " · ".join(parts)
 
 
 def _message(finished, overdue: bool, paused: bool) -> str:

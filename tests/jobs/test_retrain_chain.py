@@ -84,6 +84,27 @@ def test_a_triggering_run_starts_each_triggered_job_exactly_once(project):
         assert a.get_job("retrain").on_drift == "churn-daily" and a.get_job("retrain").next_due is None
 
 
+def test_the_panel_row_of_a_retrain_job_reads_the_chain(project):
+    """The side panel's jobs section (jobs_for_notebook) says what starts the job and what its last run decided."""
+    from prodkit.jobs.state import jobs_for_notebook
+    from prodkit.jobs.triggers import fire
+
+    now = 1_800_000_000.0
+    with JobStore(project.jobs_store, root=project.root) as store:
+        store.add_job(JobSpec("churn-daily", "nbs/a.ipynb", "0 6 * * *"), now=now, next_due=now + 60)
+        store.add_job(JobSpec("retrain", "nbs/t.ipynb", "", on_drift="churn-daily"), now=now, next_due=None)
+        drifted = finished_run(store, "churn-daily", DRIFT, now + 10)
+        (retrain_id,) = fire(store, "owner", now + 100)
+        candidate = [{"kind": "candidate", "path": "", "summary": {"model": "churn-clf", "version": "3",
+                                                                   "promoted": True, "alias": "champion"}}]
+        store.set_run_fields(retrain_id, status="succeeded", ended_at=now + 200, artifacts=json.dumps(candidate))
+    (row,) = jobs_for_notebook(project, project.root / "nbs" / "t.ipynb")
+    assert row["chain"] == (f"runs on drift in churn-daily · last: drift <- run {drifted}: "
+                            "registered churn-clf v3 -> promoted @champion")
+    (daily,) = jobs_for_notebook(project, project.root / "nbs" / "a.ipynb")
+    assert daily["chain"] == ""
+
+
 def test_old_store_gets_the_trigger_columns_on_open(project):
     """A jobs.db written before triggers existed (prodkit's hand-written schema) gains jobs.on_drift,
     jobs.on_degraded, runs.triggered_by and the exactly-once index on open (Alembic 0002, 0003)."""

@@ -485,6 +485,9 @@ export class ProdkitPanel extends Widget {
         li.title = pick(last, ['output_path']);
       }
       li.append(el('span', 'jp-prodkit-muted', bits.filter(Boolean).join(' · ')));
+      if (job.chain) {
+        li.append(el('div', 'jp-prodkit-chain', str(job.chain)));
+      }
       const error = last?.error as Row | null | undefined;
       if (error) {
         li.append(el('div', 'jp-prodkit-error', `cell ${str(error.cell)}: ${str(error.ename)} ${str(error.evalue)}`));
