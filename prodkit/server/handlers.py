@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from concurrent.futures import ThreadPoolExecutor
 from http.client import responses
 from pathlib import Path, PurePosixPath
@@ -125,15 +126,15 @@ class StatusHandler(ProdkitHandler):
 
     @tornado.web.authenticated
     async def get(self):
-        loop = asyncio.get_running_loop()
-        started = loop.time()
+        started = time.monotonic()
         rel, target = self.query_notebook()
         fresh = self.get_query_argument("fresh", "0") not in ("", "0", "false")
         fingerprint = await self.in_thread(sections.fingerprint, target)
         body, cached = await self.prodkit["cache"].get(
-            str(target), fingerprint, lambda: self.in_thread(sections.status, target), fresh=fresh)
+            str(target), fingerprint, lambda: self.in_thread(sections.status, target), fresh=fresh,
+            since=started)
         self.reply({"notebook": rel, **body, "cached": cached,
-                    "elapsed_ms": round((loop.time() - started) * 1000, 1)})
+                    "elapsed_ms": round((time.monotonic() - started) * 1000, 1)})
 
 
 class PromoteHandler(SectionHandler):
