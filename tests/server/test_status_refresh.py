@@ -33,8 +33,10 @@ def _check(readiness: dict, check_id: str) -> dict:
     return next(c for c in readiness["checks"] if c["id"] == check_id)
 
 
-async def test_finding_status_computed_promote_status_twice(jp_fetch, sample_nb, monkeypatch):
+async def test_finding_status_computed_promote_status_twice(jp_fetch, sample_nb, monkeypatch, status_processes):
     """The promote section and readiness's CODE-04 read the same promote status: one computation per refresh."""
+    if status_processes:
+        pytest.skip("counts calls in the server's own process")
     calls = []
     real = prodkit.promote.status.promote_status
 
@@ -47,6 +49,19 @@ async def test_finding_status_computed_promote_status_twice(jp_fetch, sample_nb,
     assert len(calls) == 1
     assert body["promote"]["data"]["promoted"] is True
     assert _check(body["readiness"]["data"], "CODE-04")["status"] != "skip"
+
+
+@pytest.fixture(params=[0, 2], ids=["threads", "processes"])
+def status_processes(request) -> int:
+    """Every test here runs against a server computing refreshes in its threads and in 2 worker processes."""
+    return request.param
+
+
+async def test_refreshes_run_in_worker_processes_when_configured(jp_fetch, jp_serverapp, sample_nb,
+                                                                  status_processes):
+    body = await _status(jp_fetch, sample_nb, fresh=True)
+    assert body["promote"]["data"]["promoted"] is True
+    assert jp_serverapp.web_app.settings["prodkit"]["compute"].workers == status_processes
 
 
 async def test_status_readiness_with_a_job_is_exactly_the_cli_json(jp_fetch, project_root, sample_nb):
