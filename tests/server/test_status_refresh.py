@@ -6,8 +6,10 @@ slow test, a real sqlite MLflow registry.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -136,3 +138,20 @@ async def test_a_new_model_version_shows_on_the_next_refresh(jp_fetch, project_r
     assert after["cached"] is False
     assert [(m["name"], str(m["latest_version"])) for m in after["models"]["data"]] == [
         ("refresh-clf", str(second.version))]
+
+
+async def test_a_killed_worker_process_is_replaced_and_refreshes_still_answer(jp_fetch, jp_serverapp, sample_nb,
+                                                                              status_processes):
+    if not status_processes:
+        pytest.skip("about worker processes")
+    compute = jp_serverapp.web_app.settings["prodkit"]["compute"]
+    await _status(jp_fetch, sample_nb, fresh=True)
+    killed = set(compute._processes._processes)
+    assert killed
+    for pid in killed:
+        os.kill(pid, signal.SIGKILL)
+    await asyncio.sleep(0.5)
+    for _ in range(2):
+        body = await _status(jp_fetch, sample_nb, fresh=True)
+        assert body["promote"]["data"]["promoted"] is True and body["readiness"]["available"] is True
+    assert compute._processes is not None and not killed & set(compute._processes._processes)
