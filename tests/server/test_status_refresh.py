@@ -155,3 +155,14 @@ async def test_a_killed_worker_process_is_replaced_and_refreshes_still_answer(jp
         body = await _status(jp_fetch, sample_nb, fresh=True)
         assert body["promote"]["data"]["promoted"] is True and body["readiness"]["available"] is True
     assert compute._processes is not None and not killed & set(compute._processes._processes)
+
+
+async def test_a_broken_notebook_is_one_400_line_from_any_worker(jp_fetch, project_root):
+    """The BadInput raised where the refresh is computed (a worker process too) is the request's 400."""
+    (project_root / "nbs" / "broken.ipynb").write_text("{ this is not json", encoding="utf-8")
+    response = await jp_fetch("prodkit", "api", "status", params={"path": "nbs/broken.ipynb", "fresh": "1"},
+                              raise_error=False)
+    assert response.code == 400
+    message = json.loads(response.body)["message"]
+    assert message.startswith("nbs/broken.ipynb: not valid JSON"), message
+    assert str(project_root) not in message
