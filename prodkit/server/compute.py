@@ -27,12 +27,33 @@ def default_workers() -> int:
     return 0 if cpus < 2 else min(MAX_WORKERS, cpus)
 
 
+_WARM_UP_CELLS = ["%load_ext prodkit", "%%promote --params\nthreshold = 0.5",
+                  "%%promote warmlib.core\ndef ratio(a, b):\n    return a / b",
+                  "%%promote --test warmlib.core\nassert ratio(4, 2) == 2"]
+
+
 def warm_up() -> None:
-    """Import what a refresh reads, once per worker, before the first refresh needs it."""
-    import prodkit.jobs.state  # noqa: F401
-    import prodkit.models.state  # noqa: F401
-    import prodkit.promote.status  # noqa: F401
-    import prodkit.readiness  # noqa: F401
+    """One refresh of a tiny notebook in a scratch project, so a worker's first real refresh finds every
+    lazy import (readiness checks, IPython's transformer, the secret scanner, ...) already done."""
+    import json
+    import tempfile
+    from pathlib import Path
+
+    from prodkit.config import init_project
+    from prodkit.server import sections
+
+    cells = [{"cell_type": "code", "id": f"w{i}", "metadata": {}, "source": source, "execution_count": i + 1,
+              "outputs": []} for i, source in enumerate(_WARM_UP_CELLS)]
+    nb = {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    try:
+        with tempfile.TemporaryDirectory(prefix="prodkit-warm-up-") as tmp:
+            init_project(tmp)
+            path = Path(tmp) / "nbs" / "warm_up.ipynb"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(nb), encoding="utf-8")
+            sections.status(path)
+    except Exception:  # a warm-up is an optimisation: a real refresh reports its own errors
+        log.debug("prodkit: panel worker warm-up failed", exc_info=True)
 
 
 class ComputePool:
