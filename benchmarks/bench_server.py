@@ -13,6 +13,8 @@ Scenarios (each: bursts of 20 concurrent requests):
                request computes (the worst case)
   peer         Jupyter's own GET /api/contents/<notebook> (what opening the notebook costs),
                same concurrency: the reference for "as fast as Jupyter's own API"
+The server runs with its defaults: refreshes computed in worker processes
+(ProdkitServerApp.status_processes: one per CPU, at most 4).
 Also: one `prodkit check --json` CLI call (what a panel without a server extension would
 shell out to per refresh).
 
