@@ -125,6 +125,20 @@ def _experiment_id(client, project: Project, uri: str) -> str:
         return client.get_experiment_by_name(EXPERIMENT).experiment_id
 
 
+def _point_fluent_api(mlflow, uri: str) -> None:
+    """mlflow's fluent API at `uri`, without the MLFLOW_TRACKING_URI / MLFLOW_REGISTRY_URI that mlflow also
+    exports: left set, they would be the tracking URI of every later project in this process (a Jupyter
+    server's panel would show one project's models for all)."""
+    saved = {name: os.environ.get(name) for name in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
 def open_store(project: Project, *, create: bool = True, timeout: float = 3.0) -> Store:
     """The project's store, initialised once, with mlflow's fluent API pointed at it."""
     uri = project.tracking_uri
@@ -134,8 +148,7 @@ def open_store(project: Project, *, create: bool = True, timeout: float = 3.0) -
     import mlflow
     from mlflow import MlflowClient
 
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
+    _point_fluent_api(mlflow, uri)
     fresh = uri not in _ready
     lock = _init_lock(project) if fresh and uri.startswith("sqlite:") else contextlib.nullcontext()
     try:

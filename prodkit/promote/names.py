@@ -92,6 +92,13 @@ def _imports(tree: ast.Module) -> tuple[dict[str, ast.stmt], bool]:
 
 def analyse(source: str, filename: str = "<cell>") -> CellNames:
     """Names of `source`; raises SyntaxError when it is not Python (after magics are converted)."""
+    names = _analysed(source, filename)  # a pure function of the text: the same cell is parsed once
+    return CellNames(defines=set(names.defines), uses=set(names.uses), star_import=names.star_import,
+                     imports=dict(names.imports))
+
+
+@functools.lru_cache(maxsize=2048)
+def _analysed(source: str, filename: str) -> CellNames:
     code = to_python(source)
     tree = ast.parse(code, filename=filename)
     table = symtable.symtable(code, filename, "exec")

@@ -6,6 +6,7 @@ Pure: reads a parsed Notebook, returns a NotebookPlan. No files are written here
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -142,9 +143,9 @@ def _test_name(cell: Cell, requested: str | None, module: str, ordinal: int) -> 
 def _parse_promoted(nb: Notebook, cell: Cell) -> CellNames:
     """Names of a promoted cell; IPython syntax or a SyntaxError is bad input naming the cell."""
     body = cell.body
-    try:
-        ast.parse(body)
-    except SyntaxError as e:
+    error = _syntax_error(body)
+    if error is not None:
+        lineno, msg = error
         if safe_analyse(body) is not None:
             raise BadInput(
                 "IPython syntax (%magic or !command) cannot go into a module",
@@ -153,12 +154,22 @@ def _parse_promoted(nb: Notebook, cell: Cell) -> CellNames:
                 fix="move that line to a cell without %%promote",
             ) from None
         raise BadInput(
-            f"SyntaxError on line {e.lineno}: {e.msg}",
+            f"SyntaxError on line {lineno}: {msg}",
             path=str(nb.path),
             cell=cell.number,
             fix="fix the cell, save, and promote again",
         ) from None
     return analyse(body)
+
+
+@functools.lru_cache(maxsize=2048)
+def _syntax_error(body: str) -> tuple[int | None, str] | None:
+    """(line, message) of the SyntaxError plain Python gives for `body`, or None (cached: a pure function)."""
+    try:
+        ast.parse(body)
+    except SyntaxError as e:
+        return e.lineno, e.msg
+    return None
 
 
 def build_plan(nb: Notebook) -> NotebookPlan:

@@ -53,11 +53,16 @@ def check_or_error(path: Path, *, project: Project, **options) -> ReadinessResul
 
 def check_notebook(path: Path | str, *, run: bool = False, timeout: int = DEFAULT_RUN_TIMEOUT,
                    project: Project | None = None, only: list[str] | None = None,
-                   static: bool = False) -> ReadinessResult:
-    """Run the checks (all, or the ids in `only`) on one notebook; `static`: see `check`."""
+                   static: bool = False, hook_answers: dict | None = None) -> ReadinessResult:
+    """Run the checks (all, or the ids in `only`) on one notebook; `static`: see `check`.
+
+    `hook_answers`: {(module, function): answer} of state hooks the caller already asked for this
+    notebook and project (the panel's status), used instead of asking them again.
+    """
     notebook = read_notebook(path)
     project = project or load_project(notebook.path)
     ctx = CheckContext(notebook=notebook, project=project, run=run, timeout=timeout, static=static)
+    ctx.__dict__["_hook_cache"] = dict(hook_answers or {})
     checks = [not_evaluated(spec) if static and spec.reads_state else run_check(spec, ctx)
               for spec in all_checks() if only is None or spec.id in only]
     return ReadinessResult(notebook=project.relpath(notebook.path), checks=checks, notes=list(notebook.notes))

@@ -2,8 +2,9 @@
 
 Concurrent requests for the same notebook and the same fingerprint share one computation
 (single flight); a finished result is reused for `ttl` seconds while the fingerprint holds.
-`fresh=True` (the Re-check button) never reuses a finished result; it joins a computation
-still running for the same fingerprint (it reads the same files the request would).
+`fresh=True` (the Re-check button) never reuses a result computed before the request was
+sent (`since`); it joins a computation still running for the same fingerprint, or takes one that
+started after it was sent (both read the files after the click, as its own would).
 """
 
 from __future__ import annotations
@@ -30,12 +31,17 @@ class RefreshCache:
         self._inflight: dict[Hashable, tuple[float, asyncio.Future]] = {}  # (started, future)
 
     async def get(self, key: Hashable, fingerprint: Hashable, compute: Callable[[], Awaitable[Any]],
-                  *, fresh: bool = False) -> tuple[Any, bool]:
-        """(value, cached): cached is True when no new computation was started for this call."""
+                  *, fresh: bool = False, since: float | None = None) -> tuple[Any, bool]:
+        """(value, cached): cached is True when no new computation was started for this call.
+
+        `since`: when the request was sent (time.monotonic()); a fresh request reuses only a
+        computation that started at or after it.
+        """
         asked = time.monotonic()
         entry = self._done.get(key)
-        if not fresh and entry and entry.fingerprint == fingerprint and asked - entry.at < self.ttl:
-            return entry.value, True
+        if entry and entry.fingerprint == fingerprint and asked - entry.at < self.ttl:
+            if not fresh or (since is not None and entry.at >= since):
+                return entry.value, True
         running = self._inflight.get((key, fingerprint))
         if running:
             return await asyncio.shield(running[1]), True

@@ -6,14 +6,15 @@ validated by the pydantic models in `schemas.py` (strict types, bounded sizes, u
 refused). Errors are JSON `{"message": "one line", "reason": ..., "field": ...}`: the base
 handler maps prodkit's expected errors centrally (BadInput -> 400, a failed gate -> 422, a
 capability not set up -> 501); `field` names the body key or query argument at fault.
-Reads run in a small thread pool and long actions in a child process, so no request blocks
-the event loop.
+Reads run in a small thread pool, panel refreshes in a few worker processes (`compute.py`) and
+long actions in a child process, so no request blocks the event loop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import time
 from concurrent.futures import ThreadPoolExecutor
 from http.client import responses
 from pathlib import Path, PurePosixPath
@@ -26,6 +27,7 @@ from jupyter_server.utils import url_path_join
 from prodkit.server import sections
 from prodkit.server.actions import ActionRunner
 from prodkit.server.cache import RefreshCache
+from prodkit.server.compute import ComputePool
 from prodkit.server.errors import as_http_error
 from prodkit.server.paths import resolve_notebook
 
@@ -125,15 +127,15 @@ class StatusHandler(ProdkitHandler):
 
     @tornado.web.authenticated
     async def get(self):
-        loop = asyncio.get_running_loop()
-        started = loop.time()
+        started = time.monotonic()
         rel, target = self.query_notebook()
         fresh = self.get_query_argument("fresh", "0") not in ("", "0", "false")
         fingerprint = await self.in_thread(sections.fingerprint, target)
         body, cached = await self.prodkit["cache"].get(
-            str(target), fingerprint, lambda: self.in_thread(sections.status, target), fresh=fresh)
+            str(target), fingerprint, lambda: self.prodkit["compute"].run(sections.status, target), fresh=fresh,
+            since=started)
         self.reply({"notebook": rel, **body, "cached": cached,
-                    "elapsed_ms": round((loop.time() - started) * 1000, 1)})
+                    "elapsed_ms": round((time.monotonic() - started) * 1000, 1)})
 
 
 class PromoteHandler(SectionHandler):
@@ -194,11 +196,14 @@ class ActionHandler(ProdkitHandler):
         self.reply(action.to_dict())
 
 
-def setup_handlers(serverapp) -> None:
+def setup_handlers(serverapp, status_processes: int = 0) -> None:
+    """The routes and their shared state; refreshes in `status_processes` worker processes (0: threads)."""
     web_app = serverapp.web_app
+    threads = ThreadPoolExecutor(READ_THREADS, thread_name_prefix="prodkit")
     web_app.settings["prodkit"] = {
         "root_dir": str(Path(serverapp.root_dir).expanduser().resolve()),
-        "pool": ThreadPoolExecutor(READ_THREADS, thread_name_prefix="prodkit"),
+        "pool": threads,
+        "compute": ComputePool(status_processes, threads),
         "cache": RefreshCache(),
         "actions": ActionRunner(),
     }

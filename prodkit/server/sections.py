@@ -8,6 +8,7 @@ Every capability is imported here lazily, inside the function that needs it.
 
 from __future__ import annotations
 
+import copy
 import importlib
 import logging
 import os
@@ -36,37 +37,47 @@ def _hook(module: str, name: str) -> Callable[..., Any]:
     return fn
 
 
-def readiness(notebook: Path) -> dict:
-    """Exactly what `prodkit check NB --json` prints for this notebook."""
-    check = _hook("prodkit.readiness", "check")
-    return check(notebook).to_dict()
+def readiness(notebook: Path, project=None, hook_answers: dict | None = None) -> dict:
+    """Exactly what `prodkit check NB --json` prints for this notebook.
+
+    `hook_answers`: state-hook answers this refresh already has (see `status`), not asked again.
+    """
+    check_notebook = _hook("prodkit.readiness", "check_notebook")
+    return check_notebook(notebook, project=project, hook_answers=hook_answers).to_dict()
 
 
-def promote_status(notebook: Path) -> dict:
-    from prodkit.config import load_project
-
-    return _hook("prodkit.promote.status", "promote_status")(load_project(notebook), notebook)
+def promote_status(notebook: Path, project=None) -> dict:
+    return _hook("prodkit.promote.status", "promote_status")(project or _project(notebook), notebook)
 
 
-def jobs(notebook: Path) -> list[dict]:
+def jobs(notebook: Path, project=None) -> list[dict]:
     """The notebook's jobs with their last runs and health (the jobs.state hook)."""
+    return _hook("prodkit.jobs.state", "jobs_for_notebook")(project or _project(notebook), notebook)
+
+
+def models(notebook: Path, project=None) -> list[dict]:
+    return _hook("prodkit.models.state", "models_for_notebook")(project or _project(notebook), notebook)
+
+
+def _project(notebook: Path):
     from prodkit.config import load_project
 
-    return _hook("prodkit.jobs.state", "jobs_for_notebook")(load_project(notebook), notebook)
+    return load_project(notebook)
 
 
-def models(notebook: Path) -> list[dict]:
-    from prodkit.config import load_project
-
-    return _hook("prodkit.models.state", "models_for_notebook")(load_project(notebook), notebook)
-
-
-SECTIONS: dict[str, Callable[[Path], Any]] = {
+SECTIONS: dict[str, Callable[..., Any]] = {
     "readiness": readiness,
     "promote": promote_status,
     "jobs": jobs,
     "models": models,
 }
+
+
+def _shared_hooks() -> dict[str, tuple[str, str]]:
+    """Section -> the readiness state hook that computes the same answer (asked once per refresh)."""
+    from prodkit.readiness.checks import _state
+
+    return {"promote": _state.PROMOTE_HOOK, "jobs": _state.JOBS_HOOK, "models": _state.MODELS_HOOK}
 
 
 def read_checked(notebook: Path, parameters: dict | None = None) -> None:
@@ -84,10 +95,10 @@ def notebook_section(name: str, notebook: Path) -> dict:
     return section(name, notebook)
 
 
-def section(name: str, notebook: Path) -> dict:
+def section(name: str, notebook: Path, **kwargs: Any) -> dict:
     """One section in the panel's envelope; never raises for expected failures."""
     try:
-        return {"available": True, "data": SECTIONS[name](notebook)}
+        return {"available": True, "data": SECTIONS[name](notebook, **kwargs)}
     except NotSetUp as e:
         return {"available": False, "message": str(e)}
     except ProdkitError as e:
@@ -101,7 +112,14 @@ def status(notebook: Path) -> dict:
     """Readiness + promote status + jobs + models: one call for a panel refresh (BadInput: malformed notebook)."""
     started = time.perf_counter()
     read_checked(notebook)
-    body = {name: section(name, notebook) for name in SECTIONS}
+    project = _project(notebook)
+    shared = _shared_hooks()
+    parts = {name: section(name, notebook, project=project) for name in shared}
+    # readiness reads the same promote/jobs/models state: hand it the answers instead of computing them twice
+    # (a copy, so nothing a check does can change the panel's sections; a failed one is asked again there)
+    answers = {shared[name]: copy.deepcopy(part["data"]) for name, part in parts.items() if "data" in part}
+    parts["readiness"] = section("readiness", notebook, project=project, hook_answers=answers)
+    body = {name: parts[name] for name in SECTIONS}
     body["compute_ms"] = round((time.perf_counter() - started) * 1000, 1)
     return body
 

@@ -44,8 +44,15 @@ def write_notebook(path: Path, cells=SAMPLE_CELLS) -> Path:
 
 
 @pytest.fixture
-def jp_server_config():
-    return {"ServerApp": {"jpserver_extensions": {"prodkit.server": True}}}
+def status_processes() -> int:
+    """Worker processes for panel refreshes; 0 (the server's threads) unless a test module asks for some."""
+    return 0
+
+
+@pytest.fixture
+def jp_server_config(status_processes):
+    return {"ServerApp": {"jpserver_extensions": {"prodkit.server": True}},
+            "ProdkitServerApp": {"status_processes": status_processes}}
 
 
 @pytest.fixture
