@@ -64,7 +64,7 @@ def test_a_triggering_run_starts_each_triggered_job_exactly_once(project):
     from prodkit.jobs.triggers import TRIGGER_PARAM, fire
 
     now = 1_800_000_000.0
-    with JobStore(project.jobs_db, root=project.root) as a, JobStore(project.jobs_db, root=project.root) as b:
+    with JobStore(project.jobs_store, root=project.root) as a, JobStore(project.jobs_store, root=project.root) as b:
         a.add_job(JobSpec("churn-daily", "nbs/a.ipynb", "0 6 * * *"), now=now, next_due=now + 60)
         a.add_job(JobSpec("retrain", "nbs/t.ipynb", "", parameters={"auto_promote": True}, on_drift="churn-daily"),
                   now=now, next_due=None)
@@ -219,7 +219,7 @@ def test_drift_in_a_scoring_run_retrains_and_the_gate_promotes_once(project, web
     report = Scheduler(project, concurrency=1).run_once()
     [retrain_run_id] = report.triggered
     assert Scheduler(project, concurrency=1).run_once().triggered == []  # exactly once
-    with JobStore(project.jobs_db, root=project.root) as store:
+    with JobStore(project.jobs_store, root=project.root) as store:
         retrain_run = store.get_run(retrain_run_id)
         assert [r.run_id for r in store.runs_triggered_by(scoring.run_id)] == [retrain_run_id]
     assert retrain_run.status == "succeeded", retrain_run.error
