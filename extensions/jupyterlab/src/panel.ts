@@ -184,8 +184,15 @@ export class ProdkitPanel extends Widget {
     if (!path) {
       return;
     }
-    const stem = path.split('/').pop()!.replace(/\.ipynb$/, '');
-    const form = new ScheduleForm(stem.replace(/[^A-Za-z0-9.-]+/g, '-'));
+    let defaultName = '';
+    try {
+      // the jobs API's own default name rule, asked from the server (the panel has no rule of its own)
+      defaultName = (await requestAPI<{ name: string }>('jobs/default-name', {}, { path })).name;
+    } catch (error) {
+      this.say(`Schedule: ${(error as Error).message}`, true);
+      return;
+    }
+    const form = new ScheduleForm(defaultName);
     let request;
     try {
       const result = await showDialog({
