@@ -42,6 +42,9 @@ def magic_schedule(shell, args: list[str]):
     from prodkit.magics import current_notebook_path
 
     ns = _schedule_parser().parse_args(args)
+    if not ns.cron.strip():
+        raise UsageError('%prodkit schedule needs a cron expression, e.g. --cron "0 6 * * *" '
+                         "(a job without one: `prodkit jobs add NAME NOTEBOOK`)")
     nb_path = current_notebook_path(shell, ns.notebook)
     try:
         name = ns.name or default_job_name(load_project(nb_path), nb_path)

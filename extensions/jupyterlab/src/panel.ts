@@ -481,7 +481,9 @@ export class ProdkitPanel extends Widget {
       const last = (job.last_run ?? null) as Row | null;
       const lastStatus = last ? pick(last, ['status']) : 'never run';
       li.append(statusBadge(job.paused ? 'paused' : lastStatus || 'unknown'), el('strong', '', pick(job, ['name'])));
-      const bits = [pick(job, ['cron']), job.tz ? `(${str(job.tz)})` : ''];
+      // no cron: started by another job's verdict (see its chain line), else manual-only (Run now / `prodkit jobs run`)
+      const schedule = pick(job, ['cron']) || (job.on_drift || job.on_degraded ? 'triggered' : 'manual only');
+      const bits = [schedule, job.cron && job.tz ? `(${str(job.tz)})` : ''];
       const next = job.next_run ?? job.next_due;
       if (next && !job.paused) {
         bits.push(`next ${when(next)}`);
