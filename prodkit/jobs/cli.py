@@ -46,7 +46,7 @@ def add(
     json_out: bool = typer.Option(False, "--json", help="Print the stored job as JSON."),
 ):
     """Add a notebook as a papermill job: on a cron schedule, triggered, or manual-only (validated; nothing is stored on bad input)."""
-    from prodkit.jobs.api import add_job
+    from prodkit.jobs.api import add_job, is_manual_only
     from prodkit.jobs.params import parse_param_args
 
     parameters = parse_param_args(param)
@@ -60,14 +60,14 @@ def add(
     if json_out:
         return print_json(added.to_dict())
     job = added.to_dict()
-    when = (f"at '{job['cron']}' ({job['tz']}), next run {job['next_due']}" if job["cron"]
-            else "triggered only" if on_drift or on_degraded
-            else f"manual only (no cron: never scheduled; run it with `prodkit jobs run {name}`)")
+    manual = is_manual_only(added.job)
+    when = (f"manual only (no cron: never scheduled; run it with `prodkit jobs run {name}`)" if manual
+            else f"at '{job['cron']}' ({job['tz']}), next run {job['next_due']}" if job["cron"] else "triggered only")
     triggers = [f"on drift in {on_drift}"] * bool(on_drift) + [f"on degraded outcomes of {on_degraded}"] * bool(on_degraded)
     out.print(f"added job [bold]{name}[/]: {job['notebook']} {when}"
               + (f"; runs {' and '.join(triggers)}" if triggers else "")
               + ("; runs fail on drift" if job["fail_on_drift"] else ""), highlight=False)
-    if job["cron"] or on_drift or on_degraded:
+    if not manual:
         out.print(f"  store {added.store}; start `prodkit scheduler` to run it on schedule, or `prodkit jobs run {name}` now",
                   highlight=False)
     else:
