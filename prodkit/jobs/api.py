@@ -33,15 +33,6 @@ class AddedJob:
         return {**self.job.to_dict(), "store": self.store, "warnings": self.warnings}
 
 
-def default_job_name(notebook: Path | str) -> str:
-    """A usable job name from a notebook's file name: `01 churn (copy).ipynb` -> `01-churn-copy`."""
-    import unicodedata
-
-    ascii_stem = unicodedata.normalize("NFKD", Path(notebook).stem).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", ascii_stem).strip("-._")[:100].rstrip("-._")
-    return slug or "job"
-
-
 def open_store(project: Project) -> JobStore:
     """The project's job store (SQLite file or PostgreSQL, per `Project.jobs_store`)."""
     return JobStore(project.jobs_store, root=project.root, run_lease_s=run_lease(project))
@@ -87,14 +78,15 @@ def check_kernel(name: str, notebook: Path) -> None:
                        fix=f"install it (e.g. `python -m ipykernel install --user --name {name}`) or pass --kernel") from None
 
 
-def validate_job(name: str, notebook: Path | str, cron: str, *, parameters: dict[str, Any] | None = None,
+def validate_job(name: str, notebook: Path | str, cron: str | None, *, parameters: dict[str, Any] | None = None,
                  tz: str = "UTC", kernel: str | None = None, timeout_s: float | None = None, retries: int = 0,
                  retry_backoff_s: float = 60.0, catch_up: str = "once", fail_on_drift: bool = False,
                  allow_undeclared: bool = False, on_drift: str | None = None, on_degraded: str | None = None,
                  project: Project | None = None) -> tuple[JobSpec, Project, list[str]]:
     """Check everything a job needs before anything is stored; bad input raises BadInput.
 
-    A job with on_drift / on_degraded (names of other jobs) may have no cron: it runs only when triggered."""
+    A job without a cron ("" or None) is never scheduled: it runs when triggered (on_drift /
+    on_degraded name other jobs) or, without triggers, only when asked (manual-only)."""
     if not _JOB_NAME.match(name or ""):
         raise BadInput(f"job name {name!r} is not usable", fix="use letters, digits, '.', '_' and '-', like churn-daily")
     for source in (on_drift, on_degraded):
@@ -103,11 +95,11 @@ def validate_job(name: str, notebook: Path | str, cron: str, *, parameters: dict
     nb = read_notebook(notebook)
     project = project or load_project(nb.path)
     zone(tz)
-    if cron or not (on_drift or on_degraded):
+    if cron:
         cron = validate_cron(cron)
         _check_fires(cron, tz)
     else:
-        cron = ""  # triggered only
+        cron = ""  # triggered or manual-only: never scheduled
     params = check_json_values(dict(parameters or {}))
     warnings = check_parameters(nb, params, allow_undeclared=allow_undeclared)
     kernel = kernel or nb.kernel_name or "python3"
@@ -138,9 +130,9 @@ def _check_fires(cron: str, tz: str) -> None:
                        fix="check the day and month fields, e.g. --cron \"0 6 28 2 *\"") from None
 
 
-def add_job(name: str, notebook: Path | str, cron: str, *, replace: bool = False, now: float | None = None,
+def add_job(name: str, notebook: Path | str, cron: str | None, *, replace: bool = False, now: float | None = None,
             **options: Any) -> AddedJob:
-    """Validate and store a job; it first runs at its next cron slot after now."""
+    """Validate and store a job; it first runs at its next cron slot after now (without a cron: never scheduled)."""
     job, project, warnings = validate_job(name, notebook, cron, **options)
     now = utc_now() if now is None else now
     job.created_at, job.next_due = now, next_slot(job.cron, job.tz, now) if job.cron else None
@@ -196,6 +188,30 @@ def run_job(name: str, *, project: Project | None = None, parameters: dict[str, 
                                      error=RunError(None, "Cancelled", "interrupted (Ctrl-C) before this retry started"))
                     raise
         return attempts
+
+
+def job_for_run_now(notebook: Path | str, *, project: Project | None = None) -> tuple[str, bool]:
+    """The job "Run now" runs for a notebook: its first job, else a new manual-only one (no cron,
+    never scheduled) named by the default rule with `-manual`. Returns (name, created)."""
+    from prodkit.jobs.names import default_job_name
+
+    nb = read_notebook(notebook)
+    project = project or load_project(nb.path)
+    if project.jobs_store_exists:
+        rel = project.relpath(nb.path)
+        with open_store(project) as store:
+            mine = next((job.name for job in store.list_jobs() if job.notebook == rel), None)
+        if mine is not None:
+            return mine, False
+    name = default_job_name(project, nb.path, "-manual")
+    add_job(name, nb.path, None, project=project)
+    return name, True
+
+
+def is_manual_only(job: JobSpec | dict[str, Any]) -> bool:
+    """No cron and no trigger: the job runs only when asked (`prodkit jobs run`, the panel's Run now)."""
+    get = job.get if isinstance(job, dict) else lambda key: getattr(job, key)
+    return not (get("cron") or get("on_drift") or get("on_degraded"))
 
 
 def queue_run(name: str, *, project: Project | None = None, parameters: dict[str, Any] | None = None) -> int:

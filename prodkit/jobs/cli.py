@@ -26,7 +26,7 @@ def add(
     name: str = typer.Argument(..., help="Job name (letters, digits, '.', '_', '-')."),
     notebook: Path = typer.Argument(..., help="The notebook to run."),
     cron: str = typer.Option(None, "--cron", help='Five-field cron expression, e.g. "0 6 * * *" '
-                             "(optional with --on-drift/--on-degraded)."),
+                             "(without it: a manual-only job, or one --on-drift/--on-degraded start)."),
     param: list[str] = typer.Option(None, "-p", "--param", help="Parameter KEY=VALUE (JSON values; repeatable)."),
     timeout: float = typer.Option(None, "--timeout", help="Seconds the notebook's cells may run in total."),
     retries: int = typer.Option(0, "--retries", help="Extra attempts after a failure or timeout."),
@@ -45,8 +45,8 @@ def add(
                                       help="Pass auto_promote=True: register_candidate() then promotes through the gate."),
     json_out: bool = typer.Option(False, "--json", help="Print the stored job as JSON."),
 ):
-    """Schedule a notebook as a papermill job (validated; nothing is stored on bad input)."""
-    from prodkit.jobs.api import add_job
+    """Add a notebook as a papermill job: on a cron schedule, triggered, or manual-only (validated; nothing is stored on bad input)."""
+    from prodkit.jobs.api import add_job, is_manual_only
     from prodkit.jobs.params import parse_param_args
 
     parameters = parse_param_args(param)
@@ -60,13 +60,18 @@ def add(
     if json_out:
         return print_json(added.to_dict())
     job = added.to_dict()
-    when = f"at '{job['cron']}' ({job['tz']}), next run {job['next_due']}" if job["cron"] else "triggered only"
+    manual = is_manual_only(added.job)
+    when = (f"manual only (no cron: never scheduled; run it with `prodkit jobs run {name}`)" if manual
+            else f"at '{job['cron']}' ({job['tz']}), next run {job['next_due']}" if job["cron"] else "triggered only")
     triggers = [f"on drift in {on_drift}"] * bool(on_drift) + [f"on degraded outcomes of {on_degraded}"] * bool(on_degraded)
     out.print(f"added job [bold]{name}[/]: {job['notebook']} {when}"
               + (f"; runs {' and '.join(triggers)}" if triggers else "")
               + ("; runs fail on drift" if job["fail_on_drift"] else ""), highlight=False)
-    out.print(f"  store {added.store}; start `prodkit scheduler` to run it on schedule, or `prodkit jobs run {name}` now",
-              highlight=False)
+    if not manual:
+        out.print(f"  store {added.store}; start `prodkit scheduler` to run it on schedule, or `prodkit jobs run {name}` now",
+                  highlight=False)
+    else:
+        out.print(f"  store {added.store}", highlight=False)
 
 
 @jobs_app.command("list")

@@ -36,14 +36,18 @@ def magic_schedule(shell, args: list[str]):
 
     from prodkit.config import load_project
     from prodkit.errors import ProdkitError
-    from prodkit.jobs.api import add_job, default_job_name, list_jobs
+    from prodkit.jobs.api import add_job, list_jobs
+    from prodkit.jobs.names import default_job_name
     from prodkit.jobs.params import parse_param_args
     from prodkit.magics import current_notebook_path
 
     ns = _schedule_parser().parse_args(args)
+    if not ns.cron.strip():
+        raise UsageError('%prodkit schedule needs a cron expression, e.g. --cron "0 6 * * *" '
+                         "(a job without one: `prodkit jobs add NAME NOTEBOOK`)")
     nb_path = current_notebook_path(shell, ns.notebook)
-    name = ns.name or default_job_name(nb_path)
     try:
+        name = ns.name or default_job_name(load_project(nb_path), nb_path)
         added = add_job(name, nb_path, ns.cron, parameters=parse_param_args(ns.param), tz=ns.tz, kernel=ns.kernel,
                         timeout_s=ns.timeout, retries=ns.retries, retry_backoff_s=ns.retry_backoff,
                         catch_up=ns.catch_up, fail_on_drift=ns.fail_on_drift, allow_undeclared=ns.allow_undeclared, replace=ns.replace)
@@ -84,10 +88,10 @@ class JobsView:
     def _repr_html_(self) -> str:
         from html import escape
 
-        from prodkit.jobs.render import history_html
+        from prodkit.jobs.render import cron_text, history_html
 
         rows = "".join(
-            f"<tr><td>{escape(j['name'])}</td><td>{escape(j['notebook'])}</td><td>{escape(j['cron'])}</td>"
+            f"<tr><td>{escape(j['name'])}</td><td>{escape(j['notebook'])}</td><td>{escape(cron_text(j))}</td>"
             f"<td>{escape(j['tz'])}</td><td>{j['next_due'] or ''}</td>"
             f"<td>{'fail' if j.get('fail_on_drift') else 'flag'}</td>"
             f"<td>{'paused' if j['paused'] else 'active'}</td></tr>" for j in self.jobs)
@@ -96,9 +100,9 @@ class JobsView:
         return jobs + (history_html(self.runs) if self.runs else "")
 
     def __repr__(self) -> str:
-        from prodkit.jobs.render import drift_text
+        from prodkit.jobs.render import cron_text, drift_text
 
-        lines = [f"{j['name']}: {j['notebook']} '{j['cron']}' ({j['tz']}) next {j['next_due']}" for j in self.jobs]
+        lines = [f"{j['name']}: {j['notebook']} '{cron_text(j)}' ({j['tz']}) next {j['next_due']}" for j in self.jobs]
         lines += [f"run {r.run_id} {r.job} {r.status} {drift_text(r.drift)}" + (f" — {r.error.line()}" if r.error else "")
                   for r in self.runs]
         return "\n".join(lines) or "no jobs"

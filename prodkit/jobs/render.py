@@ -55,17 +55,22 @@ def jobs_table(rows: list[dict[str, Any]]) -> Table:
         last_text = f"#{last['run_id']} {_status(last['status'])}" if last else "-"
         if last and last.get("drift"):
             last_text += f" {_drift_cell(last['drift'])}"
-        table.add_row(job["name"], job["notebook"], job["cron"] or _triggers(job), job["tz"], _short(job["next_due"]), last_text,
+        table.add_row(job["name"], job["notebook"], cron_text(job), job["tz"], _short(job["next_due"]), last_text,
                       "fail" if job.get("fail_on_drift") else "flag",
                       "[yellow]paused[/]" if job["paused"] else "active")
     return table
 
 
+def cron_text(job: dict[str, Any]) -> str:
+    """The job's cron, else what starts it: `drift of churn-daily`, or `manual` (only `jobs run` / Run now)."""
+    return job["cron"] or _triggers(job)
+
+
 def _triggers(job: dict[str, Any]) -> str:
-    """`drift of churn-daily` for a job other jobs' verdicts start."""
+    """`drift of churn-daily` for a job other jobs' verdicts start; `manual` for a job without cron or trigger."""
     parts = [f"drift of {job['on_drift']}"] * bool(job.get("on_drift")) + \
         [f"degraded of {job['on_degraded']}"] * bool(job.get("on_degraded"))
-    return " / ".join(parts) or "-"
+    return " / ".join(parts) or "manual"
 
 
 def chain_text(run: RunRecord) -> str:

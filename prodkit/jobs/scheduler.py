@@ -71,13 +71,17 @@ def plan_claims(rows, now: float, grace_s: float,
     missed slot, `all` every one, `none` none. Jobs sharing (cron, tz) share one croniter walk,
     from the oldest cursor among them; each job takes the slots after its own cursor.
     A group whose slots cannot be computed goes to `on_error` (when given) and keeps its cursor;
-    the other jobs are planned as usual.
+    the other jobs are planned as usual. A job without a cron (manual-only or triggered) has no
+    slots: it is never claimed here, and its next due time is cleared.
     """
     groups: dict[tuple[str, str], list] = {}
-    for row in rows:
-        groups.setdefault((row["cron"], row["tz"]), []).append(row)
     claims: list[tuple] = []
     cursors: list[tuple] = []
+    for row in rows:
+        if row["cron"]:
+            groups.setdefault((row["cron"], row["tz"]), []).append(row)
+        else:
+            cursors.append((None, row["name"]))
     for (cron, tz), members in groups.items():
         try:
             slots, next_due = slots_between(cron, tz, min(r["checked_until"] for r in members), now)

@@ -169,6 +169,16 @@ class JobRunHandler(ProdkitHandler):
         self.reply(action.to_dict(), status=202)
 
 
+class JobNameHandler(ProdkitHandler):
+    """GET ?path=NB: `{"notebook", "name"}`, the default job name of the notebook (the jobs API's rule)."""
+
+    @tornado.web.authenticated
+    async def get(self):
+        rel, target = self.query_notebook()
+        await self.in_thread(sections.read_checked, target)
+        self.reply({"notebook": rel, **await self.in_thread(sections.default_job_name, target)})
+
+
 class JobScheduleHandler(ProdkitHandler):
     """POST {path, cron, name?, parameters?}: add a scheduled job for the notebook."""
 
@@ -215,6 +225,7 @@ def setup_handlers(serverapp, status_processes: int = 0) -> None:
         ("jobs", SectionHandler, {"name": "jobs"}),
         ("jobs/run", JobRunHandler, None),
         ("jobs/schedule", JobScheduleHandler, None),
+        ("jobs/default-name", JobNameHandler, None),
         ("models", SectionHandler, {"name": "models"}),
         ("actions", ActionHandler, None),
         (r"actions/([0-9a-f]+)", ActionHandler, None),

@@ -31,20 +31,15 @@ def promote(args: dict) -> tuple[int, str, dict | None]:
 
 
 def run_job(args: dict) -> tuple[int, str, dict | None]:
-    """Runs the notebook's job once now (the given one, else its first; else a paused manual job)."""
+    """Runs the notebook's job once now through the jobs API and runner (the given job, else the
+    notebook's first; a notebook without a job gets a manual-only one, never scheduled)."""
     from prodkit.config import load_project
     from prodkit.jobs import api
-    from prodkit.server.sections import default_job_name, jobs
 
     notebook = Path(args["notebook"])
     project = load_project(notebook)
-    name = args.get("job") or next((j["name"] for j in jobs(notebook)), None)
-    note = ""
-    if name is None:
-        name = default_job_name(notebook, "-manual")
-        api.add_job(name, notebook, "0 0 1 1 *", project=project)
-        api.pause_job(name, project=project)
-        note = f" (created paused job {name} for manual runs)"
+    name, created = (args["job"], False) if args.get("job") else api.job_for_run_now(notebook, project=project)
+    note = f" (created manual-only job {name}: no cron, never scheduled)" if created else ""
     attempts = api.run_job(name, project=project, parameters=args.get("parameters") or {})
     data = attempts[-1].to_dict() if attempts else {"job": name, "status": "not started"}
     status = str(data.get("status", ""))

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from prodkit.errors import BadInput, ProdkitError
+from prodkit.errors import ProdkitError
 from prodkit.server.errors import NotSetUp
 
 log = logging.getLogger("prodkit.server")
@@ -175,51 +175,21 @@ def _tree_stamp(folder: Path, limit: int = 2000) -> tuple:
     return (newest, count)
 
 
-def default_job_name(notebook: Path, suffix: str = "") -> str:
-    """A free job name from the notebook's path: nbs/a/churn_poc.ipynb -> a-churn-poc.
+def default_job_name(notebook: Path) -> dict:
+    """`{"name": ...}`: the job name the jobs API would give this notebook (the panel's Schedule default)."""
+    from prodkit.jobs.names import default_job_name as job_name
 
-    The path is taken inside the project's notebooks folder (else its root), so notebooks with
-    the same file name in different folders get different names; a name already used by a job
-    of another notebook gets a number (-2, -3, ...). It passes the jobs API's name rule.
-    """
-    import re
-
-    from prodkit.config import load_project
-
-    project = load_project(notebook)
-    path = Path(notebook).resolve()
-    for base in (project.nbs_path, project.root):
-        try:
-            rel = path.relative_to(Path(base).resolve()).with_suffix("")
-            break
-        except ValueError:
-            continue
-    else:
-        rel = Path(path.stem)
-    stem = re.sub(r"[^A-Za-z0-9.-]+", "-", rel.as_posix()).strip("-.") or "notebook"
-    taken = _job_names_of_other_notebooks(project, notebook)
-    for n in range(1, 1000):
-        extra = f"{suffix}-{n}" if n > 1 else suffix
-        name = f"{stem[: 100 - len(extra)].rstrip('-.')}{extra}"
-        if name not in taken:
-            return name
-    raise BadInput(f"no free job name for {project.relpath(notebook)}", fix="give the job a name")
-
-
-def _job_names_of_other_notebooks(project, notebook: Path) -> set[str]:
-    list_jobs = _hook("prodkit.jobs.api", "list_jobs")
-    rel = project.relpath(Path(notebook))
-    return {j["name"] for j in list_jobs(project) if j.get("notebook") != rel}
+    return {"name": job_name(_project(notebook), notebook)}
 
 
 def schedule_job(notebook: Path, name: str | None, cron: str, parameters: dict) -> dict:
-    """Adds a scheduled job for the notebook through the jobs API; returns the job."""
-    from prodkit.config import load_project
+    """Adds a scheduled job for the notebook through the jobs API (default name: the jobs' rule); returns the job."""
+    from prodkit.jobs.api import add_job
+    from prodkit.jobs.names import default_job_name as job_name
 
-    add_job = _hook("prodkit.jobs.api", "add_job")
-    project = load_project(notebook)
-    added = add_job(name or default_job_name(notebook), notebook, cron, parameters=parameters, project=project)
-    return added if isinstance(added, dict) else added.to_dict()
+    project = _project(notebook)
+    added = add_job(name or job_name(project, notebook), notebook, cron, parameters=parameters, project=project)
+    return added.to_dict()
 
 
 def run_limit(notebook: Path) -> tuple[str, int]:

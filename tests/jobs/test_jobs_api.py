@@ -1,11 +1,12 @@
-"""The Python API without kernels: Ctrl-C during a retry's backoff, default job names."""
+"""The Python API without kernels: Ctrl-C during a retry's backoff, the schedule magic's default name."""
 
 import types
 
 import pytest
+from jobs.jobs_helpers import write_notebook
 
 from prodkit.jobs import api, runner
-from prodkit.jobs.api import _JOB_NAME, add_job, default_job_name, history, run_job
+from prodkit.jobs.api import add_job, history, run_job
 from prodkit.jobs.execute import RunOutcome
 from prodkit.jobs.model import CANCELLED, FAILED, RunError
 
@@ -28,15 +29,10 @@ def test_ctrl_c_during_retry_backoff_cancels_the_queued_retry(project, nb, monke
     assert retry.status == CANCELLED and "Ctrl-C" in retry.error.evalue  # not left queued for a scheduler
 
 
-@pytest.mark.parametrize("file, name", [("01 churn (copy).ipynb", "01-churn-copy"), ("Café données.ipynb", "Cafe-donnees"),
-                                        ("churn.v2.ipynb", "churn.v2"), ("(( )).ipynb", "job")])
-def test_default_job_name_is_a_usable_slug(file, name):
-    assert default_job_name(file) == name and _JOB_NAME.match(name)
-
-
-def test_schedule_magic_names_a_job_from_any_notebook_file_name(project, nb):
+def test_schedule_magic_names_the_job_from_the_notebooks_path_in_the_project(project, nb):
+    """Issue 15: `%prodkit schedule` used the file name (nbs/a/x.ipynb -> "x"); now the one rule: "a-x"."""
     from prodkit.jobs.magic import magic_schedule
 
-    path = nb("01 churn (copy)", ["pass"])
+    path = write_notebook(project.nbs_path / "a" / "x.ipynb", ["pass"])
     magic_schedule(types.SimpleNamespace(user_ns={}), [str(path), "--cron", "0 6 * * *"])
-    assert [j["name"] for j in api.list_jobs(project)] == ["01-churn-copy"]
+    assert [j["name"] for j in api.list_jobs(project)] == ["a-x"]

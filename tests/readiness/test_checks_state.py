@@ -256,3 +256,11 @@ def test_monitoring_of_the_notebooks_models_counts_when_watched_elsewhere(projec
         model_monitoring=lambda project, name: per_model))
     checks = run_checks(project, nb, ["DATA-02", "DATA-03", "OPS-02"])
     assert [checks[i].status for i in ("DATA-02", "DATA-03", "OPS-02")] == ["pass", "pass", "pass"]
+
+
+def test_ops01_a_manual_only_job_is_not_a_schedule(project, nb, monkeypatch):
+    """Issue 15: "Run now" makes a manual-only job (no cron, not paused); OPS-01 must not call it a healthy schedule."""
+    _jobs(monkeypatch, [{"name": "churn-manual", "cron": "", "paused": False, "healthy": True,
+                         "on_drift": None, "on_degraded": None, "last_run": {"status": "succeeded"}, "message": "ok"}])
+    c = run_checks(project, nb, ["OPS-01"])["OPS-01"]
+    assert c.status == "skip" and "churn-manual runs only when asked" in c.message

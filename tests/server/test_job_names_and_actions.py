@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from prodkit.config import init_project
+from prodkit.config import init_project, load_project
+from prodkit.jobs.names import default_job_name as job_name
 from prodkit.server.actions import ActionRunner
-from prodkit.server.sections import default_job_name
 
 PLAIN = [("code", "x = 1")]
 
@@ -18,6 +18,10 @@ def test_default_job_names_come_from_the_path_in_the_project(tmp_path, make_note
     from prodkit.jobs import api
 
     init_project(tmp_path)
+
+    def default_job_name(nb, suffix=""):
+        return job_name(load_project(tmp_path), nb, suffix)
+
     a_x = make_notebook(tmp_path / "nbs" / "a" / "x.ipynb", PLAIN)
     b_x = make_notebook(tmp_path / "nbs" / "b" / "x.ipynb", PLAIN)
     flat = make_notebook(tmp_path / "nbs" / "a-x.ipynb", PLAIN)
@@ -26,14 +30,14 @@ def test_default_job_names_come_from_the_path_in_the_project(tmp_path, make_note
     assert default_job_name(a_x, "-manual") == "a-x-manual"
     assert default_job_name(b_x, "-manual") == "b-x-manual"
     assert default_job_name(outside) == "reports-x"
-    api.add_job(default_job_name(a_x, "-manual"), a_x, "0 0 1 1 *", project=init_project(tmp_path))
+    api.add_job(default_job_name(a_x, "-manual"), a_x, None, project=init_project(tmp_path))
     # a-x.ipynb would clash with a/x.ipynb's job: it gets a number, a/x keeps its own name
     assert default_job_name(flat, "-manual") == "a-x-manual-2"
     assert default_job_name(a_x, "-manual") == "a-x-manual"
     long_name = default_job_name(deep, "-manual")
     assert len(long_name) <= 100 and long_name.endswith("-manual")
     for nb, name in [(flat, "a-x-manual-2"), (b_x, "b-x-manual"), (deep, long_name)]:
-        api.add_job(name, nb, "0 0 1 1 *")  # the jobs API accepts every default name
+        api.add_job(name, nb, None)  # the jobs API accepts every default name
 
 
 async def test_schedule_two_notebooks_with_the_same_file_name(jp_fetch, project_root, make_notebook):
@@ -50,6 +54,26 @@ async def test_schedule_two_notebooks_with_the_same_file_name(jp_fetch, project_
     assert names == ["a-x", "b-x"]
 
 
+async def test_the_panel_asks_the_server_for_the_default_job_name(jp_fetch, project_root, make_notebook):
+    """Issue 15: the panel computed its own name (nbs/a/x.ipynb -> "x"); the server answers the jobs' rule."""
+    make_notebook(project_root / "nbs" / "a" / "x.ipynb", PLAIN)
+    make_notebook(project_root / "nbs" / "a-x.ipynb", PLAIN)
+
+    async def default_name(path):
+        response = await jp_fetch("prodkit", "api", "jobs", "default-name", params={"path": path}, raise_error=False)
+        assert response.code == 200, response.body
+        return json.loads(response.body)["name"]
+
+    assert await default_name("nbs/a/x.ipynb") == "a-x"
+    await jp_fetch("prodkit", "api", "jobs", "schedule", method="POST",
+                   body=json.dumps({"path": "nbs/a/x.ipynb", "cron": "0 6 * * *"}))
+    assert await default_name("nbs/a/x.ipynb") == "a-x"  # its own job keeps the plain name
+    assert await default_name("nbs/a-x.ipynb") == "a-x-2"  # another notebook's job holds it
+    outside = await jp_fetch("prodkit", "api", "jobs", "default-name", params={"path": "../x.ipynb"},
+                             raise_error=False)
+    assert outside.code in (400, 403, 404)
+
+
 @pytest.mark.slow
 async def test_run_now_for_two_notebooks_with_the_same_file_name(jp_fetch, project_root, make_notebook, wait_action):
     for folder in ("a", "b"):
@@ -61,7 +85,9 @@ async def test_run_now_for_two_notebooks_with_the_same_file_name(jp_fetch, proje
         done = await wait_action(started["id"])
         assert done["status"] == "succeeded", done["message"]
         jobs = json.loads((await jp_fetch("prodkit", "api", "jobs", params={"path": path})).body)["data"]
-        assert [(j["name"], j["paused"]) for j in jobs] == [(f"{folder}-x-manual", True)]
+        # a manual-only job: no cron, not paused, never scheduled (was a paused dummy cron `0 0 1 1 *`)
+        assert [(j["name"], j["cron"], j["paused"], j["next_due"]) for j in jobs] == [
+            (f"{folder}-x-manual", "", False, None)]
     # run now again: the notebook's existing manual job runs, no new job is made
     again = json.loads((await jp_fetch("prodkit", "api", "jobs", "run", method="POST",
                                        body=json.dumps({"path": "nbs/a/x.ipynb"}))).body)

@@ -184,8 +184,15 @@ export class ProdkitPanel extends Widget {
     if (!path) {
       return;
     }
-    const stem = path.split('/').pop()!.replace(/\.ipynb$/, '');
-    const form = new ScheduleForm(stem.replace(/[^A-Za-z0-9.-]+/g, '-'));
+    let defaultName = '';
+    try {
+      // the jobs API's own default name rule, asked from the server (the panel has no rule of its own)
+      defaultName = (await requestAPI<{ name: string }>('jobs/default-name', {}, { path })).name;
+    } catch (error) {
+      this.say(`Schedule: ${(error as Error).message}`, true);
+      return;
+    }
+    const form = new ScheduleForm(defaultName);
     let request;
     try {
       const result = await showDialog({
@@ -474,7 +481,9 @@ export class ProdkitPanel extends Widget {
       const last = (job.last_run ?? null) as Row | null;
       const lastStatus = last ? pick(last, ['status']) : 'never run';
       li.append(statusBadge(job.paused ? 'paused' : lastStatus || 'unknown'), el('strong', '', pick(job, ['name'])));
-      const bits = [pick(job, ['cron']), job.tz ? `(${str(job.tz)})` : ''];
+      // no cron: started by another job's verdict (see its chain line), else manual-only (Run now / `prodkit jobs run`)
+      const schedule = pick(job, ['cron']) || (job.on_drift || job.on_degraded ? 'triggered' : 'manual only');
+      const bits = [schedule, job.cron && job.tz ? `(${str(job.tz)})` : ''];
       const next = job.next_run ?? job.next_due;
       if (next && !job.paused) {
         bits.push(`next ${when(next)}`);

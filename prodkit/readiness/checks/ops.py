@@ -30,9 +30,11 @@ def jobs_for_notebook(ctx: CheckContext) -> list[dict]:
 @register_check("OPS-01", reads_state=True, section="Ops", title="Scheduled job healthy",
                 fix="open `prodkit jobs history NAME`, fix the failing run, then `prodkit jobs run NAME`")
 def job_healthy(ctx: CheckContext) -> Outcome:
-    jobs = jobs_for_notebook(ctx)
-    if not jobs:
-        return Outcome.not_set_up("no scheduled job runs this notebook",
+    every = jobs_for_notebook(ctx)
+    jobs = [j for j in every if j.get("cron") or j.get("on_drift") or j.get("on_degraded")]
+    if not jobs:  # a manual-only job (no cron, no trigger: the panel's Run now) is not a schedule
+        manual = "".join(f"; {j.get('name')} runs only when asked (no cron)" for j in every[:1])
+        return Outcome.not_set_up("no scheduled job runs this notebook" + manual,
                                   '`%prodkit schedule --cron "0 6 * * *"` in the notebook (or `prodkit jobs add`)')
     unhealthy = [j for j in jobs if not j.get("healthy")]
     never_ran = [j for j in unhealthy if not j.get("last_run")]
