@@ -8,7 +8,6 @@ The embedded default is `sqlite:///<root>/.prodkit/mlflow.db` with artifacts und
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
 import os
 import re
@@ -100,16 +99,12 @@ def _health_url(uri: str) -> str:
     return urllib.parse.urlunsplit((parts.scheme, host, parts.path + "/health", "", ""))
 
 
-@contextlib.contextmanager
 def _init_lock(project: Project):
     """Serialise the first use of a fresh sqlite db across processes (alembic races otherwise)."""
+    from filelock import FileLock
+
     project.state_dir.mkdir(parents=True, exist_ok=True)
-    with open(project.state_dir / "mlflow.db.lock", "w") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
+    return FileLock(project.state_dir / "mlflow.db.lock")
 
 
 def _experiment_id(client, project: Project, uri: str) -> str:

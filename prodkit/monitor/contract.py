@@ -26,10 +26,8 @@ DEFAULT_TOLERANCE = {
     "out_of_range_share": 0.01,  # share of numeric values outside [min, max] that is still fine
     "unseen_category_share": 0.01,  # share of values in unseen categories that is still fine
 }
-EXTRA_COLUMNS = ("ignore", "warning", "error")
 _NUMERIC_FAMILIES = {"integer", "float"}
 _TEXT_FAMILIES = {"string", "category"}
-_COLUMN_KEYS = {"dtype", "kind", "null_share", "min", "max", "categories", "drift", "method", "threshold"}
 
 HEADER = """\
 # prodkit data contract{for_name}. Edit freely: prodkit keeps your edits.
@@ -175,51 +173,21 @@ def load_contract(path: Path | str) -> Contract:
 
 
 def contract_from_dict(data: Any, where: str) -> Contract:
+    """A Contract from a parsed file; the first problem is one BadInput line naming `where` and the field."""
     if not isinstance(data, dict) or not isinstance(data.get("columns"), dict) or not data["columns"]:
         raise BadInput("not a data contract (no 'columns' mapping)", path=where,
                        fix="start from an inferred contract and edit it")
-    columns = {}
-    for name, raw in data["columns"].items():
-        columns[str(name)] = _rule_from_dict(str(name), raw, where)
-    extra = data.get("extra_columns", "warning")
-    if extra not in EXTRA_COLUMNS:
-        raise BadInput(f"extra_columns is {extra!r}", path=where, fix=f"use one of {', '.join(EXTRA_COLUMNS)}")
-    tolerance = dict(DEFAULT_TOLERANCE)
-    for key, value in (data.get("tolerance") or {}).items():
-        if key not in DEFAULT_TOLERANCE:
-            raise BadInput(f"unknown tolerance {key!r}", path=where, fix=f"use {', '.join(DEFAULT_TOLERANCE)}")
-        tolerance[key] = _fraction(value, f"tolerance.{key}", where)
-    return Contract(columns=columns, name=data.get("name"), reference_rows=data.get("reference_rows"),
-                    extra_columns=extra, drift_share=_fraction(data.get("drift_share", 0.5), "drift_share", where),
-                    tolerance=tolerance)
+    from prodkit.monitor._contract_schema import parse
 
-
-def _fraction(value: Any, key: str, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-        raise BadInput(f"{key} is {value!r}", path=where, fix="use a number between 0 and 1")
-    return float(value)
-
-
-def _rule_from_dict(name: str, raw: Any, where: str) -> ColumnRule:
-    if not isinstance(raw, dict) or "dtype" not in raw or "kind" not in raw:
-        raise BadInput(f"column {name!r} needs at least dtype and kind", path=where,
-                       fix="e.g.  dtype: float, kind: numerical")
-    unknown = sorted(set(raw) - _COLUMN_KEYS)
-    if unknown:
-        raise BadInput(f"column {name!r}: unknown key(s) {', '.join(unknown)}", path=where,
-                       fix=f"use {', '.join(sorted(_COLUMN_KEYS))}")
-    _check_kind(raw["kind"], name, where)
-    for key in ("min", "max", "threshold"):
-        value = raw.get(key)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
-            raise BadInput(f"column {name!r}: {key} is {value!r}", path=where, fix="use a number")
-    categories = raw.get("categories")
-    if categories is not None and not isinstance(categories, list):
-        raise BadInput(f"column {name!r}: categories must be a list", path=where, fix="e.g.  categories: [a, b]")
-    return ColumnRule(dtype=str(raw["dtype"]), kind=raw["kind"],
-                      null_share=_fraction(raw.get("null_share", 0.0), f"{name}.null_share", where),
-                      min=raw.get("min"), max=raw.get("max"), categories=categories,
-                      drift=bool(raw.get("drift", True)), method=raw.get("method"), threshold=raw.get("threshold"))
+    try:
+        spec = parse({**data, "columns": {str(name): raw for name, raw in data["columns"].items()}})
+    except ValueError as e:
+        message, fix = e.args
+        raise BadInput(message, path=where, fix=fix) from None
+    columns = {name: ColumnRule(**rule.model_dump()) for name, rule in spec.columns.items()}
+    return Contract(columns=columns, name=spec.name, reference_rows=spec.reference_rows,
+                    extra_columns=spec.extra_columns, drift_share=spec.drift_share,
+                    tolerance=spec.tolerance.model_dump())
 
 
 # -- validation ----------------------------------------------------------------------------

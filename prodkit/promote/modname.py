@@ -13,12 +13,12 @@ from __future__ import annotations
 import functools
 import importlib.util
 import keyword
-import re
 import sys
 import tomllib
 import unicodedata
 from pathlib import Path
 
+from prodkit._dists import canonical, import_distributions
 from prodkit.errors import BadInput
 
 MAX_NAME_BYTES = 200  # the test file test_<a_b_c>.py must stay under the 255-byte file name limit
@@ -77,18 +77,7 @@ def _own_distribution(root: Path) -> str | None:
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
         return None
     name = data.get("project", {}).get("name") if isinstance(data.get("project"), dict) else None
-    return _normalise(name) if isinstance(name, str) else None
-
-
-def _normalise(dist: str) -> str:
-    return re.sub(r"[-_.]+", "-", dist).lower()
-
-
-@functools.lru_cache(maxsize=1)
-def _distributions() -> dict[str, list[str]]:
-    import importlib.metadata
-
-    return importlib.metadata.packages_distributions()
+    return canonical(name) if isinstance(name, str) else None
 
 
 def _find(top: str) -> tuple[bool, Path | None]:
@@ -120,9 +109,9 @@ def shadowing(name: str, root: Path | None = None, lib_path: Path | None = None)
     importable, location = _find(top)
     if not importable or (location is not None and lib_path is not None and _inside(location, lib_path)):
         return None
-    dists = _distributions().get(top) or []
+    dists = import_distributions().get(top) or []
     own = own_distribution(root)
-    if any(_normalise(d) == own for d in dists):
+    if any(canonical(d) == own for d in dists):
         return None
     if dists:
         return f"{top} is a package of the installed distribution {dists[0]}: `import {top}` would load one or the other"

@@ -52,6 +52,9 @@ def warm_up() -> None:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(nb), encoding="utf-8")
             sections.status(path)
+        from prodkit._dists import import_distributions
+
+        import_distributions()  # CODE-03 maps imports to installed distributions: read the metadata once here
     except Exception:  # a warm-up is an optimisation: a real refresh reports its own errors
         log.debug("prodkit: panel worker warm-up failed", exc_info=True)
 

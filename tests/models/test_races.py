@@ -133,3 +133,31 @@ def test_finding_09_a_model_created_meanwhile_by_another_process_is_used_not_del
     model = registry.get_registered_model("shared-clf")
     assert model.description == "made by the other process"
     assert [str(v.version) for v in registry.search_model_versions("name = 'shared-clf'")] == ["1"]
+
+
+_TRY_LOCK = """
+import sys
+from filelock import FileLock, Timeout
+try:
+    FileLock(sys.argv[1]).acquire(timeout=0.2)
+except Timeout:
+    print("held")
+else:
+    print("free")
+"""
+
+
+def test_init_lock_keeps_another_process_out_until_released(project):
+    """The first-use lock of a fresh sqlite store (now filelock, was fcntl by hand) excludes another
+    process while held and lets it in after."""
+    from prodkit.models.tracking import _init_lock
+
+    lock_file = project.state_dir / "mlflow.db.lock"
+
+    def other_process() -> str:
+        return subprocess.run([sys.executable, "-c", _TRY_LOCK, str(lock_file)], capture_output=True,
+                              text=True, timeout=30, check=True).stdout.strip()
+
+    with _init_lock(project):
+        assert other_process() == "held"
+    assert other_process() == "free"

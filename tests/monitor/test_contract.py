@@ -130,3 +130,76 @@ def test_bad_contract_files_are_one_clear_line(tmp_path, text, expected):
         load_contract(path)
     assert expected in info.value.line() and str(path) in info.value.line()
     assert "\n" not in info.value.line()
+
+
+_A = "  a: {dtype: float, kind: numerical"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # accepted silently before pydantic validated the file (finding: issue 15, contract validation by hand)
+    (f"drift_shar: 0.3\ncolumns:\n{_A}}}\n", "unknown top-level key 'drift_shar'"),
+    (f"columns:\n{_A}, drift: maybe}}\n", "columns.a.drift is 'maybe' — use true or false"),
+    ("columns:\n  a: {dtype: floaat, kind: numerical}\n", "columns.a.dtype is 'floaat'"),
+    (f"reference_rows: -1\ncolumns:\n{_A}}}\n", "reference_rows is -1"),
+    (f"name: [x]\ncolumns:\n{_A}}}\n", "name is ['x'] — use text"),
+    # clearer than before: the field is named with its full path
+    (f"columns:\n{_A}, min: low, max: 3}}\n", "columns.a.min is 'low' — use a number"),
+    (f"tolerance: {{nul: 0.1}}\ncolumns:\n{_A}}}\n", "tolerance: unknown key 'nul'"),
+    (f"tolerance: {{null_share_margin: true}}\ncolumns:\n{_A}}}\n", "tolerance.null_share_margin is True"),
+    (f"columns:\n{_A}, categories: x}}\n", "columns.a.categories is 'x'"),
+    ("columns:\n  a:\n", "column 'a' needs at least dtype and kind (got None)"),
+    ("columns:\n  a: {kind: numerical}\n", "column 'a' needs at least dtype and kind (dtype is missing)"),
+])
+def test_bad_contract_names_the_file_and_the_field(tmp_path, text, expected):
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    with pytest.raises(BadInput) as info:
+        load_contract(path)
+    line = info.value.line()
+    assert line.startswith(f"{path}: ") and expected in line and "\n" not in line
+    assert info.value.exit_code == 2
+
+
+def test_several_problems_are_one_line_with_a_count(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text(f"drift_share: 2\ncolumns:\n{_A}, min: true, drift: 1}}\n")
+    with pytest.raises(BadInput) as info:
+        load_contract(path)
+    assert "drift_share is 2 (and 2 more problems)" in info.value.line()
+
+
+def test_a_hand_written_contract_with_every_key_loads_as_written(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("version: 1\nname: churn\nreference_rows: 10\nextra_columns: error\ndrift_share: 0.25\n"
+                    "tolerance: {out_of_range_share: 0.1}\ncolumns:\n"
+                    "  1: {dtype: integer, kind: numerical, null_share: 0, min: 0, max: 9, drift: false}\n"
+                    "  plan: {dtype: string, kind: categorical, categories: [a, 2], method: psi, threshold: 0.2}\n")
+    contract = load_contract(path)
+    assert (contract.name, contract.reference_rows, contract.extra_columns, contract.drift_share) == \
+        ("churn", 10, "error", 0.25)
+    assert contract.tolerance == {"null_share_margin": 0.05, "out_of_range_share": 0.1, "unseen_category_share": 0.01}
+    one, plan = contract.columns["1"], contract.columns["plan"]
+    assert (one.min, one.max, one.drift) == (0, 9, False) and isinstance(one.min, int)
+    assert (plan.categories, plan.method, plan.threshold) == (["a", 2], "psi", 0.2)
+    assert contract.drift_columns() == {"plan": "categorical"}
+
+
+def test_importing_prodkit_monitor_does_not_import_pydantic():
+    import subprocess
+    import sys
+
+    code = "import sys, prodkit.monitor.contract; print('pydantic' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True).stdout.strip() == "False"
+
+
+def test_a_bad_contract_on_the_command_line_is_one_line_exit_2(tmp_path, reference):
+    from typer.testing import CliRunner
+
+    from prodkit.cli import app
+
+    reference.to_parquet(tmp_path / "ref.parquet")
+    (tmp_path / "c.yaml").write_text(f"columns:\n{_A}, drift: maybe}}\n")
+    result = CliRunner().invoke(app, ["validate", str(tmp_path / "ref.parquet"), "--contract", str(tmp_path / "c.yaml")])
+    assert result.exit_code == 2 and "columns.a.drift is 'maybe'" in result.stderr
+    assert "Traceback" not in result.output and len(result.stderr.strip().splitlines()) == 1

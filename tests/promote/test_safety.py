@@ -287,9 +287,9 @@ def test_finding_04_only_the_projects_own_installed_package_may_be_promoted_into
 ):
     """Finding 4: a package installed by the project itself (`pip install .` of [project] name
     "proj") is the project's own lib package, not a shadow; another distribution's is refused."""
+    from prodkit._dists import import_distributions as _distributions
     from prodkit.errors import BadInput
     from prodkit.promote import promote
-    from prodkit.promote.modname import _distributions
 
     site = project.root.parent / "site"
     _fake_installed(site, dist, "ownpkg")

@@ -214,6 +214,48 @@ def test_unpinned_dependency_is_a_warning(project):
     assert c.status == "warn" and "pyyaml" in c.message
 
 
+def test_requirements_txt_lines_are_read_as_pip_reads_them(project):
+    """Kept behaviour (now packaging.requirements): extras, markers, comments, hashes, options and
+    `name @ url` declare a distribution; any version range or URL pins it; names are PEP 503."""
+    (project.root / "requirements.txt").write_text(
+        "-r base.txt\n--index-url https://example.org/simple\n# a comment\n"
+        "Requests[socks]>=2.31 ; python_version >= '3.8'  # http\n"
+        "python_dateutil==2.9 --hash=sha256:0123abcd\n"
+        "mylib @ https://example.org/mylib-1.0-py3-none-any.whl\nmarkdown_it_py\n")
+    c = status_of(project, "CODE-03", [code("import requests\nimport dateutil\nimport mylib\nimport markdown_it")])
+    assert c.status == "warn" and c.message == "declared without a version range: markdown-it-py", c
+
+
+def test_finding_issue15_a_vcs_url_line_does_not_declare_a_distribution_named_git(project):
+    """`git+https://…` is not a requirement of a distribution called "git": the hand-written parser took
+    its first word as a name, so `import git` (GitPython) passed as declared."""
+    (project.root / "requirements.txt").write_text("git+https://github.com/org/tool.git\n")
+    c = status_of(project, "CODE-03", [code("import git")])
+    assert c.status == "fail" and "git (GitPython)" in c.message, c
+
+
+def test_finding_issue15_a_malformed_requirement_is_not_a_pinned_declaration(project):
+    """`pandas==` has no version: pip rejects the line, so it neither declares nor pins pandas."""
+    (project.root / "requirements.txt").write_text("pandas==\n")
+    text = (project.root / "pyproject.toml").read_text().replace('"pandas>=2.1,<3", ', "")
+    (project.root / "pyproject.toml").write_text(text)
+    c = status_of(project, "CODE-03", [code("import pandas")])
+    assert c.status == "fail" and "pandas" in c.message, c
+
+
+def test_finding_issue15_a_non_string_dependency_entry_is_skipped_not_a_crash(project):
+    text = (project.root / "pyproject.toml").read_text().replace('"pyyaml>=6"]', '"pyyaml>=6", {name = "x"}]')
+    (project.root / "pyproject.toml").write_text(text)
+    c = status_of(project, "CODE-03", [code("import yaml")])
+    assert c.status == "pass", c
+
+
+def test_undeclared_installed_import_names_its_distribution_from_the_metadata(project):
+    """Not in the hand-kept table: the distribution comes from importlib.metadata.packages_distributions()."""
+    c = status_of(project, "CODE-03", [code("import websocket")])
+    assert c.status == "fail" and "websocket (websocket-client)" in c.message, c
+
+
 def test_no_declared_dependencies_fails(tmp_path):
     from prodkit.config import init_project, load_project
 

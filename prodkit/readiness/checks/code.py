@@ -12,6 +12,7 @@ import sys
 import tomllib
 from pathlib import Path
 
+from prodkit._dists import canonical, import_distributions, requirement
 from prodkit.notebook import PROMOTE_MAGIC
 from prodkit.notebook.analysis import dotted_name
 from prodkit.readiness.checks._state import PROMOTE_HOOK, call_hook
@@ -116,39 +117,23 @@ def _cells(numbers: list[int]) -> str:
 
 # ---- CODE-03 ---------------------------------------------------------------------------------
 
-# Import name -> distribution name, for the common cases where they differ.
+# Import name -> distribution, for packages that may not be installed where the check runs (installed
+# ones are found through importlib.metadata.packages_distributions()); also names the fix in the message.
 IMPORT_TO_DIST = {
     "sklearn": "scikit-learn", "skimage": "scikit-image", "cv2": "opencv-python", "PIL": "pillow",
     "yaml": "pyyaml", "bs4": "beautifulsoup4", "dateutil": "python-dateutil", "dotenv": "python-dotenv",
     "jwt": "pyjwt", "google": "google-cloud", "Crypto": "pycryptodome", "attr": "attrs", "magic": "python-magic",
     "docx": "python-docx", "pptx": "python-pptx", "serial": "pyserial", "usb": "pyusb", "zmq": "pyzmq",
-    "lightgbm": "lightgbm", "xgboost": "xgboost", "tensorflow": "tensorflow", "pytorch_lightning": "pytorch-lightning",
-    "lightning": "lightning", "OpenSSL": "pyopenssl", "psycopg2": "psycopg2-binary", "mpl_toolkits": "matplotlib",
-    "IPython": "ipython", "ipykernel": "ipykernel", "pkg_resources": "setuptools", "setuptools": "setuptools",
-    "fitz": "pymupdf", "sentence_transformers": "sentence-transformers", "umap": "umap-learn",
+    "pytorch_lightning": "pytorch-lightning", "OpenSSL": "pyopenssl", "psycopg2": "psycopg2-binary",
+    "mpl_toolkits": "matplotlib", "pkg_resources": "setuptools", "fitz": "pymupdf",
+    "sentence_transformers": "sentence-transformers", "umap": "umap-learn",
 }
 # Always available in a Jupyter kernel: not a dependency of the production code.
 _KERNEL_PROVIDED = {"IPython", "ipykernel", "ipywidgets", "__future__", "prodkit"}
 
 
-def normalize_dist(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def _requirement_name(line: str) -> tuple[str, bool] | None:
-    """`pandas>=2.1,<3 ; python_version>'3'` -> ("pandas", True); comments and options -> None."""
-    line = line.split("#", 1)[0].strip()
-    if not line or line.startswith("-"):
-        return None
-    m = re.match(r"([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(.*)", line)
-    if not m:
-        return None
-    rest = m.group(3).split(";", 1)[0].strip()
-    return normalize_dist(m.group(1)), bool(re.search(r"[<>=~!]|@", rest))
-
-
 def declared_dependencies(root: Path) -> dict[str, bool] | None:
-    """Declared distribution -> has a version constraint; None when nothing declares any."""
+    """Declared distribution (canonical name) -> has a version constraint; None when nothing declares any."""
     found: dict[str, bool] = {}
     declared_somewhere = False
     pyproject = root / "pyproject.toml"
@@ -162,36 +147,17 @@ def declared_dependencies(root: Path) -> dict[str, bool] | None:
         requirements = list(project.get("dependencies", []))
         for extra in (project.get("optional-dependencies") or {}).values():
             requirements += list(extra)
-        for req in requirements:
-            if parsed := _requirement_name(req):
-                found[parsed[0]] = found.get(parsed[0], False) or parsed[1]
+        _add_requirements(found, requirements)
     for path in sorted(root.glob("requirements*.txt")):
         declared_somewhere = True
-        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-            if parsed := _requirement_name(line):
-                found[parsed[0]] = found.get(parsed[0], False) or parsed[1]
+        _add_requirements(found, path.read_text(encoding="utf-8", errors="replace").splitlines())
     return found if declared_somewhere else None
 
 
-@functools.lru_cache(maxsize=256)
-def _top_level_modules(dist: str) -> frozenset[str]:
-    """Import names an installed distribution provides (top_level.txt, else its RECORD)."""
-    import importlib.metadata as md
-
-    try:
-        d = md.distribution(dist)
-    except md.PackageNotFoundError:
-        return frozenset()
-    text = d.read_text("top_level.txt")
-    if text:
-        return frozenset(line.strip() for line in text.splitlines() if line.strip())
-    names = set()
-    for f in d.files or []:
-        first = f.parts[0]
-        if first.endswith((".dist-info", ".data")) or first == "..":
-            continue
-        names.add(first[:-3] if first.endswith(".py") else first)
-    return frozenset(names)
+def _add_requirements(found: dict[str, bool], lines: list) -> None:
+    for line in lines:
+        if isinstance(line, str) and (parsed := requirement(line)):
+            found[parsed[0]] = found.get(parsed[0], False) or parsed[1]
 
 
 @functools.lru_cache(maxsize=64)
@@ -244,11 +210,10 @@ def undeclared_imports(ctx: CheckContext) -> tuple[dict[str, list[int]], list[st
             used.setdefault(top, []).append(f.cell.number)
     if declared is None:
         return used, [], False
-    provided: dict[str, str] = {}
     missing: dict[str, list[int]] = {}
     unpinned: list[str] = []
     for module, cells in used.items():
-        dist = _declared_dist(module, declared, provided)
+        dist = _declared_dist(module, declared)
         if dist is None:
             missing[module] = cells
         elif not declared[dist]:
@@ -256,16 +221,19 @@ def undeclared_imports(ctx: CheckContext) -> tuple[dict[str, list[int]], list[st
     return missing, sorted(set(unpinned)), True
 
 
-def _declared_dist(module: str, declared: dict[str, bool], provided: dict[str, str]) -> str | None:
-    for candidate in (normalize_dist(module), normalize_dist(IMPORT_TO_DIST.get(module, module))):
-        if candidate in declared:
-            return candidate
-    if not provided:
-        for dist in declared:
-            for top in _top_level_modules(dist):
-                provided.setdefault(top, dist)
-        provided.setdefault("", "")
-    return provided.get(module)
+def _declared_dist(module: str, declared: dict[str, bool]) -> str | None:
+    """The declared distribution that provides `import module`, if any."""
+    for candidate in (module, IMPORT_TO_DIST.get(module, module)):
+        if canonical(candidate) in declared:
+            return canonical(candidate)
+    return next((canonical(d) for d in import_distributions().get(module, []) if canonical(d) in declared), None)
+
+
+def _with_distribution(module: str) -> str:
+    """`cv2 (opencv-python)`: the import and the distribution to declare, where their names differ."""
+    installed = import_distributions().get(module) or []
+    dist = IMPORT_TO_DIST.get(module) or (installed[0] if len(installed) == 1 else module)
+    return module if canonical(dist) == canonical(module) else f"{module} ({dist})"
 
 
 @register_check("CODE-03", section="Code", reads_code=True, title="Dependencies declared and pinned, no !pip",
@@ -282,8 +250,7 @@ def dependencies(ctx: CheckContext) -> Outcome:
                         f"{listed(sorted(missing))}")
         cells += [c for cs in missing.values() for c in cs]
     elif missing:
-        names = listed(f"{m} ({IMPORT_TO_DIST.get(m, m)})" if IMPORT_TO_DIST.get(m, m) != m else m
-                       for m in sorted(missing))
+        names = listed(_with_distribution(m) for m in sorted(missing))
         problems.append(f"imports not declared as dependencies: {names}")
         cells += [c for cs in missing.values() for c in cs]
     if problems:
