@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-import importlib
+from prodkit._lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -24,20 +24,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str):
-    target = _LAZY.get(name)
-    if target is None:
-        raise AttributeError(f"module 'prodkit' has no attribute {name!r}")
-    module_name, _, attr = target.partition(":")
-    value = importlib.import_module(module_name)
-    if attr:
-        value = getattr(value, attr)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted([*globals(), *_LAZY])
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
 
 
 def load_ipython_extension(ipython) -> None:

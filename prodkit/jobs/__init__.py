@@ -1,23 +1,21 @@
-"""Scheduled papermill jobs: job specs, a SQLite store, a cron scheduler, local and Dask backends.
+"""Scheduled papermill jobs: job specs, a job store (SQLite or PostgreSQL), a cron scheduler, local and
+Dask backends.
 
-Nothing heavy is imported here; papermill, nbformat and distributed load when a run starts.
+Importing this package imports nothing: the names below resolve on first use, so a module that
+only needs `prodkit.jobs.model` does not pay for the store, the scheduler or papermill.
 """
 
-from prodkit.jobs.api import (
-    add_job,
-    history,
-    list_jobs,
-    pause_job,
-    queue_run,
-    remove_job,
-    resume_job,
-    run_job,
-    show_run,
-    validate_job,
-)
-from prodkit.jobs.model import JobSpec, RunError, RunRecord
-from prodkit.jobs.scheduler import Scheduler
-from prodkit.jobs.store import JobStore
+from __future__ import annotations
 
-__all__ = ["add_job", "history", "list_jobs", "pause_job", "queue_run", "remove_job", "resume_job", "run_job",
-           "show_run", "validate_job", "JobSpec", "RunError", "RunRecord", "Scheduler", "JobStore"]
+from prodkit._lazy import lazy_exports
+
+_EXPORTS = {
+    **{name: "prodkit.jobs.api" for name in ("add_job", "history", "list_jobs", "pause_job", "queue_run",
+                                              "remove_job", "resume_job", "run_job", "show_run", "validate_job")},
+    **{name: "prodkit.jobs.model" for name in ("JobSpec", "RunError", "RunRecord")},
+    "Scheduler": "prodkit.jobs.scheduler",
+    "JobStore": "prodkit.jobs.store",
+}
+
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -11,7 +11,7 @@ Importing this package is instant: pandas and evidently load on first use.
 
 from __future__ import annotations
 
-import importlib
+from prodkit._lazy import lazy_exports
 
 _EXPORTS = {
     "watch": "prodkit.monitor.watcher",
@@ -38,14 +38,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'prodkit.monitor' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted([*globals(), *_EXPORTS])
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
