@@ -75,6 +75,14 @@ PLUGIN_ANCHORS: dict[str, tuple[str, ...]] = {
     "TelegramBotTokenDetector": (":",),
     "TwilioKeyDetector": ("AC", "SK"),
 }
+# For plugins whose anchors occur in almost any text ("." and ":" in every other line): a part
+# that each of their detect-secrets regexes needs, checked before the plugin is even imported.
+PLUGIN_GATES: dict[str, re.Pattern] = {
+    "ArtifactoryDetector": re.compile(r"AKC[a-zA-Z0-9]{10}|AP[\dABCDEF][a-zA-Z0-9]{8}"),
+    "DiscordBotTokenDetector": re.compile(r"[a-zA-Z\d_-]{23}\.[a-zA-Z\d_-]{6}\.[a-zA-Z\d_-]{27}"),
+    "TelegramBotTokenDetector": re.compile(r"\d{8}:[0-9A-Za-z_-]{35}"),
+    "TwilioKeyDetector": re.compile(r"(?:AC|SK)[a-z0-9]{32}"),
+}
 
 # Words that make a variable, field or env var name a credential's name. `key` alone is weaker
 # (sort_key, cache_key, S3 object keys): a value under such a name must look like a token.
@@ -264,17 +272,20 @@ def _is_secret_value(pattern: _Pattern, value: str, name: str) -> bool:
     return True
 
 
-@functools.lru_cache(maxsize=1)
-def _detect_secrets_plugins() -> tuple:
+@functools.cache
+def _plugin(module: str, cls: str) -> tuple | None:
+    """(plugin, its denylist compiled per line, whether it validates matches itself), imported on
+    first need: importing detect-secrets costs ~50 ms, and most cells never need a plugin."""
     import importlib
 
-    plugins = []
-    for module, cls in DETECT_SECRETS_PLUGINS:
-        try:
-            plugins.append(getattr(importlib.import_module(f"detect_secrets.plugins.{module}"), cls)())
-        except (ImportError, AttributeError):  # pragma: no cover - an older detect-secrets
-            continue
-    return tuple(plugins)
+    try:
+        plugin = getattr(importlib.import_module(f"detect_secrets.plugins.{module}"), cls)()
+    except (ImportError, AttributeError):  # pragma: no cover - an older detect-secrets
+        return None
+    from detect_secrets.plugins.base import RegexBasedDetector
+
+    return (plugin, tuple(re.compile(r.pattern, r.flags | re.MULTILINE) for r in plugin.denylist),
+            type(plugin).analyze_string is not RegexBasedDetector.analyze_string)
 
 
 @functools.lru_cache(maxsize=2)
@@ -312,17 +323,6 @@ def _own_findings(text: str, found: frozenset[str], output: bool) -> Iterable[Se
                                     m.start(pattern.value), m.end(pattern.value))
 
 
-@functools.lru_cache(maxsize=1)
-def _plugin_regexes() -> tuple:
-    """(plugin, anchors, its denylist compiled per line, whether it validates matches itself)."""
-    from detect_secrets.plugins.base import RegexBasedDetector
-
-    return tuple((plugin, PLUGIN_ANCHORS[type(plugin).__name__],
-                  tuple(re.compile(r.pattern, r.flags | re.MULTILINE) for r in plugin.denylist),
-                  type(plugin).analyze_string is not RegexBasedDetector.analyze_string)
-                 for plugin in _detect_secrets_plugins())
-
-
 def _plugin_value_span(m: re.Match) -> tuple[int, int]:
     """The secret inside a plugin match: its longest group when that is the value (AWS), else the
     whole match without the delimiters some patterns include (GitHub's group is only `ghp`)."""
@@ -340,9 +340,12 @@ def _plugin_value_span(m: re.Match) -> tuple[int, int]:
 
 
 def _plugin_findings(text: str, found: frozenset[str]) -> Iterable[SecretFinding]:
-    for plugin, anchors, regexes, validates in _plugin_regexes():
-        if found.isdisjoint(anchors):
+    for module, cls in DETECT_SECRETS_PLUGINS:
+        if found.isdisjoint(PLUGIN_ANCHORS[cls]) or (cls in PLUGIN_GATES and not PLUGIN_GATES[cls].search(text)):
             continue
+        if (loaded := _plugin(module, cls)) is None:
+            continue
+        plugin, regexes, validates = loaded
         for regex in regexes:
             for m in regex.finditer(text):
                 if validates and not any(True for _ in plugin.analyze_string(m.group(0))):
