@@ -1,4 +1,5 @@
-"""The `prodkit` command. Capabilities add their own sub-commands through `register(app)`."""
+"""The `prodkit` command's Typer app (run by `prodkit.cli.main`). Capabilities add their own
+sub-commands through `register(app)`."""
 
 from __future__ import annotations
 
@@ -85,18 +86,11 @@ def promote(
     Idempotent: unchanged files are not rewritten. Files edited by hand since prodkit wrote
     them are never overwritten without --force (sync them back with `nbdev-update`).
     """
-    from prodkit.promote import promote as run_promote
-    from prodkit.promote.render import print_result
+    from prodkit.cli import promote_command
 
-    result = run_promote(
-        path, check=check, force=force, allow_missing=allow_missing, import_check=import_check
-    )
-    if json_out:
-        print_json(result.to_dict())
-    else:
-        print_result(result, out)
-    if result.exit_code:
-        raise typer.Exit(result.exit_code)
+    code = promote_command(path, check, force, allow_missing, import_check, json_out)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()
@@ -124,13 +118,4 @@ def _register_capabilities() -> None:
 
 _register_capabilities()
 
-
-def main() -> None:
-    """Console-script entry point."""
-    app()
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()
-
-__all__ = ["app", "main", "err"]
+__all__ = ["app", "err"]
