@@ -289,9 +289,15 @@ def _plugin(module: str, cls: str) -> tuple | None:
 
 
 @functools.lru_cache(maxsize=2)
-def _compiled(output: bool) -> tuple:
+def _patterns(output: bool) -> tuple[_Pattern, ...]:
     wanted = ("both", "output") if output else ("both", "code")
-    return tuple((p, re.compile(p.regex)) for p in OWN_PATTERNS if p.where in wanted)
+    return tuple(p for p in OWN_PATTERNS if p.where in wanted)
+
+
+@functools.cache
+def _regex(pattern: str) -> re.Pattern:
+    """Compiled on first need: most texts hold the anchors of only a few patterns."""
+    return re.compile(pattern)
 
 
 def _line_of(text: str, offset: int) -> int:
@@ -313,10 +319,10 @@ def _anchors_in(text: str, low: str) -> frozenset[str]:
 
 def _own_findings(text: str, found: frozenset[str], output: bool) -> Iterable[SecretFinding]:
     output = output or bool(_SHELL_OR_FILE_CELL.match(text))
-    for pattern, regex in _compiled(output):
+    for pattern in _patterns(output):
         if found.isdisjoint(pattern.anchors):
             continue
-        for m in regex.finditer(text):
+        for m in _regex(pattern.regex).finditer(text):
             value, name = m.group(pattern.value), m.group(pattern.name) if pattern.name else ""
             if _is_secret_value(pattern, value, name):
                 yield SecretFinding(pattern.kind, _line_of(text, m.start(pattern.value)),
