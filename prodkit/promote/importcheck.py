@@ -21,6 +21,9 @@ from prodkit.promote.plan import Problem
 _SCRIPT = r"""
 import importlib, importlib.util, json, os, sys, traceback
 lib, root = os.path.realpath(sys.argv[1]), os.path.realpath(sys.argv[2])
+names_in = os.fdopen(os.dup(0))  # the names come on stdin; what is imported reads an empty one
+os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+sys.stdin = open(0, closefd=False)
 sys.path.insert(0, sys.argv[1])
 
 def inside(path, base):
@@ -49,7 +52,7 @@ for name in json.loads(sys.argv[3]):  # warm-up: installed packages only, never 
             importlib.import_module(name)
         except BaseException:
             pass  # the module's own import reports it
-line = sys.stdin.readline()
+line = names_in.readline()
 if not line.strip():
     sys.exit(0)  # nothing was written
 for name, module in list(sys.modules.items()):  # nothing of the project may be loaded before it is written

@@ -565,3 +565,19 @@ def test_prodkit_promote_bad_input_is_one_line_and_exit_2_on_the_fast_path(proje
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=project.root)
     assert run.returncode == 2
     assert run.stderr.startswith("error: ") and len(run.stderr.strip().splitlines()) == 1
+
+
+def test_a_package_that_reads_stdin_cannot_take_the_import_checks_module_names(
+    project, tmp_path_factory, monkeypatch
+):
+    """The module names reach the check on its stdin; an installed package that the warm-up
+    imports (here one reading a line at import) sees an empty stdin instead."""
+    site = tmp_path_factory.mktemp("site")
+    (site / "reads_stdin.py").write_text("import sys\nFIRST = sys.stdin.readline()\n")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), str(site)])))
+    nb = write_notebook(
+        project.nbs_path / "reader.ipynb",
+        [code("%%promote reader.core\nimport reads_stdin\n\nassert reads_stdin.FIRST == ''")],
+    )
+    result = promote(nb)
+    assert result.ok, result.to_dict()
