@@ -8,7 +8,6 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-import typer
 from rich.console import Console, ConsoleDimensions
 from rich.markup import escape
 
@@ -50,6 +49,15 @@ out = CliConsole(soft_wrap=True)
 err = CliConsole(stderr=True, soft_wrap=True)
 
 
+def report_error(e: ProdkitError | KeyboardInterrupt) -> int:
+    """Print `error: <one line>` (or `interrupted`) on stderr; the exit code (2 or 1; 130)."""
+    if isinstance(e, KeyboardInterrupt):
+        err.print("interrupted")
+        return 130
+    err.print(f"[bold red]error:[/] {escape(e.line())}", highlight=False, markup=True)
+    return e.exit_code
+
+
 def handle_errors(fn: Callable) -> Callable:
     """Turn a ProdkitError into `error: <one line>` on stderr and its exit code (2 or 1)."""
 
@@ -57,12 +65,10 @@ def handle_errors(fn: Callable) -> Callable:
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except ProdkitError as e:
-            err.print(f"[bold red]error:[/] {escape(e.line())}", highlight=False, markup=True)
-            raise typer.Exit(e.exit_code) from None
-        except KeyboardInterrupt:
-            err.print("interrupted")
-            raise typer.Exit(130) from None
+        except (ProdkitError, KeyboardInterrupt) as e:
+            import typer  # not at import time: `prodkit promote` runs without Typer
+
+            raise typer.Exit(report_error(e)) from None
 
     return wrapper
 

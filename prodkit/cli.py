@@ -1,136 +1,102 @@
-"""The `prodkit` command. Capabilities add their own sub-commands through `register(app)`."""
+"""The `prodkit` command's entry point.
+
+`prodkit promote` with plain arguments is parsed here with argparse and runs without importing
+Typer (a third of promote's start-up beyond nbdev's); everything else, and promote with
+`--help` or arguments argparse does not take, goes to the Typer app in `prodkit._cli_app`.
+"""
 
 from __future__ import annotations
 
-import importlib
 import sys
 from pathlib import Path
 
-import typer
-
-from prodkit._cli_support import err, handle_errors, out, print_json
-
-app = typer.Typer(
-    name="prodkit",
-    help="Take a Jupyter proof of concept to production: promote cells to tested modules, "
-    "check readiness, schedule the notebook, register the model, watch for drift.",
-    no_args_is_help=True,
-    rich_markup_mode=None,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-
-# Each capability's `register(app)` adds its sub-commands (imported only when a command needs them).
-CAPABILITY_CLIS = (
-    "prodkit.readiness.cli",
-    "prodkit.jobs.cli",
-    "prodkit.models.cli",
-    "prodkit.monitor.cli",
+# The promote command's flags: (flag, dest, value when given). Kept equal to the Typer
+# command's options by tests/promote/test_promote.py.
+PROMOTE_FLAGS = (
+    ("--check", "check", True),
+    ("--force", "force", True),
+    ("--allow-missing", "allow_missing", True),
+    ("--import-check", "import_check", True),
+    ("--no-import-check", "import_check", False),
+    ("--json", "json_out", True),
 )
 
 
-@app.command()
-@handle_errors
-def init(
-    folder: Path = typer.Argument(Path("."), help="Project folder (created if missing)."),
-    lib_path: str = typer.Option("src", help="Where promoted modules go (nbdev lib_path)."),
-    nbs_path: str = typer.Option("nbs", help="Where notebooks live (nbdev nbs_path)."),
-    ci: str = typer.Option(
-        None,
-        "--ci",
-        help="Also write a CI pipeline: github or gitlab "
-        "(promote --check, the generated tests, check --fail-under).",
-    ),
-    json_out: bool = typer.Option(False, "--json", help="Print what changed as JSON."),
-):
-    """Add prodkit to a project: [tool.nbdev] in pyproject.toml, [prodkit] in settings.ini.
-
-    Existing content is kept; only missing sections and folders are added.
-    """
-    from prodkit.config import init_project
-
-    changed = init_project(folder, lib_path=lib_path, nbs_path=nbs_path)
-    if ci:
-        from prodkit.readiness.ci import write_ci
-
-        changed += write_ci(folder, ci)
-    if json_out:
-        print_json({"folder": str(folder.resolve()), "changed": changed})
-        return
-    for line in changed or ["already set up: nothing to change"]:
-        out.print(f"  {line}", markup=False, highlight=False)
-
-
-@app.command()
-@handle_errors
-def promote(
-    path: Path = typer.Argument(..., help="A notebook, or a folder of notebooks."),
-    check: bool = typer.Option(
-        False, "--check", help="Write nothing; exit 1 if generated files are out of date (CI gate)."
-    ),
-    force: bool = typer.Option(
-        False, "--force", help="Overwrite generated files even if they were edited by hand."
-    ),
-    allow_missing: bool = typer.Option(
-        False, "--allow-missing", help="Write modules even when cells use notebook-only names."
-    ),
-    import_check: bool = typer.Option(
-        True, "--import-check/--no-import-check", help="Import each written module in a subprocess."
-    ),
-    json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
-):
-    """Write %%promote cells as modules and --test cells as pytest files.
-
-    Idempotent: unchanged files are not rewritten. Files edited by hand since prodkit wrote
-    them are never overwritten without --force (sync them back with `nbdev-update`).
-    """
+def promote_command(
+    path: Path, check: bool, force: bool, allow_missing: bool, import_check: bool, json_out: bool
+) -> int:
+    """`prodkit promote`: run it, print the result (table or JSON); the exit code."""
     from prodkit.promote import promote as run_promote
-    from prodkit.promote.render import print_result
 
-    result = run_promote(
-        path, check=check, force=force, allow_missing=allow_missing, import_check=import_check
-    )
+    result = run_promote(path, check=check, force=force, allow_missing=allow_missing, import_check=import_check)
     if json_out:
+        from prodkit._cli_support import print_json
+
         print_json(result.to_dict())
     else:
+        from prodkit._cli_support import out
+        from prodkit.promote.render import print_result
+
         print_result(result, out)
-    if result.exit_code:
-        raise typer.Exit(result.exit_code)
+    return result.exit_code
 
 
-@app.command()
-@handle_errors
-def demo(
-    folder: Path = typer.Argument(Path("prodkit-demo"), help="Where to create the demo project."),
-):
-    """Take the bundled churn PoC to production in FOLDER, step by step (the README's main job)."""
-    from prodkit.demo import run_demo
-
-    run_demo(folder, out)
+class _NotPlain(Exception):
+    """Arguments the fast parser leaves to Typer (which prints the usage error)."""
 
 
-CORE_COMMANDS = {"init", "promote", "demo"}
+def _promote_args(args: list[str]) -> dict | None:
+    """The keyword arguments of `promote_command` for `prodkit promote ARGS`, or None."""
+    import argparse
+
+    class Parser(argparse.ArgumentParser):
+        def error(self, message):
+            raise _NotPlain(message)
+
+    if any(a in ("-h", "--help") for a in args):
+        return None
+    parser = Parser(add_help=False, allow_abbrev=False)
+    parser.add_argument("path", type=Path)
+    defaults = {"check": False, "force": False, "allow_missing": False, "import_check": True, "json_out": False}
+    for flag, dest, value in PROMOTE_FLAGS:
+        parser.add_argument(flag, dest=dest, action="store_const", const=value, default=defaults[dest])
+    try:
+        return vars(parser.parse_args(args))
+    except _NotPlain:
+        return None
 
 
-def _register_capabilities() -> None:
-    """Add every capability's commands (skipped when a core command runs: keeps it fast)."""
-    argv = sys.argv[1:]
-    if argv and argv[0] in CORE_COMMANDS and Path(sys.argv[0]).name == "prodkit":
-        return
-    for name in CAPABILITY_CLIS:
-        importlib.import_module(name).register(app)
+def _fast_promote(args: list[str]) -> int | None:
+    kwargs = _promote_args(args)
+    if kwargs is None:
+        return None
+    from prodkit._cli_support import report_error
+    from prodkit.errors import ProdkitError
 
-
-_register_capabilities()
+    try:
+        return promote_command(**kwargs)
+    except (ProdkitError, KeyboardInterrupt) as e:
+        return report_error(e)
 
 
 def main() -> None:
     """Console-script entry point."""
+    if sys.argv[1:2] == ["promote"] and (code := _fast_promote(sys.argv[2:])) is not None:
+        sys.exit(code)
+    from prodkit._cli_app import app
+
     app()
+
+
+def __getattr__(name: str):
+    if name in ("app", "err", "CAPABILITY_CLIS", "CORE_COMMANDS"):
+        import prodkit._cli_app
+
+        return getattr(prodkit._cli_app, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 if __name__ == "__main__":  # pragma: no cover
     main()
 
-__all__ = ["app", "main", "err"]
+__all__ = ["main", "promote_command"]

@@ -51,10 +51,11 @@ def _render(plan, project: Project) -> dict:
     return {f.path: f for f in [*modules, *render_tests(plan, project, modules)]}
 
 
-def _outcomes(plan, project: Project, check: bool, force: bool) -> list:
-    """One FileOutcome per target; renders through nbdev only when some file is not current."""
+def _outcomes(plan, project: Project, check: bool, force: bool, checker=None) -> list:
+    """One FileOutcome per target; renders through nbdev only when some file is not current
+    (and then first starts the import check, which warms up while nbdev renders)."""
     from prodkit.promote.files import FileOutcome
-    from prodkit.promote.targets import expected_targets, file_state
+    from prodkit.promote.targets import expected_targets, file_state, module_cells
 
     targets = expected_targets(plan, project)
     if all(file_state(t)["up_to_date"] for t in targets):
@@ -68,6 +69,10 @@ def _outcomes(plan, project: Project, check: bool, force: bool) -> list:
             )
             for t in targets
         ]
+    if checker is not None:
+        from prodkit.promote.importcheck import leading_imports
+
+        checker.start(leading_imports([c for cells in module_cells(plan).values() for c in cells]))
     rendered = _render(plan, project)
     return [_decide(plan, project, t, rendered[t.path], check, force) for t in targets if t.path in rendered]
 
@@ -189,6 +194,24 @@ def promote(
     project = load_project(paths[0], require_nbdev=True)
     confined(project.lib_path, "_modidx.py", "lib_path")  # nbdev's index, which promote rebuilds
     result = PromoteResult(root=project.root, check=check, allow_missing=allow_missing)
+    checker = _import_checker(project) if import_check and not check else None
+    try:
+        _promote_all(path, paths, project, result, checker, force)
+    finally:
+        if checker is not None:
+            checker.close()
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _import_checker(project: Project):
+    from prodkit.promote.importcheck import ImportCheck
+
+    return ImportCheck(project.lib_path, project.root)
+
+
+def _promote_all(path: Path, paths: list[Path], project: Project, result: PromoteResult, checker, force: bool):
+    check, allow_missing = result.check, result.allow_missing
     planned = []
     for nb_path in paths:
         plan = _plan_notebook(nb_path, project, allow_missing, in_folder=path.is_dir())
@@ -200,7 +223,7 @@ def promote(
             problems=list(plan.problems),
             params_cell=plan.params_cell.number if plan.params_cell else None,
         )
-        promotion.files = _outcomes(plan, project, check, force)
+        promotion.files = _outcomes(plan, project, check, force, checker)
         promotion.files += _blocked_outcomes(plan, project)
         result.notebooks.append(promotion)
         planned.append((plan, promotion))
@@ -213,9 +236,7 @@ def promote(
     _check_duplicate_targets(result)
     _check_package_clashes(result, project)
     if not check and not any(f.action == "refused" for f in result.files):
-        _write(project, result, planned, import_check)
-    result.seconds = time.perf_counter() - started
-    return result
+        _write(project, result, planned, checker)
 
 
 def _check_duplicate_targets(result: PromoteResult) -> None:
@@ -259,9 +280,9 @@ def _check_package_clashes(result: PromoteResult, project: Project) -> None:
                 )
 
 
-def _write(project: Project, result: PromoteResult, planned, import_check: bool) -> None:
+def _write(project: Project, result: PromoteResult, planned, checker) -> None:
     from prodkit.promote.files import write_all
-    from prodkit.promote.importcheck import finish_import_check, start_import_check
+    from prodkit.promote.importcheck import problems_of
 
     written = [f for f in result.files if f.action == "written"]
     if not written:
@@ -269,15 +290,18 @@ def _write(project: Project, result: PromoteResult, planned, import_check: bool)
     previous = {f.path: f.path.read_text(encoding="utf-8") if f.path.exists() else None for f in written}
     write_all(written)
     _ensure_packages(project, written)
-    checks = []
-    for plan, promotion in planned if import_check else ():
-        modules = {f.module: f.path for f in promotion.files if f.action == "written" and f.kind == "module"}
-        checks.append((promotion, plan, modules, start_import_check(project.lib_path, modules, project.root)))
-    if any(f.kind == "module" for f in written):
-        _rebuild_modidx(project)  # while the import checks run
+    modules = {f.module: f.path for f in written if f.kind == "module"}
+    if checker is not None and modules:
+        checker.send(list(modules))  # one interpreter imports them all, while nbdev's index is rebuilt
+    if modules:
+        _rebuild_modidx(project)
+    if checker is None or not modules:
+        return
+    report = checker.report()
     failed = []
-    for promotion, plan, modules, proc in checks:
-        problems = finish_import_check(proc, modules, plan.notebook)
+    for plan, promotion in planned:
+        mine = {f.module: f.path for f in promotion.files if f.action == "written" and f.kind == "module"}
+        problems = problems_of(report, mine, plan.notebook)
         promotion.problems += problems
         failed += [p.module for p in problems]
     if failed:

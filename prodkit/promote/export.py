@@ -47,11 +47,16 @@ class PromoteProc:
 
 
 def _raw_with_stable_ids(plan: NotebookPlan) -> dict:
-    raw = copy.deepcopy(plan.notebook.raw)
+    """The notebook for nbdev: `dict2nb` copies it (no deepcopy needed); outputs left out, as
+    export never reads them and they are most of a notebook's bulk."""
+    raw = plan.notebook.raw
+    cells = []
     for number, cell in enumerate(raw["cells"], start=1):
+        cell = {k: v for k, v in cell.items() if k != "outputs"}
         cell.setdefault("id", f"cell{number}")  # nbformat < 4.5: deterministic ids, not nbdev's random ones
         cell["source"] = plan.notebook.cells[number - 1].source  # `\n` line ends, as prodkit read it
-    return raw
+        cells.append(cell)
+    return {**raw, "cells": cells}
 
 
 def _process(nb_dict: dict, procs: list, nb: Path, project: Project):

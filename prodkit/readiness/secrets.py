@@ -75,6 +75,14 @@ PLUGIN_ANCHORS: dict[str, tuple[str, ...]] = {
     "TelegramBotTokenDetector": (":",),
     "TwilioKeyDetector": ("AC", "SK"),
 }
+# For plugins whose anchors occur in almost any text ("." and ":" in every other line): a part
+# that each of their detect-secrets regexes needs, checked before the plugin is even imported.
+PLUGIN_GATES: dict[str, re.Pattern] = {
+    "ArtifactoryDetector": re.compile(r"AKC[a-zA-Z0-9]{10}|AP[\dABCDEF][a-zA-Z0-9]{8}"),
+    "DiscordBotTokenDetector": re.compile(r"[a-zA-Z\d_-]{23}\.[a-zA-Z\d_-]{6}\.[a-zA-Z\d_-]{27}"),
+    "TelegramBotTokenDetector": re.compile(r"\d{8}:[0-9A-Za-z_-]{35}"),
+    "TwilioKeyDetector": re.compile(r"(?:AC|SK)[a-z0-9]{32}"),
+}
 
 # Words that make a variable, field or env var name a credential's name. `key` alone is weaker
 # (sort_key, cache_key, S3 object keys): a value under such a name must look like a token.
@@ -264,23 +272,32 @@ def _is_secret_value(pattern: _Pattern, value: str, name: str) -> bool:
     return True
 
 
-@functools.lru_cache(maxsize=1)
-def _detect_secrets_plugins() -> tuple:
+@functools.cache
+def _plugin(module: str, cls: str) -> tuple | None:
+    """(plugin, its denylist compiled per line, whether it validates matches itself), imported on
+    first need: importing detect-secrets costs ~50 ms, and most cells never need a plugin."""
     import importlib
 
-    plugins = []
-    for module, cls in DETECT_SECRETS_PLUGINS:
-        try:
-            plugins.append(getattr(importlib.import_module(f"detect_secrets.plugins.{module}"), cls)())
-        except (ImportError, AttributeError):  # pragma: no cover - an older detect-secrets
-            continue
-    return tuple(plugins)
+    try:
+        plugin = getattr(importlib.import_module(f"detect_secrets.plugins.{module}"), cls)()
+    except (ImportError, AttributeError):  # pragma: no cover - an older detect-secrets
+        return None
+    from detect_secrets.plugins.base import RegexBasedDetector
+
+    return (plugin, tuple(re.compile(r.pattern, r.flags | re.MULTILINE) for r in plugin.denylist),
+            type(plugin).analyze_string is not RegexBasedDetector.analyze_string)
 
 
 @functools.lru_cache(maxsize=2)
-def _compiled(output: bool) -> tuple:
+def _patterns(output: bool) -> tuple[_Pattern, ...]:
     wanted = ("both", "output") if output else ("both", "code")
-    return tuple((p, re.compile(p.regex)) for p in OWN_PATTERNS if p.where in wanted)
+    return tuple(p for p in OWN_PATTERNS if p.where in wanted)
+
+
+@functools.cache
+def _regex(pattern: str) -> re.Pattern:
+    """Compiled on first need: most texts hold the anchors of only a few patterns."""
+    return re.compile(pattern)
 
 
 def _line_of(text: str, offset: int) -> int:
@@ -302,25 +319,14 @@ def _anchors_in(text: str, low: str) -> frozenset[str]:
 
 def _own_findings(text: str, found: frozenset[str], output: bool) -> Iterable[SecretFinding]:
     output = output or bool(_SHELL_OR_FILE_CELL.match(text))
-    for pattern, regex in _compiled(output):
+    for pattern in _patterns(output):
         if found.isdisjoint(pattern.anchors):
             continue
-        for m in regex.finditer(text):
+        for m in _regex(pattern.regex).finditer(text):
             value, name = m.group(pattern.value), m.group(pattern.name) if pattern.name else ""
             if _is_secret_value(pattern, value, name):
                 yield SecretFinding(pattern.kind, _line_of(text, m.start(pattern.value)),
                                     m.start(pattern.value), m.end(pattern.value))
-
-
-@functools.lru_cache(maxsize=1)
-def _plugin_regexes() -> tuple:
-    """(plugin, anchors, its denylist compiled per line, whether it validates matches itself)."""
-    from detect_secrets.plugins.base import RegexBasedDetector
-
-    return tuple((plugin, PLUGIN_ANCHORS[type(plugin).__name__],
-                  tuple(re.compile(r.pattern, r.flags | re.MULTILINE) for r in plugin.denylist),
-                  type(plugin).analyze_string is not RegexBasedDetector.analyze_string)
-                 for plugin in _detect_secrets_plugins())
 
 
 def _plugin_value_span(m: re.Match) -> tuple[int, int]:
@@ -340,9 +346,12 @@ def _plugin_value_span(m: re.Match) -> tuple[int, int]:
 
 
 def _plugin_findings(text: str, found: frozenset[str]) -> Iterable[SecretFinding]:
-    for plugin, anchors, regexes, validates in _plugin_regexes():
-        if found.isdisjoint(anchors):
+    for module, cls in DETECT_SECRETS_PLUGINS:
+        if found.isdisjoint(PLUGIN_ANCHORS[cls]) or (cls in PLUGIN_GATES and not PLUGIN_GATES[cls].search(text)):
             continue
+        if (loaded := _plugin(module, cls)) is None:
+            continue
+        plugin, regexes, validates = loaded
         for regex in regexes:
             for m in regex.finditer(text):
                 if validates and not any(True for _ in plugin.analyze_string(m.group(0))):

@@ -482,3 +482,102 @@ def test_error_lines_keep_brackets(tmp_path, project):
     draft.write_text("{oops")
     res = cli("promote", draft)
     assert res.exit_code == 2 and "[draft].ipynb: not valid JSON" in res.output
+
+
+def test_folder_import_check_reports_each_failure_in_its_own_notebook(project):
+    """One import-check interpreter imports the modules of every notebook of a folder."""
+    write_notebook(project.nbs_path / "good.ipynb", [code("%%promote good.core\nVALUE = 1")])
+    write_notebook(
+        project.nbs_path / "bad.ipynb",
+        [code("x = 1"), code("%%promote bad.core\nimport not_a_real_package_xyz")],
+    )
+    result = promote(project.nbs_path)
+    assert result.exit_code == 1
+    by_notebook = {nb.notebook.name: nb for nb in result.notebooks}
+    assert by_notebook["good.ipynb"].problems == []
+    [problem] = by_notebook["bad.ipynb"].problems
+    assert problem.kind == "import-error" and problem.module == "bad.core" and problem.cell == 2
+    assert (project.lib_path / "good" / "core.py").exists()
+    assert not (project.lib_path / "bad" / "core.py").exists()
+
+
+def test_import_check_warm_up_never_loads_the_old_version_of_a_project_module(project):
+    """The check starts before the files are written; the project's own modules (here the old
+    churn/helpers.py, without NEW) must be imported only once the new versions are written."""
+    (project.lib_path / "churn").mkdir(parents=True)
+    (project.lib_path / "churn" / "__init__.py").write_text("")
+    (project.lib_path / "churn" / "helpers.py").write_text("OLD = 1\n")
+    nb = write_notebook(
+        project.nbs_path / "churn.ipynb",
+        [
+            code("%%promote churn.helpers\nNEW = 2"),
+            code("%%promote churn.features\nimport json\nfrom churn.helpers import NEW\n\nTWICE = NEW * 2"),
+        ],
+    )
+    result = promote(nb, force=True)
+    assert result.ok, result.to_dict()
+    assert "NEW = 2" in (project.lib_path / "churn" / "helpers.py").read_text()
+
+
+def test_leading_imports_are_the_warm_up_candidates():
+    from prodkit.notebook import Cell
+    from prodkit.promote.importcheck import leading_imports
+
+    cells = [
+        Cell(number=1, cell_type="code", source='%%promote a.b\n"""Doc."""\nimport os, json\nfrom x.y import z\n'
+             "from . import rel\nVALUE = 1\nimport late"),
+        Cell(number=2, cell_type="code", source="%%promote a.b\nfrom __future__ import annotations\nimport os"),
+        Cell(number=3, cell_type="code", source="%%promote a.b\ndef broken(:"),
+    ]
+    assert leading_imports(cells) == ["os", "json", "x.y"]
+
+
+def test_promote_command_flags_match_the_typer_command():
+    """`prodkit promote` is parsed by argparse (no Typer start-up); its flags stay the Typer command's."""
+    import typer.main
+
+    from prodkit.cli import PROMOTE_FLAGS
+
+    command = typer.main.get_command(app).commands["promote"]
+    typer_flags = {
+        (flag, p.name, value)
+        for p in command.params
+        if p.opts[0].startswith("--") and p.name != "help"
+        for flag, value in [(o, True) for o in p.opts] + [(o, False) for o in p.secondary_opts]
+    }
+    assert typer_flags == set(PROMOTE_FLAGS)
+
+
+def test_prodkit_promote_runs_without_importing_typer(project):
+    nb = write_notebook(project.nbs_path / "calc.ipynb", [code("%%promote calc.ops\nVALUE = 1")])
+    script = (
+        "import atexit, sys; atexit.register(lambda: print('typer' in sys.modules, file=sys.stderr)); "
+        f"sys.argv = ['prodkit', 'promote', {str(nb)!r}]; from prodkit.cli import main; main()"
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=project.root)
+    assert run.returncode == 0, run.stderr
+    assert "1 written" in run.stdout
+    assert run.stderr.strip().splitlines()[-1] == "False"
+
+
+def test_prodkit_promote_bad_input_is_one_line_and_exit_2_on_the_fast_path(project):
+    script = "import sys; sys.argv = ['prodkit', 'promote', 'nbs/nope.ipynb']; from prodkit.cli import main; main()"
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=project.root)
+    assert run.returncode == 2
+    assert run.stderr.startswith("error: ") and len(run.stderr.strip().splitlines()) == 1
+
+
+def test_a_package_that_reads_stdin_cannot_take_the_import_checks_module_names(
+    project, tmp_path_factory, monkeypatch
+):
+    """The module names reach the check on its stdin; an installed package that the warm-up
+    imports (here one reading a line at import) sees an empty stdin instead."""
+    site = tmp_path_factory.mktemp("site")
+    (site / "reads_stdin.py").write_text("import sys\nFIRST = sys.stdin.readline()\n")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), str(site)])))
+    nb = write_notebook(
+        project.nbs_path / "reader.ipynb",
+        [code("%%promote reader.core\nimport reads_stdin\n\nassert reads_stdin.FIRST == ''")],
+    )
+    result = promote(nb)
+    assert result.ok, result.to_dict()

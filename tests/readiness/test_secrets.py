@@ -164,3 +164,38 @@ def test_redact_uri_hides_jdbc_and_odbc_passwords():
         "jdbc:mysql://db:3306/s?user=etl&password=***&ssl=1"
     assert redact_uri("mssql+pyodbc:///?odbc_connect=DSN%3Ddw;UID=sa;PWD=hunter") == \
         "mssql+pyodbc:///?odbc_connect=DSN%3Ddw;UID=sa;PWD=***"
+
+
+def test_plugin_gates_pass_every_text_their_plugin_matches():
+    """A gate (checked before a plugin is imported) is a necessary part of the plugin's regexes."""
+    import importlib
+
+    from prodkit.readiness.secrets import DETECT_SECRETS_PLUGINS, PLUGIN_GATES
+
+    texts = [text for _, text, _ in secrets()] + [text for _, text, _, _ in issue12_forms()]
+    checked = 0
+    for module, cls in DETECT_SECRETS_PLUGINS:
+        if cls not in PLUGIN_GATES:
+            continue
+        plugin = getattr(importlib.import_module(f"detect_secrets.plugins.{module}"), cls)
+        for text in texts:
+            for regex in plugin.denylist:
+                for m in regex.finditer(text):
+                    checked += 1
+                    assert PLUGIN_GATES[cls].search(m.group(0)), (cls, m.group(0))
+    assert checked >= 3  # the corpus holds Twilio, Discord and Telegram tokens
+
+
+def test_scanning_an_ordinary_cell_does_not_import_detect_secrets():
+    """Promote scans every promoted cell: "." and ":" (Discord's and Telegram's anchors) occur in
+    almost all of them, and importing every plugin cost promote ~0.1 s (issue 15)."""
+    import subprocess
+    import sys
+
+    code_ = (
+        "import sys; from prodkit.readiness.secrets import scan_text; "
+        "assert not scan_text('def f(x):\\n    \"\"\"Feature 1.\"\"\"\\n    return {1: x.y}\\n'); "
+        "print('detect_secrets' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code_], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
