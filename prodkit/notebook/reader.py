@@ -62,8 +62,7 @@ def _upgrade(raw: dict[str, Any], path: Path) -> dict[str, Any]:
     if raw.get("nbformat") == 3 and not isinstance(raw.get("worksheets"), list):
         raise BadInput("not a Jupyter notebook (nbformat 3 without a 'worksheets' list)", path=str(path),
                        fix="pass a .ipynb file")
-    import nbformat
-
+    nbformat = _import_nbformat()
     try:
         converted = nbformat.reads(json.dumps(raw), as_version=4)  # nbformat's reader + converter
         return json.loads(json.dumps(converted))
@@ -71,6 +70,29 @@ def _upgrade(raw: dict[str, Any], path: Path) -> dict[str, Any]:
         raise BadInput(f"nbformat {raw.get('nbformat')} notebook that cannot be converted: "
                        f"{e.__class__.__name__}: {str(e)[:120]}", path=str(path),
                        fix="open it in Jupyter and save it again (that upgrades it)") from None
+
+
+def _import_nbformat():
+    """nbformat, without the 1-2 s jsonschema spends building rfc3987_syntax's IRI grammars on import.
+
+    nbformat imports jsonschema, whose optional `iri` format checker imports rfc3987_syntax when
+    it is installed (Jupyter's extras install it), and that builds Lark grammars at import time:
+    measured 0.9-2.3 s here, against 0.15 s for nbformat without it. Converting an old notebook
+    needs no format checks, so when jsonschema is not loaded yet it loads without that checker
+    (the `iri` format then falls back to the `rfc3987` package, or is not checked, in this process).
+    """
+    import sys
+
+    if "jsonschema" in sys.modules or "rfc3987_syntax" in sys.modules:
+        import nbformat
+
+        return nbformat
+    sys.modules["rfc3987_syntax"] = None  # an import of it raises ImportError, which jsonschema tolerates
+    try:
+        import nbformat
+    finally:
+        del sys.modules["rfc3987_syntax"]
+    return nbformat
 
 
 def _bad_cell(path: Path, number: int, what: str) -> BadInput:

@@ -150,3 +150,20 @@ def test_parameters_cell_names_are_read_through_ipython_syntax(tmp_path):
         code("x = 1"), code("%%promote --params\nrun_date = '2026-01-01'\n%matplotlib inline\nthreshold: float = 0.5")]))
     cell = nb.parameters_cell()
     assert cell.number == 2 and declared_names(cell) == ["run_date", "threshold"]
+
+
+def test_reading_an_nbformat_3_notebook_skips_jsonschemas_iri_grammar_import(tmp_path):
+    """Converting a v3 notebook imports nbformat without rfc3987_syntax (its Lark grammars cost 1-2 s)."""
+    import json
+    import subprocess
+    import sys
+
+    v3 = {"worksheets": [{"cells": [{"cell_type": "code", "input": "x = 1", "language": "python", "outputs": [],
+                                     "metadata": {}}]}], "metadata": {}, "nbformat": 3, "nbformat_minor": 0}
+    path = tmp_path / "old.ipynb"
+    path.write_text(json.dumps(v3), encoding="utf-8")
+    probe = ("import sys; from prodkit.notebook import read_notebook; nb = read_notebook(sys.argv[1]); "
+             "print(nb.nbformat, [c.source for c in nb.code_cells], 'rfc3987_syntax' in sys.modules, "
+             "sys.modules.get('rfc3987_syntax', 'absent'))")
+    out = subprocess.run([sys.executable, "-c", probe, str(path)], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["4", "['x", "=", "1']", "False", "absent"], out
