@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from models.mlflow_servers import start_mlflow_server, stop_mlflow_server
 
 
 class ChurnMLP:
@@ -83,44 +80,13 @@ def model_project(project, monkeypatch, initialised_db):
     return project
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def mlflow_server(tmp_path_factory):
     """A real `mlflow server` on 127.0.0.1 (sqlite backend, proxied artifacts), one per session."""
     folder = tmp_path_factory.mktemp("mlflow-server")
-    port = _free_port()
-    mlflow_bin = Path(sys.executable).parent / "mlflow"
-    log = open(folder / "server.log", "w")
-    proc = subprocess.Popen(
-        [str(mlflow_bin), "server", "--backend-store-uri", f"sqlite:///{folder / 'server.db'}",
-         "--artifacts-destination", str(folder / "artifacts"), "--host", "127.0.0.1", "--port", str(port),
-         "--workers", "1"],
-        stdout=log, stderr=subprocess.STDOUT, cwd=folder, start_new_session=True)
-    uri = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("mlflow server exited: " + (folder / "server.log").read_text()[-2000:])
-        try:
-            with urllib.request.urlopen(uri + "/health", timeout=1):
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.terminate()
-        raise RuntimeError("mlflow server did not start in 90 s")
+    proc, uri, log = start_mlflow_server(folder, f"sqlite:///{folder / 'server.db'}", wait_s=90)
     yield uri
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    stop_mlflow_server(proc, log)
 
 
 @pytest.fixture

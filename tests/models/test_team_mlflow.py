@@ -5,24 +5,12 @@ a local file of the project."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
-import urllib.request
 import uuid
-from pathlib import Path
 
 import pytest
+from models.mlflow_servers import start_mlflow_server, stop_mlflow_server
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -31,33 +19,9 @@ def team_mlflow(pg_server, tmp_path_factory):
     folder = tmp_path_factory.mktemp("team-mlflow")
     database = pg_server.database()
     backend = database.replace("postgresql://", "postgresql+psycopg://", 1)
-    port = _free_port()
-    log = open(folder / "server.log", "w")
-    proc = subprocess.Popen(
-        [str(Path(sys.executable).parent / "mlflow"), "server", "--backend-store-uri", backend,
-         "--serve-artifacts", "--artifacts-destination", str(folder / "artifacts"),
-         "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
-        stdout=log, stderr=subprocess.STDOUT, cwd=folder, start_new_session=True)
-    uri = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("mlflow server exited: " + (folder / "server.log").read_text()[-3000:])
-        try:
-            with urllib.request.urlopen(uri + "/health", timeout=1):
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.terminate()
-        raise RuntimeError("mlflow server did not start in 120 s")
+    proc, uri, log = start_mlflow_server(folder, backend, "--serve-artifacts")
     yield uri, database
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    stop_mlflow_server(proc, log)
     pg_server.drop(database)
 
 
