@@ -68,8 +68,8 @@ CASES = {
                      "df = pd.read_csv('data/churn.csv')")],
     ),
     "DATA-07": (
-        clean(code(HEAD + "df = pd.DataFrame({'a': [1]})\ndf.to_csv('../shared/out.csv')"),
-              code("import numpy as np\nnp.save('../arrays/a.npy', np.ones(3))\nwith open('../log.txt', 'w') as f:\n"
+        clean(code(HEAD + "df = pd.DataFrame({'a': [1]})\ndf.to_csv('../../shared/out.csv')"),
+              code("import numpy as np\nnp.save('../../arrays/a.npy', np.ones(3))\nwith open('../../log.txt', 'w') as f:\n"
                    "    f.write('done')")),
         [code(HEAD + "from pathlib import Path\ndf = pd.DataFrame({'a': [1]})\ndf.to_csv('outputs/out.csv')\n"
                      "text = open('/etc/hostname').read()\nPath('outputs/x.txt').write_text('ok')")],

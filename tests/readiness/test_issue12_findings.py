@@ -125,9 +125,9 @@ def test_cell_that_does_not_parse_is_its_own_finding_and_is_not_vouched_for(proj
 
 def test_statements_around_a_python2_line_are_still_checked(project):
     """A Python 2 `print x` spoils its own statement only: a write outside the project next to it is found."""
-    cells = [code('import pandas as pd\nprint "saving"\nfor i in range(3):\n    print i\ndf.to_csv("../out.csv")')]
+    cells = [code('import pandas as pd\nprint "saving"\nfor i in range(3):\n    print i\ndf.to_csv("../../out.csv")')]
     c = status(project, "DATA-07", cells)
-    assert c.status == "fail" and "../out.csv" in c.message
+    assert c.status == "fail" and "../../out.csv" in c.message
 
 
 # ---- folders -------------------------------------------------------------------------------------
@@ -176,8 +176,14 @@ def test_sec02_printed_number_arrays_are_not_card_numbers(project):
 
 def test_methods_of_expressions_are_calls_too(project):
     """Issue 12 corpus: `df[cols].to_csv("../x.csv")` was no call at all (its base is not a name)."""
-    c = status(project, "DATA-07", [code("import pandas as pd\ndf[['id', 'y']] \\\n    .to_csv('../data/out.csv')")])
-    assert c.status == "fail" and "../data/out.csv" in c.message
+    c = status(project, "DATA-07", [code("import pandas as pd\ndf[['id', 'y']] \\\n    .to_csv('../../data/out.csv')")])
+    assert c.status == "fail" and "../../data/out.csv" in c.message
+
+
+def test_data07_a_relative_path_into_the_projects_own_folders_is_not_outside(project):
+    """Review of issue 12: `../data/x.csv` from nbs/ is the project's data/ folder (as DATA-01 reads it)."""
+    assert status(project, "DATA-07", [code("import pandas as pd\ndf.to_csv('../data/out.csv')")]).status == "pass"
+    assert status(project, "DATA-07", [code("import pandas as pd\ndf.to_csv('../../out.csv')")]).status == "fail"
 
 
 def test_code12_a_loop_over_cpu_and_cuda_needs_a_gpu_despite_a_fallback_elsewhere(project):

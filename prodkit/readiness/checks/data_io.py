@@ -170,7 +170,7 @@ def _outside_writes(ctx: CheckContext) -> dict[int, set[str]]:
             target = _path_argument(call, last, resolved)
         else:
             continue
-        found_text = _outside(leading_text(target, consts))
+        found_text = _outside(leading_text(target, consts), ctx)
         if found_text:
             found.setdefault(f.cell.number, set()).add(f"{last}(\"{found_text[:40]}\")")
     for f, line in ctx.shell_lines:  # `!echo ... > /etc/x`, `!mkdir ~/.kaggle`, `!cp a /abs/b`
@@ -180,16 +180,25 @@ def _outside_writes(ctx: CheckContext) -> dict[int, set[str]]:
         if resolved.startswith("torchvision.datasets.") and "download" in call.keywords:
             root = next((k.value for k in call.node.keywords if k.arg == "root"),
                         call.node.args[0] if call.node.args else None)
-            if text := _outside(leading_text(root, consts)):
+            if text := _outside(leading_text(root, consts), ctx):
                 found.setdefault(f.cell.number, set()).add(f"{call.name.rsplit('.', 1)[-1]}(root=\"{text[:40]}\")")
     return found
 
 
-def _outside(text: str | None) -> str | None:
-    """`text` when it is a path outside the project (absolute, `~`, `..`), else None."""
-    if text and _OUTSIDE.search(text.strip()) and not text.startswith(_HARMLESS) and "\n" not in text:
-        return text
-    return None
+def _outside(text: str | None, ctx: CheckContext) -> str | None:
+    """`text` when it is a path outside the project (absolute, `~`, or `..` that climbs out of the project
+    from the notebook's folder: `../data/x.csv` from nbs/ is the project's own data/), else None."""
+    if not text or not _OUTSIDE.search(text.strip()) or text.startswith(_HARMLESS) or "\n" in text:
+        return None
+    stripped = text.strip()
+    if not stripped.startswith(("/", "~", "\\")) and not re.match(r"^[A-Za-z]:[\\/]", stripped):
+        import os
+
+        target = os.path.normpath(os.path.join(str(ctx.notebook_path.parent), stripped))
+        root = os.path.normpath(str(ctx.project.root))
+        if target == root or target.startswith(root + os.sep):
+            return None
+    return text
 
 
 @register_check("DATA-07", section="Data", title="No writes outside the project", reads_code=True,
