@@ -23,7 +23,7 @@ from prodkit.jobs.backends import make_backend
 from prodkit.jobs.cron import slots_between, utc_now
 from prodkit.jobs.execute import RunOutcome
 from prodkit.jobs.model import CANCELLED, FAILED, TRIGGER_CATCHUP, TRIGGER_SCHEDULE, RunError, RunRecord, iso
-from prodkit.jobs.store import JobStore, Owner, StoreUnavailable
+from prodkit.jobs.store import JobStore, Owner, StoreDamaged, StoreUnavailable
 
 Log = Callable[[str], None]
 CLAIM_BATCH = 1000  # due jobs claimed per store transaction
@@ -213,6 +213,8 @@ class Scheduler:
         for run in queued[:free]:
             try:
                 job = self.store.get_job(run.job)
+            except (StoreDamaged, StoreUnavailable):
+                raise  # a store problem is not a removed job
             except BadInput:
                 self.store.finish_run(run.run_id, status=CANCELLED, ended_at=now,
                                       error=RunError(None, "JobRemoved", f"job {run.job!r} no longer exists"))
@@ -244,6 +246,8 @@ class Scheduler:
             now = self.clock() if now is None else now
             try:
                 job = self.store.get_job(active.run.job)
+            except (StoreDamaged, StoreUnavailable):
+                raise
             except BadInput:
                 job = None
             retry = runner.record(self.store, job, active.run, outcome, self.owner, now)
@@ -269,6 +273,7 @@ class Scheduler:
         report = self.tick()
         try:
             while True:
+                self._heartbeat(self.clock())  # runs on Dask have no per-run heartbeat: ours keeps them alive
                 self.collect()
                 report.triggered += fire(self.store, self.owner, self.clock(), self.log)
                 report.started += self.dispatch(self.clock())

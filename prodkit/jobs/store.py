@@ -579,7 +579,8 @@ class JobStore:
         from prodkit.jobs.tables import runs
 
         with self.transaction() as db:
-            row = db.execute(self._lock_due(runs.select().where(runs.c.run_id == run_id))).mappings().first()
+            # a plain row lock (wait for a heartbeat holding it), never SKIP LOCKED: the artifact must not be lost
+            row = db.execute(runs.select().where(runs.c.run_id == run_id).with_for_update()).mappings().first()
             if row is None:
                 raise BadInput(f"no run with id {run_id}", path=str(self.path))
             artifacts = self._json(row, "runs", "artifacts", list) if row["artifacts"] else []

@@ -71,3 +71,51 @@ def test_kill_9_of_jobs_run_mid_run_shows_lost_in_history_without_a_scheduler(pr
                 os.kill(kernel_pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+
+
+def test_scheduler_once_keeps_a_run_on_a_remote_backend_alive(project, nb):
+    """Review: `scheduler --once` on Dask wrote no heartbeat while it waited (Dask runs have no per-run one),
+    so readers showed a running run `lost` after the lease. A backend that runs elsewhere stands in for Dask."""
+    import threading
+    import time
+    from concurrent.futures import Future
+
+    from prodkit.jobs.api import add_job, queue_run
+    from prodkit.jobs.execute import RunOutcome
+    from prodkit.jobs.scheduler import Scheduler
+    from prodkit.jobs.store import JobStore
+
+    add_job("remote", nb("remote", ["y = 2"]), None, project=project)
+    run_id = queue_run("remote", project=project)
+
+    class Elsewhere:
+        name, describe = "dask", "a backend that runs the notebook elsewhere"
+
+        def submit(self, request, cancel):
+            done = Future()
+            threading.Timer(4.0, lambda: done.set_result(
+                RunOutcome("succeeded", time.time() - 4, time.time()))).start()
+            return done
+
+        def cancel(self, future, cancel):
+            pass
+
+        def close(self):
+            pass
+
+    seen: list[str] = []
+
+    def watch():
+        with JobStore(project.jobs_store, root=project.root, run_lease_s=1.0) as reader:
+            for _ in range(12):
+                seen.append(reader.get_run(run_id).status)
+                time.sleep(0.3)
+
+    watcher = threading.Thread(target=watch)
+    with JobStore(project.jobs_store, root=project.root, run_lease_s=1.0) as store:
+        scheduler = Scheduler(project, store=store, backend=Elsewhere(), concurrency=1, poll_s=0.2, lease_s=1.0)
+        watcher.start()
+        scheduler.run_once()
+        watcher.join()
+        assert store.get_run(run_id).status == "succeeded"
+    assert "lost" not in seen, seen

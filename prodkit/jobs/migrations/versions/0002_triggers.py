@@ -14,6 +14,9 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column("jobs", sa.Column("on_drift", sa.Text, nullable=True))
-    op.add_column("jobs", sa.Column("on_degraded", sa.Text, nullable=True))
-    op.add_column("runs", sa.Column("triggered_by", sa.Integer, nullable=True))
+    # A store written by the interim hand-written migration may have them already: add only what is missing.
+    inspector = sa.inspect(op.get_bind())
+    for table, column, type_ in (("jobs", "on_drift", sa.Text), ("jobs", "on_degraded", sa.Text),
+                                 ("runs", "triggered_by", sa.Integer)):
+        if column not in {c["name"] for c in inspector.get_columns(table)}:
+            op.add_column(table, sa.Column(column, type_, nullable=True))
