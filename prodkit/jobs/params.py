@@ -51,9 +51,8 @@ def refuse_secret(key: str, value: Any) -> None:
     notebook and the store keeps them, so the value would be copied out of the notebook."""
     from prodkit.readiness.secrets import scan_text
 
-    strings = [value] if isinstance(value, str) else _strings(value)
-    for text in strings:
-        found = scan_text(f"{key} = {json.dumps(text)}", output=True) or scan_text(text, output=True)
+    for name, text in _named_strings(key, value):
+        found = scan_text(f"{name} = {json.dumps(text)}", output=True) or scan_text(text, output=True)
         if found:
             raise BadInput(f"parameter {key} looks like a secret ({found[0].kind}); job parameters are stored in "
                            "the job store and written into every output notebook",
@@ -61,13 +60,17 @@ def refuse_secret(key: str, value: Any) -> None:
                                f"(os.environ[{key.upper()!r}]) set where the runs execute; nothing was stored")
 
 
-def _strings(value: Any) -> list[str]:
+def _named_strings(name: str, value: Any) -> list[tuple[str, str]]:
+    """Every string inside a JSON value with the name it is stored under (the nearest dict key), so
+    `cfg={"password": "..."}` is scanned as `password = "..."` and dict keys are scanned too."""
     if isinstance(value, str):
-        return [value]
+        return [(name, value)]
     if isinstance(value, dict):
-        return [t for k, v in value.items() for t in (*_strings(k), *_strings(v))]
+        return [pair for k, v in value.items()
+                for pair in ((*_named_strings(name, k),) if isinstance(k, str) else ()) + (*_named_strings(
+                    k if isinstance(k, str) else name, v),)]
     if isinstance(value, list):
-        return [t for v in value for t in _strings(v)]
+        return [pair for v in value for pair in _named_strings(name, v)]
     return []
 
 

@@ -720,14 +720,23 @@ def _redact(text: str | None) -> str | None:
     return redact_text(text)
 
 
-def _redact_value(value: Any) -> Any:
-    """Every string inside a JSON value, redacted (dict keys included)."""
+REDACTED = "***"
+
+
+def _redact_value(value: Any, name: str | None = None) -> Any:
+    """Every string inside a JSON value, redacted (dict keys included); a string is judged together with
+    the key it is stored under, so `{"password": "hunter2hunter2"}` becomes `{"password": "***"}`."""
     if isinstance(value, str):
+        if name is not None:
+            named = f"{name} = {json.dumps(value)}"
+            if _redact(named) != named:
+                return REDACTED
         return _redact(value)
     if isinstance(value, dict):
-        return {_redact(k) if isinstance(k, str) else k: _redact_value(v) for k, v in value.items()}
+        return {_redact(k) if isinstance(k, str) else k: _redact_value(v, k if isinstance(k, str) else name)
+                for k, v in value.items()}
     if isinstance(value, list):
-        return [_redact_value(v) for v in value]
+        return [_redact_value(v, name) for v in value]
     return value
 
 

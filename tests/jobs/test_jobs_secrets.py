@@ -81,6 +81,21 @@ def test_finding_06_secrets_already_in_a_store_are_shown_redacted(project, nb, c
         assert TOKEN not in text
 
 
+def test_finding_06_secrets_inside_a_dict_parameter_are_refused_and_redacted(project, nb, cli):
+    """Review: `-p cfg={"password": "..."}` passed both the refusal and the redaction (the key was lost)."""
+    path = str(nb("cfg", ["pass"], params="cfg = {}"))
+    secret = {"password": "hunter2hunter2", "api_key": "sk-proj-abcdefghijklmnopqrstuvwxyz012345"}
+    proc = cli("jobs", "add", "cfg", path, "--cron", "0 6 * * *", "-p", f"cfg={json.dumps(secret)}")
+    assert proc.returncode == 2 and "looks like a secret" in one_error_line(proc)
+    assert "hunter2hunter2" not in proc.stdout + proc.stderr
+    assert_no_jobs(project)
+    assert cli("jobs", "add", "cfg", path, "--cron", "0 6 * * *").returncode == 0
+    with open_store(project) as store, store.transaction() as db:  # written by an older prodkit
+        db.execute(jobs.update().values(parameters=json.dumps({"cfg": {**secret, "region": "eu-west-1"}})))
+    listed = cli("jobs", "list", "--json").stdout
+    assert "hunter2hunter2" not in listed and "sk-proj-" not in listed and "eu-west-1" in listed
+
+
 def test_finding_06_a_bare_token_is_redacted_whole_not_only_its_prefix():
     """detect-secrets reports `ghp` for `ghp_…`: redaction covers the whole token (error text is often just it)."""
     from prodkit.readiness.secrets import redact_text
