@@ -147,6 +147,9 @@ def _read_settings(root: Path) -> dict[str, dict[str, str]]:
         raise BadInput(
             f"cannot parse settings.ini ({e.__class__.__name__})", path=str(path), fix="fix the INI syntax"
         ) from None
+    except UnicodeDecodeError as e:
+        raise BadInput(f"settings.ini is not UTF-8 text (byte {e.start})", path=str(path),
+                       fix="save it as UTF-8 (e.g. an owner name written in another encoding)") from None
     return {name: dict(parser[name]) for name in parser.sections() if name.startswith("prodkit")}
 
 
@@ -158,6 +161,9 @@ def _read_nbdev(root: Path) -> dict | None:
         raise BadInput(
             f"cannot parse pyproject.toml ({e})", path=str(path), fix="fix the TOML syntax"
         ) from None
+    except UnicodeDecodeError as e:
+        raise BadInput(f"pyproject.toml is not UTF-8 text (byte {e.start})", path=str(path),
+                       fix="save it as UTF-8") from None
     return data.get("tool", {}).get("nbdev")
 
 

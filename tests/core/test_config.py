@@ -88,3 +88,19 @@ def test_init_adds_only_missing_settings_sections(tmp_path):
     assert "added [prodkit] to settings.ini" in changed
     project = load_project(tmp_path)
     assert project.section("prodkit.business")["kpi"] == "churn" and "tracking_uri" in project.settings
+
+
+def test_settings_or_pyproject_that_is_not_utf8_is_one_line_exit_2(tmp_path):
+    """Security review: a cp1252 settings.ini (`owner = José`) gave a 27-line UnicodeDecodeError traceback."""
+    import subprocess
+    import sys
+
+    from prodkit.config import init_project
+
+    init_project(tmp_path)
+    settings = tmp_path / "settings.ini"
+    settings.write_bytes(settings.read_bytes() + "[prodkit.business]\nowner = Jos\xe9\n".encode("latin-1"))
+    proc = subprocess.run([sys.executable, "-m", "prodkit.cli", "jobs", "list"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert "settings.ini is not UTF-8 text" in proc.stderr and "Traceback" not in proc.stderr
