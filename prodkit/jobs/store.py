@@ -727,11 +727,14 @@ def _redact_value(value: Any, name: str | None = None) -> Any:
     """Every string inside a JSON value, redacted (dict keys included); a string is judged together with
     the key it is stored under, so `{"password": "hunter2hunter2"}` becomes `{"password": "***"}`."""
     if isinstance(value, str):
+        plain = _redact(value)
+        if plain != value:  # the secret is visible in the text itself: keep the rest readable
+            return plain
         if name is not None:
             named = f"{name} = {json.dumps(value)}"
-            if _redact(named) != named:
+            if _redact(named) != named:  # a secret because of the key it is stored under
                 return REDACTED
-        return _redact(value)
+        return value
     if isinstance(value, dict):
         return {_redact(k) if isinstance(k, str) else k: _redact_value(v, k if isinstance(k, str) else name)
                 for k, v in value.items()}
