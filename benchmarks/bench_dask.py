@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from bench_jobs import env, write_trivial  # noqa: E402
+from bench_jobs import env, papermill_sequential, write_trivial  # noqa: E402
 
 
 def free_port() -> int:
@@ -52,8 +52,6 @@ def start_cluster(workdir: Path, workers: int) -> tuple[str, list[subprocess.Pop
 
 
 def bench(root: Path, runs: int, workers: int) -> dict:
-    import papermill
-
     from prodkit.config import load_project
     from prodkit.jobs.api import add_job, history, queue_run
     from prodkit.jobs.scheduler import Scheduler
@@ -61,13 +59,7 @@ def bench(root: Path, runs: int, workers: int) -> dict:
     project = load_project(root)
     nb = write_trivial(root / "nbs" / "many.ipynb")
     add_job("many", nb, "0 6 * * *", project=project)
-    out = root / "papermill-seq"
-    out.mkdir(exist_ok=True)
-    papermill.execute_notebook(str(nb), str(out / "warm.ipynb"), parameters={"x": -1}, progress_bar=False)
-    start = time.perf_counter()
-    for i in range(runs):
-        papermill.execute_notebook(str(nb), str(out / f"{i}.ipynb"), parameters={"x": i}, progress_bar=False)
-    sequential = time.perf_counter() - start
+    sequential = papermill_sequential(root, nb, runs)
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-dask-workers-"))
     address, procs = start_cluster(workdir, workers)

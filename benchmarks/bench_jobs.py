@@ -72,9 +72,20 @@ def bench_single(root: Path, repeats: int) -> dict:
             "all_papermill_s": [round(t, 3) for t in papermill_runs]}
 
 
-def bench_many(root: Path, n: int) -> dict:
+def papermill_sequential(root: Path, nb: Path, n: int) -> float:
+    """Seconds for `n` papermill.execute_notebook calls in this process, papermill warm (the sequential peer)."""
     import papermill
 
+    out = root / "papermill-seq"
+    out.mkdir(exist_ok=True)
+    papermill.execute_notebook(str(nb), str(out / "warm.ipynb"), parameters={"x": -1}, progress_bar=False)
+    start = time.perf_counter()
+    for i in range(n):
+        papermill.execute_notebook(str(nb), str(out / f"{i}.ipynb"), parameters={"x": i}, progress_bar=False)
+    return time.perf_counter() - start
+
+
+def bench_many(root: Path, n: int) -> dict:
     from prodkit.config import load_project
     from prodkit.jobs.api import add_job, history, queue_run
     from prodkit.jobs.scheduler import Scheduler, default_concurrency
@@ -82,14 +93,7 @@ def bench_many(root: Path, n: int) -> dict:
     project = load_project(root)
     nb = write_trivial(root / "nbs" / "many.ipynb")
     add_job("many", nb, "0 6 * * *", project=project)
-    out = root / "papermill-seq"
-    out.mkdir(exist_ok=True)
-    papermill.execute_notebook(str(nb), str(out / "warm.ipynb"), parameters={"x": -1}, progress_bar=False)
-
-    start = time.perf_counter()
-    for i in range(n):
-        papermill.execute_notebook(str(nb), str(out / f"{i}.ipynb"), parameters={"x": i}, progress_bar=False)
-    seq = time.perf_counter() - start
+    seq = papermill_sequential(root, nb, n)
 
     results = {"runs": n, "papermill_sequential_s": round(seq, 3)}
     for backend in ("local", "dask"):
