@@ -131,7 +131,7 @@ def bench_tick(root: Path, jobs: int, repeats: int, store_target: str | None = N
 
     from prodkit.config import load_project
     from prodkit.jobs.cron import next_slot
-    from prodkit.jobs.model import JobSpec
+    from prodkit.jobs.records import JobSpec
     from prodkit.jobs.scheduler import Scheduler
     from prodkit.jobs.store import JobStore
 
@@ -183,7 +183,7 @@ def bench_hosts(base: Path, store_target: str | None, jobs: int = 500, scheduler
 
     from prodkit.config import init_project, load_project
     from prodkit.jobs.cron import next_slot
-    from prodkit.jobs.model import JobSpec
+    from prodkit.jobs.records import JobSpec
     from prodkit.jobs.store import JobStore
     from prodkit.jobs.tables import jobs as jobs_table
 

@@ -2,7 +2,7 @@
 Dask backends.
 
 Importing this package imports nothing: the names below resolve on first use, so a module that
-only needs `prodkit.jobs.model` does not pay for the store, the scheduler or papermill.
+only needs `prodkit.jobs.records` does not pay for the store, the scheduler or papermill.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from prodkit._lazy import lazy_exports
 _EXPORTS = {
     **{name: "prodkit.jobs.api" for name in ("add_job", "history", "list_jobs", "pause_job", "queue_run",
                                               "remove_job", "resume_job", "run_job", "show_run", "validate_job")},
-    **{name: "prodkit.jobs.model" for name in ("JobSpec", "RunError", "RunRecord")},
+    **{name: "prodkit.jobs.records" for name in ("JobSpec", "RunError", "RunRecord")},
     "Scheduler": "prodkit.jobs.scheduler",
     "JobStore": "prodkit.jobs.store",
 }

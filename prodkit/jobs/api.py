@@ -15,8 +15,8 @@ from prodkit.errors import BadInput
 from prodkit.jobs import runner
 from prodkit.jobs.cron import next_slot, utc_now, validate_cron, zone
 from prodkit.jobs.execute import OnCell
-from prodkit.jobs.model import CANCELLED, CATCH_UP_POLICIES, TRIGGER_MANUAL, JobSpec, RunError, RunRecord
 from prodkit.jobs.params import check_json_values, check_parameters
+from prodkit.jobs.records import CANCELLED, CATCH_UP_POLICIES, TRIGGER_MANUAL, JobSpec, RunError, RunRecord
 from prodkit.jobs.store import JobStore, Owner
 from prodkit.notebook import read_notebook
 

@@ -56,7 +56,7 @@ class ClaimOnlyBackend:
         import time
 
         from prodkit.jobs.execute import RunOutcome
-        from prodkit.jobs.model import CANCELLED, RunError
+        from prodkit.jobs.records import CANCELLED, RunError
 
         now = time.time()
         future: Future = Future()

@@ -134,7 +134,7 @@ def pause(name: str = typer.Argument(..., help="Job name."), project: Path = PRO
 def resume(name: str = typer.Argument(..., help="Job name."), project: Path = PROJECT_OPT):
     """Schedule a paused job again, from now (slots passed while paused are skipped)."""
     from prodkit.jobs.api import resume_job
-    from prodkit.jobs.model import iso
+    from prodkit.jobs.records import iso
 
     job = resume_job(name, project=_project(project))
     out.print(f"resumed {name}; next run {iso(job.next_due)}")

@@ -53,7 +53,7 @@ def current_run() -> RunContext | None:
 def record_run_artifact(kind: str, path: str, summary: dict[str, Any] | None = None) -> bool:
     """Attach a file (e.g. a drift report) and its summary to the current run; False outside a run."""
     from prodkit.jobs.cron import utc_now
-    from prodkit.jobs.model import iso
+    from prodkit.jobs.records import iso
     from prodkit.jobs.store import JobStore
 
     run = current_run()

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from prodkit._io import atomic_write_text
-from prodkit.jobs.model import CANCELLED, FAILED, SUCCEEDED, TIMED_OUT, RunError
+from prodkit.jobs.records import CANCELLED, FAILED, SUCCEEDED, TIMED_OUT, RunError
 from prodkit.notebook import PARAMETERS_TAG, PROMOTE_MAGIC, promote_directive
 
 INTERRUPT_GRACE_S = 5.0  # after SIGINT, how long a cell may take to stop before the kernel is killed

@@ -29,7 +29,7 @@ from prodkit._io import atomic_write_bytes
 from prodkit.errors import BadInput
 from prodkit.jobs.context import ENV_ARTIFACTS_FILE
 from prodkit.jobs.execute import RunOutcome, RunRequest, execute_run
-from prodkit.jobs.model import RunError
+from prodkit.jobs.records import RunError
 
 MAX_BUNDLE_BYTES = 64 << 20  # promoted modules are code: a bigger lib folder is a mistake
 CANCEL_POLL_S = 0.5

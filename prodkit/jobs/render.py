@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from prodkit.jobs.model import RunRecord, iso
+from prodkit.jobs.records import RunRecord, iso
 
 STATUS_STYLE = {"succeeded": "green", "failed": "red", "timed_out": "red", "lost": "magenta",
                 "cancelled": "yellow", "running": "cyan", "queued": "blue"}

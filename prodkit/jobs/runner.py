@@ -8,7 +8,7 @@ from pathlib import Path
 
 from prodkit.config import Project
 from prodkit.jobs.execute import OnCell, RunOutcome, RunRequest, execute_run
-from prodkit.jobs.model import RETRYABLE, TRIGGER_RETRY, JobSpec, RunRecord
+from prodkit.jobs.records import RETRYABLE, TRIGGER_RETRY, JobSpec, RunRecord
 from prodkit.jobs.store import JobStore
 
 

@@ -22,7 +22,15 @@ from prodkit.jobs import runner
 from prodkit.jobs.backends import make_backend
 from prodkit.jobs.cron import slots_between, utc_now
 from prodkit.jobs.execute import RunOutcome
-from prodkit.jobs.model import CANCELLED, FAILED, TRIGGER_CATCHUP, TRIGGER_SCHEDULE, RunError, RunRecord, iso
+from prodkit.jobs.records import (
+    CANCELLED,
+    FAILED,
+    TRIGGER_CATCHUP,
+    TRIGGER_SCHEDULE,
+    RunError,
+    RunRecord,
+    iso,
+)
 from prodkit.jobs.store import JobStore, Owner, StoreDamaged, StoreUnavailable
 
 Log = Callable[[str], None]

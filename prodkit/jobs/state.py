@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from prodkit.config import Project
-from prodkit.jobs.model import FINISHED, SUCCEEDED
+from prodkit.jobs.records import FINISHED, SUCCEEDED
 
 OVERDUE_AFTER_S = 3600.0  # a due slot this late means no scheduler is running
 

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from prodkit.errors import BadInput
-from prodkit.jobs.model import (
+from prodkit.jobs.records import (
     ACTIVE,
     LOST,
     QUEUED,

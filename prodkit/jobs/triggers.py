@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from prodkit.jobs.model import FAILED, TIMED_OUT, RunRecord
+from prodkit.jobs.records import FAILED, TIMED_OUT, RunRecord
 
 TRIGGER_PARAM = "triggering_run"
 LOOKBACK_S = 7 * 24 * 3600.0

@@ -8,7 +8,7 @@ from jobs.jobs_helpers import write_notebook
 from prodkit.jobs import api, runner
 from prodkit.jobs.api import add_job, history, run_job
 from prodkit.jobs.execute import RunOutcome
-from prodkit.jobs.model import CANCELLED, FAILED, RunError
+from prodkit.jobs.records import CANCELLED, FAILED, RunError
 
 
 def test_ctrl_c_during_retry_backoff_cancels_the_queued_retry(project, nb, monkeypatch):

@@ -10,7 +10,7 @@ import pytest
 from jobs.jobs_helpers import cli_env
 
 from prodkit.jobs.api import add_job, open_store, pause_job, resume_job
-from prodkit.jobs.model import TRIGGER_CATCHUP, TRIGGER_SCHEDULE
+from prodkit.jobs.records import TRIGGER_CATCHUP, TRIGGER_SCHEDULE
 from prodkit.jobs.scheduler import Scheduler
 
 T0 = datetime(2026, 1, 5, 5, 59, 30, tzinfo=UTC).timestamp()

@@ -17,7 +17,7 @@ import pytest
 from jobs.jobs_helpers import cli_env, prodkit_cmd, write_notebook
 
 from prodkit.jobs.api import add_job, open_store
-from prodkit.jobs.model import SUCCEEDED
+from prodkit.jobs.records import SUCCEEDED
 from prodkit.server.sections import section
 
 

@@ -22,7 +22,7 @@ import pytest
 from jobs.jobs_helpers import cli_env, write_notebook
 
 from prodkit.jobs.api import add_job, history, queue_run
-from prodkit.jobs.model import CANCELLED, RUNNING, SUCCEEDED
+from prodkit.jobs.records import CANCELLED, RUNNING, SUCCEEDED
 from prodkit.jobs.scheduler import Scheduler
 
 DASK = str(Path(sys.executable).with_name("dask"))

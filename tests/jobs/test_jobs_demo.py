@@ -7,8 +7,8 @@ from jobs.jobs_helpers import REPO
 from rich.console import Console
 
 from prodkit.demo import DemoContext
+from prodkit.demo.jobs import JOB_NAME, demo_step
 from prodkit.jobs.api import open_store
-from prodkit.jobs.demo import JOB_NAME, demo_step
 
 
 @pytest.mark.slow

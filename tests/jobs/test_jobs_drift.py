@@ -14,7 +14,7 @@ from jobs.jobs_helpers import cli_env, prodkit_cmd
 
 from prodkit.jobs.api import open_store
 from prodkit.jobs.context import run_environment
-from prodkit.jobs.model import RunRecord
+from prodkit.jobs.records import RunRecord
 from prodkit.jobs.render import drift_text, history_html
 from prodkit.jobs.runner import build_request
 

@@ -18,7 +18,7 @@ from jobs.jobs_helpers import cli_env, prodkit_cmd
 
 from prodkit.config import load_project
 from prodkit.jobs.api import open_store
-from prodkit.jobs.model import LOST, RUNNING
+from prodkit.jobs.records import LOST, RUNNING
 from prodkit.jobs.state import jobs_for_notebook
 
 LEASE_S = 2.0

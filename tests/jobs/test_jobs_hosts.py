@@ -25,7 +25,7 @@ from jobs.jobs_helpers import cli_env, prodkit_cmd, use_store, write_notebook
 from prodkit.config import load_project
 from prodkit.jobs.api import open_store
 from prodkit.jobs.cron import next_slot
-from prodkit.jobs.model import CANCELLED, JobSpec
+from prodkit.jobs.records import CANCELLED, JobSpec
 from prodkit.jobs.tables import jobs
 
 JOBS, CLAIM_BATCH = 500, 20

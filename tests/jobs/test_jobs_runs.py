@@ -7,7 +7,7 @@ import pytest
 from jobs.jobs_helpers import REPO
 
 from prodkit.jobs.api import add_job, history, queue_run, run_job
-from prodkit.jobs.model import FAILED, SUCCEEDED, TIMED_OUT, TRIGGER_RETRY
+from prodkit.jobs.records import FAILED, SUCCEEDED, TIMED_OUT, TRIGGER_RETRY
 from prodkit.jobs.scheduler import Scheduler
 
 pytestmark = pytest.mark.slow

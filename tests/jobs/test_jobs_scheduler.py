@@ -13,7 +13,7 @@ import pytest
 from jobs.jobs_helpers import cli_env, prodkit_cmd
 
 from prodkit.jobs.api import add_job, history, open_store, queue_run
-from prodkit.jobs.model import CANCELLED, FAILED, LOST, RUNNING, SUCCEEDED
+from prodkit.jobs.records import CANCELLED, FAILED, LOST, RUNNING, SUCCEEDED
 from prodkit.jobs.scheduler import Scheduler
 
 pytestmark = pytest.mark.slow

@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from jobs.jobs_helpers import cli_env, prodkit_cmd, write_notebook
 
-from prodkit.jobs.model import JobSpec
+from prodkit.jobs.records import JobSpec
 from prodkit.jobs.store import JobStore
 
 

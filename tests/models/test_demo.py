@@ -16,7 +16,7 @@ def _ctx(project, cells):
 
 
 def test_demo_step_trains_registers_promotes_and_serves_when_the_notebook_registers_nothing(model_project):
-    from prodkit.models.demo import demo_step
+    from prodkit.demo.models import demo_step
 
     ctx = _ctx(model_project, [code("x = 1")])
     demo_step(ctx)
@@ -27,8 +27,8 @@ def test_demo_step_trains_registers_promotes_and_serves_when_the_notebook_regist
 
 
 def test_demo_step_uses_the_version_the_notebook_registered(model_project, mlp, x_val):
+    from prodkit.demo.models import demo_step
     from prodkit.models import register_model
-    from prodkit.models.demo import demo_step
 
     ctx = _ctx(model_project, [code('prodkit.register_model(model, "churn-clf", example=X_val[:8])')])
     register_model(mlp, "churn-clf", example=x_val[:8], metrics={"auc": 0.9})  # as the kernel did, no notebook tag

@@ -75,8 +75,8 @@ def test_demo_step_shows_the_verdict_of_the_jobs_steps_run(tmp_path, reference, 
     from rich.console import Console
 
     from prodkit.demo import DemoContext
+    from prodkit.demo.monitor import demo_step
     from prodkit.jobs.api import add_job, run_job
-    from prodkit.monitor.demo import demo_step
 
     project, notebook = scheduled_project(tmp_path, reference, same_batch, shifted_batch)
     add_job("score-daily", notebook, "0 6 * * *", project=project)

@@ -12,7 +12,7 @@ from rich.console import Console
 
 from prodkit.config import init_project, load_project
 from prodkit.demo import DemoContext
-from prodkit.monitor.demo import demo_step
+from prodkit.demo.monitor import demo_step
 from prodkit.monitor.store import append_history
 
 

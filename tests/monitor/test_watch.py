@@ -146,7 +146,7 @@ def test_importing_monitor_and_the_readiness_hook_stay_light(project, reference,
     set_reference("churn-clf", reference, project=project)
     watch(reference, model="churn-clf", project=project)
     nb = write_notebook(tmp_path / "nbs" / "churn.ipynb", 'prodkit.monitor.watch(df, model="churn-clf")')
-    code = ("import sys, prodkit.monitor, prodkit.monitor.cli, prodkit.monitor.magic, prodkit.monitor.demo\n"
+    code = ("import sys, prodkit.monitor, prodkit.monitor.cli, prodkit.monitor.magic, prodkit.demo.monitor\n"
             "from prodkit.config import load_project\n"
             "from prodkit.monitor.state import monitoring_for_notebook\n"
             f"info = monitoring_for_notebook(load_project({str(tmp_path)!r}), {str(nb)!r})\n"

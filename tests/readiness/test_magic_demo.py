@@ -89,7 +89,7 @@ def test_set_section_values_adds_a_missing_section_and_keys():
 
 def test_demo_step_prints_the_checklist_and_writes_a_report(project):
     from prodkit.demo import DemoContext
-    from prodkit.readiness.demo import demo_step
+    from prodkit.demo.readiness import demo_step
 
     nb = write_notebook(project.nbs_path / "churn_poc.ipynb", [code("%%promote --params\nthreshold = 0.5")])
     console = Console(record=True, width=120)
@@ -105,7 +105,7 @@ def test_demo_step_prints_the_checklist_and_writes_a_report(project):
 
 def test_demo_final_step_reports_the_change(project):
     from prodkit.demo import DemoContext
-    from prodkit.readiness.demo import demo_step, final_step
+    from prodkit.demo.readiness import demo_step, final_step
 
     nb = write_notebook(project.nbs_path / "churn_poc.ipynb", [code("x = 1")])
     console = Console(record=True, width=120)

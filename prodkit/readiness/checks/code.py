@@ -47,7 +47,7 @@ def run_in_fresh_kernel(ctx: CheckContext) -> Outcome:
     import time
 
     from prodkit.jobs.execute import RunRequest, execute_run
-    from prodkit.jobs.model import SUCCEEDED, TIMED_OUT
+    from prodkit.jobs.records import SUCCEEDED, TIMED_OUT
 
     nb = ctx.notebook
     kernel = nb.kernel_name or "python3"

@@ -1,13 +1,12 @@
 """`prodkit demo`: the README's main job. The bundled churn PoC, taken to production step by step.
 
-Each capability contributes a step through `<package>.demo.demo_step(ctx)`; the steps run in
-the user's order: promote, check, schedule, register, monitor; after the checklist, deploy
-(serve, load test, drift -> retrain -> gate).
+The whole demo lives in this package: one module per step (`promote`, `readiness`, `jobs`,
+`models`, `monitor`, `deploy`), run in the user's order: promote, check, schedule, register,
+monitor; after the checklist, deploy (serve, load test, drift -> retrain -> gate).
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 import shutil
 import subprocess
@@ -30,15 +29,6 @@ description = "The churn PoC, taken to production with prodkit."
 requires-python = ">=3.11"
 dependencies = ["numpy>=1.26", "pandas>=2.1,<3", "scipy>=1.11", "torch>=2.4", "prodkit>=0.1"]
 """
-DEMO_STEPS = (
-    "prodkit.promote.demo",
-    "prodkit.readiness.demo",
-    "prodkit.jobs.demo",
-    "prodkit.models.demo",
-    "prodkit.monitor.demo",
-)
-# after the readiness checklist: the production life of the champion (serve, load test, retrain loop)
-AFTER_CHECK_STEPS = ("prodkit.models.deploy_demo",)
 
 
 @dataclass
@@ -54,8 +44,8 @@ class DemoContext:
 
 def bundled_notebook() -> Path:
     """The demo notebook: packaged in the wheel, or nbs/ of a source checkout."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "_demo" / DEMO_NOTEBOOK, here.parent / "nbs" / DEMO_NOTEBOOK):
+    package = Path(__file__).resolve().parent.parent
+    for candidate in (package / "_demo" / DEMO_NOTEBOOK, package.parent / "nbs" / DEMO_NOTEBOOK):
         if candidate.is_file():
             return candidate
     raise BadInput(
@@ -135,11 +125,12 @@ def run_demo(folder: Path, console: Console) -> DemoContext:
     _git_snapshot(project.root, console)
     execute_notebook(notebook, project.root, console)
     ctx.project = load_project(folder)  # the notebook may have declared its business case in settings.ini
-    for name in DEMO_STEPS:
-        importlib.import_module(name).demo_step(ctx)
-    importlib.import_module("prodkit.readiness.demo").final_step(ctx)
-    for name in AFTER_CHECK_STEPS:
-        importlib.import_module(name).demo_step(ctx)
+    from prodkit.demo import deploy, jobs, models, monitor, promote, readiness
+
+    for step in (promote, readiness, jobs, models, monitor):
+        step.demo_step(ctx)
+    readiness.final_step(ctx)
+    deploy.demo_step(ctx)  # after the checklist: the champion's production life (serve, load test, retrain loop)
     console.rule("[bold]where things went")
     for what, where in ctx.where:
         console.print(f"  {what:<22} {where}", highlight=False, markup=False)
