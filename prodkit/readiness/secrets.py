@@ -410,9 +410,44 @@ def redact_uri(uri: str) -> str:
     """A URI with its password (and secret-looking query values) replaced by `***`.
 
     `postgresql://bob:pw@host/db` -> `postgresql://bob:***@host/db`; a URI without
-    credentials comes back unchanged.
+    credentials comes back unchanged. The user info ends at the *last* `@` of the authority,
+    so a password holding an unencoded `@` or `/` is hidden whole, and query values named
+    like credentials (`?password=...`, `&token=...`) are hidden too.
     """
     if not uri or not isinstance(uri, str):
         return uri
-    redacted = re.sub(r"^([a-zA-Z][a-zA-Z0-9+.\-]*://[^/@:\s]*):[^@/\s]*@", rf"\1:{REDACTED}@", uri)
-    return redact_text(redacted)
+    match = re.match(r"([a-zA-Z][a-zA-Z0-9+.\-]*://)(.*)", uri, flags=re.S)
+    if match is None:
+        return redact_text(uri)
+    scheme, rest = match.groups()
+    rest = _redact_userinfo(rest)
+    rest = _SECRET_QUERY.sub(lambda m: f"{m.group(1)}{REDACTED}", rest)
+    return redact_text(scheme + rest)
+
+
+_SECRET_QUERY = re.compile(
+    r"([?&;](?:[\w.\-]*(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|sig|signature|credential)"
+    r"[\w.\-]*)=)[^&;#\s]*", re.IGNORECASE)
+
+
+def _looks_like_token(text: str) -> bool:
+    return len(text) >= 16 and bool(re.search(r"\d", text)) and bool(re.search(r"[A-Za-z]", text))
+
+
+def _redact_userinfo(rest: str) -> str:
+    """`user:password@host/...` -> `user:***@host/...` (the part after `scheme://`)."""
+    before_query = re.split(r"[?#]", rest, maxsplit=1)[0]
+    at = before_query.rfind("@")
+    if at < 0:
+        return rest
+    userinfo = rest[:at]
+    user, colon, password = userinfo.partition(":")
+    if "/" in user:
+        return rest  # the `@` is in the path (`http://host/a@b`)
+    if not colon:
+        # a user alone is a name (`git@`, `bob@`), or a token used as the user (`https://<token>@host`)
+        return f"{REDACTED}{rest[at:]}" if _looks_like_token(user) else rest
+    port, slash, _ = password.partition("/")
+    if slash and port.isdigit():
+        return rest  # `host:8080/path@x`: a port and a path, not credentials
+    return f"{user}:{REDACTED}{rest[at:]}"

@@ -108,6 +108,29 @@ def test_redact_uri_hides_the_password_and_keeps_the_rest():
     assert redact_uri("sqlite:///.prodkit/mlflow.db") == "sqlite:///.prodkit/mlflow.db"
 
 
+@pytest.mark.parametrize(("uri", "shown"), [
+    ("postgresql://bob:p@ss@db/prod", "postgresql://bob:***@db/prod"),  # unencoded @ in the password
+    ("postgresql://bob:p/ss@db/prod", "postgresql://bob:***@db/prod"),  # unencoded / in the password
+    ("https://user:pa:ss@h/x", "https://user:***@h/x"),
+    ("postgresql://db/prod?user=bob&password=hunter2&sslmode=require",
+     "postgresql://db/prod?user=bob&password=***&sslmode=require"),
+    ("https://h/blob?sig=abc123&X-Amz-Signature=def456&page=2", "https://h/blob?sig=***&X-Amz-Signature=***&page=2"),
+    ("https://a8f9d7e6c5b4a3f2e1d0c9b8a7f6e5d4@git.example.com/repo", "https://***@git.example.com/repo"),
+])
+def test_redact_uri_hides_awkward_credentials_whole(uri, shown):
+    from prodkit.readiness.secrets import redact_uri
+
+    assert redact_uri(uri) == shown
+
+
+@pytest.mark.parametrize("uri", ["http://host:8080/path@x", "http://host/a@b", "ssh://git@github.com/x",
+                                 "file:///tmp/a@b", "http://bob@host/x"])
+def test_redact_uri_leaves_uris_without_credentials_readable(uri):
+    from prodkit.readiness.secrets import redact_uri
+
+    assert redact_uri(uri) == uri
+
+
 @pytest.mark.parametrize(("kind", "text", "where", "secret"), issue12_forms(), ids=[f[0] for f in issue12_forms()])
 def test_finding_12_missed_secret_form_is_caught_and_redacted(kind, text, where, secret):
     """Each form issue 12 found missed: SEC-01 flags it, and redaction hides the whole value."""
