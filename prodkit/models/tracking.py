@@ -88,8 +88,33 @@ def check_reachable(uri: str, timeout: float = 3.0) -> None:
         return  # it answered; authentication or routing is MLflow's business
     except (urllib.error.URLError, OSError, ValueError) as e:
         reason = redact(str(getattr(e, "reason", e)))
-        raise BadInput(f"cannot reach the MLflow tracking server at {redact(uri)} ({reason})", path=redact(uri),
+        raise BadInput(f"cannot reach the MLflow tracking server ({reason})", path=redact(uri),
                        fix="start the server, or fix MLFLOW_TRACKING_URI / settings.ini tracking_uri") from None
+
+
+_DATABASE_SCHEMES = ("postgresql", "postgres", "mysql", "mariadb")
+
+
+def is_database_uri(uri: str) -> bool:
+    """A network database MLflow opens with SQLAlchemy (sqlite is a local file: never unreachable)."""
+    return uri.partition(":")[0].split("+")[0].lower() in _DATABASE_SCHEMES
+
+
+def check_database_reachable(uri: str, timeout: float = 3.0) -> None:
+    """One connection attempt with a timeout: MLflow itself retries an unreachable database ten times
+    with backoff (about 100 s) before it gives up."""
+    import sqlalchemy
+
+    try:
+        engine = sqlalchemy.create_engine(uri, connect_args={"connect_timeout": max(1, round(timeout))},
+                                          poolclass=sqlalchemy.pool.NullPool)
+        with engine.connect():
+            pass
+    except Exception as e:  # noqa: BLE001 - any failure to connect is one line for the user
+        reason = re.sub(r"^\([\w.]+\) ", "", first_line(e))  # SQLAlchemy's "(psycopg.OperationalError) " prefix
+        raise BadInput(f"cannot reach the MLflow tracking database ({redact(reason)})",
+                       path=redact(uri),
+                       fix="start the database, or fix MLFLOW_TRACKING_URI / settings.ini tracking_uri") from None
 
 
 def _health_url(uri: str) -> str:
@@ -139,6 +164,8 @@ def open_store(project: Project, *, create: bool = True, timeout: float = 3.0) -
     uri = project.tracking_uri
     if is_server_uri(uri):
         check_reachable(uri, timeout=timeout)
+    elif uri not in _ready and is_database_uri(uri):
+        check_database_reachable(uri, timeout=timeout)
     quiet_mlflow()
     import mlflow
     from mlflow import MlflowClient

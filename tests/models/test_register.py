@@ -222,3 +222,24 @@ def test_data_hash_is_stable_and_sensitive(tmp_path, train_df):
     big = pd.DataFrame({"a": range(60_000)})
     sample = reference_sample(big)
     assert len(sample) == 50_000 and sample.equals(reference_sample(big))
+
+
+def test_unreachable_tracking_database_is_one_line_without_mlflow_retries(model_project):
+    """A PostgreSQL tracking URI nobody listens on: one connection attempt, one line, exit 2, no password
+    (MLflow alone retries ten times with backoff, about 100 s, logging each retry)."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "MLFLOW_TRACKING_URI": f"postgresql://bob:hunter2-pw@127.0.0.1:{port}/mlflow"}
+    proc = subprocess.run([sys.executable, "-m", "prodkit.cli", "models", "list"], cwd=model_project.root,
+                          env=env, capture_output=True, text=True, timeout=90)
+    assert proc.returncode == 2, proc.stderr
+    assert "cannot reach the MLflow tracking database" in proc.stderr
+    assert "Operation will be retried" not in proc.stderr
+    assert "hunter2" not in proc.stderr + proc.stdout
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
