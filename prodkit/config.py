@@ -171,6 +171,9 @@ def _section_name(block: str) -> str:
     return block.lstrip("[").split("]", 1)[0]
 
 
+RESERVED_FOLDERS = frozenset({".git", ".hg", ".svn", ".prodkit"})  # version control and prodkit's own state
+
+
 def inside_root(root: Path, value: object, file: Path, setting: str, example: str) -> Path:
     """`root / value` for a configured folder; BadInput naming the file and setting when the
     value is not a relative path that stays inside the project root (symlinks resolved)."""
@@ -184,6 +187,10 @@ def inside_root(root: Path, value: object, file: Path, setting: str, example: st
         inside = False
     if not inside:
         raise BadInput(f"{setting} = {value!r} leaves the project root", path=str(file), fix=fix)
+    reserved = RESERVED_FOLDERS.intersection(path.resolve().relative_to(root.resolve()).parts)
+    if reserved:
+        raise BadInput(f"{setting} = {value!r} is inside {sorted(reserved)[0]}/, which prodkit never writes to",
+                       path=str(file), fix=fix)
     return path
 
 

@@ -147,6 +147,30 @@ def test_finding_03_configured_path_outside_the_project_is_refused(project, file
     assert changes(before, snapshot(project.root.parent)) == set()
 
 
+@pytest.mark.parametrize(
+    "file, old, new, setting",
+    [
+        ("settings.ini", "tests_path = tests", "tests_path = .git/hooks", "tests_path"),
+        ("pyproject.toml", 'lib_path = "src"', 'lib_path = ".git"', "lib_path"),
+        ("settings.ini", "tests_path = tests", "tests_path = .prodkit", "tests_path"),
+    ],
+    ids=["tests_path_in_git", "lib_path_git", "tests_path_state_dir"],
+)
+def test_configured_path_inside_version_control_or_prodkit_state_is_refused(project, file, old, new, setting):
+    """A folder inside .git/ (or prodkit's own .prodkit/) stays inside the root but is never a place for
+    modules or tests: one line naming the file and setting, exit 2, nothing written."""
+    (project.root / ".git" / "hooks").mkdir(parents=True, exist_ok=True)
+    nb = write_notebook(project.nbs_path / "churn.ipynb",
+                        [code("%%promote calc\ndef f():\n    return 1"), code("%%promote --test calc\nassert f() == 1")])
+    _set_config(project, file, old, new)
+    before = snapshot(project.root.parent)
+    proc = prodkit("promote", nb)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    line = one_error_line(proc.stderr)
+    assert file in line and setting in line and "which prodkit never writes to" in line
+    assert changes(before, snapshot(project.root.parent)) == set()
+
+
 def test_finding_03_lib_path_symlinked_out_of_the_project_is_refused(project):
     """Finding 3: a lib_path that is a symlink to a folder outside the project leaves it too."""
     outside = project.root.parent / "elsewhere"
