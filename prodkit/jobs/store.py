@@ -33,6 +33,7 @@ from typing import Any
 from prodkit.errors import BadInput
 from prodkit.jobs.records import (
     ACTIVE,
+    CANCELLED,
     LOST,
     QUEUED,
     RUNNING,
@@ -613,16 +614,29 @@ class JobStore:
         return pairs
 
     def insert_triggered_run(self, *, job: JobSpec, triggered_by: int, trigger: str, parameters: dict[str, Any],
-                             owner: str | None, now: float) -> int | None:
-        """Queue `job` for the triggering run; None when that run already triggered it (exactly once)."""
+                             owner: str | None, now: float, not_run: RunError | None = None) -> int | None:
+        """Queue `job` for the triggering run; None when that run already triggered it (exactly once).
+
+        `not_run`: record the triggered run as cancelled with this reason instead (a paused job), so the
+        history says what did not run and a later resume does not start it."""
         from prodkit.jobs.tables import runs
 
-        stmt = self._insert(runs).values(
-            job=job.name, scheduled_for=now, attempt=1, trigger=trigger, status=QUEUED,
-            parameters=dumps(_redact_value(parameters)), notebook=job.notebook, owner=owner, heartbeat=now,
-            queued_at=now, not_before=now, triggered_by=triggered_by,
-        ).on_conflict_do_nothing().returning(runs.c.run_id)
+        status = dict(status=CANCELLED, ended_at=now, error=dumps(_redact_value(not_run.to_dict()))) if not_run \
+            else dict(status=QUEUED)
+        import sqlalchemy as sa
+
         with self.transaction() as db:
+            # two verdicts firing one job in the same tick: the second takes the next free slot (runs_slot)
+            taken = set(db.execute(sa.select(runs.c.scheduled_for).where(
+                runs.c.job == job.name, runs.c.attempt == 1, runs.c.scheduled_for >= now,
+                runs.c.scheduled_for < now + 1.0)).scalars())
+            slot = next(now + bump * 1e-3 for bump in range(1001) if now + bump * 1e-3 not in taken)
+            stmt = self._insert(runs).values(
+                job=job.name, scheduled_for=slot, attempt=1, trigger=trigger, **status,
+                parameters=dumps(_redact_value(parameters)), notebook=job.notebook, owner=owner, heartbeat=now,
+                queued_at=now, not_before=now, triggered_by=triggered_by,
+            ).on_conflict_do_nothing(index_elements=["job", "triggered_by"],
+                                     index_where=runs.c.triggered_by.is_not(None)).returning(runs.c.run_id)
             return db.execute(stmt).scalar()
 
     def runs_triggered_by(self, run_id: int) -> list[RunRecord]:

@@ -3,7 +3,7 @@
 `prodkit jobs add retrain nbs/train.ipynb --on-drift churn-daily`: every run of churn-daily whose
 `prodkit.monitor.watch` found drift (or, with --on-degraded, whose `prodkit.monitor.outcomes`
 said "degraded") queues one run of retrain, with `triggering_run` = that run's id among its
-parameters. Exactly once: the store's unique index on (job, triggered_by) makes a second
+parameters (a paused job gets a cancelled run saying so, and a later resume does not start it). Exactly once: the store's unique index on (job, triggered_by) makes a second
 scheduler's insert a no-op. The scheduler fires triggers on every tick, for runs that ended
 within LOOKBACK_S wherever they ran (the scheduler, `prodkit jobs run`, a Dask worker).
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from prodkit.jobs.records import FAILED, TIMED_OUT, RunRecord
+from prodkit.jobs.records import FAILED, TIMED_OUT, RunError, RunRecord
 
 TRIGGER_PARAM = "triggering_run"
 LOOKBACK_S = 7 * 24 * 3600.0
@@ -32,11 +32,16 @@ def fire(store, owner: str | None, now: float, log: Callable[[str], None] = lamb
         for kind, source in (("drift", job.on_drift), ("degraded", job.on_degraded)):
             if source != run.job or not verdict_of(run, kind):
                 continue
+            not_run = RunError(None, "JobPaused", f"{job.name} was paused when run {run.run_id} of {run.job} "
+                                                  f"found {kind}") if job.paused else None
             run_id = store.insert_triggered_run(job=job, triggered_by=run.run_id, trigger=kind, owner=owner, now=now,
-                                                parameters={**job.parameters, TRIGGER_PARAM: run.run_id})
-            if run_id is not None:
+                                                parameters={**job.parameters, TRIGGER_PARAM: run.run_id},
+                                                not_run=not_run)
+            if run_id is not None and not_run is None:
                 queued.append(run_id)
                 log(f"run {run_id} ({job.name}) queued: {kind} in run {run.run_id} of {run.job}")
+            elif run_id is not None:
+                log(f"run {run_id} ({job.name}) not run: {not_run.evalue}")
             break
     return queued
 

@@ -84,6 +84,43 @@ def test_a_triggering_run_starts_each_triggered_job_exactly_once(project):
         assert a.get_job("retrain").on_drift == "churn-daily" and a.get_job("retrain").next_due is None
 
 
+def test_two_verdicts_firing_one_job_in_one_tick_both_queue_it_at_once(project):
+    """Two drifted runs of churn-daily end before one tick: retrain is queued twice in that tick (the second
+    run used to collide with the first's (job, scheduled_for, attempt) slot and wait for the next tick)."""
+    from prodkit.jobs.triggers import fire
+
+    now = 1_800_000_000.0
+    with JobStore(project.jobs_store, root=project.root) as store:
+        store.add_job(JobSpec("churn-daily", "nbs/a.ipynb", "0 6 * * *"), now=now, next_due=now + 60)
+        store.add_job(JobSpec("retrain", "nbs/t.ipynb", "", on_drift="churn-daily"), now=now, next_due=None)
+        first = finished_run(store, "churn-daily", DRIFT, now + 10)
+        second = finished_run(store, "churn-daily", DRIFT, now + 20)
+        assert len(fire(store, "owner-a", now + 100)) == 2
+        assert [len(store.runs_triggered_by(r)) for r in (first, second)] == [1, 1]
+        assert fire(store, "owner-a", now + 101) == []
+
+
+def test_a_paused_triggered_job_is_not_run_and_a_resume_does_not_start_it(project):
+    """Drift while the retrain job is paused: its triggered run is recorded as cancelled (JobPaused, naming
+    the triggering run), nothing is queued, and after a resume the old verdict starts nothing."""
+    from prodkit.jobs.triggers import fire
+
+    now = 1_800_000_000.0
+    with JobStore(project.jobs_store, root=project.root) as store:
+        store.add_job(JobSpec("churn-daily", "nbs/a.ipynb", "0 6 * * *"), now=now, next_due=now + 60)
+        store.add_job(JobSpec("retrain", "nbs/t.ipynb", "", on_drift="churn-daily"), now=now, next_due=None)
+        store.set_paused("retrain", True, now=now)
+        drifted = finished_run(store, "churn-daily", DRIFT, now + 10)
+        assert fire(store, "owner-a", now + 100) == []
+        skipped, = store.runs_triggered_by(drifted)
+        assert skipped.status == "cancelled" and skipped.error.ename == "JobPaused"
+        assert f"run {drifted} of churn-daily" in skipped.error.evalue
+        assert store.queued_for("owner-a", now + 100, limit=10) == []
+        store.set_paused("retrain", False, now=now + 200)
+        assert fire(store, "owner-a", now + 300) == []
+        assert [r.status for r in store.runs_triggered_by(drifted)] == ["cancelled"]
+
+
 def test_the_panel_row_of_a_retrain_job_reads_the_chain(project):
     """The side panel's jobs section (jobs_for_notebook) says what starts the job and what its last run decided."""
     from prodkit.jobs.state import jobs_for_notebook
