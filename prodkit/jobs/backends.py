@@ -115,11 +115,13 @@ class DaskBackend:
         def finish(remote_future) -> None:
             try:
                 result = remote_future.result()
-                done.set_result(portable.unpack(result, request, self.store) if self.store else result.outcome)
+                outcome = portable.unpack(result, request, self.store) if self.store else result.outcome
             except BaseException as e:  # CancelledError, a worker that died: the scheduler records it
+                self._done(cancel, event)
                 done.set_exception(e)
-            finally:
-                self._events.pop(id(cancel), None)
+            else:
+                self._done(cancel, event)
+                done.set_result(outcome)
 
         remote.add_done_callback(finish)
         done.dask_future = remote  # kept alive with the run, and for cancel()
@@ -133,6 +135,19 @@ class DaskBackend:
         name = self._events.get(id(cancel))
         if name:  # a run not started yet sees it when it starts, and stops at once
             Event(name, client=self.client).set()
+
+    def _done(self, cancel: threading.Event, event: str) -> None:
+        """Drop the run's cancel and started Events from the Dask scheduler (it keeps set Events forever)."""
+        from distributed import Event
+
+        from prodkit.jobs.portable import started_event_name
+
+        self._events.pop(id(cancel), None)
+        for name in (event, started_event_name(event)):
+            try:
+                Event(name, client=self.client).clear()
+            except Exception:  # noqa: BLE001,S110 - the cluster went away: nothing left to forget
+                pass
 
     def close(self) -> None:
         self.client.close()

@@ -9,7 +9,10 @@ The submitter writes the files into the project's run folder and the record into
 workers never see the project folder or the job store.
 
 Cancel crosses machines as a Dask `Event` named after the run, which the worker polls and
-turns into the local cancel that stops the kernel.
+turns into the local cancel that stops the kernel. A second Dask `Event` marks the run started:
+when a worker dies mid-run, Dask hands the task to another worker, which finds the mark and
+records the run lost instead of running the notebook a second time (a notebook that registers
+a model or writes a table must not do it twice behind the user's back).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 import zipfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -29,7 +33,7 @@ from prodkit._io import atomic_write_bytes
 from prodkit.errors import BadInput
 from prodkit.jobs.context import ENV_ARTIFACTS_FILE
 from prodkit.jobs.execute import RunOutcome, RunRequest, execute_run
-from prodkit.jobs.records import RunError
+from prodkit.jobs.records import LOST, RunError
 
 MAX_BUNDLE_BYTES = 64 << 20  # promoted modules are code: a bigger lib folder is a mistake
 CANCEL_POLL_S = 0.5
@@ -59,6 +63,27 @@ class PortableResult:
 
 def cancel_event_name(run_id: int, token: str) -> str:
     return f"prodkit-cancel-{run_id}-{token}"
+
+
+def started_event_name(cancel_event: str) -> str:
+    return cancel_event.replace("prodkit-cancel-", "prodkit-started-", 1)
+
+
+WORKER_DIED = RunError(None, "WorkerDied", "the Dask worker running it died; prodkit does not run a notebook twice "
+                                           "(run it again with `prodkit jobs run`)")
+
+
+def _started_before(event_name: str | None) -> bool:
+    """Mark the run started on the cluster; True when an earlier attempt (a worker that died) had marked it."""
+    if not event_name:
+        return False
+    from distributed import Event, get_client
+
+    marker = Event(started_event_name(event_name), client=get_client())
+    if marker.is_set():
+        return True
+    marker.set()
+    return False
 
 
 def pack(request: RunRequest, lib_path: Path | None, *, cancel_event: str | None = None,
@@ -107,6 +132,9 @@ def _unbundle(bundle: bytes, folder: Path) -> None:
 
 def run_portable(run: PortableRun) -> PortableResult:
     """Execute on a worker, in a temp folder of its own; never raises for notebook problems."""
+    if _started_before(run.cancel_event):
+        now = time.time()
+        return PortableResult(RunOutcome(LOST, now, now, WORKER_DIED))
     work = Path(tempfile.mkdtemp(prefix=f"prodkit-run-{run.request.run_id}-"))
     try:
         lib, nbs, out = work / "lib", work / "nbs", work / "out"

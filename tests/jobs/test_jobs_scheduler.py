@@ -182,3 +182,44 @@ def test_unreachable_dask_address_is_bad_input(project, cli):
     assert proc.returncode == 2
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.slow
+def test_a_run_whose_dask_worker_dies_is_lost_not_run_twice(project, nb, tmp_path):
+    """The worker running a notebook dies (SIGKILL, its kernel with it): Dask gives the task to the restarted
+    worker, which finds the run marked started and records it lost (WorkerDied) instead of running the
+    notebook a second time; the Events of the run are gone from the Dask scheduler afterwards."""
+    import os
+    import signal
+    import threading
+    import time
+
+    import psutil
+    from distributed import Client, LocalCluster
+
+    from prodkit.jobs.records import LOST
+
+    marks = tmp_path / "starts.txt"
+    add_job("once", nb("once", [f"open({str(marks)!r}, 'a').write('started\\n')\nimport time\ntime.sleep(300)"]),
+            "0 6 * * *", project=project)
+    run_id = queue_run("once", project=project)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        scheduler = Scheduler(project, backend="dask", address=cluster.scheduler_address, concurrency=1, poll_s=0.2)
+        thread = threading.Thread(target=scheduler.run_once, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not (marks.exists() and marks.read_text()):
+            time.sleep(0.2)
+        assert marks.read_text() == "started\n"
+        (pid,) = client.run(os.getpid).values()
+        worker = psutil.Process(pid)
+        for proc in [*worker.children(recursive=True), worker]:  # the machine dies: the kernel with it
+            proc.send_signal(signal.SIGKILL)
+        thread.join(timeout=120)
+        events = client.run_on_scheduler(lambda dask_scheduler: list(dask_scheduler.extensions["events"]._events))
+    assert not thread.is_alive()
+    run = next(r for r in history(project=project) if r.run_id == run_id)
+    assert run.status == LOST and run.error.ename == "WorkerDied", run.error
+    assert marks.read_text() == "started\n", "the notebook ran a second time"
+    assert not [name for name in events if f"-{run_id}-" in name]
