@@ -26,9 +26,10 @@ _parsed_max = 0
 
 
 def keep_parsed(max_notebooks: int = 64) -> None:
-    """From now on, in this process, reuse the `Notebook` read from identical file content (LRU of `max_notebooks`)."""
+    """From now on, in this process, reuse the `Notebook` read from identical file content (LRU of
+    `max_notebooks`; 0 stops it)."""
     global _parsed, _parsed_max
-    _parsed, _parsed_max = OrderedDict(), max_notebooks
+    _parsed, _parsed_max = (OrderedDict() if max_notebooks > 0 else None), max_notebooks
 
 
 def read_notebook(path: Path | str):
