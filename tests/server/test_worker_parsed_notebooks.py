@@ -30,3 +30,23 @@ async def test_a_same_size_same_mtime_edit_shows_on_recheck_in_every_worker(jp_f
     assert path.stat().st_size == before.st_size
     for _ in range(4):
         assert await _problems(jp_fetch, "nbs/edit.ipynb") == ["helper_b"]
+
+
+async def test_a_job_added_between_two_rechecks_shows_on_the_second_for_its_notebook_only(jp_fetch, project_root,
+                                                                                          make_notebook):
+    """Kept parses never carry state: a job scheduled for a.ipynb shows on its next Re-check, never on b's
+    (two copies of one notebook, so each worker has both parses at hand)."""
+    for name in ("a", "b"):
+        make_notebook(project_root / "nbs" / f"{name}.ipynb")
+
+    async def jobs(path: str) -> list[str]:
+        body = json.loads((await jp_fetch("prodkit", "api", "status", params={"path": path, "fresh": "1"})).body)
+        return [j["name"] for j in body["jobs"]["data"]]
+
+    for _ in range(2):
+        assert await jobs("nbs/a.ipynb") == [] and await jobs("nbs/b.ipynb") == []
+    await jp_fetch("prodkit", "api", "jobs", "schedule", method="POST",
+                   body=json.dumps({"path": "nbs/a.ipynb", "cron": "0 6 * * *"}))
+    for _ in range(2):
+        assert await jobs("nbs/a.ipynb") == ["a"]
+        assert await jobs("nbs/b.ipynb") == []
