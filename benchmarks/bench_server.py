@@ -14,7 +14,10 @@ Scenarios (each: bursts of 20 concurrent requests):
   peer         Jupyter's own GET /api/contents/<notebook> (what opening the notebook costs),
                same concurrency: the reference for "as fast as Jupyter's own API"
 The server runs with its defaults: refreshes computed in worker processes
-(ProdkitServerApp.status_processes: one per CPU, at most 4).
+(ProdkitServerApp.status_processes: one per CPU, at most 4). A worker keeps the notebooks it parsed
+by content hash: `fresh=1` re-reads every file and store, but a cell text it has parsed before is
+not parsed again, so `distinct` after its first burst measures a Re-check of notebooks the workers
+have seen, `distinct-first` (the first burst) one of notebooks no worker has parsed yet.
 Also: one `prodkit check --json` CLI call (what a panel without a server extension would
 shell out to per refresh).
 

@@ -2,11 +2,18 @@
 
 nbformat 4 is read as plain JSON (10x faster than nbformat). Older formats (3 and before) are
 converted with nbformat's own converter, imported only then, and the notebook carries a note.
+
+`keep_parsed()` (the side panel's worker processes) makes `read_notebook` return the same
+`Notebook` for the same file content: the file is read each time and its bytes hashed, so a
+changed file is never served from memory, and each cell is parsed once per content, not once per
+reader. Callers treat a `Notebook` as read-only.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -14,15 +21,40 @@ from prodkit.errors import BadInput
 
 CELL_TYPES = ("code", "markdown", "raw")
 
+_parsed: OrderedDict[tuple[str, bytes], Any] | None = None  # (resolved path, content hash) -> Notebook
+_parsed_max = 0
+
+
+def keep_parsed(max_notebooks: int = 64) -> None:
+    """From now on, in this process, reuse the `Notebook` read from identical file content (LRU of
+    `max_notebooks`; 0 stops it)."""
+    global _parsed, _parsed_max
+    _parsed, _parsed_max = (OrderedDict() if max_notebooks > 0 else None), max_notebooks
+
 
 def read_notebook(path: Path | str):
     """Read and validate a notebook file; bad input raises BadInput naming the file (and cell)."""
-    from prodkit.notebook import Notebook
-
     path = Path(path)
     if not path.is_file():
         raise BadInput("no such notebook", path=str(path), fix="check the path")
-    raw = _load_json(path)
+    if _parsed is None:
+        return _parse_notebook(path, path.read_bytes())
+    data = path.read_bytes()
+    key = (str(path.resolve()), hashlib.blake2b(data, digest_size=16).digest())
+    if key in _parsed:
+        _parsed.move_to_end(key)
+        return _parsed[key]
+    notebook = _parse_notebook(path, data)
+    _parsed[key] = notebook
+    if len(_parsed) > _parsed_max:
+        _parsed.popitem(last=False)
+    return notebook
+
+
+def _parse_notebook(path: Path, data: bytes):
+    from prodkit.notebook import Notebook
+
+    raw = _load_json(path, data)
     notes: list[str] = []
     version = raw.get("nbformat")
     if isinstance(version, int) and version < 4:
@@ -39,9 +71,9 @@ def read_notebook(path: Path | str):
                     nbformat=raw.get("nbformat", 4), raw=raw, notes=notes)
 
 
-def _load_json(path: Path) -> dict[str, Any]:
+def _load_json(path: Path, data: bytes) -> dict[str, Any]:
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = json.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
         raise BadInput("not a notebook (not UTF-8 text)", path=str(path), fix="pass a .ipynb file") from None
     except json.JSONDecodeError as e:

@@ -3,7 +3,9 @@
 A refresh is CPU-bound Python (parsing cells, the readiness checks): in the server's threads the GIL
 runs them one at a time. The workers are started with `spawn` (the server has threads, so no fork),
 warmed up at server start (imports of the capabilities a refresh reads), and replaced if one dies;
-a refresh whose worker died runs in the server's threads.
+a refresh whose worker died runs in the server's threads. A worker keeps the notebooks it parsed by
+content (`prodkit.notebook.reader.keep_parsed`): a refresh re-reads every file, and parses only cells
+whose text it has not seen.
 """
 
 from __future__ import annotations
@@ -30,6 +32,13 @@ def default_workers() -> int:
 _WARM_UP_CELLS = ["%load_ext prodkit", "%%promote --params\nthreshold = 0.5",
                   "%%promote warmlib.core\ndef ratio(a, b):\n    return a / b",
                   "%%promote --test warmlib.core\nassert ratio(4, 2) == 2"]
+
+
+def start_worker() -> None:
+    """A worker process's setup, before its first task: parsed notebooks are kept by content."""
+    from prodkit.notebook.reader import keep_parsed
+
+    keep_parsed()
 
 
 def warm_up() -> None:
@@ -70,7 +79,8 @@ class ComputePool:
             self._start()
 
     def _start(self) -> None:
-        self._processes = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+        self._processes = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                              initializer=start_worker)
         for _ in range(self.workers):
             self._processes.submit(warm_up)
 
