@@ -58,6 +58,12 @@ class Outcome:
         return cls("skip", f"not set up yet: {what}", [], f"run {run}")
 
     @classmethod
+    def not_applicable(cls, message: str, cells: list[int] | None = None) -> Outcome:
+        """What the check looks for is not in the notebook (no model trained, no randomness): `n/a`,
+        shown as a skip and left out of the score (a notebook earns no points for what it does not do)."""
+        return cls("skip", f"n/a: {message}", sorted(set(cells or [])), "nothing to do", counted=False)
+
+    @classmethod
     def not_requested(cls, message: str, fix: str) -> Outcome:
         """The user did not ask for this check (e.g. CODE-01 without --run): left out of the score."""
         return cls("skip", message, [], fix, counted=False)

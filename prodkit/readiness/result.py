@@ -137,6 +137,7 @@ class ReadinessResult:
     checks: list[CheckResult]
     notes: list[str] = field(default_factory=list)
     error: str | None = None  # the notebook could not be read (a folder check's entry for it)
+    nothing_to_judge: str | None = None  # why the notebook has nothing to judge (scores 0: not ready to promote)
 
     @property
     def sections(self) -> dict[str, SectionScore]:
@@ -154,9 +155,9 @@ class ReadinessResult:
 
     @property
     def score(self) -> float:
-        """The notebook score (the gate's number)."""
+        """The notebook score (the gate's number); 0 for a notebook with nothing to judge."""
         weakest = self.weakest
-        return weakest.fraction if weakest else 0.0
+        return weakest.fraction if weakest and not self.nothing_to_judge else 0.0
 
     @property
     def grade(self) -> str:
@@ -164,6 +165,8 @@ class ReadinessResult:
 
     @property
     def meaning(self) -> str:
+        if self.nothing_to_judge:
+            return f"nothing to judge: {self.nothing_to_judge}, so it is not ready to promote"
         return grade_of(self.score)[1]
 
     @property
@@ -182,8 +185,7 @@ class ReadinessResult:
 
     def notebook_score_dict(self) -> dict[str, Any]:
         weakest = self.weakest
-        letter, meaning = grade_of(self.score)
-        return {"score": self.score, "grade": letter, "meaning": meaning,
+        return {"score": self.score, "grade": self.grade, "meaning": self.meaning,
                 "weakest": weakest.name if weakest else None,
                 "points": weakest.points if weakest else 0.0, "max": weakest.max if weakest else 0}
 
@@ -211,7 +213,9 @@ class ReadinessResult:
     def explanation(self) -> str:
         """How the two scores were formed, in two sentences."""
         weakest = self.weakest
-        if weakest is None:
+        if self.nothing_to_judge:
+            text = f"Notebook score 0.00 ({self.grade}: {self.meaning})."
+        elif weakest is None:
             text = "Notebook: no scored checks."
         else:
             text = (f"Notebook score {self.score:.2f} ({self.grade}: {self.meaning}) = its weakest section, "

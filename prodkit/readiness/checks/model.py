@@ -7,7 +7,7 @@ import re
 from prodkit.readiness.checks._state import latest_versions, parity_failed, version_of
 from prodkit.readiness.checks.data import _training_cells
 from prodkit.readiness.context import CheckContext
-from prodkit.readiness.registry import Outcome, register_check
+from prodkit.readiness.registry import Outcome, listed, register_check
 
 _BASELINE_NAMES = re.compile(r"(?i)baseline|naive|dummy|majority_class|persistence")
 _LATENCY_NAMES = re.compile(r"(?i)latency|inference_time|elapsed|duration|throughput|p50|p95|timeit")
@@ -34,7 +34,7 @@ def _version_metrics(ctx: CheckContext) -> dict[str, float]:
                 fix="compare against sklearn.dummy.DummyClassifier/DummyRegressor (or a rule) and record both")
 def beats_baseline(ctx: CheckContext) -> Outcome:
     if _no_training(ctx):
-        return Outcome.ok("no model trained in this notebook")
+        return Outcome.not_applicable("no model trained in this notebook")
     cells = sorted({f.cell.number for f, _call, resolved in ctx.calls() if resolved.startswith("sklearn.dummy.")}
                    | {f.cell.number for f in ctx.facts if any(_BASELINE_NAMES.search(n) for n in f.names)})
     if cells or any("baseline" in k.lower() for k in _version_metrics(ctx)):
@@ -47,7 +47,7 @@ def beats_baseline(ctx: CheckContext) -> Outcome:
                     "not only accuracy")
 def latency_and_memory(ctx: CheckContext) -> Outcome:
     if _no_training(ctx):
-        return Outcome.ok("no model trained in this notebook")
+        return Outcome.not_applicable("no model trained in this notebook")
     recorded = _version_metrics(ctx)
     latency = {f.cell.number for f in ctx.facts
                if any(_LATENCY_NAMES.search(n) for n in f.names)
@@ -75,7 +75,7 @@ def latency_and_memory(ctx: CheckContext) -> Outcome:
                     "fairlearn MetricFrame)")
 def slice_metrics(ctx: CheckContext) -> Outcome:
     if _no_training(ctx):
-        return Outcome.ok("no model trained in this notebook")
+        return Outcome.not_applicable("no model trained in this notebook")
     cells = []
     for f in ctx.facts:
         names = [c.name for c in f.calls]
@@ -121,4 +121,9 @@ def model_card(ctx: CheckContext) -> Outcome:
     without = [f"{n} v{version_of(r)}" for n, r in sorted(latest.items()) if not r.get("has_card")]
     if without:
         return Outcome.problem(f"no model card for {', '.join(without)}")
-    return Outcome.ok(f"model card for {', '.join(sorted(latest))}")
+    unwritten = {n: list(r.get("card_todo") or []) for n, r in sorted(latest.items()) if r.get("card_todo")}
+    if unwritten:
+        return Outcome.warn("; ".join(f"model card of {n} has {len(todo)} unwritten section(s): {listed(todo)}"
+                                      for n, todo in unwritten.items()),
+                            fix="write those sections in model_cards/NAME.md (the TODO comments say what goes there)")
+    return Outcome.ok(f"model card for {', '.join(sorted(latest))}, every section written")
