@@ -14,8 +14,10 @@ Two scores, because a notebook and the project around it are different work:
   points), so it rises step by step.
 
 Each score has a letter grade with a one-line meaning (`NOTEBOOK_GRADES`, `PROJECT_GRADES`).
-A check the user did not ask for (CODE-01 without `--run`, state checks under `--static`) is left
-out of both; a section with no scored checks is left out of the notebook score.
+A check the user did not ask for (CODE-01 without `--run`, state checks under `--static`) or one that
+does not apply (`n/a`: no model trained, a cell it cannot read) is left out of both; a section with no
+scored checks is left out of the notebook score. A notebook with nothing to judge (it reads no data
+and trains no model) scores 0: it is not ready to promote, whatever else holds.
 
 `ReadinessResult.to_dict()` is the stable wire format (also `prodkit check --json` and the
 side panel's REST payload)::

@@ -79,15 +79,24 @@ def _known_magics(ctx: CheckContext) -> set[str] | None:
                 known |= EXTENSION_MAGICS[ext]
         elif line.kind == "line_magic" and line.name in ("alias", "alias_magic") and words:
             known.add(next((w for w in words if not w.startswith("-")), ""))
-    for f, call, _resolved in ctx.calls():
-        last = call.name.rsplit(".", 1)[-1]
-        if last in ("register_magics", "register_magic_function", "define_magic"):
+    for _f, call, _resolved in ctx.calls():
+        if call.name.rsplit(".", 1)[-1] in ("register_magics", "register_magic_function", "define_magic"):
             return None
-        if last in _MAGIC_DEFINERS:
-            known |= {n.name for n in f.statements if isinstance(n, ast.FunctionDef)
-                      and any((dotted_name(d) or "").rsplit(".", 1)[-1] in _MAGIC_DEFINERS for d in n.decorator_list)}
-            known |= {a.value for a in call.node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)}
+    for f in ctx.facts:  # @register_line_magic def hello(line): ... defines %hello
+        for node in f.statements:
+            if isinstance(node, ast.FunctionDef):
+                for decorator in node.decorator_list:
+                    known |= _magic_names(decorator, node.name)
     return known
+
+
+def _magic_names(decorator: ast.expr, function: str) -> set[str]:
+    """The magic `@register_line_magic` (the function's name) or `@register_cell_magic("name")` defines."""
+    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+    if (dotted_name(target) or "").rsplit(".", 1)[-1] not in _MAGIC_DEFINERS:
+        return set()
+    named = [a.value for a in getattr(decorator, "args", []) if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+    return set(named) or {function}
 
 
 def _guarded_lines(f) -> set[int]:
