@@ -195,6 +195,9 @@ class ReadinessResult:
         points, top = self.project_points
         score = self.project_score
         letter, meaning = grade_of(score, PROJECT_GRADES) if score is not None else (None, "no project checks scored")
+        steps = len(self.scope_checks("project"))
+        if score is not None and top < steps:  # e.g. --static: registry, jobs and monitoring were not read
+            meaning += f" (judged on {top} of its {steps} steps; the others were not evaluated or are n/a)"
         return {"score": score, "grade": letter, "meaning": meaning, "points": points, "max": top}
 
     def to_dict(self) -> dict[str, Any]:

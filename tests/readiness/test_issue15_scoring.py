@@ -153,3 +153,25 @@ def test_mod05_is_partial_while_card_sections_are_unwritten_and_counts_in_the_pr
     assert partial.project_points == (0.5, 1)
     assert run(model_record()).check("MOD-05").status == "pass"
     assert run(model_record(has_card=False)).check("MOD-05").status == "fail"
+
+
+TRAIN = [code('import pandas as pd\nfrom sklearn.dummy import DummyClassifier\nfrom sklearn.linear_model import '
+              'LogisticRegression\nfrom sklearn.metrics import f1_score\nfrom sklearn.model_selection import '
+              'train_test_split\nimport prodkit\ndf = pd.read_csv("data/customers.csv")\nX, y = df[["a"]], df.y'),
+         code("X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)\n"
+              "clf = LogisticRegression().fit(X_train, y_train)\nbaseline = DummyClassifier().fit(X_train, y_train)"),
+         code("test = X_test.assign(y=y_test, pred=clf.predict(X_test))\n"
+              "per_region = test.groupby('a').apply(lambda g: f1_score(g.y, g.pred))")]
+
+
+def test_mod02_a_prodkit_register_model_call_measures_latency_and_memory(project):
+    """The check's own fix says register_model benchmarks both: a notebook calling it is credited also
+    under --static, where the registry is not read."""
+    res = checked(project, [PARAMS, *TRAIN, code('prodkit.register_model(clf, "churn", example=X_test[:8])')])
+    assert flagged(res) == {} and res.check("MOD-02").cells == [5], res.check("MOD-02")
+
+
+def test_mod02_register_model_without_its_benchmark_is_not_a_measurement(project):
+    res = checked(project, [PARAMS, *TRAIN,
+                            code('prodkit.register_model(clf, "churn", example=X_test[:8], benchmark=False)')])
+    assert flagged(res) == {"MOD-02": "warn"}

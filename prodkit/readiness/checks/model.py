@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 
 from prodkit.readiness.checks._state import latest_versions, parity_failed, version_of
@@ -60,6 +61,9 @@ def latency_and_memory(ctx: CheckContext) -> Outcome:
     benchmarked = [n for n, r in latest_versions(ctx).items() if r.get("benchmark")]
     if benchmarked:
         return Outcome.ok(f"latency and peak memory benchmarked on {', '.join(benchmarked)}")
+    registering = _benchmarked_registrations(ctx)
+    if registering:
+        return Outcome.ok("prodkit.register_model benchmarks latency and peak memory", registering)
     has_latency = bool(latency) or any(_LATENCY_NAMES.search(k) for k in recorded)
     has_memory = bool(memory) or any(_MEMORY_NAMES.search(k) for k in recorded)
     if has_latency and has_memory:
@@ -68,6 +72,18 @@ def latency_and_memory(ctx: CheckContext) -> Outcome:
         missing = "memory" if has_latency else "latency"
         return Outcome.warn(f"{missing} is not measured", sorted(latency | memory))
     return Outcome.problem("only quality metrics: no latency or memory measured", _training_cells(ctx))
+
+
+def _benchmarked_registrations(ctx: CheckContext) -> list[int]:
+    """Cells calling prodkit.register_model without benchmark=False: it measures p50/p95 latency and
+    peak memory of the model it registers (what the registry records once it has run)."""
+    cells = set()
+    for f, call, resolved in ctx.calls():
+        if resolved in ("prodkit.register_model", "prodkit.models.register_model") and not any(
+                k.arg == "benchmark" and isinstance(k.value, ast.Constant) and not k.value.value
+                for k in call.node.keywords):
+            cells.add(f.cell.number)
+    return sorted(cells)
 
 
 @register_check("MOD-03", section="Model", reads_code=True, title="Slice metrics", severity="warn",
