@@ -90,7 +90,7 @@ def run_check(spec: CheckSpec, ctx: CheckContext) -> CheckResult:
         outcome = not_vouched_for(ctx, outcome)
         status = outcome.status
     return CheckResult(id=spec.id, section=spec.section, status=status, message=outcome.message,
-                       cells=list(outcome.cells), fix=outcome.fix or spec.fix, title=spec.title,
+                       cells=list(outcome.cells), fix=spec.fix if outcome.fix is None else outcome.fix, title=spec.title,
                        counted=outcome.counted, scope=spec.scope)
 
 

@@ -20,7 +20,7 @@ def result_table(result: ReadinessResult) -> Table:
                   show_edge=False, pad_edge=False)
     table.add_column("Check", no_wrap=True)
     table.add_column("Status", no_wrap=True)
-    table.add_column("Message · cells · fix", ratio=1)
+    table.add_column("Message · cells · fix", ratio=1, overflow="fold")  # a long path folds, never cut to "…"
     for title, name, s, checks in result.grouped():
         table.add_row(Text(f"{title} · {name} {s.points:g}/{s.max}", style="bold"), "", "")
         for c in checks:

@@ -175,3 +175,14 @@ def test_mod02_register_model_without_its_benchmark_is_not_a_measurement(project
     res = checked(project, [PARAMS, *TRAIN,
                             code('prodkit.register_model(clf, "churn", example=X_test[:8], benchmark=False)')])
     assert flagged(res) == {"MOD-02": "warn"}
+
+
+def test_data04_a_data_hash_on_the_registered_model_versions_data_the_notebook_made(project):
+    """Data made in the notebook (no file read) is n/a for DATA-04 — unless a model registered from it
+    records the data's hash (register_model(..., data=df)): then the data is versioned."""
+    path = write_notebook(project.nbs_path / "nb.ipynb", numbered(PARAMS, code("df = make_customers(100)")))
+    run = lambda records: check_notebook(path, project=project, only=["DATA-04"],  # noqa: E731
+                                         hook_answers={MODELS_HOOK: records}).check("DATA-04")
+    assert run([model_record()]).status == "pass"  # complete: nothing missing, the data hash included
+    assert run([model_record(missing=["data hash"], complete=False)]).status == "skip"
+    assert run([]).message.startswith("n/a: ")

@@ -140,11 +140,11 @@ def _writes(node: ast.Call) -> bool:
                     "or version it with DVC")
 def data_versioned(ctx: CheckContext) -> Outcome:
     reads = _reads(ctx)
+    hashed = [r for r in models(ctx) if r.get("data_hash") or ("missing" in r and "data hash" not in (r["missing"] or []))]
+    if hashed:  # the training data is versioned, whether the notebook read it from a file or made it
+        return Outcome.ok(f"data hash recorded on {hashed[0].get('name')} v{version_of(hashed[0])}", reads)
     if not reads:
         return Outcome.not_applicable("no data files read in this notebook")
-    hashed = [r for r in models(ctx) if r.get("data_hash") or "data hash" not in (r.get("missing") or ["data hash"])]
-    if hashed:
-        return Outcome.ok(f"data hash recorded on {hashed[0].get('name')} v{version_of(hashed[0])}", reads)
     evidence = sorted({f.cell.number for f, call, resolved in ctx.calls()
                        if resolved.startswith(("hashlib.", "dvc.api.", "prodkit._io.sha256"))
                        or (call.name.endswith("register_model") and "data" in call.keywords)})
