@@ -33,9 +33,11 @@ def final_step(ctx) -> None:
     before = ctx.facts.get("readiness_score")
     ctx.console.rule("[bold]readiness after all steps")
     result = check_notebook(ctx.notebook, project=ctx.project)
-    still = [f"{c.id} ({c.status})" for c in result.checks if c.status in ("fail", "warn", "skip") and c.counted]
+    still = [f"{c.id} ({c.status}): {c.message}" for c in result.checks
+             if c.status in ("fail", "warn", "skip") and c.counted]  # e.g. the card's unwritten sections (MOD-05)
     ctx.console.print(score_line(result))
     if before is not None:
         ctx.console.print(f"  score {before:.2f} → {result.score:.2f}")
-    ctx.console.print(f"  still to do: {', '.join(still) if still else 'nothing'}", highlight=False)
+    ctx.console.print("  still to do:" + ("".join(f"\n    {item}" for item in still) if still else " nothing"),
+                      highlight=False)
     ctx.facts["readiness_score_final"] = result.score

@@ -210,9 +210,22 @@ def render(info: VersionInfo, business: dict[str, str], previous: str | None = N
     auto = auto_text(info, business)
     text = new_card(info.name, auto) if previous is None else refresh(_from_legacy(previous), auto)[0]
     own = user_sections(text)
-    todo = [title for title, needs_user, _hint in SECTIONS if needs_user and not own.get(title)]
     kept = [title for title, _needs, _hint in SECTIONS if own.get(title)]
-    return text, todo, kept
+    return text, unwritten_sections(text), kept
+
+
+def unwritten_sections(text: str) -> list[str]:
+    """The sections of a card's Markdown that need the user's words and still have none."""
+    own = user_sections(text)
+    return [title for title, needs_user, _hint in SECTIONS if needs_user and not own.get(title)]
+
+
+def card_todo(path: Path) -> list[str] | None:
+    """The unwritten sections of the card file at `path` as it is now; None when it cannot be read."""
+    try:
+        return unwritten_sections(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def _previous(path: Path, force: bool) -> str | None:

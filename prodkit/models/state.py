@@ -60,6 +60,7 @@ def models_for_notebook(project, notebook_path) -> list[dict[str, Any]]:
 
 
 def _model_rows(project, client, notebook_path) -> list[dict[str, Any]]:
+    from prodkit.models.card import card_todo
     from prodkit.models.registry import missing_parts, to_info
 
     path = Path(notebook_path)
@@ -76,6 +77,7 @@ def _model_rows(project, client, notebook_path) -> list[dict[str, Any]]:
         model = client.get_registered_model(name)
         aliases = {a: str(v) for a, v in (model.aliases or {}).items()}
         card = latest.tags.get(T.CARD)
+        todo = card_todo(project.root / card) if card else None  # the file as the user left it, not as written
         promoted = any(T.PROMOTED_PREFIX + a in (mv.tags or {}) for mv in versions for a in aliases)
         held = set(aliases.values())
         rows.append({
@@ -85,7 +87,7 @@ def _model_rows(project, client, notebook_path) -> list[dict[str, Any]]:
             "parity": {"status": latest.parity["status"], "passed": latest.parity["status"] == "passed",
                        "max_abs_diff": latest.parity["max_abs_diff"]},
             "benchmark": bool(latest.benchmark), "has_card": bool(card and (project.root / card).is_file()),
-            "card_todo": [s for s in latest.tags.get(T.CARD_TODO, "").split(",") if s],
+            "card_todo": todo if todo is not None else [s for s in latest.tags.get(T.CARD_TODO, "").split(",") if s],
             "registered_at": latest.tags.get(T.REGISTERED_AT) or latest.created_at,
             "promoted": promoted,
             "rollback_versions": [str(mv.version) for mv in versions

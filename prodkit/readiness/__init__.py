@@ -13,6 +13,7 @@ from pathlib import Path
 from prodkit.config import Project, load_project
 from prodkit.errors import BadInput
 from prodkit.notebook import notebook_paths, read_notebook
+from prodkit.readiness.checks.data import nothing_to_judge
 from prodkit.readiness.context import CheckContext
 from prodkit.readiness.registry import REGISTRY, CheckSpec, Outcome, all_checks, listed, register_check
 from prodkit.readiness.result import CheckResult, ReadinessResult
@@ -65,7 +66,8 @@ def check_notebook(path: Path | str, *, run: bool = False, timeout: int = DEFAUL
     ctx.__dict__["_hook_cache"] = dict(hook_answers or {})
     checks = [not_evaluated(spec) if static and spec.reads_state else run_check(spec, ctx)
               for spec in all_checks() if only is None or spec.id in only]
-    return ReadinessResult(notebook=project.relpath(notebook.path), checks=checks, notes=list(notebook.notes))
+    return ReadinessResult(notebook=project.relpath(notebook.path), checks=checks, notes=list(notebook.notes),
+                           nothing_to_judge=nothing_to_judge(ctx) if only is None else None)  # --only: a gate on those
 
 
 def not_evaluated(spec: CheckSpec) -> CheckResult:
@@ -84,17 +86,19 @@ def run_check(spec: CheckSpec, ctx: CheckContext) -> CheckResult:
         outcome = Outcome("skip", f"could not check: {e.__class__.__name__}: {str(e)[:160]}", [],
                           "report this to the prodkit maintainers")
     status = outcome.status or spec.severity
-    if spec.reads_code and status == "pass" and ctx.unparsed:
-        outcome = not_parsed(ctx)
+    if spec.reads_code and ctx.unparsed and (status == "pass" or not outcome.counted):
+        outcome = not_vouched_for(ctx, outcome)
         status = outcome.status
     return CheckResult(id=spec.id, section=spec.section, status=status, message=outcome.message,
-                       cells=list(outcome.cells), fix=outcome.fix or spec.fix, title=spec.title,
+                       cells=list(outcome.cells), fix=spec.fix if outcome.fix is None else outcome.fix, title=spec.title,
                        counted=outcome.counted, scope=spec.scope)
 
 
-def not_parsed(ctx: CheckContext) -> Outcome:
-    """What a check reading code says instead of "pass" while some cells do not parse (scores 0)."""
+def not_vouched_for(ctx: CheckContext, outcome: Outcome) -> Outcome:
+    """A check reading code that found nothing while some cells do not parse: it cannot vouch for those
+    cells, so it is n/a (left out of the score; CODE-08 fails for them) and says what held elsewhere."""
     cells = [f.cell.number for f in ctx.unparsed]
     which = f"cell {cells[0]} does not parse" if len(cells) == 1 else f"cells {listed(cells)} do not parse"
-    return Outcome("skip", f"not evaluated ({which})", cells,
-                   "fix the cells that do not parse (CODE-08), then check again")
+    found = outcome.message.removeprefix("n/a: ")
+    return Outcome("skip", f"n/a: {which} (CODE-08); in the other cells: {found}", list(outcome.cells),
+                   "fix the cells that do not parse (CODE-08), then check again", counted=False)

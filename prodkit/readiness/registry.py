@@ -33,7 +33,7 @@ class Outcome:
     status: str | None
     message: str
     cells: list[int] = field(default_factory=list)
-    fix: str | None = None  # overrides the registered fix text for this outcome
+    fix: str | None = None  # overrides the registered fix text for this outcome ("": none, e.g. n/a)
     counted: bool = True  # False: left out of the score (e.g. CODE-01 without --run)
 
     @classmethod
@@ -56,6 +56,12 @@ class Outcome:
     def not_set_up(cls, what: str, run: str) -> Outcome:
         """Project state this check reads does not exist yet: a skip that scores nothing."""
         return cls("skip", f"not set up yet: {what}", [], f"run {run}")
+
+    @classmethod
+    def not_applicable(cls, message: str, cells: list[int] | None = None) -> Outcome:
+        """What the check looks for is not in the notebook (no model trained, no randomness): `n/a`,
+        shown as a skip and left out of the score (a notebook earns no points for what it does not do)."""
+        return cls("skip", f"n/a: {message}", sorted(set(cells or [])), "", counted=False)  # "": nothing to fix
 
     @classmethod
     def not_requested(cls, message: str, fix: str) -> Outcome:

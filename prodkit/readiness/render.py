@@ -10,6 +10,7 @@ from rich.text import Text
 from prodkit.readiness.result import ReadinessResult
 
 STYLES = {"pass": "green", "warn": "yellow", "fail": "red", "skip": "bright_black"}
+LOG_WIDTH = 100  # a table printed to a pipe or CI log without COLUMNS wraps here, not at its widest line
 SYMBOLS = {"pass": "✔", "warn": "!", "fail": "✘", "skip": "–"}
 
 
@@ -19,7 +20,7 @@ def result_table(result: ReadinessResult) -> Table:
                   show_edge=False, pad_edge=False)
     table.add_column("Check", no_wrap=True)
     table.add_column("Status", no_wrap=True)
-    table.add_column("Message · cells · fix", ratio=1)
+    table.add_column("Message · cells · fix", ratio=1, overflow="fold")  # a long path folds, never cut to "…"
     for title, name, s, checks in result.grouped():
         table.add_row(Text(f"{title} · {name} {s.points:g}/{s.max}", style="bold"), "", "")
         for c in checks:
@@ -60,6 +61,6 @@ def print_results(results: list[ReadinessResult], console: Console) -> None:
             console.print(Text(f"Readiness: {result.notebook}: not checked — {result.error}", style="red"))
             console.print()
             continue
-        console.print(result_table(result))
+        console.print(result_table(result), width=min(console.width, LOG_WIDTH) if not console.is_terminal else None)
         console.print(score_line(result))
         console.print()

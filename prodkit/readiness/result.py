@@ -14,8 +14,10 @@ Two scores, because a notebook and the project around it are different work:
   points), so it rises step by step.
 
 Each score has a letter grade with a one-line meaning (`NOTEBOOK_GRADES`, `PROJECT_GRADES`).
-A check the user did not ask for (CODE-01 without `--run`, state checks under `--static`) is left
-out of both; a section with no scored checks is left out of the notebook score.
+A check the user did not ask for (CODE-01 without `--run`, state checks under `--static`) or one that
+does not apply (`n/a`: no model trained, a cell it cannot read) is left out of both; a section with no
+scored checks is left out of the notebook score. A notebook with nothing to judge (it reads no data
+and trains no model) scores 0: it is not ready to promote, whatever else holds.
 
 `ReadinessResult.to_dict()` is the stable wire format (also `prodkit check --json` and the
 side panel's REST payload)::
@@ -137,6 +139,7 @@ class ReadinessResult:
     checks: list[CheckResult]
     notes: list[str] = field(default_factory=list)
     error: str | None = None  # the notebook could not be read (a folder check's entry for it)
+    nothing_to_judge: str | None = None  # why the notebook has nothing to judge (scores 0: not ready to promote)
 
     @property
     def sections(self) -> dict[str, SectionScore]:
@@ -154,9 +157,9 @@ class ReadinessResult:
 
     @property
     def score(self) -> float:
-        """The notebook score (the gate's number)."""
+        """The notebook score (the gate's number); 0 for a notebook with nothing to judge."""
         weakest = self.weakest
-        return weakest.fraction if weakest else 0.0
+        return weakest.fraction if weakest and not self.nothing_to_judge else 0.0
 
     @property
     def grade(self) -> str:
@@ -164,6 +167,8 @@ class ReadinessResult:
 
     @property
     def meaning(self) -> str:
+        if self.nothing_to_judge:
+            return f"nothing to judge: {self.nothing_to_judge}, so it is not ready to promote"
         return grade_of(self.score)[1]
 
     @property
@@ -182,8 +187,7 @@ class ReadinessResult:
 
     def notebook_score_dict(self) -> dict[str, Any]:
         weakest = self.weakest
-        letter, meaning = grade_of(self.score)
-        return {"score": self.score, "grade": letter, "meaning": meaning,
+        return {"score": self.score, "grade": self.grade, "meaning": self.meaning,
                 "weakest": weakest.name if weakest else None,
                 "points": weakest.points if weakest else 0.0, "max": weakest.max if weakest else 0}
 
@@ -191,6 +195,9 @@ class ReadinessResult:
         points, top = self.project_points
         score = self.project_score
         letter, meaning = grade_of(score, PROJECT_GRADES) if score is not None else (None, "no project checks scored")
+        steps = len(self.scope_checks("project"))
+        if score is not None and top < steps:  # e.g. --static: registry, jobs and monitoring were not read
+            meaning += f" (judged on {top} of its {steps} steps; the others were not evaluated or are n/a)"
         return {"score": score, "grade": letter, "meaning": meaning, "points": points, "max": top}
 
     def to_dict(self) -> dict[str, Any]:
@@ -211,7 +218,9 @@ class ReadinessResult:
     def explanation(self) -> str:
         """How the two scores were formed, in two sentences."""
         weakest = self.weakest
-        if weakest is None:
+        if self.nothing_to_judge:
+            text = f"Notebook score 0.00 ({self.grade}: {self.meaning})."
+        elif weakest is None:
             text = "Notebook: no scored checks."
         else:
             text = (f"Notebook score {self.score:.2f} ({self.grade}: {self.meaning}) = its weakest section, "

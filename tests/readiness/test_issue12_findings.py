@@ -35,7 +35,7 @@ def test_data05_stateless_and_unsupervised_fits_are_not_leakage(project, fit):
     split = code("from sklearn.model_selection import train_test_split\n"
                  "X_tr, X_te, y_tr, y_te = train_test_split(X, y, random_state=0)")
     c = status(project, "DATA-05", [code(fit), split])
-    assert c.status == "pass", c
+    assert c.status not in ("fail", "warn"), c  # no model is trained either: n/a
 
 
 def test_data05_a_name_reassigned_from_pca_to_a_model_is_a_model(project):
@@ -62,7 +62,7 @@ def test_data05_scaler_fitted_before_the_split_still_fails(project):
 def test_code05_seeded_or_deterministic_calls_are_not_randomness(project, source):
     """Old code: `shuffle(seed=42)`, every torch.nn.* call and DataLoader(shuffle=False) needed a seed."""
     c = status(project, "CODE-05", [code(source)])
-    assert c.status == "pass", c
+    assert c.status not in ("fail", "warn") and "no randomness used" in c.message, c
 
 
 def test_code05_random_weights_and_shuffling_without_a_seed_still_fail(project):
@@ -120,7 +120,7 @@ def test_cell_that_does_not_parse_is_its_own_finding_and_is_not_vouched_for(proj
     parse = status(project, "CODE-08", cells)
     assert parse.status == "fail" and parse.cells == [2] and "Missing parentheses" in parse.message
     mod = status(project, "MOD-01", cells)
-    assert mod.status == "skip" and mod.message == "not evaluated (cell 2 does not parse)" and mod.counted
+    assert mod.status == "skip" and mod.message.startswith("n/a: cell 2 does not parse (CODE-08)") and not mod.counted
 
 
 def test_statements_around_a_python2_line_are_still_checked(project):

@@ -98,7 +98,7 @@ def test_gate_applies_to_the_notebook_score(project):
     from prodkit.cli import app
 
     clean = write_notebook(project.nbs_path / "clean.ipynb", numbered(
-        code("%%promote --params\nthreshold = 0.5"), code("import numpy as np\nx = np.ones(3) * threshold")))
+        code("%%promote --params\nthreshold = 0.5"), code('import pandas as pd\ndf = pd.read_csv("data/x.csv")\nx = df.mean() * threshold')))
     res = CliRunner().invoke(app, ["check", str(clean), "--json", "--fail-under", "0.8"])
     data = json.loads(res.stdout)
     assert res.exit_code == 0 and data["score"] == 1.0 and data["project_score"]["score"] < 0.5

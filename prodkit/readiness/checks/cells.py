@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import ast
+import functools
 
-from prodkit.notebook.analysis import SHELL_CELL_MAGICS, output_sizes
+from prodkit.notebook.analysis import SHELL_CELL_MAGICS, dotted_name, output_sizes
 from prodkit.readiness.checks.code import INSTALL
 from prodkit.readiness.context import CheckContext
 from prodkit.readiness.registry import Outcome, listed, register_check
@@ -17,6 +18,8 @@ from prodkit.readiness.registry import Outcome, listed, register_check
                     "or delete it")
 def cells_parse(ctx: CheckContext) -> Outcome:
     bad = ctx.unparsed
+    if not ctx.facts:
+        return Outcome.not_applicable("no code cells")
     if not bad:
         return Outcome.ok(f"all {len(ctx.facts)} code cells parse")
     what = "; ".join(f"cell {f.cell.number} {f.parse_error}" for f in bad[:3])
@@ -29,6 +32,92 @@ def cells_parse(ctx: CheckContext) -> Outcome:
 
 HIDDEN_STATE_MAGICS = {"reset": "%reset", "cd": "%cd", "run": "%run", "store": "%store", "system": "%system",
                        "sx": "%sx", "env": "%env"}
+# Magics a fresh kernel has besides those of IPython's Magics classes: names IPython and ipykernel register
+# at start-up (aliases, %%script shortcuts, storemagic, ipykernel's KernelMagics) and prodkit's.
+_STARTUP_MAGICS = frozenset({"ed", "hist", "rep", "SVG", "HTML", "file", "store", "bash", "sh", "perl", "ruby",
+                             "python", "python2", "python3", "pypy", "clear", "less", "more", "man", "connect_info",
+                             "qtconsole", "autosave", "prodkit", "promote"})
+# Magics of common extensions, known once the notebook loads them with %load_ext.
+EXTENSION_MAGICS = {
+    "autoreload": {"autoreload", "aimport"}, "IPython.extensions.autoreload": {"autoreload", "aimport"},
+    "storemagic": {"store"}, "tensorboard": {"tensorboard"}, "watermark": {"watermark"},
+    "version_information": {"version_information"}, "memory_profiler": {"memit", "mprun"},
+    "line_profiler": {"lprun", "lprun_all"}, "sql": {"sql"}, "dotenv": {"dotenv"}, "prodkit": set(),
+    "rpy2.ipython": {"R", "Rpush", "Rpull", "Rget", "Rdevice"}, "autotime": set(), "nb_black": set(),
+    "lab_black": set(), "jupyter_black": set(),
+    **dict.fromkeys(("Cython", "cython", "cythonmagic"), {"cython", "cython_inline", "cython_pyximport"}),
+}
+_MAGIC_DEFINERS = ("register_line_magic", "register_cell_magic", "register_line_cell_magic")
+
+
+@functools.lru_cache(maxsize=1)
+def ipython_magics() -> frozenset[str]:
+    """Every magic a fresh IPython kernel knows: IPython's Magics classes, its shell aliases, start-up names."""
+    import inspect
+
+    import IPython.core.magics as builtin
+    from IPython.core.alias import default_aliases
+    from IPython.core.magic import Magics
+
+    names = set(_STARTUP_MAGICS) | {alias for alias, _cmd in default_aliases()}
+    for value in (getattr(builtin, name) for name in dir(builtin)):  # the package loads its classes lazily
+        if inspect.isclass(value) and issubclass(value, Magics):
+            names |= {n for kind in ("line", "cell") for n in value.magics.get(kind, ())}
+    return frozenset(names)
+
+
+def _known_magics(ctx: CheckContext) -> set[str] | None:
+    """Magics the notebook may use: IPython's, prodkit's, those of the extensions it loads and those it
+    defines; None when it loads an extension or registers magics this check cannot list."""
+    known = set(ipython_magics())
+    for _f, line in ctx.shell_lines:
+        words = line.text.split()
+        if line.kind == "line_magic" and line.name in ("load_ext", "reload_ext"):
+            for ext in words:
+                if ext not in EXTENSION_MAGICS:
+                    return None
+                known |= EXTENSION_MAGICS[ext]
+        elif line.kind == "line_magic" and line.name in ("alias", "alias_magic") and words:
+            known.add(next((w for w in words if not w.startswith("-")), ""))
+    for _f, call, _resolved in ctx.calls():
+        if call.name.rsplit(".", 1)[-1] in ("register_magics", "register_magic_function", "define_magic"):
+            return None
+    for f in ctx.facts:  # @register_line_magic def hello(line): ... defines %hello
+        for node in f.statements:
+            if isinstance(node, ast.FunctionDef):
+                for decorator in node.decorator_list:
+                    known |= _magic_names(decorator, node.name)
+    return known
+
+
+def _magic_names(decorator: ast.expr, function: str) -> set[str]:
+    """The magic `@register_line_magic` (the function's name) or `@register_cell_magic("name")` defines."""
+    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+    if (dotted_name(target) or "").rsplit(".", 1)[-1] not in _MAGIC_DEFINERS:
+        return set()
+    named = [a.value for a in getattr(decorator, "args", []) if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+    return set(named) or {function}
+
+
+def _guarded_lines(f) -> set[int]:
+    """Lines of a cell inside a `try:` body (`try: %tensorflow_version 2.x / except Exception: pass`)."""
+    return {n.lineno for t in f.statements if isinstance(t, ast.Try) for stmt in t.body for n in ast.walk(stmt)
+            if hasattr(n, "lineno")}
+
+
+def unknown_magics(ctx: CheckContext) -> dict[int, list[str]]:
+    """Cells using a %magic that a fresh kernel running this notebook would not know (UsageError)."""
+    known = _known_magics(ctx)
+    if known is None:
+        return {}
+    found: dict[int, list[str]] = {}
+    for f, line in ctx.shell_lines:
+        if line.kind not in ("line_magic", "cell_magic") or not line.name or line.name in known:
+            continue
+        if line.line in _guarded_lines(f):
+            continue
+        found.setdefault(f.cell.number, []).append(("%%" if line.kind == "cell_magic" else "%") + line.name)
+    return found
 
 
 def _environment_lines(ctx: CheckContext) -> dict[int, list[str]]:
@@ -48,17 +137,22 @@ def _environment_lines(ctx: CheckContext) -> dict[int, list[str]]:
     return found
 
 
-@register_check("CODE-09", section="Code", title="No shell or magic cells that change the environment",
+@register_check("CODE-09", section="Code", title="No shell or unknown magics that a fresh run depends on",
                 severity="warn",
                 fix="move shell steps (%%bash, !cmd, %cd, %run, %store, %reset) into a script or Python code the "
-                    "job runs, so a fresh run needs no hidden state")
+                    "job runs, so a fresh run needs no hidden state; %load_ext the extension of every other magic")
 def no_environment_magics(ctx: CheckContext) -> Outcome:
     found = _environment_lines(ctx)
-    if not found:
-        return Outcome.ok("no shell commands or state-changing magics")
-    kinds = sorted({k for ks in found.values() for k in ks})
-    return Outcome.problem(f"shell/magic that a scheduled run depends on: {listed(kinds)} "
-                           f"(cells {listed(sorted(found), 8)})", list(found))
+    unknown = unknown_magics(ctx)
+    if not found and not unknown:
+        return Outcome.ok("no shell commands, state-changing or unknown magics")
+    problems = []
+    if found:
+        problems.append(f"shell/magic that a scheduled run depends on: {listed(sorted({k for ks in found.values() for k in ks}))}")
+    if unknown:
+        problems.append(f"magics a fresh kernel does not know (not IPython's or prodkit's, no %load_ext for them): "
+                        f"{listed(sorted({k for ks in unknown.values() for k in ks}))}")
+    return Outcome.problem("; ".join(problems), [*found, *unknown])
 
 
 # ---- CODE-10 ---------------------------------------------------------------------------------
@@ -66,10 +160,28 @@ def no_environment_magics(ctx: CheckContext) -> Outcome:
 _DEBUGGER_CALLS = ("pdb.set_trace", "pdb.post_mortem", "pdb.pm", "pdb.run", "ipdb.set_trace", "ipdb.post_mortem",
                    "ipdb.pm", "IPython.core.debugger.set_trace", "IPython.core.debugger.Pdb", "pudb.set_trace",
                    "breakpoint", "IPython.embed", "code.interact")
+_EXIT_CALLS = ("sys.exit", "exit", "quit", "os._exit", "os.abort")
 
 
-@register_check("CODE-10", section="Code", title="No debugger calls", reads_code=True,
-                fix="remove pdb.set_trace()/breakpoint()/%debug/%pdb: a scheduled run would hang waiting for input")
+def _exits(ctx: CheckContext) -> dict[int, set[str]]:
+    """Cells that end the run early: sys.exit()/exit()/quit(), `raise SystemExit` (in a notebook
+    `__name__ == "__main__"`, so such a block runs too); not a function the notebook names `exit` itself."""
+    found: dict[int, set[str]] = {}
+    defined = {n for f in ctx.facts for n in f.defs}
+    for f, call, resolved in ctx.calls():
+        if resolved in _EXIT_CALLS and resolved not in defined:
+            found.setdefault(f.cell.number, set()).add(f"{call.name}()")
+    for f in ctx.facts:
+        for node in ast.walk(ast.Module(body=f.statements, type_ignores=[])):
+            if isinstance(node, ast.Raise) and node.exc is not None and \
+                    (dotted_name(node.exc.func if isinstance(node.exc, ast.Call) else node.exc) or "") == "SystemExit":
+                found.setdefault(f.cell.number, set()).add("raise SystemExit")
+    return found
+
+
+@register_check("CODE-10", section="Code", title="No debugger or exit calls", reads_code=True,
+                fix="remove pdb.set_trace()/breakpoint()/%debug/%pdb (a scheduled run would hang waiting for input) "
+                    "and sys.exit()/exit()/quit() (they end the run early); raise an exception to stop on bad input")
 def no_debugger(ctx: CheckContext) -> Outcome:
     found: dict[int, set[str]] = {}
     for f, call, resolved in ctx.calls():
@@ -81,10 +193,15 @@ def no_debugger(ctx: CheckContext) -> Outcome:
     for f, line in ctx.shell_lines:
         if line.name == "debug" or (line.name == "pdb" and line.text.strip().lower() not in ("off", "0", "false")):
             found.setdefault(f.cell.number, set()).add(("%%" if line.kind == "cell_magic" else "%") + line.name)
-    if not found:
-        return Outcome.ok("no debugger calls")
-    return Outcome.problem(f"debugger left in: {listed(sorted(set().union(*found.values())))} "
-                           f"(cells {listed(sorted(found), 8)})", list(found))
+    exits = _exits(ctx)
+    if not found and not exits:
+        return Outcome.ok("no debugger or exit calls")
+    problems = []
+    if found:
+        problems.append(f"debugger left in: {listed(sorted(set().union(*found.values())))}")
+    if exits:
+        problems.append(f"ends the run early: {listed(sorted(set().union(*exits.values())))}")
+    return Outcome.problem("; ".join(problems), [*found, *exits])
 
 
 # ---- CODE-11 ---------------------------------------------------------------------------------
@@ -183,12 +300,10 @@ def runs_without_gpu(ctx: CheckContext) -> Outcome:
     cells = _gpu_only_cells(ctx)
     looped = _cuda_loops(ctx)
     if looped:
-        return Outcome.problem(f"runs on 'cuda' whatever the machine: a loop over devices that include it "
-                               f"(cells {listed(looped, 8)})", looped)
+        return Outcome.problem("runs on 'cuda' whatever the machine: a loop over devices that include it", looped)
     if not cells:
         return Outcome.ok("no GPU-only calls")
     if _has_cpu_fallback(ctx):
         return Outcome.ok("GPU used with a CPU fallback", cells)
-    return Outcome.problem(f"GPU-only calls (.cuda(), device='cuda') with no CPU fallback (cells {listed(cells, 8)})",
-                           cells)
+    return Outcome.problem("GPU-only calls (.cuda(), device='cuda') with no CPU fallback", cells)
 

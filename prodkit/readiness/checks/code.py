@@ -244,7 +244,8 @@ def dependencies(ctx: CheckContext) -> Outcome:
     missing, unpinned, declared_any = undeclared_imports(ctx)
     problems, cells = [], list(installs)
     if installs:
-        problems.append(f"package installs inside the notebook (cells {_cells(installs)})")
+        where = f" (cells {_cells(installs)})" if missing else ""  # the result's cells are the installs' alone
+        problems.append(f"package installs inside the notebook{where}")
     if missing and not declared_any:
         problems.append(f"no dependencies declared (pyproject.toml or requirements.txt) for "
                         f"{listed(sorted(missing))}")
@@ -296,7 +297,7 @@ def promoted_and_tested(ctx: CheckContext) -> Outcome:
         return Outcome.warn(f"promoted but untested: {', '.join(untested)}", cells,
                             fix="add a %%promote --test MODULE cell that asserts what the module does")
     if loose:
-        return Outcome.warn(f"functions or classes defined outside %%promote cells (cells {_cells(loose)})", loose,
+        return Outcome.warn("functions or classes defined outside %%promote cells", loose,
                             fix="promote them with %%promote MODULE, or move them into a promoted cell")
     return Outcome.ok(f"{len(modules)} module(s) promoted, each with tests: {', '.join(sorted(modules))}",
                       [c for cs in modules.values() for c in cs])
@@ -434,7 +435,7 @@ def seeded(ctx: CheckContext) -> Outcome:
                                                                      else "")
         return Outcome.problem(f"randomness without a seed ({what})", list(unseeded))
     if not uses:
-        return Outcome.ok("no randomness used")
+        return Outcome.not_applicable("no randomness used")
     return Outcome.ok("every source of randomness is seeded", sorted(set(seeded_at.values())))
 
 

@@ -140,17 +140,17 @@ def _writes(node: ast.Call) -> bool:
                     "or version it with DVC")
 def data_versioned(ctx: CheckContext) -> Outcome:
     reads = _reads(ctx)
-    if not reads:
-        return Outcome.ok("no data files read in this notebook")
-    hashed = [r for r in models(ctx) if r.get("data_hash") or "data hash" not in (r.get("missing") or ["data hash"])]
-    if hashed:
+    hashed = [r for r in models(ctx) if r.get("data_hash") or ("missing" in r and "data hash" not in (r["missing"] or []))]
+    if hashed:  # the training data is versioned, whether the notebook read it from a file or made it
         return Outcome.ok(f"data hash recorded on {hashed[0].get('name')} v{version_of(hashed[0])}", reads)
+    if not reads:
+        return Outcome.not_applicable("no data files read in this notebook")
     evidence = sorted({f.cell.number for f, call, resolved in ctx.calls()
                        if resolved.startswith(("hashlib.", "dvc.api.", "prodkit._io.sha256"))
                        or (call.name.endswith("register_model") and "data" in call.keywords)})
     if evidence or any(m.startswith(("dvc", "lakefs")) for m in ctx.imported_modules):
         return Outcome.ok("the data read is hashed or versioned in code", evidence)
-    return Outcome.problem(f"data read in cells {', '.join(map(str, reads))} has no recorded version or hash", reads)
+    return Outcome.problem("the data read has no recorded version or hash", reads)
 
 
 def _training_cells(ctx: CheckContext) -> list[int]:
@@ -159,6 +159,16 @@ def _training_cells(ctx: CheckContext) -> list[int]:
     if not cache:
         cache.append(_find_training_cells(ctx))
     return cache[0]
+
+
+def nothing_to_judge(ctx: CheckContext) -> str | None:
+    """Why the notebook has nothing for the checklist to judge (it reads no data and trains no model),
+    or None. A notebook with cells that do not parse is judged (CODE-08 fails)."""
+    from prodkit.readiness.checks.data_io import _downloads
+
+    if ctx.unparsed or _training_cells(ctx) or _reads(ctx) or _downloads(ctx):
+        return None
+    return "it reads no data and trains no model"
 
 
 def _find_training_cells(ctx: CheckContext) -> list[int]:
@@ -211,7 +221,7 @@ def no_leakage(ctx: CheckContext) -> Outcome:
     if leaks:
         return Outcome.problem("a scaler/encoder is fitted on data that includes the test set", leaks)
     if not training:
-        return Outcome.ok("no model training in this notebook")
+        return Outcome.not_applicable("no model training in this notebook")
     held_out = [f.cell.number for f in ctx.facts if any(_SPLIT_NAME.search(n) for n in f.assigned)]
     if not splits and not held_out:
         return Outcome.warn("models are trained without a held-out split", training,

@@ -110,7 +110,7 @@ def no_runtime_downloads(ctx: CheckContext) -> Outcome:
     if not found:
         return Outcome.ok("no data downloaded while the notebook runs")
     kinds = sorted(set().union(*found.values()))
-    return Outcome.problem(f"data downloaded at run time: {listed(kinds, 4)} (cells {listed(sorted(found), 8)})",
+    return Outcome.problem(f"data downloaded at run time: {listed(kinds, 4)}",
                            list(found))
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 import re
 
 from prodkit.readiness.checks._state import latest_versions, parity_failed, version_of
 from prodkit.readiness.checks.data import _training_cells
 from prodkit.readiness.context import CheckContext
-from prodkit.readiness.registry import Outcome, register_check
+from prodkit.readiness.registry import Outcome, listed, register_check
 
 _BASELINE_NAMES = re.compile(r"(?i)baseline|naive|dummy|majority_class|persistence")
 _LATENCY_NAMES = re.compile(r"(?i)latency|inference_time|elapsed|duration|throughput|p50|p95|timeit")
@@ -34,7 +35,7 @@ def _version_metrics(ctx: CheckContext) -> dict[str, float]:
                 fix="compare against sklearn.dummy.DummyClassifier/DummyRegressor (or a rule) and record both")
 def beats_baseline(ctx: CheckContext) -> Outcome:
     if _no_training(ctx):
-        return Outcome.ok("no model trained in this notebook")
+        return Outcome.not_applicable("no model trained in this notebook")
     cells = sorted({f.cell.number for f, _call, resolved in ctx.calls() if resolved.startswith("sklearn.dummy.")}
                    | {f.cell.number for f in ctx.facts if any(_BASELINE_NAMES.search(n) for n in f.names)})
     if cells or any("baseline" in k.lower() for k in _version_metrics(ctx)):
@@ -47,7 +48,7 @@ def beats_baseline(ctx: CheckContext) -> Outcome:
                     "not only accuracy")
 def latency_and_memory(ctx: CheckContext) -> Outcome:
     if _no_training(ctx):
-        return Outcome.ok("no model trained in this notebook")
+        return Outcome.not_applicable("no model trained in this notebook")
     recorded = _version_metrics(ctx)
     latency = {f.cell.number for f in ctx.facts
                if any(_LATENCY_NAMES.search(n) for n in f.names)
@@ -60,6 +61,9 @@ def latency_and_memory(ctx: CheckContext) -> Outcome:
     benchmarked = [n for n, r in latest_versions(ctx).items() if r.get("benchmark")]
     if benchmarked:
         return Outcome.ok(f"latency and peak memory benchmarked on {', '.join(benchmarked)}")
+    registering = _benchmarked_registrations(ctx)
+    if registering:
+        return Outcome.ok("prodkit.register_model benchmarks latency and peak memory", registering)
     has_latency = bool(latency) or any(_LATENCY_NAMES.search(k) for k in recorded)
     has_memory = bool(memory) or any(_MEMORY_NAMES.search(k) for k in recorded)
     if has_latency and has_memory:
@@ -70,12 +74,24 @@ def latency_and_memory(ctx: CheckContext) -> Outcome:
     return Outcome.problem("only quality metrics: no latency or memory measured", _training_cells(ctx))
 
 
+def _benchmarked_registrations(ctx: CheckContext) -> list[int]:
+    """Cells calling prodkit.register_model without benchmark=False: it measures p50/p95 latency and
+    peak memory of the model it registers (what the registry records once it has run)."""
+    cells = set()
+    for f, call, resolved in ctx.calls():
+        if resolved in ("prodkit.register_model", "prodkit.models.register_model") and not any(
+                k.arg == "benchmark" and isinstance(k.value, ast.Constant) and not k.value.value
+                for k in call.node.keywords):
+            cells.add(f.cell.number)
+    return sorted(cells)
+
+
 @register_check("MOD-03", section="Model", reads_code=True, title="Slice metrics", severity="warn",
                 fix="report the metric per important segment (df.groupby(segment).apply(metric) or "
                     "fairlearn MetricFrame)")
 def slice_metrics(ctx: CheckContext) -> Outcome:
     if _no_training(ctx):
-        return Outcome.ok("no model trained in this notebook")
+        return Outcome.not_applicable("no model trained in this notebook")
     cells = []
     for f in ctx.facts:
         names = [c.name for c in f.calls]
@@ -121,4 +137,9 @@ def model_card(ctx: CheckContext) -> Outcome:
     without = [f"{n} v{version_of(r)}" for n, r in sorted(latest.items()) if not r.get("has_card")]
     if without:
         return Outcome.problem(f"no model card for {', '.join(without)}")
-    return Outcome.ok(f"model card for {', '.join(sorted(latest))}")
+    unwritten = {n: list(r.get("card_todo") or []) for n, r in sorted(latest.items()) if r.get("card_todo")}
+    if unwritten:
+        return Outcome.warn("; ".join(f"model card of {n} has {len(todo)} unwritten section(s): {listed(todo)}"
+                                      for n, todo in unwritten.items()),
+                            fix="write those sections in model_cards/NAME.md (the TODO comments say what goes there)")
+    return Outcome.ok(f"model card for {', '.join(sorted(latest))}, every section written")
