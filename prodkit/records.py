@@ -16,7 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 class Record(BaseModel):
     """Base of the shared records: unknown keys are refused, so a renamed field fails loudly."""
 
-    model_config = ConfigDict(extra="forbid")
+    # the JSON always holds every field, so the generated TypeScript types mark none optional
+    model_config = ConfigDict(extra="forbid", json_schema_serialization_defaults_required=True)
 
 
 # --- promote ---------------------------------------------------------------------------------------------
@@ -60,7 +61,8 @@ class PromoteStatus(Record):
 class DriftVerdict(Record):
     """What `prodkit.monitor.watch` decided about one batch (several: the worst one).
 
-    Kept once per batch in the monitor history; a run's `drift` is read from there by run id.
+    Kept once: on the scheduled run that watched the batch (its jobs-store artifact), else in the
+    model's monitor history; a history line for a run's batch names the run (`drift_run`).
     """
 
     drift: bool
@@ -211,7 +213,7 @@ class CheckRecord(Record):
 class ReadinessResult(Record):
     """The JSON of `prodkit check NB --json` (prodkit.readiness.result.ReadinessResult.to_dict)."""
 
-    model_config = ConfigDict(extra="allow")  # the scores' details are the readiness capability's own
+    model_config = ConfigDict(extra="allow", json_schema_serialization_defaults_required=True)  # the scores' details are the readiness capability's own
 
     notebook: str
     score: float
