@@ -71,7 +71,7 @@ class DriftVerdict(Record):
     model: str | None = None
     drifted: list[str] = Field(default_factory=list)
     columns: int | None = None
-    sample: int | None = None
+    sample: dict[str, Any] | None = None  # how the batches were sampled (max_rows, seed, sizes)
     time: str | None = None
     run_id: int | None = None  # the scheduled run that watched it; None: an ad hoc watch()
 

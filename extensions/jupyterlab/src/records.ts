@@ -19,7 +19,7 @@ export interface IDriftVerdict {
   model: string | null;
   drifted: string[];
   columns: number | null;
-  sample: number | null;
+  sample: Record<string, unknown> | null;
   time: string | null;
   run_id: number | null;
 }
