@@ -154,3 +154,29 @@ def test_importing_monitor_and_the_readiness_hook_stay_light(project, reference,
             "print([m for m in ('pandas', 'evidently', 'numpy', 'mlflow', 'pyarrow') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def _in_run(monkeypatch, project, run_id, fail_on_drift):
+    """The kernel environment the jobs runner gives a scheduled run (prodkit.jobs.context.run_environment)."""
+    from prodkit.jobs.context import run_environment
+
+    run_dir = project.runs_dir / "score-daily"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    request = type("Request", (), {"run_id": run_id, "job": "score-daily", "output_path": run_dir / f"{run_id}.ipynb",
+                                   "jobs_db": "", "notebook": "nbs/score.ipynb", "fail_on_drift": fail_on_drift})
+    for key, value in run_environment(request).items():
+        monkeypatch.setenv(key, value)
+
+
+def test_a_run_whose_job_fails_on_drift_fails_on_drift(project, reference, shifted_batch, monkeypatch):
+    """RunContext.fail_on_drift (from the runner's environment) is what watch() obeys when not told otherwise."""
+    from prodkit.jobs.context import current_run
+
+    set_reference("churn-clf", reference, project=project)
+    _in_run(monkeypatch, project, 9, fail_on_drift=True)
+    assert current_run().fail_on_drift is True
+    with pytest.raises(DriftDetected):
+        watch(shifted_batch, model="churn-clf", project=project)
+    _in_run(monkeypatch, project, 10, fail_on_drift=False)
+    assert current_run().fail_on_drift is False
+    assert watch(shifted_batch, model="churn-clf", project=project).drift.drift  # flagged, not failed
