@@ -213,7 +213,9 @@ class CheckRecord(Record):
 class ReadinessResult(Record):
     """The JSON of `prodkit check NB --json` (prodkit.readiness.result.ReadinessResult.to_dict)."""
 
-    model_config = ConfigDict(extra="allow", json_schema_serialization_defaults_required=True)  # the scores' details are the readiness capability's own
+    # the scores' details are the readiness capability's own; a notebook that cannot be read has only
+    # notebook, error, score, grade and checks: the keys with a default may be absent (`?` in TypeScript)
+    model_config = ConfigDict(extra="allow", json_schema_serialization_defaults_required=False)
 
     notebook: str
     score: float

@@ -30,7 +30,8 @@ def readiness(notebook: Path, project=None, hook_answers: dict | None = None) ->
     from prodkit.records import ReadinessResult
 
     result = check_notebook(notebook, project=project, hook_answers=hook_answers)
-    return ReadinessResult.model_validate(result.to_dict()).model_dump(mode="json")
+    # exclude_unset: exactly the keys `prodkit check --json` prints
+    return ReadinessResult.model_validate(result.to_dict()).model_dump(mode="json", exclude_unset=True)
 
 
 def promote_status(notebook: Path, project=None):

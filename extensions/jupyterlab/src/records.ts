@@ -131,14 +131,14 @@ export interface IPromoteTarget {
 export interface IReadinessResult {
   notebook: string;
   score: number;
-  grade: string | null;
-  meaning: string | null;
-  error: string | null;
-  notebook_score: Record<string, unknown> | null;
-  project_score: Record<string, unknown> | null;
-  notes: string[];
-  sections: Record<string, Record<string, unknown>>;
-  checks: ICheckRecord[];
+  grade?: string | null;
+  meaning?: string | null;
+  error?: string | null;
+  notebook_score?: Record<string, unknown> | null;
+  project_score?: Record<string, unknown> | null;
+  notes?: string[];
+  sections?: Record<string, Record<string, unknown>>;
+  checks?: ICheckRecord[];
   [key: string]: unknown;
 }
 
