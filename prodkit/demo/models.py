@@ -42,9 +42,9 @@ def _registered_by_notebook(ctx) -> str | None:
     from prodkit.models.state import models_for_notebook
     from prodkit.notebook import read_notebook
 
-    mine = [m for m in models_for_notebook(ctx.project, ctx.notebook) if m["name"] == MODEL_NAME]
+    mine = [m for m in models_for_notebook(ctx.project, ctx.notebook) if m.name == MODEL_NAME]
     if mine:
-        return mine[0]["latest_version"]
+        return mine[0].latest_version
     registers = any("register_model(" in c.source or "%prodkit register" in c.source
                     for c in read_notebook(ctx.notebook).cells if c.cell_type == "code")
     if not registers:

@@ -13,9 +13,9 @@ RUN_FACTS = ("job_run_id", "run_id", "last_run_id")
 
 def _run_record(project, name: str, run_id: str | None) -> dict | None:
     """The history record of the scheduled run (that run, else the latest run with drift)."""
-    from prodkit.monitor.store import read_history
+    from prodkit.monitor.state import history
 
-    records = [r for r in read_history(project, name) if r.get("run_id") and r.get("drift")]
+    records = [r for r in history(project, name) if r.get("run_id") and r.get("drift")]
     matching = [r for r in records if str(r.get("run_id")) == str(run_id)] if run_id is not None else []
     return (matching or records or [None])[-1]
 

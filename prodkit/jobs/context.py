@@ -24,6 +24,7 @@ class RunContext:
     job: str
     output_path: str  # absolute path of this run's output notebook
     jobs_db: str
+    fail_on_drift: bool = False  # the job's --fail-on-drift (PRODKIT_FAIL_ON_DRIFT=1)
 
     @property
     def run_dir(self) -> Path:
@@ -47,7 +48,8 @@ def current_run() -> RunContext | None:
     if not run_id.isdigit():
         return None
     return RunContext(int(run_id), os.environ.get(ENV_JOB, ""), os.environ.get(ENV_OUTPUT, ""),
-                      os.environ.get(ENV_DB, ""))
+                      os.environ.get(ENV_DB, ""),
+                      fail_on_drift=os.environ.get(ENV_FAIL_ON_DRIFT, "").strip().lower() in ("1", "true", "yes", "on"))
 
 
 def record_run_artifact(kind: str, path: str, summary: dict[str, Any] | None = None) -> bool:

@@ -109,12 +109,16 @@ class RunRecord:
 
         Several watched batches: drift if any drifted; share and report of the worst one.
         """
-        verdicts = [a.get("summary") or {} for a in self.artifacts if a.get("kind") == "drift"]
-        verdicts = [v for v in verdicts if "drift" in v]
+        verdicts = self.drift_verdicts()
         if not verdicts:
             return None
         worst = max(verdicts, key=lambda v: (bool(v.get("drift")), v.get("share") or 0.0))
         return {"drift": bool(worst.get("drift")), "share": worst.get("share"), "report": worst.get("report")}
+
+    def drift_verdicts(self) -> list[dict[str, Any]]:
+        """Each watched batch's verdict as recorded (the one copy of it; monitor history names this run)."""
+        summaries = [a.get("summary") or {} for a in self.artifacts if a.get("kind") == "drift"]
+        return [v for v in summaries if "drift" in v]
 
     @property
     def duration_s(self) -> float | None:

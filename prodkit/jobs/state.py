@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from prodkit.config import Project
 from prodkit.jobs.records import FINISHED, SUCCEEDED
+from prodkit.records import JobStatus
 
 OVERDUE_AFTER_S = 3600.0  # a due slot this late means no scheduler is running
 
 
-def jobs_for_notebook(project: Project, notebook: Path | str) -> list[dict[str, Any]]:
+def jobs_for_notebook(project: Project, notebook: Path | str) -> list[JobStatus]:
     """The notebook's jobs, each with `last_run` (newest run), `last_finished`, `healthy` and a `message`.
 
     Healthy: the newest finished run succeeded and the job is not overdue (a scheduler runs it).
@@ -32,10 +32,10 @@ def jobs_for_notebook(project: Project, notebook: Path | str) -> list[dict[str, 
             finished = next((r for r in runs if r.status in FINISHED), None)
             overdue = not job.paused and job.next_due is not None and now - job.next_due > OVERDUE_AFTER_S
             healthy = finished is not None and finished.status == SUCCEEDED and not overdue
-            rows.append({**job.to_dict(), "last_run": runs[0].to_dict() if runs else None,
-                         "last_finished": finished.to_dict() if finished else None, "overdue": overdue,
-                         "healthy": healthy, "message": _message(finished, overdue, job.paused),
-                         "chain": _chain(job, runs[0] if runs else None)})
+            rows.append(JobStatus(**job.to_dict(), last_run=runs[0].to_dict() if runs else None,
+                                  last_finished=finished.to_dict() if finished else None, overdue=overdue,
+                                  healthy=healthy, message=_message(finished, overdue, job.paused),
+                                  chain=_chain(job, runs[0] if runs else None)))
     return rows
 
 

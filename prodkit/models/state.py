@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Any
 
 from prodkit.models import tags as T
+from prodkit.records import ModelStatus
 
 
 def _store(project):
@@ -36,13 +36,11 @@ def _search_by_notebook(client, notebook: str) -> list:
         return [mv for mv in client.search_model_versions() if (mv.tags or {}).get(T.NOTEBOOK) == notebook]
 
 
-def models_for_notebook(project, notebook_path) -> list[dict[str, Any]]:
-    """The models registered from `notebook_path`, one dict per model name (newest version first).
+def models_for_notebook(project, notebook_path) -> list[ModelStatus]:
+    """The models registered from `notebook_path`, one record per model name, of its newest version.
 
-    Keys: name, latest_version, aliases {alias: version}, complete, missing (of signature,
-    example, git sha, data hash), parity {status, passed, max_abs_diff}, benchmark (bool),
-    has_card, card_todo, registered_at, promoted (an alias set through the gate),
-    rollback_versions (earlier ready versions), versions (count from this notebook).
+    `missing`: of signature, example, git sha, data hash; `promoted`: an alias was set through
+    the gate; `rollback_versions`: earlier ready versions; `versions`: count from this notebook.
     """
     project, store = _store(project)
     if store is None:
@@ -59,7 +57,7 @@ def models_for_notebook(project, notebook_path) -> list[dict[str, Any]]:
                        fix="check the tracking server and its credentials") from None
 
 
-def _model_rows(project, client, notebook_path) -> list[dict[str, Any]]:
+def _model_rows(project, client, notebook_path) -> list[ModelStatus]:
     from prodkit.models.card import card_todo
     from prodkit.models.registry import missing_parts, to_info
 
@@ -80,7 +78,7 @@ def _model_rows(project, client, notebook_path) -> list[dict[str, Any]]:
         todo = card_todo(project.root / card) if card else None  # the file as the user left it, not as written
         promoted = any(T.PROMOTED_PREFIX + a in (mv.tags or {}) for mv in versions for a in aliases)
         held = set(aliases.values())
-        rows.append({
+        rows.append(ModelStatus(**{
             "name": name, "latest_version": latest.version, "aliases": aliases,
             "complete": not missing_parts(latest.tags), "missing": missing_parts(latest.tags),
             "status": latest.status,
@@ -93,7 +91,7 @@ def _model_rows(project, client, notebook_path) -> list[dict[str, Any]]:
             "rollback_versions": [str(mv.version) for mv in versions
                                   if str(mv.version) not in held and (mv.tags or {}).get(T.STATUS) == "ready"],
             "versions": len(versions),
-        })
+        }))
     return rows
 
 

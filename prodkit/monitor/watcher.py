@@ -8,7 +8,6 @@ report beside the run's output notebook and records the verdict on the run, so
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,38 +38,15 @@ def _project(project: Project | str | Path | None) -> Project:
 
 
 def _current_run():
-    """The scheduled run this kernel executes, or None (also when prodkit.jobs is absent)."""
-    try:
-        from prodkit.jobs.context import current_run
-    except ImportError:
-        return None
+    """The scheduled run this kernel executes, or None."""
+    from prodkit.jobs.context import current_run
+
     return current_run()
 
 
-def _run_fails_on_drift(run) -> bool:
-    """The job's --fail-on-drift setting: on the run context, or PRODKIT_FAIL_ON_DRIFT=1 in the kernel's env."""
-    if run is None:
-        return False
-    env = os.environ.get("PRODKIT_FAIL_ON_DRIFT", "").strip().lower()
-    if env:
-        return env in ("1", "true", "yes", "on")
-    value = getattr(run, "fail_on_drift", None)
-    if value is None:
-        settings = getattr(run, "settings", None) or getattr(getattr(run, "job", None), "settings", None)
-        if isinstance(settings, dict):
-            value = settings.get("fail_on_drift")
-        else:
-            value = getattr(settings, "fail_on_drift", None)
-    if value is None:
-        value = getattr(getattr(run, "job", None), "fail_on_drift", None)
-    return bool(value)
-
-
 def _record_on_run(kind: str, path: Path, summary: dict[str, Any]) -> bool:
-    try:
-        from prodkit.jobs.context import record_run_artifact
-    except ImportError:
-        return False
+    from prodkit.jobs.context import record_run_artifact
+
     return record_run_artifact(kind, str(path), summary) is not False
 
 
@@ -124,12 +100,14 @@ def watch(df: pd.DataFrame, model: str, *, version: str | int | None = None, col
         contract = _only(contract, columns, model)
     rel_contract = project.relpath(cpath)
     validation = validate(df, contract, contract_path=rel_contract)
-    result = WatchResult(model=model, validation=validation, run_id=getattr(run, "run_id", None),
+    result = WatchResult(model=model, validation=validation, run_id=run.run_id if run else None,
                          contract=rel_contract, reference=source or None, notes=notes)
+    on_run = False
     if want_drift:
-        result.drift = _drift(project, model, df, reference, contract, run, result, max_rows=max_rows, seed=seed)
-    store.append_history(project, model, _history_record(result))
-    _raise_if_asked(result, fail_on_drift if fail_on_drift is not None else _run_fails_on_drift(run),
+        result.drift, on_run = _drift(project, model, df, reference, contract, run, result, max_rows=max_rows,
+                                      seed=seed)
+    store.append_history(project, model, _history_record(result, drift_on_run=on_run))
+    _raise_if_asked(result, fail_on_drift if fail_on_drift is not None else run is not None and run.fail_on_drift,
                     fail_on_violation)
     return result
 
@@ -146,14 +124,15 @@ def _only(contract, columns: list[str], model: str):
 
 def _drift(project: Project, model: str, df, reference, contract, run, result: WatchResult, *,
            max_rows: int, seed: int):
+    """(the drift result or None, whether its verdict was recorded on the scheduled run)."""
     from prodkit.monitor.drift import compare
 
     if reference is None:
         result.notes.append(f"drift not computed: model {model!r} has no reference data")
-        return None
+        return None, False
     if any(v.rule == "empty" for v in result.validation.violations):
         result.notes.append("drift not computed: the batch is empty")
-        return None
+        return None, False
     wanted = [c for c in contract.columns if c in set(map(str, reference.columns))]
     kinds = {c: (r.kind if r.drift else "excluded") for c, r in contract.columns.items() if c in wanted}
     methods = {c: r.method for c, r in contract.columns.items() if r.method and c in wanted}
@@ -165,12 +144,12 @@ def _drift(project: Project, model: str, df, reference, contract, run, result: W
                         html=report, skip_bad_columns=True, names=(f"reference of {model}", "the batch"))
     except BadInput as e:  # nothing comparable left: the contract violations say why
         result.notes.append(f"drift not computed: {e.line()}")
-        return None
+        return None, False
     drift.report = project.relpath(report)
+    recorded = False
     if run is not None:
-        summary = {"drift": drift.drift, "share": drift.share, "report": str(report), "model": model,
-                   "drifted": drift.drifted, "contract_ok": result.validation.ok,
-                   "violations": len(result.validation.errors)}
+        summary = {**_verdict(drift, model, run.run_id).model_dump(mode="json"), "report": str(report),
+                   "contract_ok": result.validation.ok, "violations": len(result.validation.errors)}
         try:
             recorded = _record_on_run("drift", report, summary)
         except (OSError, sqlite3.Error) as e:  # the run's store is unreachable: keep scoring, say so
@@ -178,26 +157,34 @@ def _drift(project: Project, model: str, df, reference, contract, run, result: W
             result.notes.append(f"could not record the verdict on run {result.run_id}: {e}")
         if not recorded:
             result.notes.append("the verdict is in the monitor history only (not on the run record)")
-    return drift
+    return drift, recorded
+
+
+def _verdict(drift, model: str, run_id: int | None):
+    from prodkit.records import DriftVerdict
+
+    return DriftVerdict(drift=drift.drift, share=drift.share, report=drift.report, model=model,
+                        drifted=list(drift.drifted), columns=len(drift.columns), sample=drift.sample,
+                        time=store.now_utc(), run_id=run_id)
 
 
 def _report_path(project: Project, model: str, run) -> Path:
     """One per run, beside its output notebook (RUN_ID.ipynb -> RUN_ID-drift-MODEL.html), so runs,
     retries and concurrent runs of a job never share one; outside runs under .prodkit/monitor/NAME/reports/."""
-    output = getattr(run, "output_path", None) if run is not None else None
-    if output:
-        return Path(output).with_name(f"{Path(output).stem}-drift-{model}.html")
-    run_dir = getattr(run, "run_dir", None) if run is not None else None
-    if run_dir:
-        run_id = getattr(run, "run_id", None)
-        return Path(run_dir) / f"{'' if run_id is None else f'{run_id}-'}drift-{model}.html"
+    if run is not None and run.output_path:
+        output = Path(run.output_path)
+        return output.with_name(f"{output.stem}-drift-{model}.html")
+    if run is not None:
+        return run.run_dir / f"{run.run_id}-drift-{model}.html"
     from datetime import UTC, datetime
 
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     return store.monitor_dir(project, model) / "reports" / f"drift-{stamp}.html"
 
 
-def _history_record(result: WatchResult) -> dict[str, Any]:
+def _history_record(result: WatchResult, *, drift_on_run: bool = False) -> dict[str, Any]:
+    """One line of the model's history. A verdict recorded on the scheduled run is kept there only:
+    the line names the run (`drift_run`), and `prodkit.monitor.state.history` reads it back."""
     v = result.validation
     record: dict[str, Any] = {
         "time": store.now_utc(), "run_id": result.run_id, "rows": v.rows,
@@ -205,10 +192,12 @@ def _history_record(result: WatchResult) -> dict[str, Any]:
                        "rules": sorted({x.rule for x in v.errors})},
         "drift": None,
     }
-    if result.drift is not None:
-        d = result.drift
-        record["drift"] = {"drift": d.drift, "share": d.share, "drifted": d.drifted, "report": d.report,
-                           "columns": len(d.columns), "sample": d.sample}
+    if drift_on_run:
+        record["drift_run"] = result.run_id
+    elif result.drift is not None:
+        verdict = _verdict(result.drift, result.model, result.run_id)
+        record["drift"] = verdict.model_dump(mode="json", include={"drift", "share", "drifted", "report", "columns",
+                                                                    "sample"})
     return record
 
 

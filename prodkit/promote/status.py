@@ -9,28 +9,20 @@ from prodkit.errors import BadInput
 from prodkit.notebook import read_notebook
 from prodkit.promote.plan import build_plan
 from prodkit.promote.targets import expected_targets, file_state
+from prodkit.records import PromoteStatus
 
 
-def promote_status(project: Project, notebook_path: Path | str) -> dict:
+def promote_status(project: Project, notebook_path: Path | str) -> PromoteStatus:
     """Modules and tests the notebook promotes, each with `up_to_date`; plus params cell and problems.
 
-    Keys: promoted (bool), modules [{module, path, cells, exists, up_to_date, edited}],
-    tests [{module, path, cells, names, ...}], params_cell (int|None), problems [dict],
-    up_to_date (bool).
+    Fields: see `prodkit.records.PromoteStatus`.
     """
     nb = read_notebook(notebook_path)
     try:
         plan = build_plan(nb)
     except BadInput as e:
         if e.message.startswith("no %%promote cells"):
-            return {
-                "promoted": False,
-                "modules": [],
-                "tests": [],
-                "params_cell": None,
-                "problems": [],
-                "up_to_date": True,
-            }
+            return PromoteStatus(promoted=False, up_to_date=True)
         raise
     entries = {"module": [], "test": []}
     for target in expected_targets(plan, project, include_blocked=True):
@@ -44,11 +36,7 @@ def promote_status(project: Project, notebook_path: Path | str) -> dict:
             entry["names"] = [case.name for case in plan.tests[target.module]]
         entries[target.kind].append(entry)
     files = entries["module"] + entries["test"]
-    return {
-        "promoted": True,
-        "modules": entries["module"],
-        "tests": entries["test"],
-        "params_cell": plan.params_cell.number if plan.params_cell else None,
-        "problems": [p.to_dict() for p in plan.problems],
-        "up_to_date": all(f["up_to_date"] for f in files),
-    }
+    return PromoteStatus(promoted=True, modules=entries["module"], tests=entries["test"],
+                         params_cell=plan.params_cell.number if plan.params_cell else None,
+                         problems=[p.to_dict() for p in plan.problems],
+                         up_to_date=all(f["up_to_date"] for f in files))

@@ -57,8 +57,8 @@ def check_notebook(path: Path | str, *, run: bool = False, timeout: int = DEFAUL
                    static: bool = False, hook_answers: dict | None = None) -> ReadinessResult:
     """Run the checks (all, or the ids in `only`) on one notebook; `static`: see `check`.
 
-    `hook_answers`: {(module, function): answer} of state hooks the caller already asked for this
-    notebook and project (the panel's status), used instead of asking them again.
+    `hook_answers`: {name: record} of state functions (`checks._state.STATE_FUNCTIONS`) the caller
+    already asked for this notebook and project (the panel's status), used instead of asking again.
     """
     notebook = read_notebook(path)
     project = project or load_project(notebook.path)

@@ -4,8 +4,6 @@ per cell), plus the project.
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -13,8 +11,6 @@ from pathlib import Path
 from prodkit.config import Project
 from prodkit.notebook import Notebook
 from prodkit.notebook.analysis import Call, CellFacts, ShellLine, dotted_name, output_texts
-
-STATE_MODULES = ("prodkit.jobs.", "prodkit.models.", "prodkit.monitor.")
 
 __all__ = ["Call", "CellFacts", "CheckContext", "ShellLine", "dotted_name", "output_texts"]
 
@@ -83,15 +79,3 @@ class CheckContext:
     @property
     def notebook_path(self) -> Path:
         return self.notebook.path
-
-    def hook(self, module: str, name: str) -> Callable | None:
-        """Another capability's read-only state function, or None when it is not installed yet (or
-        under --static for the stores that a CI checkout does not have)."""
-        if self.static and module.startswith(STATE_MODULES):
-            return None
-        try:
-            return getattr(importlib.import_module(module), name)
-        except ImportError:
-            return None
-        except AttributeError:
-            return None

@@ -1,15 +1,14 @@
 """The panel's data, read from the capabilities that compute it (the panel computes nothing).
 
-Each section is `{"available": bool, "data": ...}`; a capability that is not installed
-gives `{"available": False, "message": "not set up yet: ..."}` and an expected error
-(bad notebook, unreachable tracking server) gives `{"available": True, "error": "one line"}`.
-Every capability is imported here lazily, inside the function that needs it.
+Each section is `{"available": True, "data": ...}`, `data` being the capability's record
+(`prodkit.records`) as `model_dump(mode="json")`; an expected error (bad notebook, unreachable
+tracking server) gives `{"available": True, "error": "one line"}`. (`available` stays for the
+panel's envelope: every capability is in the wheel.) Capabilities are imported inside the
+function that needs it, so starting the server stays light.
 """
 
 from __future__ import annotations
 
-import copy
-import importlib
 import logging
 import os
 import time
@@ -18,23 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from prodkit.errors import ProdkitError
-from prodkit.server.errors import NotSetUp
 
 log = logging.getLogger("prodkit.server")
-
-
-def _hook(module: str, name: str) -> Callable[..., Any]:
-    """`module.name`, or NotSetUp when that capability is not there (yet)."""
-    try:
-        mod = importlib.import_module(module)
-    except ModuleNotFoundError as e:
-        if e.name and (module == e.name or module.startswith(e.name + ".")):
-            raise NotSetUp(f"not set up yet: {module} is not installed") from None
-        raise
-    fn = getattr(mod, name, None)
-    if fn is None:
-        raise NotSetUp(f"not set up yet: {module}.{name} is missing")
-    return fn
 
 
 def readiness(notebook: Path, project=None, hook_answers: dict | None = None) -> dict:
@@ -42,21 +26,33 @@ def readiness(notebook: Path, project=None, hook_answers: dict | None = None) ->
 
     `hook_answers`: state-hook answers this refresh already has (see `status`), not asked again.
     """
-    check_notebook = _hook("prodkit.readiness", "check_notebook")
-    return check_notebook(notebook, project=project, hook_answers=hook_answers).to_dict()
+    from prodkit.readiness import check_notebook
+    from prodkit.records import ReadinessResult
+
+    result = check_notebook(notebook, project=project, hook_answers=hook_answers)
+    # exclude_unset: exactly the keys `prodkit check --json` prints
+    return ReadinessResult.model_validate(result.to_dict()).model_dump(mode="json", exclude_unset=True)
 
 
-def promote_status(notebook: Path, project=None) -> dict:
-    return _hook("prodkit.promote.status", "promote_status")(project or _project(notebook), notebook)
+def promote_status(notebook: Path, project=None):
+    """The notebook's `PromoteStatus`."""
+    from prodkit.promote.status import promote_status as status_of
+
+    return status_of(project or _project(notebook), notebook)
 
 
-def jobs(notebook: Path, project=None) -> list[dict]:
-    """The notebook's jobs with their last runs and health (the jobs.state hook)."""
-    return _hook("prodkit.jobs.state", "jobs_for_notebook")(project or _project(notebook), notebook)
+def jobs(notebook: Path, project=None):
+    """The notebook's jobs with their last runs and health (`JobStatus` records)."""
+    from prodkit.jobs.state import jobs_for_notebook
+
+    return jobs_for_notebook(project or _project(notebook), notebook)
 
 
-def models(notebook: Path, project=None) -> list[dict]:
-    return _hook("prodkit.models.state", "models_for_notebook")(project or _project(notebook), notebook)
+def models(notebook: Path, project=None):
+    """The models registered from the notebook (`ModelStatus` records)."""
+    from prodkit.models.state import models_for_notebook
+
+    return models_for_notebook(project or _project(notebook), notebook)
 
 
 def _project(notebook: Path):
@@ -73,11 +69,16 @@ SECTIONS: dict[str, Callable[..., Any]] = {
 }
 
 
-def _shared_hooks() -> dict[str, tuple[str, str]]:
-    """Section -> the readiness state hook that computes the same answer (asked once per refresh)."""
-    from prodkit.readiness.checks import _state
+SHARED = ("promote", "jobs", "models")  # sections readiness reads too (asked once per refresh)
 
-    return {"promote": _state.PROMOTE_HOOK, "jobs": _state.JOBS_HOOK, "models": _state.MODELS_HOOK}
+
+def _as_json(value: Any) -> Any:
+    """A record (or a list of records) as its JSON: `model_dump(mode="json")`."""
+    from pydantic import BaseModel
+
+    if isinstance(value, list):
+        return [_as_json(v) for v in value]
+    return value.model_dump(mode="json") if isinstance(value, BaseModel) else value
 
 
 def read_checked(notebook: Path, parameters: dict | None = None) -> None:
@@ -86,7 +87,9 @@ def read_checked(notebook: Path, parameters: dict | None = None) -> None:
 
     nb = read_notebook(notebook)
     if parameters:
-        _hook("prodkit.jobs.params", "check_parameters")(nb, parameters)
+        from prodkit.jobs.params import check_parameters
+
+        check_parameters(nb, parameters)
 
 
 def notebook_section(name: str, notebook: Path) -> dict:
@@ -97,15 +100,19 @@ def notebook_section(name: str, notebook: Path) -> dict:
 
 def section(name: str, notebook: Path, **kwargs: Any) -> dict:
     """One section in the panel's envelope; never raises for expected failures."""
+    return _as_section(name, notebook, lambda: SECTIONS[name](notebook, **kwargs))[0]
+
+
+def _as_section(name: str, notebook: Path, compute: Callable[[], Any]) -> tuple[dict, Any]:
+    """(the section's envelope, the record it holds or None)."""
     try:
-        return {"available": True, "data": SECTIONS[name](notebook, **kwargs)}
-    except NotSetUp as e:
-        return {"available": False, "message": str(e)}
+        value = compute()
+        return {"available": True, "data": _as_json(value)}, value
     except ProdkitError as e:
-        return {"available": True, "error": e.line()}
+        return {"available": True, "error": e.line()}, None
     except Exception as e:  # a bug in a capability must not take the whole panel down
         log.exception("prodkit: %s failed for %s", name, notebook)
-        return {"available": True, "error": f"{name} failed: {e.__class__.__name__}: {e}"}
+        return {"available": True, "error": f"{name} failed: {e.__class__.__name__}: {e}"}, None
 
 
 def status(notebook: Path) -> dict:
@@ -113,11 +120,13 @@ def status(notebook: Path) -> dict:
     started = time.perf_counter()
     read_checked(notebook)
     project = _project(notebook)
-    shared = _shared_hooks()
-    parts = {name: section(name, notebook, project=project) for name in shared}
-    # readiness reads the same promote/jobs/models state: hand it the answers instead of computing them twice
-    # (a copy, so nothing a check does can change the panel's sections; a failed one is asked again there)
-    answers = {shared[name]: copy.deepcopy(part["data"]) for name, part in parts.items() if "data" in part}
+    parts, answers = {}, {}
+    for name in SHARED:
+        parts[name], value = _as_section(name, notebook, lambda name=name: SECTIONS[name](notebook, project=project))
+        if "data" in parts[name]:
+            answers[name] = value
+    # readiness reads the same promote/jobs/models state: hand it the records instead of computing them twice
+    # (the sections' JSON is already dumped, so no check can change it; a failed one is asked again there)
     parts["readiness"] = section("readiness", notebook, project=project, hook_answers=answers)
     body = {name: parts[name] for name in SECTIONS}
     body["compute_ms"] = round((time.perf_counter() - started) * 1000, 1)

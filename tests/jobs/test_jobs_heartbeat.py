@@ -62,7 +62,7 @@ def test_kill_9_of_jobs_run_mid_run_shows_lost_in_history_without_a_scheduler(pr
         history = json.loads(cli("jobs", "history", "slow", "--json").stdout)[0]
         assert "no heartbeat since" in history["error"]["evalue"]
         assert json.loads(cli("jobs", "list", "--json").stdout)[0]["last_run"]["status"] == LOST
-        assert jobs_for_notebook(project, path)[0]["last_run"]["status"] == LOST
+        assert jobs_for_notebook(project, path)[0].last_run.status == LOST
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -127,10 +127,10 @@ def test_jobs_for_notebook_reports_health(project, nb):
     good, bad = nb("good", ["pass"]), nb("bad", ["1/0"])
     add_job("good", good, "0 6 * * *", project=project)
     add_job("bad", bad, "0 6 * * *", project=project)
-    assert jobs_for_notebook(project, good)[0]["message"] == "never ran"
+    assert jobs_for_notebook(project, good)[0].message == "never ran"
     run_job("good", project=project)
     run_job("bad", project=project)
     [g] = jobs_for_notebook(project, good)
     [b] = jobs_for_notebook(project, bad)
-    assert g["healthy"] is True and g["name"] == "good"
-    assert b["healthy"] is False and "cell 2: ZeroDivisionError" in b["message"]
+    assert g.healthy is True and g.name == "good"
+    assert b.healthy is False and "cell 2: ZeroDivisionError" in b.message

@@ -55,7 +55,7 @@ def test_finding_06_an_error_message_holding_a_secret_is_stored_and_shown_redact
     ran = cli("jobs", "run", "leak")
     assert ran.returncode == 1
     shown = [ran.stdout + ran.stderr, cli("jobs", "history", "--json").stdout, cli("jobs", "list", "--json").stdout,
-             cli("jobs", "history", "leak").stdout, json.dumps(jobs_for_notebook(project, path))]
+             cli("jobs", "history", "leak").stdout, json.dumps([j.model_dump(mode="json") for j in jobs_for_notebook(project, path)])]
     assert "login refused" in shown[1] and "***" in shown[1]
     for text in shown:
         assert TOKEN not in text and DB_PW not in text
@@ -75,7 +75,7 @@ def test_finding_06_secrets_already_in_a_store_are_shown_redacted(project, nb, c
             parameters=json.dumps({"api_token": TOKEN}), output_path=f".prodkit/runs/old/{TOKEN}.ipynb",
             error=json.dumps({"cell": 2, "ename": "RuntimeError", "evalue": f"bad token {TOKEN}"})))
     shown = [cli("jobs", "history", "--json").stdout, cli("jobs", "list", "--json").stdout,
-             cli("jobs", "show", "1").stdout, json.dumps(jobs_for_notebook(project, path))]
+             cli("jobs", "show", "1").stdout, json.dumps([j.model_dump(mode="json") for j in jobs_for_notebook(project, path)])]
     assert '"api_token": "***"' in shown[0] and "bad token ***" in shown[0]
     for text in shown:
         assert TOKEN not in text

@@ -136,10 +136,10 @@ def test_the_panel_row_of_a_retrain_job_reads_the_chain(project):
                                                                    "promoted": True, "alias": "champion"}}]
         store.set_run_fields(retrain_id, status="succeeded", ended_at=now + 200, artifacts=json.dumps(candidate))
     (row,) = jobs_for_notebook(project, project.root / "nbs" / "t.ipynb")
-    assert row["chain"] == (f"runs on drift in churn-daily · last: drift <- run {drifted}: "
+    assert row.chain == (f"runs on drift in churn-daily · last: drift <- run {drifted}: "
                             "registered churn-clf v3 -> promoted @champion")
     (daily,) = jobs_for_notebook(project, project.root / "nbs" / "a.ipynb")
-    assert daily["chain"] == ""
+    assert daily.chain == ""
 
 
 def test_old_store_gets_the_trigger_columns_on_open(project):

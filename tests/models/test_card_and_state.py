@@ -45,15 +45,15 @@ def test_models_for_notebook_reports_completeness_parity_card_and_rollback(model
     register_model(mlp, "other", example=x_val[:8], parity=False, benchmark=False)  # not from this notebook
     promote("churn-clf", 1)
     (row,) = models_for_notebook(model_project, nb)
-    assert row["name"] == "churn-clf" and row["latest_version"] == "2" and row["versions"] == 2
-    assert row["aliases"] == {"champion": "1"} and row["promoted"]
-    assert row["complete"] is False and row["missing"] == ["data hash"]
-    assert row["parity"]["passed"] and row["parity"]["max_abs_diff"] is not None
-    assert row["benchmark"] is False and row["has_card"] is False
-    assert row["rollback_versions"] == ["2"] and row["registered_at"]
+    assert row.name == "churn-clf" and row.latest_version == "2" and row.versions == 2
+    assert row.aliases == {"champion": "1"} and row.promoted
+    assert row.complete is False and row.missing == ["data hash"]
+    assert row.parity.passed and row.parity.max_abs_diff is not None
+    assert row.benchmark is False and row.has_card is False
+    assert row.rollback_versions == ["2"] and row.registered_at
     write_card("churn-clf")
     (row,) = models_for_notebook(model_project, nb)
-    assert row["has_card"] and "Intended Use" in row["card_todo"]
+    assert row.has_card and "Intended Use" in row.card_todo
     assert models_for_notebook(model_project, model_project.nbs_path / "other.ipynb") == []
 
 

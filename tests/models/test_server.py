@@ -41,8 +41,8 @@ def test_register_promote_and_serve_through_a_tracking_server(mlflow_server, fre
     assert np.asarray(served.predict(x_val[:8].numpy())).shape == (8, 1)
     assert load_model(name, "champion", device="cpu")(x_val).shape == (32, 1)
     (row,) = models_for_notebook(fresh_project, nb)
-    assert row["aliases"] == {"champion": "2"} and row["rollback_versions"] == ["1"]
-    assert row["missing"] == ["git sha"]  # this project is not a git repository
+    assert row.aliases == {"champion": "2"} and row.rollback_versions == ["1"]
+    assert row.missing == ["git sha"]  # this project is not a git repository
     assert reference_data(fresh_project, name).shape == train_df.shape
     assert show(name, "champion").version == "2"
     assert any(r["name"] == name for r in list_models())

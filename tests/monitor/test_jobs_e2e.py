@@ -8,7 +8,7 @@ import nbformat
 import pytest
 
 from prodkit.config import init_project, load_project
-from prodkit.monitor.state import monitoring_for_notebook
+from prodkit.monitor.state import history, monitoring_for_notebook
 from prodkit.monitor.store import read_history
 from prodkit.monitor.watcher import set_reference
 
@@ -49,13 +49,16 @@ def test_scheduled_run_records_drift_beside_its_output_and_can_fail_on_it(tmp_pa
     output = Path(flagged.output_path)
     report = output.with_name(f"{output.stem}-drift-churn-clf.html")
     assert report.is_file()
-    record = read_history(project, "churn-clf")[-1]
+    # one copy of the verdict: on the run; the history line names the run and reads it back from there
+    line = read_history(project, "churn-clf")[-1]
+    assert line["drift"] is None and str(line["drift_run"]) == str(flagged.run_id)
+    record = history(project, "churn-clf")[-1]
     assert str(record["run_id"]) == str(flagged.run_id) and record["drift"]["drift"] is True
     artifacts = show_run(flagged.run_id, project=project).to_dict()["artifacts"]
     drift = next(a for a in artifacts if a["kind"] == "drift")
     assert drift["summary"]["drift"] is True and drift["summary"]["share"] == 0.5
     info = monitoring_for_notebook(project, notebook)
-    assert info["last_drift"]["drift"] is True and str(info["last_drift"]["run_id"]) == str(flagged.run_id)
+    assert info.last_drift.drift is True and str(info.last_drift.run_id) == str(flagged.run_id)
 
     [failed] = run_job("score-daily", project=project, retries=False,
                        parameters={"batch": str(tmp_path / "shifted.parquet"), "fail_on_drift": True})

@@ -124,22 +124,22 @@ def test_monitoring_hook_for_readiness(project, reference, shifted_batch, tmp_pa
     nb = write_notebook(tmp_path / "nbs" / "churn.ipynb", "import prodkit",
                         'prodkit.monitor.watch(scored_batch, model="churn-clf")')
     plain = write_notebook(tmp_path / "nbs" / "plain.ipynb", "x = 1")
-    assert monitoring_for_notebook(project, plain)["watched"] is False
+    assert monitoring_for_notebook(project, plain).watched is False
     before = monitoring_for_notebook(project, nb)
-    assert before["watched"] and before["models"] == ["churn-clf"] and before["cells"] == [2]
-    assert before["contracts"] == {"churn-clf": None} and before["last_validation"] is None
+    assert before.watched and before.models == ["churn-clf"] and before.cells == [2]
+    assert before.contracts == {"churn-clf": None} and before.last_validation is None
     set_reference("churn-clf", reference, project=project)
     watch(shifted_batch, model="churn-clf", drift=True, project=project)
     info = monitoring_for_notebook(project, nb)
-    assert info["contracts"]["churn-clf"] == ".prodkit/monitor/churn-clf/contract.yaml"
-    assert info["last_validation"]["ok"] is False and info["last_validation"]["errors"] == 2
-    assert info["last_validation"]["time"]
-    assert info["last_drift"] is None  # only scheduled runs count for OPS-02
-    assert info["last_drift_any"]["drift"] is True
-    json.dumps(info)
+    assert info.contracts["churn-clf"] == ".prodkit/monitor/churn-clf/contract.yaml"
+    assert info.last_validation.ok is False and info.last_validation.errors == 2
+    assert info.last_validation.time
+    assert info.last_drift is None  # only scheduled runs count for OPS-02
+    assert info.last_drift_any.drift is True
+    json.dumps(info.model_dump(mode="json"))
     broken = tmp_path / "broken.ipynb"
     broken.write_text("{")
-    assert "not valid JSON" in monitoring_for_notebook(project, broken)["error"]
+    assert "not valid JSON" in monitoring_for_notebook(project, broken).error
 
 
 def test_importing_monitor_and_the_readiness_hook_stay_light(project, reference, tmp_path):
@@ -150,7 +150,33 @@ def test_importing_monitor_and_the_readiness_hook_stay_light(project, reference,
             "from prodkit.config import load_project\n"
             "from prodkit.monitor.state import monitoring_for_notebook\n"
             f"info = monitoring_for_notebook(load_project({str(tmp_path)!r}), {str(nb)!r})\n"
-            "assert info['last_validation']['ok'] is True, info\n"
+            "assert info.last_validation.ok is True, info\n"
             "print([m for m in ('pandas', 'evidently', 'numpy', 'mlflow', 'pyarrow') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def _in_run(monkeypatch, project, run_id, fail_on_drift):
+    """The kernel environment the jobs runner gives a scheduled run (prodkit.jobs.context.run_environment)."""
+    from prodkit.jobs.context import run_environment
+
+    run_dir = project.runs_dir / "score-daily"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    request = type("Request", (), {"run_id": run_id, "job": "score-daily", "output_path": run_dir / f"{run_id}.ipynb",
+                                   "jobs_db": "", "notebook": "nbs/score.ipynb", "fail_on_drift": fail_on_drift})
+    for key, value in run_environment(request).items():
+        monkeypatch.setenv(key, value)
+
+
+def test_a_run_whose_job_fails_on_drift_fails_on_drift(project, reference, shifted_batch, monkeypatch):
+    """RunContext.fail_on_drift (from the runner's environment) is what watch() obeys when not told otherwise."""
+    from prodkit.jobs.context import current_run
+
+    set_reference("churn-clf", reference, project=project)
+    _in_run(monkeypatch, project, 9, fail_on_drift=True)
+    assert current_run().fail_on_drift is True
+    with pytest.raises(DriftDetected):
+        watch(shifted_batch, model="churn-clf", project=project)
+    _in_run(monkeypatch, project, 10, fail_on_drift=False)
+    assert current_run().fail_on_drift is False
+    assert watch(shifted_batch, model="churn-clf", project=project).drift.drift  # flagged, not failed

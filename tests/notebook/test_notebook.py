@@ -140,7 +140,7 @@ def test_watch_calls_resolve_imports_from_other_cells(project):
         code("from prodkit.monitor import watch as w"), code("x = 1"), code('w(df, model="churn-clf")'),
         code('import prodkit\nprodkit.monitor.watch(df, "other")\nwatch = print\nwatch("not a monitor call")')])
     info = monitoring_for_notebook(project, path)
-    assert info["watched"] and info["cells"] == [3, 4] and info["models"] == ["churn-clf", "other"]
+    assert info.watched and info.cells == [3, 4] and info.models == ["churn-clf", "other"]
 
 
 def test_parameters_cell_names_are_read_through_ipython_syntax(tmp_path):

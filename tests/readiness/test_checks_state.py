@@ -2,20 +2,19 @@
 
 Real components: prodkit promote + ruff (CODE-04, CODE-07), the monitor's contract store
 (DATA-02, DATA-03), a real sqlite MLflow registry (MOD-04, MOD-05, OPS-03, OPS-04, BIZ-01).
-The jobs capability's hook (OPS-01) and drift verdicts from scheduled runs (OPS-02) are given
-as canned hook answers in the documented shape, since they need scheduled runs.
+The jobs capability's state (OPS-01) and drift verdicts from scheduled runs (OPS-02) are given
+as canned records (prodkit.records), since they need scheduled runs.
 """
 
 from __future__ import annotations
-
-import sys
-import types
 
 import pytest
 from readiness_nb import code, write_notebook
 
 from prodkit.config import load_project
 from prodkit.readiness import check_notebook
+from prodkit.readiness.checks import _state
+from prodkit.records import JobStatus, ModelMonitoring, ModelStatus, MonitorStatus
 
 STATE_CHECKS = ["DATA-02", "DATA-03", "MOD-04", "MOD-05", "OPS-01", "OPS-02", "OPS-03", "OPS-04"]
 
@@ -39,11 +38,13 @@ def test_state_checks_skip_with_what_to_run_when_nothing_is_recorded(project, nb
         assert c.fix.startswith("run "), c.fix
 
 
-def test_state_checks_skip_when_the_capability_is_not_installed(project, nb, monkeypatch):
-    for module in ("prodkit.jobs.state", "prodkit.models.state", "prodkit.monitor.state", "prodkit.promote.status"):
-        monkeypatch.setitem(sys.modules, module, None)  # importing it raises ImportError
-    checks = run_checks(project, nb, STATE_CHECKS)
-    assert {c.status for c in checks.values()} == {"skip"}
+def _answer(monkeypatch, name, answer):
+    """The state function `name` (jobs, models, monitoring) answers `answer` for any notebook."""
+    monkeypatch.setitem(_state.STATE_FUNCTIONS, name, lambda project, notebook_path: answer)
+
+
+def _job(**fields):
+    return JobStatus.model_validate({"notebook": "nbs/churn.ipynb", **fields})
 
 
 def test_skipped_state_checks_score_nothing(project, nb):
@@ -55,29 +56,32 @@ def test_a_crashing_hook_is_reported_not_raised(project, nb, monkeypatch):
     def broken(project, notebook_path):
         raise RuntimeError("store locked")
 
-    monkeypatch.setitem(sys.modules, "prodkit.jobs.state", types.SimpleNamespace(jobs_for_notebook=broken))
+    monkeypatch.setitem(_state.STATE_FUNCTIONS, "jobs", broken)
     c = run_checks(project, nb, ["OPS-01"])["OPS-01"]
     assert c.status == "skip" and "store locked" in c.message
 
 
-# ---- OPS-01: the jobs hook (canned answers in the documented shape) --------------------------
+# ---- OPS-01: the jobs state (canned JobStatus records) ------------------------------------------
 
 
 def _jobs(monkeypatch, rows):
-    monkeypatch.setitem(sys.modules, "prodkit.jobs.state",
-                        types.SimpleNamespace(jobs_for_notebook=lambda project, notebook_path: rows))
+    _answer(monkeypatch, "jobs", [_job(**row) for row in rows])
+
+
+def _run(status):
+    return {"run_id": 1, "job": "churn-daily", "status": status, "trigger": "schedule"}
 
 
 def test_ops01_fails_on_an_unhealthy_job(project, nb, monkeypatch):
     _jobs(monkeypatch, [{"name": "churn-daily", "cron": "0 6 * * *", "paused": False, "healthy": False,
-                         "last_run": {"status": "failed"}, "message": "last run failed in cell 7: KeyError"}])
+                         "last_run": _run("failed"), "message": "last run failed in cell 7: KeyError"}])
     c = run_checks(project, nb, ["OPS-01"])["OPS-01"]
     assert c.status == "fail" and "KeyError" in c.message
 
 
 def test_ops01_passes_on_a_healthy_job(project, nb, monkeypatch):
     _jobs(monkeypatch, [{"name": "churn-daily", "cron": "0 6 * * *", "paused": False, "healthy": True,
-                         "last_run": {"status": "succeeded"}, "message": "ok"}])
+                         "last_run": _run("succeeded"), "message": "ok"}])
     c = run_checks(project, nb, ["OPS-01"])["OPS-01"]
     assert c.status == "pass" and "churn-daily" in c.message
 
@@ -152,10 +156,9 @@ def test_ops02_reads_the_last_drift_verdict(project, monkeypatch):
     path = write_notebook(project.nbs_path / "scored.ipynb", [code("prodkit.monitor.watch(batch, model='m')")])
 
     def hook(drift):
-        info = {"watched": True, "cells": [1], "contracts": {"m": "x.yaml"}, "last_validation": None,
-                "last_drift": None if drift is None else {"drift": drift, "share": 0.25}, "error": None}
-        monkeypatch.setitem(sys.modules, "prodkit.monitor.state",
-                            types.SimpleNamespace(monitoring_for_notebook=lambda project, notebook_path: info))
+        _answer(monkeypatch, "monitoring", MonitorStatus.model_validate(
+            {"watched": True, "cells": [1], "contracts": {"m": "x.yaml"},
+             "last_drift": None if drift is None else {"drift": drift, "share": 0.25}}))
 
     hook(None)
     assert run_checks(project, path, ["OPS-02"])["OPS-02"].status == "skip"
@@ -174,8 +177,7 @@ def test_ops03_ops04_on_canned_registry_records(project, nb, monkeypatch):
     row = {"name": "clf", "latest_version": "1", "aliases": {"champion": "1"}, "complete": True, "missing": [],
            "parity": {"status": "passed", "passed": True, "max_abs_diff": 0.0}, "benchmark": True,
            "has_card": True, "registered_at": old, "promoted": True, "rollback_versions": [], "versions": 1}
-    monkeypatch.setitem(sys.modules, "prodkit.models.state",
-                        types.SimpleNamespace(models_for_notebook=lambda project, notebook_path: [row]))
+    _answer(monkeypatch, "models", [ModelStatus.model_validate(row)])
     checks = run_checks(project, nb, ["OPS-03", "OPS-04"])
     assert checks["OPS-04"].status == "warn" and "200 days old" in checks["OPS-04"].message
     assert checks["OPS-03"].status == "warn" and "roll back" in checks["OPS-03"].message
@@ -239,7 +241,7 @@ def test_model_checks_follow_the_real_registry(project):
 
 @pytest.mark.slow
 def test_ops01_reads_real_job_runs(project):
-    """OPS-01 reads the real jobs store through the jobs.state hook: a failing run fails, a good one passes."""
+    """OPS-01 reads the real jobs store through prodkit.jobs.state: a failing run fails, a good one passes."""
     from prodkit.jobs.api import add_job, run_job
 
     path = write_notebook(project.nbs_path / "job.ipynb", [code("%%promote --params\nboom = 1"),
@@ -255,14 +257,12 @@ def test_ops01_reads_real_job_runs(project):
 def test_monitoring_of_the_notebooks_models_counts_when_watched_elsewhere(project, nb, monkeypatch):
     """The notebook trains churn-clf; a scoring notebook watches it: DATA-02/03 and OPS-02 see that."""
     row = {"name": "churn-clf", "latest_version": "1", "aliases": {}, "complete": True, "missing": []}
-    monkeypatch.setitem(sys.modules, "prodkit.models.state",
-                        types.SimpleNamespace(models_for_notebook=lambda project, notebook_path: [row]))
+    _answer(monkeypatch, "models", [ModelStatus.model_validate(row)])
     per_model = {"contract": ".prodkit/monitor/churn-clf/contract.yaml", "batches": 3,
                  "last_validation": {"ok": True, "errors": 0, "warnings": 0, "time": "2026-01-02T06:00:00+00:00"},
                  "last_drift": {"drift": False, "share": 0.0, "time": "2026-01-02T06:00:00+00:00", "run_id": 7}}
-    monkeypatch.setitem(sys.modules, "prodkit.monitor.state", types.SimpleNamespace(
-        monitoring_for_notebook=lambda project, notebook_path: {"watched": False, "contracts": {}, "error": None},
-        model_monitoring=lambda project, name: per_model))
+    _answer(monkeypatch, "monitoring", MonitorStatus())
+    monkeypatch.setattr(_state, "model_monitoring", lambda project, name: ModelMonitoring.model_validate(per_model))
     checks = run_checks(project, nb, ["DATA-02", "DATA-03", "OPS-02"])
     assert [checks[i].status for i in ("DATA-02", "DATA-03", "OPS-02")] == ["pass", "pass", "pass"]
 
@@ -270,6 +270,6 @@ def test_monitoring_of_the_notebooks_models_counts_when_watched_elsewhere(projec
 def test_ops01_a_manual_only_job_is_not_a_schedule(project, nb, monkeypatch):
     """Issue 15: "Run now" makes a manual-only job (no cron, not paused); OPS-01 must not call it a healthy schedule."""
     _jobs(monkeypatch, [{"name": "churn-manual", "cron": "", "paused": False, "healthy": True,
-                         "on_drift": None, "on_degraded": None, "last_run": {"status": "succeeded"}, "message": "ok"}])
+                         "on_drift": None, "on_degraded": None, "last_run": _run("succeeded"), "message": "ok"}])
     c = run_checks(project, nb, ["OPS-01"])["OPS-01"]
     assert c.status == "skip" and "churn-manual runs only when asked" in c.message

@@ -10,7 +10,7 @@ import pytest
 from readiness_nb import code, numbered, write_notebook
 
 from prodkit.readiness import check_notebook
-from prodkit.readiness.checks._state import MODELS_HOOK
+from prodkit.records import ModelStatus
 
 PARAMS = code("%%promote --params\nthreshold = 0.5")
 READ = code('import pandas as pd\ndf = pd.read_csv("data/customers.csv")\nhigh = df[df.score > threshold]')
@@ -136,16 +136,16 @@ CARD_TODO = ["Intended Use", "Factors", "Evaluation Data", "Quantitative Analyse
              "Caveats and Recommendations"]
 
 
-def model_record(**fields) -> dict:
-    return {"name": "churn", "latest_version": "1", "aliases": {}, "complete": True, "missing": [],
+def model_record(**fields) -> ModelStatus:
+    return ModelStatus.model_validate({"name": "churn", "latest_version": "1", "aliases": {}, "complete": True, "missing": [],
             "parity": {"status": "passed", "passed": True}, "benchmark": True, "has_card": True, "card_todo": [],
-            **fields}
+            **fields})
 
 
 def test_mod05_is_partial_while_card_sections_are_unwritten_and_counts_in_the_project_score(project):
     path = write_notebook(project.nbs_path / "nb.ipynb", numbered(PARAMS, READ))
     run = lambda record: check_notebook(path, project=project, only=["MOD-05"],  # noqa: E731
-                                        hook_answers={MODELS_HOOK: [record]})
+                                        hook_answers={"models": [record]})
     partial = run(model_record(card_todo=CARD_TODO))
     c = partial.check("MOD-05")
     assert c.status == "warn" and "churn has 6 unwritten section(s): Intended Use" in c.message, c
@@ -182,7 +182,7 @@ def test_data04_a_data_hash_on_the_registered_model_versions_data_the_notebook_m
     records the data's hash (register_model(..., data=df)): then the data is versioned."""
     path = write_notebook(project.nbs_path / "nb.ipynb", numbered(PARAMS, code("df = make_customers(100)")))
     run = lambda records: check_notebook(path, project=project, only=["DATA-04"],  # noqa: E731
-                                         hook_answers={MODELS_HOOK: records}).check("DATA-04")
+                                         hook_answers={"models": records}).check("DATA-04")
     assert run([model_record()]).status == "pass"  # complete: nothing missing, the data hash included
     assert run([model_record(missing=["data hash"], complete=False)]).status == "skip"
     assert run([]).message.startswith("n/a: ")

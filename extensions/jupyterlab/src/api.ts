@@ -5,6 +5,8 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
+import { ICheckRecord, IJobStatus, IModelStatus, IPromoteStatus, IReadinessResult } from './records';
+
 /** One part of the panel's data, as the server sends it. */
 export interface ISection<T> {
   available: boolean;
@@ -13,23 +15,9 @@ export interface ISection<T> {
   data?: T;
 }
 
-export interface ICheck {
-  id: string;
-  section: string;
-  status: 'pass' | 'warn' | 'fail' | 'skip' | string;
-  message: string;
-  cells?: number[];
-  fix?: string;
-}
-
-export interface IReadiness {
-  notebook: string;
-  score: number;
-  grade?: number | string;
-  sections?: Record<string, Record<string, unknown>>;
-  checks: ICheck[];
-  [key: string]: unknown;
-}
+/** The records the server sends: generated from prodkit/records.py (scripts/gen_panel_types.py). */
+export type ICheck = ICheckRecord;
+export type IReadiness = IReadinessResult;
 
 export type Row = Record<string, unknown>;
 
@@ -38,9 +26,9 @@ export interface IStatus {
   elapsed_ms: number;
   cached: boolean;
   readiness: ISection<IReadiness>;
-  promote: ISection<Row>;
-  jobs: ISection<Row[]>;
-  models: ISection<Row[]>;
+  promote: ISection<IPromoteStatus>;
+  jobs: ISection<IJobStatus[]>;
+  models: ISection<IModelStatus[]>;
 }
 
 export interface IAction {

@@ -22,6 +22,7 @@ import {
   requestAPI,
   Row
 } from './api';
+import { IJobStatus, IModelStatus, IPromoteStatus } from './records';
 import { ScheduleForm } from './schedule';
 
 const PANEL_SVG = `<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16" viewBox="0 0 24 24">
@@ -427,114 +428,98 @@ export class ProdkitPanel extends Widget {
     return item;
   }
 
-  private promoteNode(data: Row): HTMLElement {
+  private promoteNode(data: IPromoteStatus): HTMLElement {
     const wrap = el('div');
-    const modules = (Array.isArray(data.modules) ? data.modules : []) as Row[];
-    const tests = (Array.isArray(data.tests) ? data.tests : []) as Row[];
-    if (!modules.length && !tests.length) {
+    if (!data.modules.length && !data.tests.length) {
       wrap.append(el('p', 'jp-prodkit-muted', 'No %%promote cells yet.'));
       return wrap;
     }
-    if (typeof data.up_to_date === 'boolean') {
-      wrap.append(
-        el('p', 'jp-prodkit-muted', data.up_to_date ? 'All promoted files are up to date.' : 'Some promoted files are out of date: Promote writes them.')
-      );
-    }
+    wrap.append(
+      el('p', 'jp-prodkit-muted', data.up_to_date ? 'All promoted files are up to date.' : 'Some promoted files are out of date: Promote writes them.')
+    );
     const list = el('ul', 'jp-prodkit-rows');
-    const rows: [string, Row][] = [
-      ...modules.map(m => ['module', m] as [string, Row]),
-      ...tests.map(t => ['test', t] as [string, Row])
+    const rows = [
+      ...data.modules.map(m => ['module', m] as const),
+      ...data.tests.map(t => ['test', t] as const)
     ];
     for (const [kind, row] of rows) {
       const li = el('li', `jp-prodkit-row jp-prodkit-promoted jp-prodkit-promoted-${kind}`);
-      const name = pick(row, ['module', 'name', 'path']);
+      const name = row.module;
       li.setAttribute('data-module', name);
       let state = 'out of date';
-      if (row.up_to_date === true) {
+      if (row.up_to_date) {
         state = 'up to date';
-      } else if (row.exists === false) {
+      } else if (!row.exists) {
         state = 'not written yet';
-      } else if (row.edited === true) {
+      } else if (row.edited) {
         state = 'edited by hand';
       }
       li.setAttribute('aria-label', `${kind} ${name}: ${state}`);
-      li.append(statusBadge(row.up_to_date === true ? 'pass' : 'stale', state), el('code', '', kind === 'test' ? `test ${name}` : name));
-      const cells = Array.isArray(row.cells) && row.cells.length ? ` · cells ${(row.cells as unknown[]).join(', ')}` : '';
-      li.title = `${pick(row, ['path'])}${cells}`;
+      li.append(statusBadge(row.up_to_date ? 'pass' : 'stale', state), el('code', '', kind === 'test' ? `test ${name}` : name));
+      const cells = row.cells.length ? ` · cells ${row.cells.join(', ')}` : '';
+      li.title = `${row.path}${cells}`;
       list.append(li);
     }
     wrap.append(list);
-    const problems = (Array.isArray(data.problems) ? data.problems : []) as Row[];
-    for (const problem of problems) {
-      wrap.append(el('div', 'jp-prodkit-error', pick(problem, ['message', 'kind']) || str(problem)));
+    for (const problem of data.problems) {
+      wrap.append(el('div', 'jp-prodkit-error', problem.message || problem.kind));
     }
     return wrap;
   }
 
-  private jobsNode(jobs: Row[]): HTMLElement {
+  private jobsNode(jobs: IJobStatus[]): HTMLElement {
     if (!jobs.length) {
       return el('p', 'jp-prodkit-muted', 'No job for this notebook. Use Schedule or Run now.');
     }
     const list = el('ul', 'jp-prodkit-rows');
     for (const job of jobs) {
       const li = el('li', 'jp-prodkit-row jp-prodkit-job');
-      const last = (job.last_run ?? null) as Row | null;
-      const lastStatus = last ? pick(last, ['status']) : 'never run';
-      li.append(statusBadge(job.paused ? 'paused' : lastStatus || 'unknown'), el('strong', '', pick(job, ['name'])));
+      const last = job.last_run;
+      const lastStatus = last ? last.status : 'never run';
+      li.append(statusBadge(job.paused ? 'paused' : lastStatus), el('strong', '', job.name));
       // no cron: started by another job's verdict (see its chain line), else manual-only (Run now / `prodkit jobs run`)
-      const schedule = pick(job, ['cron']) || (job.on_drift || job.on_degraded ? 'triggered' : 'manual only');
-      const bits = [schedule, job.cron && job.tz ? `(${str(job.tz)})` : ''];
-      const next = job.next_run ?? job.next_due;
-      if (next && !job.paused) {
-        bits.push(`next ${when(next)}`);
+      const schedule = job.cron || (job.on_drift || job.on_degraded ? 'triggered' : 'manual only');
+      const bits = [schedule, job.cron && job.tz ? `(${job.tz})` : ''];
+      if (job.next_due && !job.paused) {
+        bits.push(`next ${when(job.next_due)}`);
       }
       if (last) {
-        const duration = typeof last.duration_s === 'number' ? ` (${(last.duration_s as number).toFixed(1)} s)` : '';
+        const duration = last.duration_s !== null ? ` (${last.duration_s.toFixed(1)} s)` : '';
         bits.push(`last ${when(last.ended_at ?? last.started_at ?? last.scheduled_for)}${duration}`);
-        li.title = pick(last, ['output_path']);
+        li.title = last.output_path ?? '';
       }
       li.append(el('span', 'jp-prodkit-muted', bits.filter(Boolean).join(' · ')));
       if (job.chain) {
-        li.append(el('div', 'jp-prodkit-chain', str(job.chain)));
+        li.append(el('div', 'jp-prodkit-chain', job.chain));
       }
-      const error = last?.error as Row | null | undefined;
+      const error = last?.error;
       if (error) {
-        li.append(el('div', 'jp-prodkit-error', `cell ${str(error.cell)}: ${str(error.ename)} ${str(error.evalue)}`));
+        li.append(el('div', 'jp-prodkit-error', `cell ${str(error.cell)}: ${error.ename} ${error.evalue}`));
       } else if (job.message) {
-        li.append(el('div', 'jp-prodkit-muted', str(job.message)));
+        li.append(el('div', 'jp-prodkit-muted', job.message));
       }
       list.append(li);
     }
     return list;
   }
 
-  private modelsNode(models: Row[]): HTMLElement {
+  private modelsNode(models: IModelStatus[]): HTMLElement {
     if (!models.length) {
       return el('p', 'jp-prodkit-muted', 'No registered model from this notebook yet.');
     }
     const list = el('ul', 'jp-prodkit-rows');
     for (const model of models) {
       const li = el('li', 'jp-prodkit-row jp-prodkit-model');
-      li.append(el('strong', '', pick(model, ['name'])));
-      const version = pick(model, ['latest_version', 'version']);
-      if (version) {
-        li.append(el('span', 'jp-prodkit-muted', `v${version}`));
+      li.append(el('strong', '', model.name));
+      li.append(el('span', 'jp-prodkit-muted', `v${model.latest_version}`));
+      if (!model.complete) {
+        li.append(statusBadge('warn'), el('span', 'jp-prodkit-muted', `missing ${model.missing.join(', ')}`));
       }
-      if (model.complete === false && Array.isArray(model.missing)) {
-        li.append(statusBadge('warn'), el('span', 'jp-prodkit-muted', `missing ${(model.missing as unknown[]).join(', ')}`));
+      if (model.parity.status) {
+        li.append(el('span', 'jp-prodkit-muted', `parity ${model.parity.status}`));
       }
-      const parity = model.parity as Row | undefined;
-      if (parity && parity.status) {
-        li.append(el('span', 'jp-prodkit-muted', `parity ${str(parity.status)}`));
-      }
-      const aliases = model.aliases;
-      if (aliases && typeof aliases === 'object') {
-        const entries = Array.isArray(aliases)
-          ? (aliases as unknown[]).map(a => str(a))
-          : Object.entries(aliases as Row).map(([alias, v]) => `${alias} → v${str(v)}`);
-        for (const text of entries) {
-          li.append(el('span', 'jp-prodkit-alias', `@${text}`));
-        }
+      for (const [alias, version] of Object.entries(model.aliases)) {
+        li.append(el('span', 'jp-prodkit-alias', `@${alias} → v${version}`));
       }
       list.append(li);
     }

@@ -1,101 +1,92 @@
-"""Reading other capabilities' state through their read-only hooks.
-
-Each hook is imported when a check runs. A missing module (the capability is not installed
-or not built yet) or an empty answer makes the check `skip` with "not set up yet: run ...";
-it never passes on missing evidence.
+"""Reading other capabilities' state: their state functions, imported directly, return typed records
+(`prodkit.records`). Each is asked once per notebook check (`ask`). Under --static the project-state
+ones (jobs, models, monitoring) answer "nothing yet", so the checks that read them `skip`; none
+passes on missing evidence.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from prodkit.jobs.state import jobs_for_notebook
+from prodkit.models.state import models_for_notebook
+from prodkit.monitor.state import model_monitoring, monitoring_for_notebook
+from prodkit.promote.status import promote_status
 from prodkit.readiness.context import CheckContext
+from prodkit.records import JobStatus, ModelStatus, MonitorStatus, PromoteStatus
 
-JOBS_HOOK = ("prodkit.jobs.state", "jobs_for_notebook")
-MODELS_HOOK = ("prodkit.models.state", "models_for_notebook")
-MONITOR_HOOK = ("prodkit.monitor.state", "monitoring_for_notebook")
-PROMOTE_HOOK = ("prodkit.promote.status", "promote_status")
+# answer name -> the state function; `check_notebook(hook_answers={name: answer})` hands in answers
+STATE_FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "promote": promote_status, "jobs": jobs_for_notebook, "models": models_for_notebook,
+    "monitoring": monitoring_for_notebook,
+}
+PROJECT_STATE = ("jobs", "models", "monitoring")  # what --static does not read
 
 
-def call_hook(ctx: CheckContext, hook: tuple[str, str]) -> Any | None:
-    """The hook's answer for this notebook, or None when the capability is not there."""
-    fn = ctx.hook(*hook)
-    if fn is None:
+def ask(ctx: CheckContext, name: str) -> Any | None:
+    """The state function `name`'s answer for this notebook (asked once), or None under --static."""
+    if ctx.static and name in PROJECT_STATE:
         return None
     cache = ctx.__dict__.setdefault("_hook_cache", {})
-    if hook not in cache:
-        cache[hook] = fn(ctx.project, ctx.notebook_path)
-    return cache[hook]
+    if name not in cache:
+        cache[name] = STATE_FUNCTIONS[name](ctx.project, ctx.notebook_path)
+    return cache[name]
 
 
-def models(ctx: CheckContext) -> list[dict]:
-    return list(call_hook(ctx, MODELS_HOOK) or [])
+def promote(ctx: CheckContext) -> PromoteStatus:
+    return ask(ctx, "promote")
 
 
-def version_of(record: dict) -> str:
-    """The version a models-hook record describes (`latest_version`, or `version`)."""
-    return str(record.get("latest_version") or record.get("version") or "?")
+def jobs(ctx: CheckContext) -> list[JobStatus]:
+    return list(ask(ctx, "jobs") or [])
 
 
-def latest_versions(ctx: CheckContext) -> dict[str, dict]:
-    """Model name -> the record of its newest version (the hook gives one record per model)."""
-    latest: dict[str, dict] = {}
-    for record in models(ctx):
-        name = str(record.get("name"))
-        if name not in latest or _version_key(record) > _version_key(latest[name]):
-            latest[name] = record
-    return latest
+def models(ctx: CheckContext) -> list[ModelStatus]:
+    return list(ask(ctx, "models") or [])
 
 
-def _version_key(record: dict) -> tuple:
-    version = version_of(record)
-    return (int(version) if version.isdigit() else 0, version)
+def latest_versions(ctx: CheckContext) -> dict[str, ModelStatus]:
+    """Model name -> its record (one per model, of its newest version)."""
+    return {record.name: record for record in models(ctx)}
 
 
-def parity_failed(record: dict) -> bool:
-    parity = record.get("parity") or {}
-    return parity.get("status") == "failed" or (parity.get("status") is None and parity.get("passed") is False)
+def parity_failed(record: ModelStatus) -> bool:
+    return record.parity.status == "failed"
 
 
-def monitoring(ctx: CheckContext) -> dict:
-    """The monitor hook's view of this notebook; when the notebook itself does not call
-    `watch`, the monitoring of the models registered from it (watched from a scoring notebook)."""
+def monitoring(ctx: CheckContext) -> MonitorStatus:
+    """Monitoring of this notebook; when the notebook itself does not call `watch`, the monitoring of
+    the models registered from it (watched from a scoring notebook)."""
     cache = ctx.__dict__.setdefault("_hook_cache", {})
-    if "monitoring" in cache:
-        return cache["monitoring"]
-    info = call_hook(ctx, MONITOR_HOOK)
-    info = dict(info) if isinstance(info, dict) and not info.get("error") else {}
-    per_model = ctx.hook("prodkit.monitor.state", "model_monitoring")
-    if not info.get("watched") and per_model is not None:
+    if "monitoring+models" in cache:
+        return cache["monitoring+models"]
+    info = ask(ctx, "monitoring")
+    info = info.model_copy(deep=True) if info is not None and not info.error else MonitorStatus()
+    if not info.watched and not ctx.static:
         for record in models(ctx):
-            name = str(record.get("name"))
-            state = per_model(ctx.project, name)
-            if not state.get("contract") and not state.get("batches"):
+            state = model_monitoring(ctx.project, record.name)
+            if not state.contract and not state.batches:
                 continue
-            info.setdefault("contracts", {})[name] = state.get("contract")
-            info["watched"] = info.get("watched") or bool(state.get("batches"))
+            info.contracts[record.name] = state.contract
+            info.watched = info.watched or bool(state.batches)
             for key in ("last_validation", "last_drift"):
-                new = state.get(key)
-                old = info.get(key)
-                if new and (not old or (new.get("time") or "") > (old.get("time") or "")):
-                    info[key] = new
-    cache["monitoring"] = info
+                new, old = getattr(state, key), getattr(info, key)
+                if new and (not old or (new.time or "") > (old.time or "")):
+                    setattr(info, key, new)
+    cache["monitoring+models"] = info
     return info
 
 
-def contracts(info: dict) -> list[str]:
-    found = [str(p) for p in (info.get("contracts") or {}).values() if p]
-    if info.get("contract"):
-        found.append(str(info["contract"]))
-    return found
+def contracts(info: MonitorStatus) -> list[str]:
+    return [str(p) for p in info.contracts.values() if p]
 
 
 def version_details(ctx: CheckContext, name: str, version: str):
-    """The models capability's full record of one version (metrics, benchmark), or None."""
-    show = ctx.hook("prodkit.models.registry", "show")
-    if show is None:
-        return None
+    """The models capability's full record of one version (metrics, benchmark)."""
+    from prodkit.models.registry import show
+
     return show(name, version, project=ctx.project)
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
-from prodkit.readiness.checks._state import latest_versions, version_details, version_of
+from prodkit.readiness.checks._state import latest_versions, version_details
 from prodkit.readiness.context import CheckContext
 from prodkit.readiness.registry import Outcome, register_check
+from prodkit.records import ModelStatus
 
 BUSINESS_SECTION = "prodkit.business"
 FIELDS = {"kpi": "KPI", "target": "target", "owner": "owner", "latency_budget_ms": "latency budget"}
@@ -15,17 +16,17 @@ _BATCH1 = re.compile(r"(?i)(?:batch_?|bs_?|b)1(?!\d)")
 _LATENCY_MS = re.compile(r"(?i)(?:latency|p50|p95|p99)")
 
 
-def served_latency(ctx: CheckContext, name: str, record: dict) -> tuple[int, str, float] | None:
+def served_latency(ctx: CheckContext, name: str, record: ModelStatus) -> tuple[int, str, float] | None:
     """The p95 measured by `prodkit models loadtest` on the served version (@champion, else the newest)."""
     from prodkit.errors import ProdkitError
     from prodkit.models.loadtest import served_p95
 
-    version = str((record.get("aliases") or {}).get("champion") or version_of(record))
+    version = record.aliases.get("champion") or record.latest_version
     try:
         details = version_details(ctx, name, version)
     except ProdkitError:  # the version or the store went away: fall back to the registration benchmark
         return None
-    measured = served_p95(getattr(details, "tags", None) or {})
+    measured = served_p95(details.tags or {})
     if measured is None:
         return None
     concurrency, p95 = measured
@@ -40,16 +41,16 @@ def recorded_latency_ms(ctx: CheckContext) -> tuple[str, float] | None:
         served = served_latency(ctx, name, record)
         if served is not None:
             candidates.append(served)
-        metrics = dict(record.get("metrics") or {})
-        bench = record.get("benchmark")
-        if bench is True:
-            details = version_details(ctx, name, version_of(record))
-            metrics.update(getattr(details, "metrics", {}) or {})
-            bench = getattr(details, "benchmark", None)
+        metrics: dict = {}
+        bench = None
+        if record.benchmark:
+            details = version_details(ctx, name, record.latest_version)
+            metrics.update(details.metrics or {})
+            bench = details.benchmark
         for device, res in (bench or {}).items() if isinstance(bench, dict) else ():
             row = ((res or {}).get("batches") or {}).get("1") or {}
             if isinstance(row.get("p95_ms"), int | float):
-                candidates.append((0, f"{name} v{version_of(record)} p95 latency at batch 1 on {device}",
+                candidates.append((0, f"{name} v{record.latest_version} p95 latency at batch 1 on {device}",
                                    float(row["p95_ms"])))
         for key, value in metrics.items():
             if isinstance(value, int | float) and _LATENCY_MS.search(key):

@@ -15,9 +15,10 @@ from pathlib import Path
 from prodkit._dists import canonical, import_distributions, requirement
 from prodkit.notebook import PROMOTE_MAGIC
 from prodkit.notebook.analysis import dotted_name
-from prodkit.readiness.checks._state import PROMOTE_HOOK, call_hook
+from prodkit.readiness.checks._state import promote
 from prodkit.readiness.context import CheckContext
 from prodkit.readiness.registry import Outcome, listed, register_check
+from prodkit.records import PromoteStatus
 
 INSTALL = re.compile(r"(?:^|[\s;&|/])(?:pip3?|conda|mamba|micromamba|uv\s+pip|uv|apt(?:-get)?|poetry|easy_install)"
                       r"\s+(?:-\S+\s+)*(?:install|add)\b|-m\s+pip\s+install\b")
@@ -262,12 +263,12 @@ def dependencies(ctx: CheckContext) -> Outcome:
     return Outcome.ok("every third-party import is a declared, versioned dependency")
 
 
-def promote_status(ctx: CheckContext) -> dict | None:
+def promote_status(ctx: CheckContext) -> PromoteStatus | None:
     """The promote capability's status of this notebook; None when no cell starts with %%promote
     (nothing promoted: reading the notebook again to say so is not needed)."""
     if not any(c.source.lstrip().startswith(PROMOTE_MAGIC) for c in ctx.notebook.code_cells):
         return None
-    return call_hook(ctx, PROMOTE_HOOK)
+    return promote(ctx)
 
 
 # ---- CODE-04 ---------------------------------------------------------------------------------
@@ -278,7 +279,7 @@ def promote_status(ctx: CheckContext) -> dict | None:
                     "then run `prodkit promote`")
 def promoted_and_tested(ctx: CheckContext) -> Outcome:
     status = promote_status(ctx)
-    if isinstance(status, dict):
+    if status is not None:
         return _from_promote_status(ctx, status)
     default = ctx.notebook.default_module()
     modules: dict[str, list[int]] = {}
@@ -303,15 +304,13 @@ def promoted_and_tested(ctx: CheckContext) -> Outcome:
                       [c for cs in modules.values() for c in cs])
 
 
-def _from_promote_status(ctx: CheckContext, status: dict) -> Outcome:
-    modules = list(status.get("modules") or [])
-    tests = list(status.get("tests") or [])
-    raw_problems = list(status.get("problems") or [])
-    problems = [f"cell {p['cell']}: {p['message']}" if isinstance(p, dict) else str(p) for p in raw_problems]
-    problem_cells = [p["cell"] for p in raw_problems if isinstance(p, dict) and p.get("cell")]
-    files = [(m.get("module") or m.get("path"), m) for m in modules] + [(t.get("path"), t) for t in tests]
-    unwritten = [name for name, f in files if f.get("exists") is False]
-    stale = [name for name, f in files if not f.get("up_to_date", True) and f.get("exists") is not False]
+def _from_promote_status(ctx: CheckContext, status: PromoteStatus) -> Outcome:
+    modules, tests = status.modules, status.tests
+    problems = [f"cell {p.cell}: {p.message}" for p in status.problems]
+    problem_cells = [p.cell for p in status.problems if p.cell]
+    files = [(m.module, m) for m in modules] + [(t.path, t) for t in tests]
+    unwritten = [name for name, f in files if not f.exists]
+    stale = [name for name, f in files if f.exists and not f.up_to_date]
     if problems:
         more = f" (+{len(problems) - 3} more)" if len(problems) > 3 else ""
         return Outcome.problem("; ".join(problems[:3]) + more, problem_cells)
@@ -326,7 +325,7 @@ def _from_promote_status(ctx: CheckContext, status: dict) -> Outcome:
     if not tests:
         return Outcome.warn("promoted modules have no tests",
                             fix="add %%promote --test MODULE cells, then run `prodkit promote`")
-    cells = [c for m in modules for c in m.get("cells") or []]
+    cells = [c for m in modules for c in m.cells]
     return Outcome.ok(f"{len(modules)} module(s) and {len(tests)} test file(s) promoted and up to date", cells)
 
 
@@ -446,8 +445,8 @@ def seeded(ctx: CheckContext) -> Outcome:
                 fix="put run settings (dates, paths, thresholds) in one cell starting with %%promote --params")
 def parameterised(ctx: CheckContext) -> Outcome:
     status = promote_status(ctx)
-    if isinstance(status, dict) and status.get("params_cell"):
-        return Outcome.ok(f"parameters cell: cell {status['params_cell']}", [int(status["params_cell"])])
+    if status is not None and status.params_cell:
+        return Outcome.ok(f"parameters cell: cell {status.params_cell}", [status.params_cell])
     cell = ctx.notebook.parameters_cell()
     if cell is not None:
         return Outcome.ok(f"parameters cell: cell {cell.number}", [cell.number])
@@ -477,12 +476,12 @@ def promoted_module_files(ctx: CheckContext) -> tuple[dict[Path, list[int]], boo
         if d is not None and d.kind == "module":
             cells_of.setdefault(d.module or default, []).append(cell.number)
     files: dict[Path, list[int]] = {}
-    if isinstance(status, dict) and status.get("modules"):
-        for m in status["modules"]:
-            path = Path(m.get("path", ""))
+    if status is not None and status.modules:
+        for m in status.modules:
+            path = Path(m.path)
             path = path if path.is_absolute() else ctx.project.root / path
             if path.is_file():
-                files[path] = list(m.get("cells") or cells_of.get(m.get("module", ""), []))
+                files[path] = list(m.cells or cells_of.get(m.module, []))
         return files, True
     for module, cells in cells_of.items():
         base = ctx.project.lib_path.joinpath(*module.split("."))

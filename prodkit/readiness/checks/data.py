@@ -6,7 +6,7 @@ import ast
 import re
 
 from prodkit.notebook.analysis import dotted_name
-from prodkit.readiness.checks._state import contracts, models, monitoring, version_of
+from prodkit.readiness.checks._state import contracts, models, monitoring
 from prodkit.readiness.context import CheckContext
 from prodkit.readiness.registry import Outcome, listed, register_check
 
@@ -71,13 +71,13 @@ def _static_validation(ctx: CheckContext) -> list[int]:
 def schema_validated(ctx: CheckContext) -> Outcome:
     info = monitoring(ctx)
     found = contracts(info)
-    missing = [m for m, path in (info.get("contracts") or {}).items() if not path]
-    if info.get("watched") and missing:
-        return Outcome.problem(f"watched without a data contract: {', '.join(missing)}", list(info.get("cells") or []),
+    missing = [m for m, path in info.contracts.items() if not path]
+    if info.watched and missing:
+        return Outcome.problem(f"watched without a data contract: {', '.join(missing)}", list(info.cells),
                                fix="store the training data as reference: prodkit.monitor.set_reference(NAME, df) "
                                    "or register_model(..., data=df)")
     if found:
-        return Outcome.ok(f"data contract: {', '.join(found)}", list(info.get("cells") or []))
+        return Outcome.ok(f"data contract: {', '.join(found)}", list(info.cells))
     cells = _static_validation(ctx)
     if cells:
         return Outcome.ok("schema validated in code", cells)
@@ -85,27 +85,19 @@ def schema_validated(ctx: CheckContext) -> Outcome:
                               "`prodkit.monitor.watch(df, model=...)` in the notebook (or validate with pandera)")
 
 
-def _problems(validation: dict) -> int:
-    count = 0
-    for key in ("errors", "violations"):
-        value = validation.get(key)
-        count += len(value) if isinstance(value, list | tuple | dict) else int(value or 0)
-    return count or (0 if validation.get("ok", validation.get("passed", True)) else 1)
-
-
 @register_check("DATA-03", reads_state=True, section="Data", title="Data quality checked",
                 fix="fix the data source or update the contract (prodkit validate DATA --contract FILE shows "
                     "each violation)")
 def data_quality(ctx: CheckContext) -> Outcome:
     info = monitoring(ctx)
-    last = info.get("last_validation")
-    if isinstance(last, dict):
-        bad = _problems(last)
-        when = f" ({last['time']})" if last.get("time") else ""
+    last = info.last_validation
+    if last is not None:
+        bad = last.errors or (0 if last.ok else 1)
+        when = f" ({last.time})" if last.time else ""
         if bad:
             return Outcome.problem(f"the last validated batch broke the data contract: {bad} violation(s){when}",
-                                   list(info.get("cells") or []))
-        return Outcome.ok(f"the last validated batch met the data contract{when}", list(info.get("cells") or []))
+                                   list(info.cells))
+        return Outcome.ok(f"the last validated batch met the data contract{when}", list(info.cells))
     if contracts(info):
         return Outcome.not_set_up("a data contract exists but no batch has been validated yet",
                                   "the notebook as a job (`prodkit jobs run NAME`)")
@@ -140,9 +132,9 @@ def _writes(node: ast.Call) -> bool:
                     "or version it with DVC")
 def data_versioned(ctx: CheckContext) -> Outcome:
     reads = _reads(ctx)
-    hashed = [r for r in models(ctx) if r.get("data_hash") or ("missing" in r and "data hash" not in (r["missing"] or []))]
+    hashed = [r for r in models(ctx) if "data hash" not in r.missing]
     if hashed:  # the training data is versioned, whether the notebook read it from a file or made it
-        return Outcome.ok(f"data hash recorded on {hashed[0].get('name')} v{version_of(hashed[0])}", reads)
+        return Outcome.ok(f"data hash recorded on {hashed[0].name} v{hashed[0].latest_version}", reads)
     if not reads:
         return Outcome.not_applicable("no data files read in this notebook")
     evidence = sorted({f.cell.number for f, call, resolved in ctx.calls()

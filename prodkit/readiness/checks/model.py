@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import re
 
-from prodkit.readiness.checks._state import latest_versions, parity_failed, version_of
+from prodkit.readiness.checks._state import latest_versions, parity_failed
 from prodkit.readiness.checks.data import _training_cells
 from prodkit.readiness.context import CheckContext
 from prodkit.readiness.registry import Outcome, listed, register_check
@@ -22,15 +22,6 @@ def _no_training(ctx: CheckContext) -> bool:
     return not _training_cells(ctx) and not latest_versions(ctx)
 
 
-def _version_metrics(ctx: CheckContext) -> dict[str, float]:
-    metrics: dict[str, float] = {}
-    for record in latest_versions(ctx).values():
-        for key, value in (record.get("metrics") or {}).items():
-            if isinstance(value, int | float):
-                metrics[str(key)] = float(value)
-    return metrics
-
-
 @register_check("MOD-01", section="Model", reads_code=True, title="Beats a baseline", severity="warn",
                 fix="compare against sklearn.dummy.DummyClassifier/DummyRegressor (or a rule) and record both")
 def beats_baseline(ctx: CheckContext) -> Outcome:
@@ -38,7 +29,7 @@ def beats_baseline(ctx: CheckContext) -> Outcome:
         return Outcome.not_applicable("no model trained in this notebook")
     cells = sorted({f.cell.number for f, _call, resolved in ctx.calls() if resolved.startswith("sklearn.dummy.")}
                    | {f.cell.number for f in ctx.facts if any(_BASELINE_NAMES.search(n) for n in f.names)})
-    if cells or any("baseline" in k.lower() for k in _version_metrics(ctx)):
+    if cells:
         return Outcome.ok("a baseline is computed for comparison", cells)
     return Outcome.problem("no baseline model to compare against", _training_cells(ctx))
 
@@ -49,7 +40,6 @@ def beats_baseline(ctx: CheckContext) -> Outcome:
 def latency_and_memory(ctx: CheckContext) -> Outcome:
     if _no_training(ctx):
         return Outcome.not_applicable("no model trained in this notebook")
-    recorded = _version_metrics(ctx)
     latency = {f.cell.number for f in ctx.facts
                if any(_LATENCY_NAMES.search(n) for n in f.names)
                or any(s.name in ("time", "timeit") for s in f.shell_lines)
@@ -58,14 +48,13 @@ def latency_and_memory(ctx: CheckContext) -> Outcome:
     memory = {f.cell.number for f in ctx.facts
               if any(_MEMORY_NAMES.search(n) for n in f.names)
               or any(m.split(".")[0] in ("tracemalloc", "psutil", "memory_profiler") for m in (i.module for i in f.imports))}
-    benchmarked = [n for n, r in latest_versions(ctx).items() if r.get("benchmark")]
+    benchmarked = [n for n, r in latest_versions(ctx).items() if r.benchmark]
     if benchmarked:
         return Outcome.ok(f"latency and peak memory benchmarked on {', '.join(benchmarked)}")
     registering = _benchmarked_registrations(ctx)
     if registering:
         return Outcome.ok("prodkit.register_model benchmarks latency and peak memory", registering)
-    has_latency = bool(latency) or any(_LATENCY_NAMES.search(k) for k in recorded)
-    has_memory = bool(memory) or any(_MEMORY_NAMES.search(k) for k in recorded)
+    has_latency, has_memory = bool(latency), bool(memory)
     if has_latency and has_memory:
         return Outcome.ok("latency and memory are measured", sorted(latency | memory))
     if has_latency or has_memory:
@@ -113,13 +102,12 @@ def registered_model_complete(ctx: CheckContext) -> Outcome:
                                   "`prodkit.register_model(model, NAME, example=X[:8], data=train_df)`")
     problems, ok = [], []
     for name, record in sorted(latest.items()):
-        label = f"{name} v{version_of(record)}"
-        missing = list(record.get("missing") or [])
-        parity = record.get("parity") or {}
-        if record.get("complete") is False or missing:
+        label = f"{name} v{record.latest_version}"
+        missing = record.missing
+        if not record.complete or missing:
             problems.append(f"{label} lacks {', '.join(map(str, missing)) or 'required records'}")
         elif parity_failed(record):
-            problems.append(f"{label} failed export parity (max abs diff {parity.get('max_abs_diff')})")
+            problems.append(f"{label} failed export parity (max abs diff {record.parity.max_abs_diff})")
         else:
             ok.append(label)
     if problems:
@@ -134,10 +122,10 @@ def model_card(ctx: CheckContext) -> Outcome:
     if not latest:
         return Outcome.not_set_up("no registered model to describe",
                                   "`prodkit.register_model(...)`, then `prodkit models card NAME`")
-    without = [f"{n} v{version_of(r)}" for n, r in sorted(latest.items()) if not r.get("has_card")]
+    without = [f"{n} v{r.latest_version}" for n, r in sorted(latest.items()) if not r.has_card]
     if without:
         return Outcome.problem(f"no model card for {', '.join(without)}")
-    unwritten = {n: list(r.get("card_todo") or []) for n, r in sorted(latest.items()) if r.get("card_todo")}
+    unwritten = {n: list(r.card_todo) for n, r in sorted(latest.items()) if r.card_todo}
     if unwritten:
         return Outcome.warn("; ".join(f"model card of {n} has {len(todo)} unwritten section(s): {listed(todo)}"
                                       for n, todo in unwritten.items()),

@@ -7,49 +7,34 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from prodkit.readiness.checks._state import (
-    JOBS_HOOK,
-    as_datetime,
-    call_hook,
-    latest_versions,
-    monitoring,
-    parity_failed,
-    version_of,
-)
+from prodkit.readiness.checks._state import as_datetime, jobs, latest_versions, monitoring, parity_failed
 from prodkit.readiness.context import CheckContext
 from prodkit.readiness.registry import Outcome, register_check
 
 DEFAULT_MAX_MODEL_AGE_DAYS = 90
 
 
-def jobs_for_notebook(ctx: CheckContext) -> list[dict]:
-    """The jobs hook's rows for this notebook ([] when the jobs capability is absent)."""
-    return list(call_hook(ctx, JOBS_HOOK) or [])
-
-
 @register_check("OPS-01", reads_state=True, section="Ops", title="Scheduled job healthy",
                 fix="open `prodkit jobs history NAME`, fix the failing run, then `prodkit jobs run NAME`")
 def job_healthy(ctx: CheckContext) -> Outcome:
-    every = jobs_for_notebook(ctx)
-    jobs = [j for j in every if j.get("cron") or j.get("on_drift") or j.get("on_degraded")]
-    if not jobs:  # a manual-only job (no cron, no trigger: the panel's Run now) is not a schedule
-        manual = "".join(f"; {j.get('name')} runs only when asked (no cron)" for j in every[:1])
+    every = jobs(ctx)
+    scheduled = [j for j in every if j.cron or j.on_drift or j.on_degraded]
+    if not scheduled:  # a manual-only job (no cron, no trigger: the panel's Run now) is not a schedule
+        manual = "".join(f"; {j.name} runs only when asked (no cron)" for j in every[:1])
         return Outcome.not_set_up("no scheduled job runs this notebook" + manual,
                                   '`%prodkit schedule --cron "0 6 * * *"` in the notebook (or `prodkit jobs add`)')
-    unhealthy = [j for j in jobs if not j.get("healthy")]
-    never_ran = [j for j in unhealthy if not j.get("last_run")]
-    failing = [j for j in unhealthy if j.get("last_run")]
+    unhealthy = [j for j in scheduled if not j.healthy]
+    never_ran = [j for j in unhealthy if not j.last_run]
+    failing = [j for j in unhealthy if j.last_run]
     if failing:
-        text = "; ".join(f"{j.get('name')}: {j.get('message') or (j.get('last_run') or {}).get('status')}"
-                         for j in failing[:3])
-        return Outcome.problem(text)
+        return Outcome.problem("; ".join(f"{j.name}: {j.message or j.last_run.status}" for j in failing[:3]))
     if never_ran:
-        return Outcome.warn(f"{', '.join(str(j.get('name')) for j in never_ran)} has not run yet",
-                            fix=f"run it once now: `prodkit jobs run {never_ran[0].get('name')}`")
-    if all(j.get("paused") for j in jobs):
-        return Outcome.warn(f"every job for this notebook is paused ({', '.join(str(j.get('name')) for j in jobs)})",
-                            fix=f"`prodkit jobs resume {jobs[0].get('name')}`")
-    names = ", ".join(f"{j.get('name')} ({j.get('cron')})" for j in jobs)
+        return Outcome.warn(f"{', '.join(j.name for j in never_ran)} has not run yet",
+                            fix=f"run it once now: `prodkit jobs run {never_ran[0].name}`")
+    if all(j.paused for j in scheduled):
+        return Outcome.warn(f"every job for this notebook is paused ({', '.join(j.name for j in scheduled)})",
+                            fix=f"`prodkit jobs resume {scheduled[0].name}`")
+    names = ", ".join(f"{j.name} ({j.cron})" for j in scheduled)
     return Outcome.ok(f"healthy: {names}")
 
 
@@ -58,17 +43,16 @@ def job_healthy(ctx: CheckContext) -> Outcome:
                     "update the reference")
 def drift_monitoring(ctx: CheckContext) -> Outcome:
     info = monitoring(ctx)
-    if not info.get("watched"):
+    if not info.watched:
         return Outcome.not_set_up("no drift monitoring for this notebook",
                                   "`prodkit.monitor.watch(df, model=...)` in the notebook and schedule it")
-    cells = list(info.get("cells") or [])
-    last = info.get("last_drift")
-    if not isinstance(last, dict):
+    cells = list(info.cells)
+    last = info.last_drift
+    if last is None:
         return Outcome.not_set_up("watched, but no drift verdict from a scheduled run yet",
                                   "the notebook as a scheduled job (`prodkit jobs run NAME`)")
-    if last.get("drift"):
-        share = last.get("share")
-        extra = f" ({share:.0%} of columns)" if isinstance(share, int | float) else ""
+    if last.drift:
+        extra = f" ({last.share:.0%} of columns)" if last.share is not None else ""
         return Outcome.warn(f"drift detected in the last run{extra}", cells)
     return Outcome.ok("scored data is watched; no drift in the last run", cells)
 
@@ -80,33 +64,22 @@ def promotion_gate(ctx: CheckContext) -> Outcome:
     if not latest:
         return Outcome.not_set_up("no registered model to promote",
                                   "`prodkit.register_model(...)`, then `prodkit models promote NAME VERSION --alias champion`")
-    unaliased = [n for n, r in sorted(latest.items()) if not r.get("aliases")]
+    unaliased = [n for n, r in sorted(latest.items()) if not r.aliases]
     if unaliased:
         return Outcome.problem(f"no version carries an alias (e.g. @champion): {', '.join(unaliased)}")
-    ungated = [n for n, r in sorted(latest.items()) if r.get("promoted") is False]
+    ungated = [n for n, r in sorted(latest.items()) if not r.promoted]
     if ungated:
         return Outcome.problem(f"alias set outside the promotion gate: {', '.join(ungated)}")
-    failed = [n for n, r in sorted(latest.items()) if parity_failed(r) and version_of(r) in _alias_versions(r)]
+    failed = [n for n, r in sorted(latest.items()) if parity_failed(r) and r.latest_version in r.aliases.values()]
     if failed:
         return Outcome.problem(f"an alias points at a version that failed export parity: {', '.join(failed)}")
-    single = [n for n, r in sorted(latest.items()) if not r.get("rollback_versions")]
+    single = [n for n, r in sorted(latest.items()) if not r.rollback_versions]
     if single:
         return Outcome.warn(f"{', '.join(single)}: no earlier version to roll back to",
                             fix="keep an earlier ready version; `prodkit models rollback NAME --alias champion` "
                                 "then has a target")
-    aliases = ", ".join(f"{n}@{a} (v{v})" for n, r in sorted(latest.items()) for a, v in _aliases(r).items())
+    aliases = ", ".join(f"{n}@{a} (v{v})" for n, r in sorted(latest.items()) for a, v in r.aliases.items())
     return Outcome.ok(f"gated aliases: {aliases}; earlier versions kept for rollback")
-
-
-def _aliases(record: dict) -> dict[str, str]:
-    aliases = record.get("aliases") or {}
-    if isinstance(aliases, dict):
-        return {str(a): str(v) for a, v in aliases.items()}
-    return {str(a): version_of(record) for a in aliases}
-
-
-def _alias_versions(record: dict) -> set[str]:
-    return set(_aliases(record).values())
 
 
 @register_check("OPS-04", reads_state=True, section="Ops", title="Model freshness", severity="warn",
@@ -122,13 +95,13 @@ def model_freshness(ctx: CheckContext) -> Outcome:
     now = datetime.now(UTC)
     stale, ages = [], []
     for name, record in sorted(latest.items()):
-        when = as_datetime(record.get("registered_at"))
+        when = as_datetime(record.registered_at)
         if when is None:
             continue
         age = (now - when).total_seconds() / 86400
-        ages.append(f"{name} v{version_of(record)} {age:.0f} d")
+        ages.append(f"{name} v{record.latest_version} {age:.0f} d")
         if age > max_days:
-            stale.append(f"{name} v{version_of(record)} is {age:.0f} days old")
+            stale.append(f"{name} v{record.latest_version} is {age:.0f} days old")
     if stale:
         return Outcome.problem(f"{'; '.join(stale)} (limit {max_days:g} days, settings.ini model_max_age_days)")
     if not ages:
