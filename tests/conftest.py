@@ -1,4 +1,17 @@
-"""Shared fixtures: throw-away prodkit projects."""
+"""Shared fixtures: a throw-away prodkit project and a real PostgreSQL server.
+
+How tests share code (one way):
+- Helper code is a plain module imported by its path below tests/, which pyproject's
+  `pythonpath = ["tests"]` puts on sys.path (`--import-mode=importlib`, no `__init__.py`):
+  `from pktest import code, write_notebook` (tests/pktest.py, the one notebook builder),
+  `from jobs.jobs_helpers import cli_env`, `from readiness.secrets_corpus import secrets`.
+  No `tests.` prefix, no sys.path edits, and no test imports a conftest.py.
+- Fixtures are only for what needs pytest (tmp_path, monkeypatch, teardown, parametrisation).
+  Each project fixture has its own name for its own meaning:
+  `empty_project` (here: `prodkit init` in tmp_path/proj), `backend_project` (tests/jobs: on each
+  job store), `deps_project` (tests/readiness: declared dependencies), `model_project` and
+  `fresh_project` (tests/models), `project_root` (tests/server: the Jupyter server's root).
+"""
 
 from __future__ import annotations
 
@@ -8,8 +21,9 @@ import pytest
 
 
 @pytest.fixture
-def project(tmp_path):
-    """An initialised prodkit project (pyproject [tool.nbdev] lib_path=src, settings.ini)."""
+def empty_project(tmp_path):
+    """`prodkit init` in the empty folder tmp_path/proj (pyproject [tool.nbdev] lib_path=src, settings.ini):
+    no notebooks, no stores yet; tmp_path itself is outside the project."""
     from prodkit.config import init_project, load_project
 
     init_project(tmp_path / "proj")

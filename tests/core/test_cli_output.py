@@ -39,30 +39,30 @@ def assert_uncut(text: str, *wanted: str) -> None:
 
 
 @pytest.fixture
-def deep_notebook(project) -> Path:
-    return write_notebook(project.root / DEEP, [
+def deep_notebook(empty_project) -> Path:
+    return write_notebook(empty_project.root / DEEP, [
         code("%%promote --params\nthreshold = 0.5"),
         code("%%promote churn_features_for_the_retention_experiment\n\ndef scale(x):\n    return x * 2\n"),
     ])
 
 
-def test_finding_15_jobs_list_and_history_keep_long_names_and_dates_when_piped(project, deep_notebook):
-    prodkit(project.root, "jobs", "add", LONG_JOB, str(DEEP), "--cron", "0 6 * * *", "--tz", "Europe/London")
-    prodkit(project.root, "jobs", "run", LONG_JOB, "--queue")
-    listed = prodkit(project.root, "jobs", "list")
+def test_finding_15_jobs_list_and_history_keep_long_names_and_dates_when_piped(empty_project, deep_notebook):
+    prodkit(empty_project.root, "jobs", "add", LONG_JOB, str(DEEP), "--cron", "0 6 * * *", "--tz", "Europe/London")
+    prodkit(empty_project.root, "jobs", "run", LONG_JOB, "--queue")
+    listed = prodkit(empty_project.root, "jobs", "list")
     assert_uncut(listed, LONG_JOB, DEEP.as_posix(), "Europe/London")
-    row = json.loads(prodkit(project.root, "jobs", "list", "--json"))[0]
+    row = json.loads(prodkit(empty_project.root, "jobs", "list", "--json"))[0]
     assert_uncut(listed, row["next_due"].replace("T", " ").removesuffix("Z")[:19])
-    history = prodkit(project.root, "jobs", "history")
-    scheduled = json.loads(prodkit(project.root, "jobs", "history", "--json"))[0]["scheduled_for"]
+    history = prodkit(empty_project.root, "jobs", "history")
+    scheduled = json.loads(prodkit(empty_project.root, "jobs", "history", "--json"))[0]["scheduled_for"]
     assert_uncut(history, LONG_JOB, scheduled.replace("T", " ").removesuffix("Z")[:19], "queued")
 
 
-def test_finding_15_check_and_promote_tables_are_not_squeezed_to_80_columns(project, deep_notebook):
-    checked = prodkit(project.root, "check", str(DEEP), "--static", "--fail-under", "0")
+def test_finding_15_check_and_promote_tables_are_not_squeezed_to_80_columns(empty_project, deep_notebook):
+    checked = prodkit(empty_project.root, "check", str(DEEP), "--static", "--fail-under", "0")
     assert_uncut(checked, f"Readiness: {DEEP.as_posix()}")
     assert max(map(len, checked.splitlines())) > 80  # the message column got its natural width
-    promoted = prodkit(project.root, "promote", str(DEEP), "--no-import-check")
+    promoted = prodkit(empty_project.root, "promote", str(DEEP), "--no-import-check")
     assert_uncut(promoted, "churn_features_for_the_retention_experiment.py", DEEP.as_posix())
 
 

@@ -1,36 +1,14 @@
-"""Helpers for the jobs tests: small real notebooks, and running the CLI in a subprocess."""
+"""Helpers for the jobs tests: running the CLI in a subprocess, pointing a project at a job store.
+
+Notebooks for jobs: `pktest.job_notebook`."""
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-
-def write_notebook(path: Path, cells: list[str], *, params: str | None = "x = 1", promote_params: bool = False,
-                   kernel: str = "python3", before: tuple[str, ...] = ()) -> Path:
-    """A notebook: `before` cells, the parameters cell (tagged, or `%%promote --params`), then `cells`."""
-    nb_cells = [{"cell_type": "code", "metadata": {}, "source": src, "outputs": [], "execution_count": None}
-                for src in before]
-    if params is not None:
-        if promote_params:
-            nb_cells.append({"cell_type": "code", "metadata": {}, "source": f"%%promote --params\n{params}",
-                             "outputs": [], "execution_count": None})
-        else:
-            nb_cells.append({"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": params,
-                             "outputs": [], "execution_count": None})
-    nb_cells += [{"cell_type": "code", "metadata": {}, "source": src, "outputs": [], "execution_count": None}
-                 for src in cells]
-    for i, cell in enumerate(nb_cells):
-        cell["id"] = f"c{i}"
-    nb = {"cells": nb_cells, "nbformat": 4, "nbformat_minor": 5,
-          "metadata": {"kernelspec": {"name": kernel, "display_name": "Python 3", "language": "python"},
-                       "language_info": {"name": "python"}}}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(nb), encoding="utf-8")
-    return path
+from pktest import REPO
 
 
 def cli_env() -> dict[str, str]:

@@ -16,7 +16,7 @@ def one_error_line(proc) -> str:
     return lines[0]
 
 
-def test_bad_input_is_one_line_exit_2_and_stores_nothing(project, nb, cli):
+def test_bad_input_is_one_line_exit_2_and_stores_nothing(backend_project, nb, cli):
     path = str(nb("nb", ["pass"], params="threshold = 0.5\nrun_date = '2026-01-01'"))
     cases = {
         "invalid cron": ["jobs", "add", "j", path, "--cron", "61 6 * * *"],
@@ -37,26 +37,26 @@ def test_bad_input_is_one_line_exit_2_and_stores_nothing(project, nb, cli):
     assert "it declares: threshold, run_date" in cli(*cases["not declared"]).stderr
     assert cli("jobs", "list").returncode == 0  # reading creates no store either
     assert "no jobs in this project yet" in one_error_line(cli("jobs", "run", "j"))
-    assert_no_jobs(project)
+    assert_no_jobs(backend_project)
 
 
-def test_kernel_not_installed_is_bad_input(project, nb, cli):
+def test_kernel_not_installed_is_bad_input(backend_project, nb, cli):
     path = str(nb("other", ["pass"], kernel="julia-1.10"))
     proc = cli("jobs", "add", "j", path, "--cron", "0 6 * * *")
     assert proc.returncode == 2
     assert "kernel 'julia-1.10' is not installed" in one_error_line(proc)
-    assert_no_jobs(project)
+    assert_no_jobs(backend_project)
 
 
-def test_values_that_are_not_json_able_are_refused(project, nb):
+def test_values_that_are_not_json_able_are_refused(backend_project, nb):
     path = nb("nb", ["pass"], params="cutoff = None")
     for value in (object(), float("nan"), {1, 2}):
         with pytest.raises(BadInput, match="not JSON-able"):
-            add_job("j", path, "0 6 * * *", parameters={"cutoff": value}, project=project)
-    assert_no_jobs(project)
+            add_job("j", path, "0 6 * * *", parameters={"cutoff": value}, project=backend_project)
+    assert_no_jobs(backend_project)
 
 
-def test_undeclared_parameters_can_be_allowed_with_a_warning(project, nb, cli):
+def test_undeclared_parameters_can_be_allowed_with_a_warning(backend_project, nb, cli):
     path = str(nb("nb", ["pass"], params="threshold = 0.5"))
     proc = cli("jobs", "add", "j", path, "--cron", "0 6 * * *", "-p", "extra=1", "--allow-undeclared", "--json")
     assert proc.returncode == 0, proc.stderr
@@ -65,7 +65,7 @@ def test_undeclared_parameters_can_be_allowed_with_a_warning(project, nb, cli):
 
 
 @pytest.mark.slow
-def test_add_run_history_show_pause_resume_remove(project, nb, cli):
+def test_add_run_history_show_pause_resume_remove(backend_project, nb, cli):
     path = str(nb("daily", ["print(threshold)"], params="threshold = 0.5"))
     added = cli("jobs", "add", "daily", path, "--cron", "0 6 * * *", "-p", "threshold=0.6", "--tz", "Europe/London",
                 "--timeout", "120", "--retries", "1", "--json")
@@ -84,7 +84,7 @@ def test_add_run_history_show_pause_resume_remove(project, nb, cli):
                 "error", "attempt"):
         assert key in row
     assert row["status"] == "succeeded" and row["parameters"] == {"threshold": 0.7} and row["error"] is None
-    assert (project.root / row["output_path"]).is_file()
+    assert (backend_project.root / row["output_path"]).is_file()
     shown = json.loads(cli("jobs", "show", str(row["run_id"]), "--json").stdout)
     assert shown["notebook_sha256"] and shown["run_id"] == row["run_id"]
 
@@ -101,13 +101,13 @@ def test_add_run_history_show_pause_resume_remove(project, nb, cli):
 
 
 @pytest.mark.slow
-def test_failed_run_exits_1_and_scheduler_once_runs_due_queue(project, nb, cli):
-    add_job("bad", nb("bad", ["1/0"]), "0 6 * * *", project=project)
+def test_failed_run_exits_1_and_scheduler_once_runs_due_queue(backend_project, nb, cli):
+    add_job("bad", nb("bad", ["1/0"]), "0 6 * * *", project=backend_project)
     ran = cli("jobs", "run", "bad")
     assert ran.returncode == 1 and "cell 2: ZeroDivisionError" in ran.stdout
     assert cli("jobs", "run", "bad", "--queue").returncode == 0
     once = cli("scheduler", "--once", "--concurrency", "1")
     assert once.returncode == 0, once.stderr
     assert "1 run(s) executed" in once.stderr
-    with open_store(project) as store:
+    with open_store(backend_project) as store:
         assert [r.status for r in store.history("bad")] == ["failed", "failed"]

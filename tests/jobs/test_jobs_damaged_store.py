@@ -14,7 +14,8 @@ import sqlite3
 import subprocess
 
 import pytest
-from jobs.jobs_helpers import cli_env, prodkit_cmd, write_notebook
+from jobs.jobs_helpers import cli_env, prodkit_cmd
+from pktest import job_notebook
 
 from prodkit.jobs.api import add_job, open_store
 from prodkit.jobs.records import SUCCEEDED
@@ -58,10 +59,10 @@ DAMAGE = {
 
 
 @pytest.fixture
-def damaged_project(sqlite_project):
+def damaged_project(empty_project):
     """A store with a job and two finished runs, and padding so that a truncated file loses table pages."""
-    project = sqlite_project
-    nb = write_notebook(project.nbs_path / "a.ipynb", ["pass"])
+    project = empty_project
+    nb = job_notebook(project.nbs_path / "a.ipynb", ["pass"])
     add_job("j", nb, "0 6 * * *", project=project)
     with open_store(project) as store:
         for slot in (1.0, 2.0):

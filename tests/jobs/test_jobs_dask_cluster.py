@@ -19,7 +19,8 @@ import time
 from pathlib import Path
 
 import pytest
-from jobs.jobs_helpers import cli_env, write_notebook
+from jobs.jobs_helpers import cli_env
+from pktest import job_notebook
 
 from prodkit.jobs.api import add_job, history, queue_run
 from prodkit.jobs.records import CANCELLED, RUNNING, SUCCEEDED
@@ -55,7 +56,7 @@ def worker_env() -> tuple[Path, dict]:
 
 
 @pytest.fixture
-def cluster(project, worker_env):
+def cluster(backend_project, worker_env):
     """A scheduler and two single-thread workers, as separate processes; the project hidden from the workers."""
     from distributed import Client
 
@@ -64,14 +65,14 @@ def cluster(project, worker_env):
     address = f"tcp://127.0.0.1:{port}"
     scheduler = subprocess.Popen([DASK, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
                                  env=cli_env(), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    hide_and_start = (f"mount -t tmpfs none {project.root} && exec {DASK} worker {address} --nworkers 2 "
+    hide_and_start = (f"mount -t tmpfs none {backend_project.root} && exec {DASK} worker {address} --nworkers 2 "
                       f"--nthreads 1 --no-dashboard --local-directory {home / 'dask'}")
     workers = subprocess.Popen(["unshare", "-m", "--propagation", "private", "sh", "-c", hide_and_start],
                                cwd=home, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     try:
         with Client(address, timeout="30s") as client:
             client.wait_for_workers(2, timeout=60)
-            seen = client.run(os.path.exists, str(project.root / "settings.ini"))
+            seen = client.run(os.path.exists, str(backend_project.root / "settings.ini"))
         assert seen and not any(seen.values()), "the workers must not see the project folder"
         yield address
     finally:
@@ -98,20 +99,20 @@ record_run_artifact("note", str(note), {"x": x})
 """
 
 
-def test_runs_on_workers_without_the_project_folder(project, cluster, worker_env):
+def test_runs_on_workers_without_the_project_folder(backend_project, cluster, worker_env):
     """20 runs: the promoted module and the notebook travel, outputs and artifacts come back, one is cancelled."""
-    module = project.lib_path / "mylib" / "helpers.py"
+    module = backend_project.lib_path / "mylib" / "helpers.py"
     module.parent.mkdir(parents=True)
     module.write_text("def double(x):\n    return 2 * x\n", encoding="utf-8")
-    ok = write_notebook(project.nbs_path / "ok.ipynb", ["from mylib.helpers import double\nprint('double', double(x))",
+    ok = job_notebook(backend_project.nbs_path / "ok.ipynb", ["from mylib.helpers import double\nprint('double', double(x))",
                                                         RECORD_NOTE])
-    forever = write_notebook(project.nbs_path / "forever.ipynb", ["import time\ntime.sleep(300)"])
-    add_job("ok", ok, "0 6 * * *", project=project)
-    add_job("forever", forever, "0 6 * * *", project=project)
-    ok_ids = [queue_run("ok", project=project, parameters={"x": i}) for i in range(19)]
-    forever_id = queue_run("forever", project=project)
+    forever = job_notebook(backend_project.nbs_path / "forever.ipynb", ["import time\ntime.sleep(300)"])
+    add_job("ok", ok, "0 6 * * *", project=backend_project)
+    add_job("forever", forever, "0 6 * * *", project=backend_project)
+    ok_ids = [queue_run("ok", project=backend_project, parameters={"x": i}) for i in range(19)]
+    forever_id = queue_run("forever", project=backend_project)
 
-    scheduler = Scheduler(project, backend="dask", address=cluster, concurrency=2, poll_s=0.2)
+    scheduler = Scheduler(backend_project, backend="dask", address=cluster, concurrency=2, poll_s=0.2)
     stop = threading.Event()
     thread = threading.Thread(target=scheduler.run, args=(stop,), daemon=True)
     thread.start()
@@ -122,7 +123,7 @@ def test_runs_on_workers_without_the_project_folder(project, cluster, worker_env
         time.sleep(4)  # the kernel on the worker is up and sleeping
         assert scheduler.cancel_run(forever_id)
         while time.monotonic() < deadline:
-            runs = {r.run_id: r for r in history(project=project, limit=100)}
+            runs = {r.run_id: r for r in history(project=backend_project, limit=100)}
             if all(runs[i].status not in (RUNNING, "queued") for i in [*ok_ids, forever_id]):
                 break
             time.sleep(0.5)
@@ -130,11 +131,11 @@ def test_runs_on_workers_without_the_project_folder(project, cluster, worker_env
         stop.set()
         thread.join(timeout=120)
 
-    runs = {r.run_id: r for r in history(project=project, limit=100)}
+    runs = {r.run_id: r for r in history(project=backend_project, limit=100)}
     assert [runs[i].status for i in ok_ids] == [SUCCEEDED] * 19, [runs[i].error for i in ok_ids]
     for x, run_id in enumerate(ok_ids):
         output = Path(runs[run_id].output_path)
-        assert output.is_relative_to(project.runs_dir) and output.exists()
+        assert output.is_relative_to(backend_project.runs_dir) and output.exists()
         assert f"double {2 * x}" in cell_text(output)
         assert output.with_suffix(".log").exists()
         (note,) = [a for a in runs[run_id].artifacts if a["kind"] == "note"]
@@ -159,17 +160,17 @@ def kernels_started_in(folder: Path) -> list[int]:
     return found
 
 
-def test_output_url_sends_output_notebooks_elsewhere(project, tmp_path, cluster, worker_env):
+def test_output_url_sends_output_notebooks_elsewhere(backend_project, tmp_path, cluster, worker_env):
     """`output_url` (any fsspec URL; a local folder the workers can write here) receives the run folder."""
     home, _ = worker_env
     target = home / "outputs"
-    project.settings["output_url"] = f"file://{target}"
-    nb = write_notebook(project.nbs_path / "ok.ipynb", ["print('hello', x)"])
-    add_job("ok", nb, "0 6 * * *", project=project)
-    run_id = queue_run("ok", project=project, parameters={"x": 7})
-    Scheduler(project, backend="dask", address=cluster, concurrency=1).run_once()
-    (run,) = [r for r in history(project=project) if r.run_id == run_id]
+    backend_project.settings["output_url"] = f"file://{target}"
+    nb = job_notebook(backend_project.nbs_path / "ok.ipynb", ["print('hello', x)"])
+    add_job("ok", nb, "0 6 * * *", project=backend_project)
+    run_id = queue_run("ok", project=backend_project, parameters={"x": 7})
+    Scheduler(backend_project, backend="dask", address=cluster, concurrency=1).run_once()
+    (run,) = [r for r in history(project=backend_project) if r.run_id == run_id]
     assert run.status == SUCCEEDED, run.error
     assert run.output_path == f"file://{target}/ok/{run_id}.ipynb"
     assert "hello 7" in cell_text(target / "ok" / f"{run_id}.ipynb")
-    assert not (project.runs_dir / "ok" / f"{run_id}.ipynb").exists()
+    assert not (backend_project.runs_dir / "ok" / f"{run_id}.ipynb").exists()

@@ -12,17 +12,17 @@ from prodkit.jobs.api import open_store
 
 
 @pytest.mark.slow
-def test_demo_step_schedules_runs_and_reports(project, nb, monkeypatch):
+def test_demo_step_schedules_runs_and_reports(backend_project, nb, monkeypatch):
     monkeypatch.setenv("PYTHONPATH", str(REPO))  # the kernel runs `%load_ext prodkit`
     path = nb("churn_poc", ["print('trained with', threshold)"], before=("%load_ext prodkit",),
               params="threshold = 0.5", promote_params=True)
     buf = io.StringIO()
-    ctx = DemoContext(project=project, notebook=path, console=Console(file=buf, width=120))
+    ctx = DemoContext(project=backend_project, notebook=path, console=Console(file=buf, width=120))
     demo_step(ctx)
     text = buf.getvalue()
     assert f"history of {JOB_NAME}" in text and "succeeded" in text
     assert ctx.facts["job_run"]["status"] == "succeeded"
     assert ctx.facts["job_run"]["parameters"] == {"threshold": 0.6}
     assert dict(ctx.where)["job run output"].endswith(".ipynb")
-    with open_store(project) as store:
+    with open_store(backend_project) as store:
         assert store.get_job(JOB_NAME).tz == "Europe/London"

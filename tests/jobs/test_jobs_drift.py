@@ -77,18 +77,18 @@ def test_run_drift_verdict_from_its_artifacts_in_text_json_and_html():
     assert "<td>–</td>" in page
 
 
-def test_fail_on_drift_reaches_the_kernel_environment(project, nb, monkeypatch):
+def test_fail_on_drift_reaches_the_kernel_environment(backend_project, nb, monkeypatch):
     from prodkit.jobs.api import add_job, get_job
 
     monkeypatch.setenv("PRODKIT_FAIL_ON_DRIFT", "1")  # the scheduler's own env must not decide for a job
     path = nb("score", ["pass"])
-    add_job("gate", path, "0 6 * * *", fail_on_drift=True, project=project)
-    add_job("flag", path, "0 6 * * *", project=project)
-    gate, flag = get_job("gate", project=project), get_job("flag", project=project)
+    add_job("gate", path, "0 6 * * *", fail_on_drift=True, project=backend_project)
+    add_job("flag", path, "0 6 * * *", project=backend_project)
+    gate, flag = get_job("gate", project=backend_project), get_job("flag", project=backend_project)
     assert gate.fail_on_drift is True and flag.fail_on_drift is False
     run = run_with([])
-    assert run_environment(build_request(project, gate, run))["PRODKIT_FAIL_ON_DRIFT"] == "1"
-    assert run_environment(build_request(project, flag, run))["PRODKIT_FAIL_ON_DRIFT"] == "0"
+    assert run_environment(build_request(backend_project, gate, run))["PRODKIT_FAIL_ON_DRIFT"] == "1"
+    assert run_environment(build_request(backend_project, flag, run))["PRODKIT_FAIL_ON_DRIFT"] == "0"
 
 
 def old_schema() -> str:
@@ -100,12 +100,12 @@ def old_schema() -> str:
     return "\n".join(lines)
 
 
-def test_a_store_from_before_fail_on_drift_is_migrated_on_open(sqlite_project):
-    from jobs.jobs_helpers import write_notebook
+def test_a_store_from_before_fail_on_drift_is_migrated_on_open(empty_project):
+    from pktest import job_notebook
 
     from prodkit.jobs.api import add_job, list_jobs
 
-    project = sqlite_project
+    project = empty_project
 
     project.jobs_db.parent.mkdir(parents=True, exist_ok=True)
     db = sqlite3.connect(project.jobs_db)
@@ -117,7 +117,7 @@ def test_a_store_from_before_fail_on_drift_is_migrated_on_open(sqlite_project):
 
     with open_store(project) as store:
         assert store.get_job("old").fail_on_drift is False
-    add_job("new", write_notebook(project.nbs_path / "score.ipynb", ["pass"]), "0 6 * * *", fail_on_drift=True,
+    add_job("new", job_notebook(project.nbs_path / "score.ipynb", ["pass"]), "0 6 * * *", fail_on_drift=True,
             project=project)
     with open_store(project) as store:  # opening again changes nothing
         assert {j.name: j.fail_on_drift for j in store.list_jobs()} == {"old": False, "new": True}
@@ -129,45 +129,45 @@ def test_a_store_from_before_fail_on_drift_is_migrated_on_open(sqlite_project):
 
 
 @pytest.mark.slow
-def test_drift_shows_in_history_and_fails_only_the_job_that_asks(project, nb):
+def test_drift_shows_in_history_and_fails_only_the_job_that_asks(backend_project, nb):
     from prodkit.jobs.api import run_job
     from prodkit.monitor.watcher import set_reference
 
-    set_reference("churn-clf", churn_frame(600, seed=0), project=project)
-    batch = project.root / "shifted.parquet"
+    set_reference("churn-clf", churn_frame(600, seed=0), project=backend_project)
+    batch = backend_project.root / "shifted.parquet"
     drifted_batch().to_parquet(batch)
     path = str(nb("score", [WATCH_CELL], params=f"batch = {str(batch)!r}"))
-    assert run_cli(project, "jobs", "add", "flag", path, "--cron", "0 6 * * *").returncode == 0
-    added = run_cli(project, "jobs", "add", "gate", path, "--cron", "0 6 * * *", "--fail-on-drift")
+    assert run_cli(backend_project, "jobs", "add", "flag", path, "--cron", "0 6 * * *").returncode == 0
+    added = run_cli(backend_project, "jobs", "add", "gate", path, "--cron", "0 6 * * *", "--fail-on-drift")
     assert added.returncode == 0 and "runs fail on drift" in added.stdout, added.stderr
 
-    [flagged] = run_job("flag", project=project)
+    [flagged] = run_job("flag", project=backend_project)
     assert flagged.status == "succeeded", flagged.error
     assert flagged.drift["drift"] is True and flagged.drift["share"] == 0.5
     report = flagged.drift["report"]
     assert os.path.isfile(report) and report.endswith("drift-churn-clf.html")
 
-    [failed] = run_job("gate", project=project, retries=False)
+    [failed] = run_job("gate", project=backend_project, retries=False)
     assert failed.status == "failed"
     assert failed.error.cell == 2 and failed.error.ename == "DriftDetected"
     assert "drift in 2 of 4 columns" in failed.error.evalue
     assert failed.drift["drift"] is True  # recorded before the run failed on it
 
-    table = run_cli(project, "jobs", "history", "flag")
+    table = run_cli(backend_project, "jobs", "history", "flag")
     assert table.returncode == 0, table.stderr
     assert [(r["run"], r["status"], r["drift"]) for r in table_rows(table.stdout)] == \
         [(str(flagged.run_id), "succeeded", "drift 0.50")]
-    [row] = json.loads(run_cli(project, "jobs", "history", "flag", "--json").stdout)
+    [row] = json.loads(run_cli(backend_project, "jobs", "history", "flag", "--json").stdout)
     assert row["drift"] == {"drift": True, "share": 0.5, "report": report}
     assert [a["kind"] for a in row["artifacts"]] == ["drift"]
-    shown = run_cli(project, "jobs", "show", str(flagged.run_id)).stdout
+    shown = run_cli(backend_project, "jobs", "show", str(flagged.run_id)).stdout
     assert f"drift report     {report}" in shown and "drift            drift 0.50" in shown
-    listed = table_rows(run_cli(project, "jobs", "list").stdout)
+    listed = table_rows(run_cli(backend_project, "jobs", "list").stdout)
     assert [(r["name"], r["on drift"]) for r in listed] == [("flag", "flag"), ("gate", "fail")]
     assert listed[0]["last run"] == f"#{flagged.run_id} succeeded drift 0.50"
 
 
-def test_schedule_magic_takes_fail_on_drift(project, nb, capsys):
+def test_schedule_magic_takes_fail_on_drift(backend_project, nb, capsys):
     from types import SimpleNamespace
 
     from prodkit.jobs.api import get_job
@@ -175,5 +175,5 @@ def test_schedule_magic_takes_fail_on_drift(project, nb, capsys):
 
     path = str(nb("score", ["pass"]))
     view = MAGICS["schedule"](SimpleNamespace(user_ns={}), [path, "--cron", "0 6 * * *", "--fail-on-drift"])
-    assert get_job("score", project=project).fail_on_drift is True
+    assert get_job("score", project=backend_project).fail_on_drift is True
     assert "<th>on drift</th>" in view._repr_html_() and "<td>fail</td>" in view._repr_html_()

@@ -35,18 +35,18 @@ def _status(cli) -> str:
 
 
 @pytest.mark.slow
-def test_kill_9_of_jobs_run_mid_run_shows_lost_in_history_without_a_scheduler(project, nb, cli):
-    _set_lease(project)
-    project = load_project(project.root)
+def test_kill_9_of_jobs_run_mid_run_shows_lost_in_history_without_a_scheduler(backend_project, nb, cli):
+    _set_lease(backend_project)
+    backend_project = load_project(backend_project.root)
     path = nb("slow", ["import time\nfor _ in range(600):\n    time.sleep(0.1)"])
     assert cli("jobs", "add", "slow", str(path), "--cron", "0 6 * * *").returncode == 0
-    proc = subprocess.Popen(prodkit_cmd("jobs", "run", "slow"), cwd=project.root, env=cli_env(),
+    proc = subprocess.Popen(prodkit_cmd("jobs", "run", "slow"), cwd=backend_project.root, env=cli_env(),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     kernel_pid = None
     try:
         deadline = time.monotonic() + 90
         while True:
-            with open_store(project) as store:
+            with open_store(backend_project) as store:
                 runs = store.history("slow")
             if runs and runs[0].status == RUNNING and runs[0].kernel_pid:
                 kernel_pid = runs[0].kernel_pid
@@ -62,7 +62,7 @@ def test_kill_9_of_jobs_run_mid_run_shows_lost_in_history_without_a_scheduler(pr
         history = json.loads(cli("jobs", "history", "slow", "--json").stdout)[0]
         assert "no heartbeat since" in history["error"]["evalue"]
         assert json.loads(cli("jobs", "list", "--json").stdout)[0]["last_run"]["status"] == LOST
-        assert jobs_for_notebook(project, path)[0].last_run.status == LOST
+        assert jobs_for_notebook(backend_project, path)[0].last_run.status == LOST
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -73,7 +73,7 @@ def test_kill_9_of_jobs_run_mid_run_shows_lost_in_history_without_a_scheduler(pr
                 pass
 
 
-def test_scheduler_once_keeps_a_run_on_a_remote_backend_alive(project, nb):
+def test_scheduler_once_keeps_a_run_on_a_remote_backend_alive(backend_project, nb):
     """Review: `scheduler --once` on Dask wrote no heartbeat while it waited (Dask runs have no per-run one),
     so readers showed a running run `lost` after the lease. A backend that runs elsewhere stands in for Dask."""
     import threading
@@ -85,8 +85,8 @@ def test_scheduler_once_keeps_a_run_on_a_remote_backend_alive(project, nb):
     from prodkit.jobs.scheduler import Scheduler
     from prodkit.jobs.store import JobStore
 
-    add_job("remote", nb("remote", ["y = 2"]), None, project=project)
-    run_id = queue_run("remote", project=project)
+    add_job("remote", nb("remote", ["y = 2"]), None, project=backend_project)
+    run_id = queue_run("remote", project=backend_project)
 
     class Elsewhere:
         name, describe = "dask", "a backend that runs the notebook elsewhere"
@@ -106,14 +106,14 @@ def test_scheduler_once_keeps_a_run_on_a_remote_backend_alive(project, nb):
     seen: list[str] = []
 
     def watch():
-        with JobStore(project.jobs_store, root=project.root, run_lease_s=1.0) as reader:
+        with JobStore(backend_project.jobs_store, root=backend_project.root, run_lease_s=1.0) as reader:
             for _ in range(12):
                 seen.append(reader.get_run(run_id).status)
                 time.sleep(0.3)
 
     watcher = threading.Thread(target=watch)
-    with JobStore(project.jobs_store, root=project.root, run_lease_s=1.0) as store:
-        scheduler = Scheduler(project, store=store, backend=Elsewhere(), concurrency=1, poll_s=0.2, lease_s=1.0)
+    with JobStore(backend_project.jobs_store, root=backend_project.root, run_lease_s=1.0) as store:
+        scheduler = Scheduler(backend_project, store=store, backend=Elsewhere(), concurrency=1, poll_s=0.2, lease_s=1.0)
         watcher.start()
         scheduler.run_once()
         watcher.join()

@@ -20,7 +20,8 @@ from collections import Counter
 
 import pytest
 import sqlalchemy as sa
-from jobs.jobs_helpers import cli_env, prodkit_cmd, use_store, write_notebook
+from jobs.jobs_helpers import cli_env, prodkit_cmd, use_store
+from pktest import job_notebook
 
 from prodkit.config import load_project
 from prodkit.jobs.api import open_store
@@ -33,7 +34,7 @@ JOBS, CLAIM_BATCH = 500, 20
 
 def _working_copies(project, n: int, base) -> list:
     """n folders with the project's files; each points at the one shared store."""
-    write_notebook(project.nbs_path / "tick.ipynb", ["pass"])
+    job_notebook(project.nbs_path / "tick.ipynb", ["pass"])
     target = project.jobs_store
     copies = []
     for i in range(n):
@@ -60,26 +61,26 @@ def _wait(predicate, timeout: float, what: str) -> None:
 
 
 @pytest.mark.slow
-def test_three_schedulers_on_separate_copies_claim_500_slots_exactly_once(project, tmp_path_factory):
+def test_three_schedulers_on_separate_copies_claim_500_slots_exactly_once(backend_project, tmp_path_factory):
     now = time.time()
     created = math.floor(now / 3600) * 3600 - 3600 + 0.5  # each job has one due hourly slot
-    with open_store(project) as store:
+    with open_store(backend_project) as store:
         for i in range(JOBS):
             spec = JobSpec(name=f"j{i:03d}", notebook="nbs/tick.ipynb", cron="0 * * * *", catch_up="all", paused=True)
             store.add_job(spec, now=created, next_due=next_slot(spec.cron, spec.tz, created))
     base = tmp_path_factory.mktemp("hosts")
-    copies = _working_copies(project, 3, base)
+    copies = _working_copies(backend_project, 3, base)
     logs = [open(base / f"scheduler{i}.log", "w") for i in range(3)]
     procs = [_start(c, log) for c, log in zip(copies, logs, strict=True)]
     try:
         _wait(lambda: all("scheduler " in (base / f"scheduler{i}.log").read_text() for i in range(3)), 120,
               "3 schedulers to start")
         time.sleep(0.5)
-        with open_store(project) as store, store.transaction() as db:  # all 500 slots become due at once
+        with open_store(backend_project) as store, store.transaction() as db:  # all 500 slots become due at once
             db.execute(jobs.update().values(paused=0))
 
         def drained() -> bool:
-            with open_store(project) as store:
+            with open_store(backend_project) as store:
                 return len(store.history(limit=100_000)) >= JOBS and not store.active_runs()
         _wait(drained, 180, "every due slot to be claimed and recorded")
     finally:
@@ -91,7 +92,7 @@ def test_three_schedulers_on_separate_copies_claim_500_slots_exactly_once(projec
             log.close()
     assert [p.returncode for p in procs] == [0, 0, 0], [(base / f"scheduler{i}.log").read_text()[-2000:] for i in range(3)]
 
-    with open_store(project) as store:
+    with open_store(backend_project) as store:
         runs = store.history(limit=100_000)
         cursors = {r["name"]: r["checked_until"] for r in store._rows(sa.select(jobs.c.name, jobs.c.checked_until))}
     per_slot = Counter((r.job, r.scheduled_for) for r in runs if r.attempt == 1)

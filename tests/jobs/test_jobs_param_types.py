@@ -35,7 +35,7 @@ WRONG = [  # (-p value, the parts of the one line: parameter, expected type, giv
 ]
 
 
-def test_finding_14_jobs_add_refuses_parameters_of_the_wrong_type(project, nb, cli):
+def test_finding_14_jobs_add_refuses_parameters_of_the_wrong_type(backend_project, nb, cli):
     path = str(nb("typed", ["pass"], params=PARAMS, promote_params=True))
     for param, parts in WRONG:
         proc = cli("jobs", "add", "j", path, "--cron", "0 6 * * *", "-p", param)
@@ -44,14 +44,14 @@ def test_finding_14_jobs_add_refuses_parameters_of_the_wrong_type(project, nb, c
         assert "typed.ipynb: cell 1: " in line, line
         for part in parts:
             assert part in line, (param, line)
-    assert not project.jobs_db.exists()  # nothing stored
+    assert not backend_project.jobs_db.exists()  # nothing stored
     # int -> float widening, and a name whose value is not a literal (`today()`) takes any type
     ok = cli("jobs", "add", "j", path, "--cron", "0 6 * * *", "-p", "threshold=1", "-p", "start=3", "--json")
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)["parameters"] == {"threshold": 1, "start": 3}
 
 
-def test_finding_14_unknown_names_list_the_known_ones_and_no_params_cell_says_how_to_add_one(project, nb, cli):
+def test_finding_14_unknown_names_list_the_known_ones_and_no_params_cell_says_how_to_add_one(backend_project, nb, cli):
     """Guard (this part held on main already): papermill would inject unknown names silently."""
     typed = str(nb("typed", ["pass"], params=PARAMS, promote_params=True))
     unknown = one_error_line(cli("jobs", "add", "j", typed, "--cron", "0 6 * * *", "-p", "treshold=0.6"))
@@ -59,10 +59,10 @@ def test_finding_14_unknown_names_list_the_known_ones_and_no_params_cell_says_ho
     bare = str(nb("bare", ["pass"], params=None))
     none = one_error_line(cli("jobs", "add", "j", bare, "--cron", "0 6 * * *", "-p", "threshold=0.6"))
     assert "declares no parameters" in none and "add a `%%promote --params` cell" in none
-    assert not project.jobs_db.exists()
+    assert not backend_project.jobs_db.exists()
 
 
-def test_finding_14_schedule_magic_refuses_a_parameter_of_the_wrong_type(project, nb):
+def test_finding_14_schedule_magic_refuses_a_parameter_of_the_wrong_type(backend_project, nb):
     from prodkit.jobs.magic import magic_schedule
 
     path = nb("typed", ["pass"], params=PARAMS, promote_params=True)
@@ -70,15 +70,15 @@ def test_finding_14_schedule_magic_refuses_a_parameter_of_the_wrong_type(project
         magic_schedule(types.SimpleNamespace(user_ns={}), [str(path), "--cron", "0 6 * * *", "-p", "threshold=abc"])
     message = str(refused.value)
     assert "\n" not in message and "parameter threshold expects a float" in message and '"abc"' in message
-    assert not project.jobs_db.exists()
+    assert not backend_project.jobs_db.exists()
 
 
-def test_finding_14_run_overrides_of_the_wrong_type_are_refused_before_a_run_is_recorded(project, nb):
+def test_finding_14_run_overrides_of_the_wrong_type_are_refused_before_a_run_is_recorded(backend_project, nb):
     """`jobs run -p` and `jobs run --queue -p` take the same check: no run record, no kernel started."""
     path = nb("typed", ["pass"], params=PARAMS, promote_params=True)
-    api.add_job("typed", path, "0 6 * * *", project=project)
+    api.add_job("typed", path, "0 6 * * *", project=backend_project)
     with pytest.raises(BadInput, match="parameter threshold expects a float"):
-        api.run_job("typed", project=project, parameters={"threshold": "abc"})
+        api.run_job("typed", project=backend_project, parameters={"threshold": "abc"})
     with pytest.raises(BadInput, match="parameter limit expects an int"):
-        api.queue_run("typed", project=project, parameters={"limit": "ten"})
-    assert api.history("typed", project=project) == []
+        api.queue_run("typed", project=backend_project, parameters={"limit": "ten"})
+    assert api.history("typed", project=backend_project) == []

@@ -43,17 +43,17 @@ def _columns(url_or_path, table: str) -> set[str]:
         engine.dispose()
 
 
-def test_a_store_at_the_pre_alembic_schema_is_migrated_once_and_keeps_its_history(sqlite_project):
-    path = sqlite_project.jobs_db
+def test_a_store_at_the_pre_alembic_schema_is_migrated_once_and_keeps_its_history(empty_project):
+    path = empty_project.jobs_db
     _legacy_store(path)
-    with open_store(sqlite_project) as store:
+    with open_store(empty_project) as store:
         assert store._version() == HEAD
         job = store.get_job("old")
         assert (job.parameters, job.fail_on_drift, job.retries) == ({"x": 2}, True, 1)
         assert [r.status for r in store.history("old")] == ["succeeded"]
     for table, columns in NEW_COLUMNS.items():
         assert columns <= _columns(path, table)
-    with open_store(sqlite_project) as store:  # opening again changes nothing
+    with open_store(empty_project) as store:  # opening again changes nothing
         assert store._version() == HEAD and len(store.list_jobs()) == 1
     db = sqlite3.connect(path)
     assert db.execute(f"SELECT COUNT(*) FROM {VERSION_TABLE}").fetchone()[0] == 1
@@ -66,8 +66,8 @@ def _open_concurrently(target: str, n: int) -> list[subprocess.CompletedProcess]
     return [(p, *p.communicate(timeout=120)) for p in procs]
 
 
-def test_concurrent_first_opens_of_a_legacy_store_migrate_it_once(sqlite_project):
-    path = sqlite_project.jobs_db
+def test_concurrent_first_opens_of_a_legacy_store_migrate_it_once(empty_project):
+    path = empty_project.jobs_db
     _legacy_store(path)
     results = _open_concurrently(str(path), 6)
     assert [p.returncode for p, _, _ in results] == [0] * 6, [err[-1500:] for _, _, err in results]
@@ -78,17 +78,17 @@ def test_concurrent_first_opens_of_a_legacy_store_migrate_it_once(sqlite_project
     db.close()
 
 
-def test_concurrent_first_opens_of_an_empty_store_create_it_once(project):
-    results = _open_concurrently(project.jobs_store, 6)
+def test_concurrent_first_opens_of_an_empty_store_create_it_once(backend_project):
+    results = _open_concurrently(backend_project.jobs_store, 6)
     assert [p.returncode for p, _, _ in results] == [0] * 6, [err[-1500:] for _, _, err in results]
-    with open_store(project) as store:
+    with open_store(backend_project) as store:
         assert store._version() == HEAD
         assert store._rows(sa.text(f"SELECT COUNT(*) AS n FROM {VERSION_TABLE}"))[0]["n"] == 1
         assert store.is_empty()
 
 
-def test_a_legacy_store_without_its_runs_table_is_refused_not_recreated(sqlite_project):
-    path = sqlite_project.jobs_db
+def test_a_legacy_store_without_its_runs_table_is_refused_not_recreated(empty_project):
+    path = empty_project.jobs_db
     _legacy_store(path, runs_table=False)
     with pytest.raises(StoreDamaged, match="table runs is missing"):
         JobStore(path)
@@ -100,12 +100,12 @@ def test_a_legacy_store_without_its_runs_table_is_refused_not_recreated(sqlite_p
 
 @pytest.mark.parametrize("damage, detail", [("DROP TABLE runs", "table runs is missing"),
                                             ("ALTER TABLE jobs DROP COLUMN cron", "column jobs.cron is missing")])
-def test_finding_12_a_dropped_table_or_column_is_damage_on_both_backends(project, damage, detail):
-    with open_store(project) as store, store.transaction() as db:
+def test_finding_12_a_dropped_table_or_column_is_damage_on_both_backends(backend_project, damage, detail):
+    with open_store(backend_project) as store, store.transaction() as db:
         db.execute(sa.text(damage))
     with pytest.raises(StoreDamaged, match=detail):
-        open_store(project)
-    engine_target = project.jobs_store
+        open_store(backend_project)
+    engine_target = backend_project.jobs_store
     assert ("runs" in _tables(engine_target)) == ("runs" not in damage)  # nothing re-created
 
 
@@ -120,7 +120,7 @@ def _tables(target: str) -> set[str]:
         engine.dispose()
 
 
-def test_on_postgresql_the_store_shares_a_database_with_another_runs_table(pg_url, sqlite_project):
+def test_on_postgresql_the_store_shares_a_database_with_another_runs_table(pg_url, empty_project):
     """MLflow's database has a `runs` table too: prodkit's tables live in the schema `prodkit`."""
     from jobs.jobs_helpers import use_store
 
@@ -131,8 +131,8 @@ def test_on_postgresql_the_store_shares_a_database_with_another_runs_table(pg_ur
     with engine.begin() as conn:
         conn.execute(sa.text("CREATE TABLE public.runs (run_uuid TEXT PRIMARY KEY, name TEXT)"))
         conn.execute(sa.text("INSERT INTO public.runs VALUES ('abc', 'an mlflow run')"))
-    use_store(sqlite_project.root, pg_url)
-    project = load_project(sqlite_project.root)
+    use_store(empty_project.root, pg_url)
+    project = load_project(empty_project.root)
     with open_store(project) as store:
         assert store.is_empty() and store._version() == HEAD
     with engine.begin() as conn:
@@ -141,11 +141,11 @@ def test_on_postgresql_the_store_shares_a_database_with_another_runs_table(pg_ur
     engine.dispose()
 
 
-def test_an_unreachable_postgresql_store_is_one_line_without_its_password(sqlite_project):
+def test_an_unreachable_postgresql_store_is_one_line_without_its_password(empty_project):
     from jobs.jobs_helpers import prodkit_cmd, use_store
 
-    use_store(sqlite_project.root, "postgresql://bob:hunter2pw@127.0.0.1:1/jobs")
-    proc = subprocess.run(prodkit_cmd("jobs", "list"), cwd=sqlite_project.root, env=cli_env(), capture_output=True,
+    use_store(empty_project.root, "postgresql://bob:hunter2pw@127.0.0.1:1/jobs")
+    proc = subprocess.run(prodkit_cmd("jobs", "list"), cwd=empty_project.root, env=cli_env(), capture_output=True,
                           text=True, timeout=60)
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
     assert proc.returncode == 2 and len(lines) == 1, proc.stderr

@@ -54,30 +54,30 @@ def initialised_db(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def fresh_project(project, monkeypatch):
+def fresh_project(empty_project, monkeypatch):
     """A project with no MLflow db yet and no tracking URI from the environment."""
     for name in ("MLFLOW_TRACKING_URI", "PRODKIT_NOTEBOOK", "JPY_SESSION_NAME"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.chdir(project.root)
-    return project
+    monkeypatch.chdir(empty_project.root)
+    return empty_project
 
 
 @pytest.fixture
-def model_project(project, monkeypatch, initialised_db):
+def model_project(empty_project, monkeypatch, initialised_db):
     """A project in its own git repository with an initialised (empty) embedded MLflow store."""
     import shutil
 
-    project.state_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(initialised_db, project.state_dir / "mlflow.db")
+    empty_project.state_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(initialised_db, empty_project.state_dir / "mlflow.db")
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     monkeypatch.delenv("PRODKIT_NOTEBOOK", raising=False)
     monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
     env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
            "GIT_COMMITTER_EMAIL": "t@t"}
     for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "init"]):
-        subprocess.run(["git", *args], cwd=project.root, check=True, env=env, capture_output=True)
-    monkeypatch.chdir(project.root)
-    return project
+        subprocess.run(["git", *args], cwd=empty_project.root, check=True, env=env, capture_output=True)
+    monkeypatch.chdir(empty_project.root)
+    return empty_project
 
 
 @pytest.fixture(scope="session")

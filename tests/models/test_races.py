@@ -147,17 +147,17 @@ else:
 """
 
 
-def test_init_lock_keeps_another_process_out_until_released(project):
+def test_init_lock_keeps_another_process_out_until_released(empty_project):
     """The first-use lock of a fresh sqlite store (now filelock, was fcntl by hand) excludes another
     process while held and lets it in after."""
     from prodkit.models.tracking import _init_lock
 
-    lock_file = project.state_dir / "mlflow.db.lock"
+    lock_file = empty_project.state_dir / "mlflow.db.lock"
 
     def other_process() -> str:
         return subprocess.run([sys.executable, "-c", _TRY_LOCK, str(lock_file)], capture_output=True,
                               text=True, timeout=30, check=True).stdout.strip()
 
-    with _init_lock(project):
+    with _init_lock(empty_project):
         assert other_process() == "held"
     assert other_process() == "free"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import nbformat
 import pytest
+from pktest import job_notebook
 
 from prodkit.config import init_project, load_project
 from prodkit.monitor.state import history, monitoring_for_notebook
@@ -28,12 +28,8 @@ def scheduled_project(tmp_path, reference, same_batch, shifted_batch):
     set_reference("churn-clf", reference, project=project)
     same_batch.to_parquet(tmp_path / "same.parquet")
     shifted_batch.to_parquet(tmp_path / "shifted.parquet")
-    params = nbformat.v4.new_code_cell('batch = "same.parquet"\nfail_on_drift = False')
-    params.metadata["tags"] = ["parameters"]
-    nb = nbformat.v4.new_notebook(cells=[params, nbformat.v4.new_code_cell(WATCH_CELL)])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    path = project.nbs_path / "score.ipynb"
-    nbformat.write(nb, path)
+    path = job_notebook(project.nbs_path / "score.ipynb", [WATCH_CELL],
+                        params='batch = "same.parquet"\nfail_on_drift = False')
     return project, path
 
 

@@ -108,38 +108,38 @@ def test_plain_python_notebook_does_not_import_ipython(tmp_path):
     assert out.strip() == "[]"
 
 
-def test_explicit_path_resolves_against_cwd_then_project_root(project, monkeypatch):
+def test_explicit_path_resolves_against_cwd_then_project_root(empty_project, monkeypatch):
     """Issue 12: `%prodkit check nbs/x.ipynb` from a kernel in nbs/ silently checked another notebook."""
-    target = write_notebook(project.nbs_path / "churn_poc.ipynb", [code("x = 1")])
-    monkeypatch.chdir(project.nbs_path)
+    target = write_notebook(empty_project.nbs_path / "churn_poc.ipynb", [code("x = 1")])
+    monkeypatch.chdir(empty_project.nbs_path)
     assert resolve_explicit_notebook("churn_poc.ipynb") == target.resolve()
     assert resolve_explicit_notebook("nbs/churn_poc.ipynb") == target.resolve()
     with pytest.raises(BadInput, match="no such notebook 'nbs/nope.ipynb'"):
         resolve_explicit_notebook("nbs/nope.ipynb")
 
 
-def test_magic_check_refuses_a_missing_explicit_path(project, monkeypatch):
+def test_magic_check_refuses_a_missing_explicit_path(empty_project, monkeypatch):
     from IPython.core.error import UsageError
 
     from prodkit.notebook import kernel_notebook_path
 
-    other = write_notebook(project.nbs_path / "current.ipynb", [code("x = 1")])
-    monkeypatch.chdir(project.nbs_path)
+    other = write_notebook(empty_project.nbs_path / "current.ipynb", [code("x = 1")])
+    monkeypatch.chdir(empty_project.nbs_path)
     with pytest.raises(BadInput):
         kernel_notebook_path({"__session__": str(other)}, "nbs/churn_poc.ipynb")
     assert kernel_notebook_path({"__session__": str(other)}) == other.resolve()
     assert UsageError  # the magic turns the BadInput into a one-line UsageError (prodkit.magics)
 
 
-def test_watch_calls_resolve_imports_from_other_cells(project):
+def test_watch_calls_resolve_imports_from_other_cells(empty_project):
     """The monitor's old regex needed `monitor.watch(` or the import in the same cell; the analysis layer
     resolves `from prodkit.monitor import watch` in cell 1 for a `watch(df, model=...)` in cell 3."""
     from prodkit.monitor.state import monitoring_for_notebook
 
-    path = write_notebook(project.nbs_path / "score.ipynb", [
+    path = write_notebook(empty_project.nbs_path / "score.ipynb", [
         code("from prodkit.monitor import watch as w"), code("x = 1"), code('w(df, model="churn-clf")'),
         code('import prodkit\nprodkit.monitor.watch(df, "other")\nwatch = print\nwatch("not a monitor call")')])
-    info = monitoring_for_notebook(project, path)
+    info = monitoring_for_notebook(empty_project, path)
     assert info.watched and info.cells == [3, 4] and info.models == ["churn-clf", "other"]
 
 

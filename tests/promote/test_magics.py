@@ -69,10 +69,10 @@ def test_prodkit_module_and_help(ip, capsys):
         ip.run_line_magic("prodkit", "frobnicate")
 
 
-def test_prodkit_promote_reads_the_saved_notebook(ip, project):
-    nb = write_notebook(project.nbs_path / "saved.ipynb", [code("%%promote saved\ndef f():\n    return 1")])
+def test_prodkit_promote_reads_the_saved_notebook(ip, empty_project):
+    nb = write_notebook(empty_project.nbs_path / "saved.ipynb", [code("%%promote saved\ndef f():\n    return 1")])
     result = ip.run_line_magic("prodkit", f"promote {nb}")
-    assert result.ok and (project.lib_path / "saved.py").exists()
+    assert result.ok and (empty_project.lib_path / "saved.py").exists()
 
 
 def _modules_after(statement: str) -> set[str]:
@@ -93,9 +93,9 @@ def test_load_ext_is_light():
     assert _modules_after(stmt) == set()
 
 
-def test_unnamed_promote_cell_binds_the_saved_notebooks_default_module(ip, project, monkeypatch):
+def test_unnamed_promote_cell_binds_the_saved_notebooks_default_module(ip, empty_project, monkeypatch):
     nb = write_notebook(
-        project.nbs_path / "01_shop.ipynb",
+        empty_project.nbs_path / "01_shop.ipynb",
         [code("#| default_exp shop.defaults"), code("%%promote\nLIMIT = 3")],
     )
     monkeypatch.setenv("PRODKIT_NOTEBOOK", str(nb))
@@ -131,13 +131,13 @@ def test_finding_04_kernel_refuses_names_that_shadow_the_stdlib_or_an_installed_
         os.getcwd, json.dumps = real
 
 
-def test_finding_04_kernel_never_binds_a_default_module_that_shadows_the_stdlib(ip, project, monkeypatch, capsys):
+def test_finding_04_kernel_never_binds_a_default_module_that_shadows_the_stdlib(ip, empty_project, monkeypatch, capsys):
     """Finding 4: an unnamed `%%promote` cell whose notebook says `#| default_exp json` runs,
     but its names are not hung on the real json module; the kernel says why."""
     import json
 
     nb = write_notebook(
-        project.nbs_path / "02_codec.ipynb",
+        empty_project.nbs_path / "02_codec.ipynb",
         [code("#| default_exp json"), code("%%promote\ndef dumps(x):\n    return 'patched'")],
     )
     monkeypatch.setenv("PRODKIT_NOTEBOOK", str(nb))

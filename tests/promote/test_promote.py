@@ -54,29 +54,29 @@ def cli(*args, cwd=None):
     return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
 
 
-def test_writes_module_with_all_and_cell_headers_and_a_test_file(project):
-    nb = churn_notebook(project)
+def test_writes_module_with_all_and_cell_headers_and_a_test_file(empty_project):
+    nb = churn_notebook(empty_project)
     result = promote(nb)
     assert result.ok, result.to_dict()
-    module = (project.lib_path / "churn" / "features.py").read_text()
+    module = (empty_project.lib_path / "churn" / "features.py").read_text()
     assert "__all__ = ['add_bucket']" in module
     assert "# %% ../../nbs/churn.ipynb #cell2" in module
     assert "%%promote" not in module
     ast.parse(module)
-    test_file = project.tests_path / "test_churn_features.py"
+    test_file = empty_project.tests_path / "test_churn_features.py"
     text = test_file.read_text()
     assert "def test_buckets_are_never_null():" in text
     assert "from churn.features import add_bucket" in text and "import pandas as pd" in text
-    assert (project.lib_path / "churn" / "__init__.py").exists()
-    assert (project.lib_path / "_modidx.py").exists()
+    assert (empty_project.lib_path / "churn" / "__init__.py").exists()
+    assert (empty_project.lib_path / "_modidx.py").exists()
     assert result.notebooks[0].params_cell == 4
 
 
-def test_generated_tests_pass_under_pytest(project):
-    promote(churn_notebook(project))
+def test_generated_tests_pass_under_pytest(empty_project):
+    promote(churn_notebook(empty_project))
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
-        cwd=project.root,
+        cwd=empty_project.root,
         capture_output=True,
         text=True,
     )
@@ -84,22 +84,22 @@ def test_generated_tests_pass_under_pytest(project):
     assert "1 passed" in proc.stdout
 
 
-def test_second_run_is_idempotent(project):
-    nb = churn_notebook(project)
+def test_second_run_is_idempotent(empty_project):
+    nb = churn_notebook(empty_project)
     promote(nb)
-    module = project.lib_path / "churn" / "features.py"
+    module = empty_project.lib_path / "churn" / "features.py"
     before = module.stat().st_mtime_ns
     again = promote(nb)
     assert again.count("unchanged") == 2 and again.count("written") == 0
     assert module.stat().st_mtime_ns == before
 
 
-def test_check_names_out_of_date_files_and_writes_nothing(project):
-    nb = churn_notebook(project)
+def test_check_names_out_of_date_files_and_writes_nothing(empty_project):
+    nb = churn_notebook(empty_project)
     res = cli("promote", nb, "--check")
     assert res.exit_code == 1
     assert "src/churn/features.py" in res.output and "out-of-date" in res.output
-    assert not (project.lib_path / "churn").exists()
+    assert not (empty_project.lib_path / "churn").exists()
     assert cli("promote", nb).exit_code == 0
     assert cli("promote", nb, "--check").exit_code == 0
     edit_features_cell(nb)
@@ -110,10 +110,10 @@ def test_check_names_out_of_date_files_and_writes_nothing(project):
     assert actions["tests/test_churn_features.py"] == "unchanged"
 
 
-def test_hand_edit_is_refused_then_forced(project):
-    nb = churn_notebook(project)
+def test_hand_edit_is_refused_then_forced(empty_project):
+    nb = churn_notebook(empty_project)
     promote(nb)
-    module = project.lib_path / "churn" / "features.py"
+    module = empty_project.lib_path / "churn" / "features.py"
     edited = module.read_text() + "\n# my hand edit\n"
     module.write_text(edited)
     edit_features_cell(nb)
@@ -128,9 +128,9 @@ def test_hand_edit_is_refused_then_forced(project):
     assert "my hand edit" not in module.read_text() and "VERSION = 2" in module.read_text()
 
 
-def test_foreign_file_is_not_overwritten(project):
-    nb = churn_notebook(project)
-    module = project.lib_path / "churn" / "features.py"
+def test_foreign_file_is_not_overwritten(empty_project):
+    nb = churn_notebook(empty_project)
+    module = empty_project.lib_path / "churn" / "features.py"
     module.parent.mkdir(parents=True)
     module.write_text("# my own module\n")
     res = cli("promote", nb)
@@ -138,14 +138,14 @@ def test_foreign_file_is_not_overwritten(project):
     assert module.read_text() == "# my own module\n"
 
 
-def test_nbdev_update_round_trip(project):
-    nb = churn_notebook(project)
+def test_nbdev_update_round_trip(empty_project):
+    nb = churn_notebook(empty_project)
     assert promote(nb).ok
-    module = project.lib_path / "churn" / "features.py"
+    module = empty_project.lib_path / "churn" / "features.py"
     module.write_text(module.read_text().replace("labels=False)", 'labels=False)\n    out["flag"] = 1'))
     proc = subprocess.run(
         [os.path.join(os.path.dirname(sys.executable), "nbdev-update")],
-        cwd=project.root,
+        cwd=empty_project.root,
         capture_output=True,
         text=True,
     )
@@ -159,9 +159,9 @@ def test_nbdev_update_round_trip(project):
     assert promote(nb, check=True).ok
 
 
-def test_hidden_dependency_blocks_module_with_cell_and_name(project):
+def test_hidden_dependency_blocks_module_with_cell_and_name(empty_project):
     nb = write_notebook(
-        project.nbs_path / "hidden.ipynb",
+        empty_project.nbs_path / "hidden.ipynb",
         [
             code("import pandas as pd\nRATE = 0.3"),
             code("%%promote pricing\ndef price(x):\n    return x * RATE"),
@@ -171,16 +171,16 @@ def test_hidden_dependency_blocks_module_with_cell_and_name(project):
     res = cli("promote", nb)
     assert res.exit_code == 1
     assert "cell 2" in res.output and "RATE" in res.output and "cell 1" in res.output
-    assert not (project.lib_path / "pricing.py").exists()
-    assert (project.lib_path / "other.py").exists()
+    assert not (empty_project.lib_path / "pricing.py").exists()
+    assert (empty_project.lib_path / "other.py").exists()
     res = cli("promote", nb, "--allow-missing", "--no-import-check")
     assert res.exit_code == 0
-    assert (project.lib_path / "pricing.py").exists()
+    assert (empty_project.lib_path / "pricing.py").exists()
 
 
-def test_name_from_another_module_needs_an_import(project):
+def test_name_from_another_module_needs_an_import(empty_project):
     nb = write_notebook(
-        project.nbs_path / "two.ipynb",
+        empty_project.nbs_path / "two.ipynb",
         [
             code("%%promote a.core\ndef base():\n    return 1"),
             code("%%promote a.more\ndef more():\n    return base() + 1"),
@@ -191,9 +191,9 @@ def test_name_from_another_module_needs_an_import(project):
     assert problem.cell == 2 and problem.name == "base" and "from a.core import base" in problem.message
 
 
-def test_import_errors_point_to_the_cell(project):
+def test_import_errors_point_to_the_cell(empty_project):
     nb = write_notebook(
-        project.nbs_path / "broken.ipynb",
+        empty_project.nbs_path / "broken.ipynb",
         [
             markdown("# Broken"),
             code("%%promote broken\nVALUE = 1"),
@@ -207,28 +207,28 @@ def test_import_errors_point_to_the_cell(project):
     assert "ModuleNotFoundError" in problem.message
 
 
-def test_default_module_sources(project):
+def test_default_module_sources(empty_project):
     by_magic = write_notebook(
-        project.nbs_path / "m1.ipynb",
+        empty_project.nbs_path / "m1.ipynb",
         [code("%prodkit module shop.magic"), code("%%promote\ndef f():\n    return 1")],
     )
     by_nbdev = write_notebook(
-        project.nbs_path / "m2.ipynb",
+        empty_project.nbs_path / "m2.ipynb",
         [code("#| default_exp shop.nbdev"), code("%%promote\ndef g():\n    return 1")],
     )
     by_name = write_notebook(
-        project.nbs_path / "03_from-name.ipynb", [code("%%promote\ndef h():\n    return 1")]
+        empty_project.nbs_path / "03_from-name.ipynb", [code("%%promote\ndef h():\n    return 1")]
     )
     for nb in (by_magic, by_nbdev, by_name):
         assert promote(nb).ok
-    assert (project.lib_path / "shop" / "magic.py").exists()
-    assert (project.lib_path / "shop" / "nbdev.py").exists()
-    assert (project.lib_path / "from_name.py").exists()
+    assert (empty_project.lib_path / "shop" / "magic.py").exists()
+    assert (empty_project.lib_path / "shop" / "nbdev.py").exists()
+    assert (empty_project.lib_path / "from_name.py").exists()
 
 
-def test_nbdev_directives_keep_working_beside_promote(project):
+def test_nbdev_directives_keep_working_beside_promote(empty_project):
     nb = write_notebook(
-        project.nbs_path / "mixed.ipynb",
+        empty_project.nbs_path / "mixed.ipynb",
         [
             code("#| default_exp legacy"),
             code("#| export\ndef old_style():\n    return 'nbdev'"),
@@ -236,45 +236,45 @@ def test_nbdev_directives_keep_working_beside_promote(project):
         ],
     )
     assert promote(nb).ok
-    assert "def old_style" in (project.lib_path / "legacy.py").read_text()
-    assert "def new_style" in (project.lib_path / "modern.py").read_text()
+    assert "def old_style" in (empty_project.lib_path / "legacy.py").read_text()
+    assert "def new_style" in (empty_project.lib_path / "modern.py").read_text()
 
 
-def test_folder_promotes_every_notebook_and_skips_plain_ones(project):
-    churn_notebook(project)
-    write_notebook(project.nbs_path / "scratch.ipynb", [code("x = 1")])
-    res = cli("promote", project.nbs_path, "--json")
+def test_folder_promotes_every_notebook_and_skips_plain_ones(empty_project):
+    churn_notebook(empty_project)
+    write_notebook(empty_project.nbs_path / "scratch.ipynb", [code("x = 1")])
+    res = cli("promote", empty_project.nbs_path, "--json")
     assert res.exit_code == 0, res.output
     data = json.loads(res.output)
     skipped = {nb["notebook"]: nb["skipped"] for nb in data["notebooks"]}
     assert skipped["nbs/scratch.ipynb"] == "no promote cells"
 
 
-def test_test_cell_default_module_is_the_module_above(project):
+def test_test_cell_default_module_is_the_module_above(empty_project):
     nb = write_notebook(
-        project.nbs_path / "above.ipynb",
+        empty_project.nbs_path / "above.ipynb",
         [
             code("%%promote calc.ops\ndef add(a, b):\n    return a + b"),
             code("%%promote --test\nassert add(1, 2) == 3"),
         ],
     )
     assert promote(nb).ok
-    text = (project.tests_path / "test_calc_ops.py").read_text()
+    text = (empty_project.tests_path / "test_calc_ops.py").read_text()
     assert "from calc.ops import add" in text and "def test_ops_1():" in text
 
 
 @pytest.mark.parametrize("name", ["../x", "/abs/mod", "1bad", "a..b", "class.x"])
-def test_invalid_module_names_are_bad_input(project, name):
-    nb = write_notebook(project.nbs_path / "bad.ipynb", [code("x = 1"), code(f"%%promote {name}\ny = 2")])
+def test_invalid_module_names_are_bad_input(empty_project, name):
+    nb = write_notebook(empty_project.nbs_path / "bad.ipynb", [code("x = 1"), code(f"%%promote {name}\ny = 2")])
     res = cli("promote", nb)
     assert res.exit_code == 2
     assert "bad.ipynb: cell 2:" in res.output and len(res.output.strip().splitlines()) == 1
-    assert not any(project.lib_path.iterdir())
+    assert not any(empty_project.lib_path.iterdir())
 
 
-def test_duplicate_test_names_are_bad_input(project):
+def test_duplicate_test_names_are_bad_input(empty_project):
     nb = write_notebook(
-        project.nbs_path / "dup.ipynb",
+        empty_project.nbs_path / "dup.ipynb",
         [
             code("%%promote m\ndef f():\n    return 1"),
             code("%%promote --test m --name same\nassert f() == 1"),
@@ -284,7 +284,7 @@ def test_duplicate_test_names_are_bad_input(project):
     res = cli("promote", nb)
     assert res.exit_code == 2
     assert "dup.ipynb: cell 3:" in res.output and "cell 2" in res.output
-    assert not any(project.lib_path.iterdir()) and not any(project.tests_path.iterdir())
+    assert not any(empty_project.lib_path.iterdir()) and not any(empty_project.tests_path.iterdir())
 
 
 @pytest.mark.parametrize(
@@ -300,18 +300,18 @@ def test_duplicate_test_names_are_bad_input(project):
         ),
     ],
 )
-def test_bad_files_are_one_line_exit_2(project, content, expected):
-    nb = project.nbs_path / "bad.ipynb"
+def test_bad_files_are_one_line_exit_2(empty_project, content, expected):
+    nb = empty_project.nbs_path / "bad.ipynb"
     nb.write_text(content)
     res = cli("promote", nb)
     assert res.exit_code == 2
     lines = res.output.strip().splitlines()
     assert len(lines) == 1 and "bad.ipynb" in lines[0] and expected in lines[0]
-    assert not any(project.lib_path.iterdir())
+    assert not any(empty_project.lib_path.iterdir())
 
 
-def test_ipython_syntax_in_promoted_cell_is_bad_input(project):
-    nb = write_notebook(project.nbs_path / "magic.ipynb", [code("%%promote m\n%matplotlib inline\nx = 1")])
+def test_ipython_syntax_in_promoted_cell_is_bad_input(empty_project):
+    nb = write_notebook(empty_project.nbs_path / "magic.ipynb", [code("%%promote m\n%matplotlib inline\nx = 1")])
     res = cli("promote", nb)
     assert res.exit_code == 2 and "cell 1" in res.output and "IPython syntax" in res.output
 
@@ -323,10 +323,10 @@ def test_project_without_nbdev_config_says_run_init(tmp_path):
     assert res.exit_code == 2 and "prodkit init" in res.output
 
 
-def test_interrupted_write_leaves_old_file_intact(project, monkeypatch):
-    nb = churn_notebook(project)
+def test_interrupted_write_leaves_old_file_intact(empty_project, monkeypatch):
+    nb = churn_notebook(empty_project)
     promote(nb)
-    module = project.lib_path / "churn" / "features.py"
+    module = empty_project.lib_path / "churn" / "features.py"
     old = module.read_text()
     edit_features_cell(nb)
 
@@ -340,8 +340,8 @@ def test_interrupted_write_leaves_old_file_intact(project, monkeypatch):
     assert not [p for p in module.parent.iterdir() if p.name.endswith(".tmp")]
 
 
-def test_exit_codes_through_the_real_command(project):
-    nb = project.nbs_path / "bad.ipynb"
+def test_exit_codes_through_the_real_command(empty_project):
+    nb = empty_project.nbs_path / "bad.ipynb"
     nb.write_text("{oops")
     proc = subprocess.run(
         [os.path.join(os.path.dirname(sys.executable), "prodkit"), "promote", str(nb)],
@@ -352,23 +352,23 @@ def test_exit_codes_through_the_real_command(project):
     assert proc.stderr.strip().startswith("error:") and "Traceback" not in proc.stderr
 
 
-def test_windows_line_endings_stay_unchanged_on_the_next_run(project):
+def test_windows_line_endings_stay_unchanged_on_the_next_run(empty_project):
     nb = write_notebook(
-        project.nbs_path / "win.ipynb",
+        empty_project.nbs_path / "win.ipynb",
         [
             code("%%promote win.core\r\ndef f(x):\r\n    return x\r\n"),
             code("%%promote --test win.core\r\nassert f(3) == 3\r\n"),
         ],
     )
     assert promote(nb).ok
-    assert "\r" not in (project.lib_path / "win" / "core.py").read_bytes().decode()
+    assert "\r" not in (empty_project.lib_path / "win" / "core.py").read_bytes().decode()
     again = promote(nb, check=True)
     assert again.ok and again.count("unchanged") == 2
 
 
-def test_a_module_cannot_also_be_a_package(project):
+def test_a_module_cannot_also_be_a_package(empty_project):
     nb = write_notebook(
-        project.nbs_path / "clash.ipynb",
+        empty_project.nbs_path / "clash.ipynb",
         [
             code("%%promote churn\nRATE = 0.5"),
             code("%%promote churn.features\ndef f(x):\n    return x"),
@@ -376,12 +376,12 @@ def test_a_module_cannot_also_be_a_package(project):
     )
     res = cli("promote", nb)
     assert res.exit_code == 2 and "module churn is also a package" in res.output
-    assert not any(project.lib_path.iterdir())
+    assert not any(empty_project.lib_path.iterdir())
 
 
-def test_a_module_that_fails_to_import_is_not_left_behind(project):
+def test_a_module_that_fails_to_import_is_not_left_behind(empty_project):
     nb = write_notebook(
-        project.nbs_path / "bad_import.ipynb",
+        empty_project.nbs_path / "bad_import.ipynb",
         [
             code("%%promote new.core\nX = 1"),
             code("%%promote new.core\nY = 1 / 0"),
@@ -389,15 +389,15 @@ def test_a_module_that_fails_to_import_is_not_left_behind(project):
     )
     first = promote(nb)
     assert first.exit_code == 1 and first.problems[0].cell == 2
-    assert not (project.lib_path / "new" / "core.py").exists()
+    assert not (empty_project.lib_path / "new" / "core.py").exists()
     again = promote(nb)
     assert again.exit_code == 1 and again.problems[0].kind == "import-error"
     assert promote(nb, check=True).exit_code == 1
 
 
-def test_star_imports_in_test_cells_move_to_module_level(project):
+def test_star_imports_in_test_cells_move_to_module_level(empty_project):
     nb = write_notebook(
-        project.nbs_path / "star.ipynb",
+        empty_project.nbs_path / "star.ipynb",
         [
             code("%%promote fx.core\ndef double(x):\n    return 2 * x"),
             code("%%promote --test fx.core\nfrom fx.core import *\nassert double(3) == 6"),
@@ -406,16 +406,16 @@ def test_star_imports_in_test_cells_move_to_module_level(project):
     assert promote(nb).ok
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
-        cwd=project.root,
+        cwd=empty_project.root,
         capture_output=True,
         text=True,
     )
     assert proc.returncode == 0, proc.stdout
 
 
-def test_walrus_and_global_assignments_define_module_names(project):
+def test_walrus_and_global_assignments_define_module_names(empty_project):
     nb = write_notebook(
-        project.nbs_path / "names.ipynb",
+        empty_project.nbs_path / "names.ipynb",
         [
             code(
                 "%%promote names\ndef sq(x):\n    return x * x\nsquares = [y := sq(i) for i in range(3)]\nlast = y"
@@ -429,13 +429,13 @@ def test_walrus_and_global_assignments_define_module_names(project):
     assert result.ok, result.to_dict()["notebooks"][0]["problems"]
 
 
-def test_test_files_of_notebooks_with_parentheses_in_their_names_are_not_swapped(project):
+def test_test_files_of_notebooks_with_parentheses_in_their_names_are_not_swapped(empty_project):
     first = write_notebook(
-        project.nbs_path / "e (1).ipynb",
+        empty_project.nbs_path / "e (1).ipynb",
         [code("%%promote pkg.e\nV = 1"), code("%%promote --test pkg.e\nassert V == 1")],
     )
     second = write_notebook(
-        project.nbs_path / "e (2).ipynb",
+        empty_project.nbs_path / "e (2).ipynb",
         [code("%%promote other.e\nW = 2"), code("%%promote --test pkg.e\nassert 1 == 1")],
     )
     assert promote(first).ok
@@ -444,17 +444,17 @@ def test_test_files_of_notebooks_with_parentheses_in_their_names_are_not_swapped
     assert [f.path.name for f in refused] == ["test_pkg_e.py"] and "generated from" in refused[0].reason
 
 
-def test_blank_lines_above_the_promote_line_are_ignored(project):
+def test_blank_lines_above_the_promote_line_are_ignored(empty_project):
     nb = write_notebook(
-        project.nbs_path / "blank.ipynb", [code("  \n\n%%promote ws.core\ndef f(x):\n    return x + 1")]
+        empty_project.nbs_path / "blank.ipynb", [code("  \n\n%%promote ws.core\ndef f(x):\n    return x + 1")]
     )
     assert promote(nb).ok
-    assert "def f(x)" in (project.lib_path / "ws" / "core.py").read_text()
+    assert "def f(x)" in (empty_project.lib_path / "ws" / "core.py").read_text()
 
 
-def test_a_name_from_another_test_cell_is_explained(project):
+def test_a_name_from_another_test_cell_is_explained(empty_project):
     nb = write_notebook(
-        project.nbs_path / "tests_share.ipynb",
+        empty_project.nbs_path / "tests_share.ipynb",
         [
             code("%%promote m\ndef f(x):\n    return x"),
             code("%%promote --test m\nsample = [1, 2]\nassert f(sample) == sample"),
@@ -465,50 +465,49 @@ def test_a_name_from_another_test_cell_is_explained(project):
     assert problem.cell == 3 and "each test runs on its own" in problem.message
 
 
-def test_import_errors_in_notebooks_without_cell_ids_still_name_the_cell(project):
-    path = project.nbs_path / "old.ipynb"
-    cells = [code("import os"), code("%%promote old.core\nY = 1 / 0")]
-    path.write_text(json.dumps({"cells": cells, "nbformat": 4, "nbformat_minor": 4, "metadata": {}}))
+def test_import_errors_in_notebooks_without_cell_ids_still_name_the_cell(empty_project):
+    path = write_notebook(empty_project.nbs_path / "old.ipynb",
+                          [code("import os"), code("%%promote old.core\nY = 1 / 0")], nbformat_minor=4)
     [problem] = promote(path).problems
     assert problem.kind == "import-error" and problem.cell == 2
 
 
-def test_error_lines_keep_brackets(tmp_path, project):
+def test_error_lines_keep_brackets(tmp_path, empty_project):
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n')
     nb = write_notebook(tmp_path / "nbs" / "a.ipynb", [code("%%promote m\nx = 1")])
     res = cli("promote", nb)
     assert res.exit_code == 2 and "no [tool.nbdev] in pyproject.toml" in res.output
-    draft = project.nbs_path / "[draft].ipynb"
+    draft = empty_project.nbs_path / "[draft].ipynb"
     draft.write_text("{oops")
     res = cli("promote", draft)
     assert res.exit_code == 2 and "[draft].ipynb: not valid JSON" in res.output
 
 
-def test_folder_import_check_reports_each_failure_in_its_own_notebook(project):
+def test_folder_import_check_reports_each_failure_in_its_own_notebook(empty_project):
     """One import-check interpreter imports the modules of every notebook of a folder."""
-    write_notebook(project.nbs_path / "good.ipynb", [code("%%promote good.core\nVALUE = 1")])
+    write_notebook(empty_project.nbs_path / "good.ipynb", [code("%%promote good.core\nVALUE = 1")])
     write_notebook(
-        project.nbs_path / "bad.ipynb",
+        empty_project.nbs_path / "bad.ipynb",
         [code("x = 1"), code("%%promote bad.core\nimport not_a_real_package_xyz")],
     )
-    result = promote(project.nbs_path)
+    result = promote(empty_project.nbs_path)
     assert result.exit_code == 1
     by_notebook = {nb.notebook.name: nb for nb in result.notebooks}
     assert by_notebook["good.ipynb"].problems == []
     [problem] = by_notebook["bad.ipynb"].problems
     assert problem.kind == "import-error" and problem.module == "bad.core" and problem.cell == 2
-    assert (project.lib_path / "good" / "core.py").exists()
-    assert not (project.lib_path / "bad" / "core.py").exists()
+    assert (empty_project.lib_path / "good" / "core.py").exists()
+    assert not (empty_project.lib_path / "bad" / "core.py").exists()
 
 
-def test_import_check_warm_up_never_loads_the_old_version_of_a_project_module(project):
+def test_import_check_warm_up_never_loads_the_old_version_of_a_project_module(empty_project):
     """The check starts before the files are written; the project's own modules (here the old
     churn/helpers.py, without NEW) must be imported only once the new versions are written."""
-    (project.lib_path / "churn").mkdir(parents=True)
-    (project.lib_path / "churn" / "__init__.py").write_text("")
-    (project.lib_path / "churn" / "helpers.py").write_text("OLD = 1\n")
+    (empty_project.lib_path / "churn").mkdir(parents=True)
+    (empty_project.lib_path / "churn" / "__init__.py").write_text("")
+    (empty_project.lib_path / "churn" / "helpers.py").write_text("OLD = 1\n")
     nb = write_notebook(
-        project.nbs_path / "churn.ipynb",
+        empty_project.nbs_path / "churn.ipynb",
         [
             code("%%promote churn.helpers\nNEW = 2"),
             code("%%promote churn.features\nimport json\nfrom churn.helpers import NEW\n\nTWICE = NEW * 2"),
@@ -516,7 +515,7 @@ def test_import_check_warm_up_never_loads_the_old_version_of_a_project_module(pr
     )
     result = promote(nb, force=True)
     assert result.ok, result.to_dict()
-    assert "NEW = 2" in (project.lib_path / "churn" / "helpers.py").read_text()
+    assert "NEW = 2" in (empty_project.lib_path / "churn" / "helpers.py").read_text()
 
 
 def test_leading_imports_are_the_warm_up_candidates():
@@ -548,27 +547,27 @@ def test_promote_command_flags_match_the_typer_command():
     assert typer_flags == set(PROMOTE_FLAGS)
 
 
-def test_prodkit_promote_runs_without_importing_typer(project):
-    nb = write_notebook(project.nbs_path / "calc.ipynb", [code("%%promote calc.ops\nVALUE = 1")])
+def test_prodkit_promote_runs_without_importing_typer(empty_project):
+    nb = write_notebook(empty_project.nbs_path / "calc.ipynb", [code("%%promote calc.ops\nVALUE = 1")])
     script = (
         "import atexit, sys; atexit.register(lambda: print('typer' in sys.modules, file=sys.stderr)); "
         f"sys.argv = ['prodkit', 'promote', {str(nb)!r}]; from prodkit.cli import main; main()"
     )
-    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=project.root)
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=empty_project.root)
     assert run.returncode == 0, run.stderr
     assert "1 written" in run.stdout
     assert run.stderr.strip().splitlines()[-1] == "False"
 
 
-def test_prodkit_promote_bad_input_is_one_line_and_exit_2_on_the_fast_path(project):
+def test_prodkit_promote_bad_input_is_one_line_and_exit_2_on_the_fast_path(empty_project):
     script = "import sys; sys.argv = ['prodkit', 'promote', 'nbs/nope.ipynb']; from prodkit.cli import main; main()"
-    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=project.root)
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=empty_project.root)
     assert run.returncode == 2
     assert run.stderr.startswith("error: ") and len(run.stderr.strip().splitlines()) == 1
 
 
 def test_a_package_that_reads_stdin_cannot_take_the_import_checks_module_names(
-    project, tmp_path_factory, monkeypatch
+    empty_project, tmp_path_factory, monkeypatch
 ):
     """The module names reach the check on its stdin; an installed package that the warm-up
     imports (here one reading a line at import) sees an empty stdin instead."""
@@ -576,7 +575,7 @@ def test_a_package_that_reads_stdin_cannot_take_the_import_checks_module_names(
     (site / "reads_stdin.py").write_text("import sys\nFIRST = sys.stdin.readline()\n")
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), str(site)])))
     nb = write_notebook(
-        project.nbs_path / "reader.ipynb",
+        empty_project.nbs_path / "reader.ipynb",
         [code("%%promote reader.core\nimport reads_stdin\n\nassert reads_stdin.FIRST == ''")],
     )
     result = promote(nb)

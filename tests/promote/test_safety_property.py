@@ -10,7 +10,6 @@ hostile cell ids and file names. The sandbox's parent folder is snapshotted arou
 
 from __future__ import annotations
 
-import json
 import keyword
 import os
 import random
@@ -18,7 +17,7 @@ import string
 import sys
 
 import pytest
-from pktest import code, markdown
+from pktest import code, markdown, write_notebook
 from promote.safety_helpers import changes, outside, snapshot
 from typer.testing import CliRunner
 
@@ -138,13 +137,7 @@ def _write(path, cells: list[dict], meta: dict, rng: random.Random, parent) -> N
     if rng.random() < 0.3:  # one cell of the notebook gets a hostile id
         number = rng.randrange(len(cells))
         cells[number]["id"] = hostile_cell_id(rng, parent, number + 1)
-    nb = {
-        "cells": cells,
-        "nbformat": 4,
-        "nbformat_minor": 5,
-        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}, **meta},
-    }
-    path.write_text(json.dumps(nb), encoding="utf-8")
+    write_notebook(path, cells, metadata=meta)
 
 
 def _promote(nb, *args):
@@ -159,22 +152,22 @@ def _promote(nb, *args):
 
 @pytest.mark.slow
 @pytest.mark.filterwarnings("error::UserWarning")  # a warning would be noise beside the one error line
-def test_property_hostile_names_and_metadata_never_write_outside_lib_and_tests(project):
+def test_property_hostile_names_and_metadata_never_write_outside_lib_and_tests(empty_project):
     """Generated hostile notebooks: --check changes nothing anywhere; promote changes nothing
     outside lib_path and tests_path (the sandbox is the project; its parent is watched)."""
     rng = random.Random(SEED)
-    parent = project.root.parent
+    parent = empty_project.root.parent
     (parent / "victim").mkdir()
     (parent / "victim" / "v.py").write_text("# precious\n")
-    allowed = [project.lib_path.absolute(), project.tests_path.absolute()]
+    allowed = [empty_project.lib_path.absolute(), empty_project.tests_path.absolute()]
     codes = []
     for case in range(CASES):
         source = rng.randrange(9)
         name = rng.choice(hostile_names(rng, parent, in_source=source < 6))
         cells, meta, file_name = _cells(rng, name, source, parent)
-        nb = project.nbs_path / f"{file_name or f'case_{case}'}.ipynb"
+        nb = empty_project.nbs_path / f"{file_name or f'case_{case}'}.ipynb"
         if rng.random() < 0.1:
-            nb = project.nbs_path / f"odd\n{case}\t{rng.choice(['é', ' ', '#', '%%'])}.ipynb"
+            nb = empty_project.nbs_path / f"odd\n{case}\t{rng.choice(['é', ' ', '#', '%%'])}.ipynb"
         _write(nb, cells, meta, rng, parent)
         label = f"case {case}: source {source}, name {name!r}, notebook {nb.name!r}"
 
@@ -185,8 +178,8 @@ def test_property_hostile_names_and_metadata_never_write_outside_lib_and_tests(p
         before = snapshot(parent)
         result = _promote(nb)
         changed = changes(before, snapshot(parent))
-        assert outside(changed, project.root, parent, allowed) == set(), f"{label}\n{result.output}"
-        assert not (parent / "pwned").exists() and not (project.root / "pwned").exists(), label
+        assert outside(changed, empty_project.root, parent, allowed) == set(), f"{label}\n{result.output}"
+        assert not (parent / "pwned").exists() and not (empty_project.root / "pwned").exists(), label
         codes.append(result.exit_code)
         nb.unlink()
     assert (parent / "victim" / "v.py").read_text() == "# precious\n"

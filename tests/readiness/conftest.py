@@ -1,16 +1,24 @@
-import sys
-from pathlib import Path
+"""Fixtures for the readiness tests: a project that declares its dependencies."""
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+PYPROJECT = """[project]
+name = "demo"
+version = "0.0.1"
+requires-python = ">=3.11"
+dependencies = ["numpy>=1.26", "pandas>=2.1,<3", "scikit-learn>=1.4", "torch>=2.4", "pyyaml>=6"]
 
-from readiness_nb import PYPROJECT  # noqa: E402
+[tool.nbdev]
+lib_path = "src"
+nbs_path = "nbs"
+update_pyproject = false
+"""
 
 
 @pytest.fixture
-def project(tmp_path):
-    """A prodkit project with declared dependencies, as `prodkit init` leaves it."""
+def deps_project(tmp_path):
+    """A prodkit project (at tmp_path) whose pyproject declares numpy, pandas, scikit-learn, torch and
+    pyyaml, as `prodkit init` leaves it."""
     from prodkit.config import init_project, load_project
 
     (tmp_path / "pyproject.toml").write_text(PYPROJECT, encoding="utf-8")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from readiness_nb import code, display, error, md, numbered, result, stream, write_notebook
+from pktest import code, display, error, markdown, numbered, result, stream, write_notebook
 
 from prodkit.readiness import check_notebook
 
@@ -96,7 +96,7 @@ CASES = {
     "CODE-02": (
         [code("%%promote --params\nthreshold = 0.5", count=1), code("a = 1", count=3), code("b = a + 1", count=2),
          code("c = b", error(), count=4), code("d = 4")],
-        numbered(code("a = 1"), md("text"), code("b = a + 1"), code("print(b)", stream("2\n"))),
+        numbered(code("a = 1"), markdown("text"), code("b = a + 1"), code("print(b)", stream("2\n"))),
     ),
     "CODE-03": (
         clean(code("!pip install lightgbm==4.3\n%pip install requests"),
@@ -158,97 +158,97 @@ CASES = {
 
 
 @pytest.mark.parametrize("check_id", sorted(CASES))
-def test_check_fails_on_a_bad_notebook(project, check_id):
+def test_check_fails_on_a_bad_notebook(deps_project, check_id):
     bad, _ = CASES[check_id]
-    c = status_of(project, check_id, bad)
+    c = status_of(deps_project, check_id, bad)
     assert c.status in ("fail", "warn"), c
     assert c.message and c.fix
 
 
 @pytest.mark.parametrize("check_id", sorted(CASES))
-def test_check_passes_on_a_good_notebook(project, check_id):
+def test_check_passes_on_a_good_notebook(deps_project, check_id):
     _, good = CASES[check_id]
-    c = status_of(project, check_id, good)
+    c = status_of(deps_project, check_id, good)
     assert c.status == "pass", c
 
 
 @pytest.mark.parametrize("check_id", sorted(CASES))
-def test_bad_fixture_fails_its_check_and_no_other(project, check_id):
+def test_bad_fixture_fails_its_check_and_no_other(deps_project, check_id):
     """Each check's unit test isolates it: the bad notebook fails that check and no other notebook check
     (for CODE-08, the checks that read code are n/a instead of passing: left out of the score)."""
     bad, _ = CASES[check_id]
-    found = problems_of(project, bad)
+    found = problems_of(deps_project, bad)
     found.pop(check_id, None)  # a project-scope check under test (DATA-04) is not among the notebook checks
     assert found == {}, found
-    assert status_of(project, check_id, bad).status in ("fail", "warn")
+    assert status_of(deps_project, check_id, bad).status in ("fail", "warn")
 
 
-def test_problems_name_their_cells(project):
+def test_problems_name_their_cells(deps_project):
     bad, _ = CASES["DATA-01"]
-    c = status_of(project, "DATA-01", bad)
+    c = status_of(deps_project, "DATA-01", bad)
     assert c.cells == [2, 3] and c.status == "fail"
-    c = status_of(project, "CODE-02", CASES["CODE-02"][0])
+    c = status_of(deps_project, "CODE-02", CASES["CODE-02"][0])
     assert 3 in c.cells and 4 in c.cells and 5 in c.cells  # out of order, error output, never ran
     assert "out of order" in c.message and "error output" in c.message and "never ran" in c.message
 
 
-def test_leakage_is_a_fail_and_missing_split_a_warning(project):
-    assert status_of(project, "DATA-05", CASES["DATA-05"][0]).status == "fail"
-    c = status_of(project, "DATA-05", [code("clf.fit(X, y)")])
+def test_leakage_is_a_fail_and_missing_split_a_warning(deps_project):
+    assert status_of(deps_project, "DATA-05", CASES["DATA-05"][0]).status == "fail"
+    c = status_of(deps_project, "DATA-05", [code("clf.fit(X, y)")])
     assert c.status == "warn" and "held-out" in c.message
 
 
-def test_undeclared_import_names_the_distribution(project):
-    c = status_of(project, "CODE-03", [code("import cv2\nimport sklearn")])
+def test_undeclared_import_names_the_distribution(deps_project):
+    c = status_of(deps_project, "CODE-03", [code("import cv2\nimport sklearn")])
     assert c.status == "fail" and "cv2 (opencv-python)" in c.message and "sklearn" not in c.message
 
 
-def test_unpinned_dependency_is_a_warning(project):
-    text = (project.root / "pyproject.toml").read_text().replace('"pyyaml>=6"', '"pyyaml"')
-    (project.root / "pyproject.toml").write_text(text)
-    c = status_of(project, "CODE-03", [code("import yaml")])
+def test_unpinned_dependency_is_a_warning(deps_project):
+    text = (deps_project.root / "pyproject.toml").read_text().replace('"pyyaml>=6"', '"pyyaml"')
+    (deps_project.root / "pyproject.toml").write_text(text)
+    c = status_of(deps_project, "CODE-03", [code("import yaml")])
     assert c.status == "warn" and "pyyaml" in c.message
 
 
-def test_requirements_txt_lines_are_read_as_pip_reads_them(project):
+def test_requirements_txt_lines_are_read_as_pip_reads_them(deps_project):
     """Kept behaviour (now packaging.requirements): extras, markers, comments, hashes, options and
     `name @ url` declare a distribution; any version range or URL pins it; names are PEP 503."""
-    (project.root / "requirements.txt").write_text(
+    (deps_project.root / "requirements.txt").write_text(
         "-r base.txt\n--index-url https://example.org/simple\n# a comment\n"
         "Requests[socks]>=2.31 ; python_version >= '3.8'  # http\n"
         "python_dateutil==2.9 --hash=sha256:0123abcd\n"
         "mylib @ https://example.org/mylib-1.0-py3-none-any.whl\nmarkdown_it_py\n")
-    c = status_of(project, "CODE-03", [code("import requests\nimport dateutil\nimport mylib\nimport markdown_it")])
+    c = status_of(deps_project, "CODE-03", [code("import requests\nimport dateutil\nimport mylib\nimport markdown_it")])
     assert c.status == "warn" and c.message == "declared without a version range: markdown-it-py", c
 
 
-def test_finding_issue15_a_vcs_url_line_does_not_declare_a_distribution_named_git(project):
+def test_finding_issue15_a_vcs_url_line_does_not_declare_a_distribution_named_git(deps_project):
     """`git+https://…` is not a requirement of a distribution called "git": the hand-written parser took
     its first word as a name, so `import git` (GitPython) passed as declared."""
-    (project.root / "requirements.txt").write_text("git+https://github.com/org/tool.git\n")
-    c = status_of(project, "CODE-03", [code("import git")])
+    (deps_project.root / "requirements.txt").write_text("git+https://github.com/org/tool.git\n")
+    c = status_of(deps_project, "CODE-03", [code("import git")])
     assert c.status == "fail" and "git (GitPython)" in c.message, c
 
 
-def test_finding_issue15_a_malformed_requirement_is_not_a_pinned_declaration(project):
+def test_finding_issue15_a_malformed_requirement_is_not_a_pinned_declaration(deps_project):
     """`pandas==` has no version: pip rejects the line, so it neither declares nor pins pandas."""
-    (project.root / "requirements.txt").write_text("pandas==\n")
-    text = (project.root / "pyproject.toml").read_text().replace('"pandas>=2.1,<3", ', "")
-    (project.root / "pyproject.toml").write_text(text)
-    c = status_of(project, "CODE-03", [code("import pandas")])
+    (deps_project.root / "requirements.txt").write_text("pandas==\n")
+    text = (deps_project.root / "pyproject.toml").read_text().replace('"pandas>=2.1,<3", ', "")
+    (deps_project.root / "pyproject.toml").write_text(text)
+    c = status_of(deps_project, "CODE-03", [code("import pandas")])
     assert c.status == "fail" and "pandas" in c.message, c
 
 
-def test_finding_issue15_a_non_string_dependency_entry_is_skipped_not_a_crash(project):
-    text = (project.root / "pyproject.toml").read_text().replace('"pyyaml>=6"]', '"pyyaml>=6", {name = "x"}]')
-    (project.root / "pyproject.toml").write_text(text)
-    c = status_of(project, "CODE-03", [code("import yaml")])
+def test_finding_issue15_a_non_string_dependency_entry_is_skipped_not_a_crash(deps_project):
+    text = (deps_project.root / "pyproject.toml").read_text().replace('"pyyaml>=6"]', '"pyyaml>=6", {name = "x"}]')
+    (deps_project.root / "pyproject.toml").write_text(text)
+    c = status_of(deps_project, "CODE-03", [code("import yaml")])
     assert c.status == "pass", c
 
 
-def test_undeclared_installed_import_names_its_distribution_from_the_metadata(project):
+def test_undeclared_installed_import_names_its_distribution_from_the_metadata(deps_project):
     """Not in the hand-kept table: the distribution comes from importlib.metadata.packages_distributions()."""
-    c = status_of(project, "CODE-03", [code("import websocket")])
+    c = status_of(deps_project, "CODE-03", [code("import websocket")])
     assert c.status == "fail" and "websocket (websocket-client)" in c.message, c
 
 
@@ -260,51 +260,51 @@ def test_no_declared_dependencies_fails(tmp_path):
     assert c.status == "fail" and "no dependencies declared" in c.message
 
 
-def test_cleared_outputs_leave_execution_order_unscored(project):
-    c = status_of(project, "CODE-02", [code("a = 1"), code("b = 2")])
+def test_cleared_outputs_leave_execution_order_unscored(deps_project):
+    c = status_of(deps_project, "CODE-02", [code("a = 1"), code("b = 2")])
     assert c.status == "skip"
-    res = check_notebook(write_notebook(project.nbs_path / "c.ipynb", [code("a = 1")]), project=project,
+    res = check_notebook(write_notebook(deps_project.nbs_path / "c.ipynb", [code("a = 1")]), project=deps_project,
                          only=["CODE-02"])
     assert res.sections["Code"].max == 0
 
 
-def test_code01_without_run_is_not_scored(project):
-    c = status_of(project, "CODE-01", [code("a = 1")])
+def test_code01_without_run_is_not_scored(deps_project):
+    c = status_of(deps_project, "CODE-01", [code("a = 1")])
     assert c.status == "skip" and "--run" in c.fix
-    res = check_notebook(project.nbs_path / "nb.ipynb", project=project, only=["CODE-01", "CODE-06"])
+    res = check_notebook(deps_project.nbs_path / "nb.ipynb", project=deps_project, only=["CODE-01", "CODE-06"])
     assert res.sections["Code"].max == 1
 
 
-def test_magics_and_shell_lines_do_not_break_parsing(project):
+def test_magics_and_shell_lines_do_not_break_parsing(deps_project):
     cells = [code("%matplotlib inline\nfiles = !ls data\n%%time\nx = 1"), code("%%bash\npip install foo\necho hi"),
              code("df?\nimport numpy as np\nnp.random.seed(0)\nv = np.random.rand(3)")]
-    res = check_notebook(write_notebook(project.nbs_path / "m.ipynb", cells), project=project,
+    res = check_notebook(write_notebook(deps_project.nbs_path / "m.ipynb", cells), project=deps_project,
                          only=["CODE-03", "CODE-05"])
     assert res.check("CODE-03").status == "fail" and res.check("CODE-03").cells == [2]
     assert res.check("CODE-05").status == "pass"
 
 
-def test_business_case(project):
+def test_business_case(deps_project):
     from prodkit.readiness.business import set_business
 
-    assert status_of(project, "BIZ-01", [code("x = 1")]).status == "fail"
-    set_business(project.root, {"kpi": "churn rate", "target": "-2 pts", "owner": "jane", "latency_budget_ms": "50"})
+    assert status_of(deps_project, "BIZ-01", [code("x = 1")]).status == "fail"
+    set_business(deps_project.root, {"kpi": "churn rate", "target": "-2 pts", "owner": "jane", "latency_budget_ms": "50"})
     from prodkit.config import load_project
 
-    c = status_of(load_project(project.root), "BIZ-01", [code("x = 1")])
+    c = status_of(load_project(deps_project.root), "BIZ-01", [code("x = 1")])
     assert c.status == "pass" and "churn rate" in c.message and "no latency benchmark recorded yet" in c.message
 
 
-def test_pii_look_alikes_in_outputs_are_not_flagged(project):
+def test_pii_look_alikes_in_outputs_are_not_flagged(deps_project):
     table = ("     id  amount  code   ts\n0   100  200  3000  2026-01-01 06:00:00\n"
              "1   4111111111111112  0.1234  10.0.0.12  v2.13.0\n2   123 456 7890  1e-05  -0.25\n")
-    c = status_of(project, "SEC-02", [code("df", result({"text/plain": table}))])
+    c = status_of(deps_project, "SEC-02", [code("df", result({"text/plain": table}))])
     assert c.status == "pass", c
 
 
-def test_pii_kinds_are_named(project):
+def test_pii_kinds_are_named(deps_project):
     text = "ann@corp.io, (415) 555-0134, +44 20 7946 0958, 078-05-1120, GB82 WEST 1234 5698 7654 32, 4012888888881881"
-    c = status_of(project, "SEC-02", [code("df", result({"text/plain": text}))])
+    c = status_of(deps_project, "SEC-02", [code("df", result({"text/plain": text}))])
     assert c.status == "fail"
     for kind in ("email address", "phone number", "social security number", "IBAN", "payment card number"):
         assert kind in c.message

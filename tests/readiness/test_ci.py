@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from readiness_nb import code, write_notebook
+from pktest import code, write_notebook
 
 from prodkit.config import load_project
 from prodkit.errors import BadInput
@@ -21,17 +21,17 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def ci_project(project, tmp_path_factory):
+def ci_project(deps_project, tmp_path_factory):
     """A promoted project (as committed) whose gate threshold is set in settings.ini."""
     from prodkit.promote import promote
 
-    nb = write_notebook(project.nbs_path / "churn.ipynb", [
+    nb = write_notebook(deps_project.nbs_path / "churn.ipynb", [
         code("%%promote churn.features\ndef add_one(x):\n    return x + 1\n"),
         code("%%promote --test churn.features\nassert add_one(1) == 2"),
         code("%%promote --params\nthreshold = 0.5")])
     assert promote(nb, import_check=False).exit_code == 0
-    _set_threshold(project.root, "0.0")
-    return load_project(project.root)
+    _set_threshold(deps_project.root, "0.0")
+    return load_project(deps_project.root)
 
 
 def _set_threshold(root: Path, value: str) -> None:
@@ -112,13 +112,13 @@ def test_unknown_kind_is_bad_input(ci_project):
         render_ci(ci_project, "jenkins")
 
 
-def test_pre_commit_hooks_run_as_pre_commit_would(project, shell_env):
+def test_pre_commit_hooks_run_as_pre_commit_would(deps_project, shell_env):
     hooks = {h["id"]: h for h in yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())}
     assert set(hooks) == {"prodkit-secrets", "prodkit-check"}
-    clean = write_notebook(project.nbs_path / "clean.ipynb", [code("x = 1")])
-    leaky = write_notebook(project.nbs_path / "leaky.ipynb", [code('password = "Hunter2Hunter2!"')])
+    clean = write_notebook(deps_project.nbs_path / "clean.ipynb", [code("x = 1")])
+    leaky = write_notebook(deps_project.nbs_path / "leaky.ipynb", [code('password = "Hunter2Hunter2!"')])
     entry = shlex.split(hooks["prodkit-secrets"]["entry"])
-    run = lambda *files: subprocess.run([*entry, *map(str, files)], cwd=project.root, env=shell_env,  # noqa: E731
+    run = lambda *files: subprocess.run([*entry, *map(str, files)], cwd=deps_project.root, env=shell_env,  # noqa: E731
                                         capture_output=True, text=True)
     assert run(clean).returncode == 0
     failed = run(clean, leaky)

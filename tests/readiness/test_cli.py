@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from readiness_nb import code, numbered, write_notebook
+from pktest import code, numbered, write_notebook
 from typer.testing import CliRunner
 
 from prodkit.cli import app
@@ -16,8 +16,8 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def nb(project):
-    return write_notebook(project.nbs_path / "churn.ipynb", numbered(
+def nb(deps_project):
+    return write_notebook(deps_project.nbs_path / "churn.ipynb", numbered(
         code("%%promote --params\nthreshold = 0.5"), code('pd.read_csv("/home/ann/x.csv")')))
 
 
@@ -35,18 +35,18 @@ def test_json_is_the_result_dict(nb):
     assert next(c for c in data["checks"] if c["id"] == "DATA-01")["cells"] == [2]
 
 
-def test_folder_gives_a_json_list(project, nb):
-    write_notebook(project.nbs_path / "other.ipynb", [code("x = 1")])
-    res = runner.invoke(app, ["check", str(project.nbs_path), "--json", "--fail-under", "0"])
+def test_folder_gives_a_json_list(deps_project, nb):
+    write_notebook(deps_project.nbs_path / "other.ipynb", [code("x = 1")])
+    res = runner.invoke(app, ["check", str(deps_project.nbs_path), "--json", "--fail-under", "0"])
     assert [d["notebook"] for d in json.loads(res.stdout)] == ["nbs/churn.ipynb", "nbs/other.ipynb"]
 
 
-def test_fail_under_exits_1_and_defaults_to_settings(project, nb):
+def test_fail_under_exits_1_and_defaults_to_settings(deps_project, nb):
     res = runner.invoke(app, ["check", str(nb), "--fail-under", "0.9"])
     assert res.exit_code == 1 and "readiness below 0.9" in res.stderr
     res = runner.invoke(app, ["check", str(nb)])  # settings.ini readiness_fail_under = 0.8
     assert res.exit_code == 1 and "below 0.8" in res.stderr
-    ini = project.root / "settings.ini"
+    ini = deps_project.root / "settings.ini"
     ini.write_text(ini.read_text().replace("readiness_fail_under = 0.8", "readiness_fail_under = 0"))
     assert runner.invoke(app, ["check", str(nb)]).exit_code == 0
 
@@ -70,8 +70,8 @@ def test_html_report_is_written(nb, tmp_path):
     (["{bad}"], "not valid JSON"),
     (["{empty}"], "no notebooks in this folder"),
 ])
-def test_bad_input_is_one_line_and_exit_2(project, nb, tmp_path, args, message):
-    bad = project.nbs_path / "broken.ipynb"
+def test_bad_input_is_one_line_and_exit_2(deps_project, nb, tmp_path, args, message):
+    bad = deps_project.nbs_path / "broken.ipynb"
     bad.write_text("{not json")
     (tmp_path / "empty").mkdir()
     args = [a.format(nb=nb, bad=bad, empty=tmp_path / "empty") for a in args]
@@ -80,16 +80,16 @@ def test_bad_input_is_one_line_and_exit_2(project, nb, tmp_path, args, message):
     assert message in res.stderr and len(res.stderr.strip().splitlines()) == 1
 
 
-def test_bad_settings_threshold_names_the_file(project, nb):
-    ini = project.root / "settings.ini"
+def test_bad_settings_threshold_names_the_file(deps_project, nb):
+    ini = deps_project.root / "settings.ini"
     ini.write_text(ini.read_text().replace("readiness_fail_under = 0.8", "readiness_fail_under = lots"))
     res = runner.invoke(app, ["check", str(nb)])
     assert res.exit_code == 2 and "settings.ini" in res.stderr
 
 
-def test_real_process_exit_codes(project, nb):
+def test_real_process_exit_codes(deps_project, nb):
     cmd = [sys.executable, "-m", "prodkit.cli", "check"]
-    bad = subprocess.run([*cmd, str(project.nbs_path / "nope.ipynb")], capture_output=True, text=True)
+    bad = subprocess.run([*cmd, str(deps_project.nbs_path / "nope.ipynb")], capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
     ok = subprocess.run([*cmd, str(nb), "--json", "--fail-under", "0"], capture_output=True, text=True)
     assert ok.returncode == 0 and json.loads(ok.stdout)["notebook"] == "nbs/churn.ipynb"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from realnb import score
+from readiness.realnb import score
 
 VERDICTS = {"flag", "ok", "n/a"}
 

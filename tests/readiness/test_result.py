@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from readiness_nb import code, numbered, write_notebook
+from pktest import code, numbered, write_notebook
 
 from prodkit.readiness import check, check_notebook
 from prodkit.readiness.registry import SECTIONS, all_checks
@@ -25,8 +25,8 @@ def test_every_design_check_is_registered_once_with_fix_text():
     assert {s.id for s in specs if s.scope == "project"} == PROJECT_IDS
 
 
-def test_to_dict_matches_the_documented_json(project):
-    path = write_notebook(project.nbs_path / "a.ipynb", numbered(code("x = 1")))
+def test_to_dict_matches_the_documented_json(deps_project):
+    path = write_notebook(deps_project.nbs_path / "a.ipynb", numbered(code("x = 1")))
     data = check(path).to_dict()
     assert list(data) == ["notebook", "score", "grade", "meaning", "notebook_score", "project_score", "notes",
                           "sections", "checks"]
@@ -42,11 +42,11 @@ def test_to_dict_matches_the_documented_json(project):
     json.dumps(data)  # plain JSON types only
 
 
-def test_a_folder_gives_a_list(project):
-    write_notebook(project.nbs_path / "a.ipynb", [code("x = 1")])
-    write_notebook(project.nbs_path / "sub" / "b.ipynb", [code("y = 2")])
-    write_notebook(project.nbs_path / ".ipynb_checkpoints" / "a-checkpoint.ipynb", [code("x = 1")])
-    results = check(project.nbs_path)
+def test_a_folder_gives_a_list(deps_project):
+    write_notebook(deps_project.nbs_path / "a.ipynb", [code("x = 1")])
+    write_notebook(deps_project.nbs_path / "sub" / "b.ipynb", [code("y = 2")])
+    write_notebook(deps_project.nbs_path / ".ipynb_checkpoints" / "a-checkpoint.ipynb", [code("x = 1")])
+    results = check(deps_project.nbs_path)
     assert [r.notebook for r in results] == ["nbs/a.ipynb", "nbs/sub/b.ipynb"]
 
 
@@ -91,25 +91,25 @@ def test_uncounted_checks_leave_the_score_alone():
     assert r.score == 1.0 and r.sections["Code"].max == 1 and "Not scored: COD-2" in r.explanation()
 
 
-def test_gate_applies_to_the_notebook_score(project):
+def test_gate_applies_to_the_notebook_score(deps_project):
     """A clean notebook on a fresh project passes the default gate although nothing is set up yet."""
     from typer.testing import CliRunner
 
     from prodkit.cli import app
 
-    clean = write_notebook(project.nbs_path / "clean.ipynb", numbered(
+    clean = write_notebook(deps_project.nbs_path / "clean.ipynb", numbered(
         code("%%promote --params\nthreshold = 0.5"), code('import pandas as pd\ndf = pd.read_csv("data/x.csv")\nx = df.mean() * threshold')))
     res = CliRunner().invoke(app, ["check", str(clean), "--json", "--fail-under", "0.8"])
     data = json.loads(res.stdout)
     assert res.exit_code == 0 and data["score"] == 1.0 and data["project_score"]["score"] < 0.5
-    bad = write_notebook(project.nbs_path / "bad.ipynb", numbered(
+    bad = write_notebook(deps_project.nbs_path / "bad.ipynb", numbered(
         code("%%promote --params\nthreshold = 0.5"), code('import pandas as pd\ndf = pd.read_csv("/home/ann/x.csv")')))
     assert CliRunner().invoke(app, ["check", str(bad), "--fail-under", "0.8"]).exit_code == 1
 
 
-def test_html_is_self_contained_and_escaped(project):
-    path = write_notebook(project.nbs_path / "x.ipynb", [code('p = "/home/<script>alert(1)</script>/x.csv"')])
-    res = check_notebook(path, project=project)
+def test_html_is_self_contained_and_escaped(deps_project):
+    path = write_notebook(deps_project.nbs_path / "x.ipynb", [code('p = "/home/<script>alert(1)</script>/x.csv"')])
+    res = check_notebook(path, project=deps_project)
     html = res.to_html()
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "DATA-01" in html and "score" in html
@@ -117,17 +117,17 @@ def test_html_is_self_contained_and_escaped(project):
     assert doc.startswith("<!DOCTYPE html>") and "</html>" in doc
 
 
-def test_mimebundle_outside_a_kernel_has_text_and_html_only(project):
-    res = check_notebook(write_notebook(project.nbs_path / "y.ipynb", [code("x = 1")]), project=project)
+def test_mimebundle_outside_a_kernel_has_text_and_html_only(deps_project):
+    res = check_notebook(write_notebook(deps_project.nbs_path / "y.ipynb", [code("x = 1")]), project=deps_project)
     bundle = res._repr_mimebundle_()
     assert set(bundle) == {"text/plain", "text/html"}
     assert "Readiness of nbs/y.ipynb" in bundle["text/plain"] and "BIZ-01" in bundle["text/plain"]
 
 
-def test_widget_builds_one_section_per_category(project):
+def test_widget_builds_one_section_per_category(deps_project):
     from prodkit.readiness.widget import build_widget
 
-    res = check_notebook(write_notebook(project.nbs_path / "z.ipynb", [code("x = 1")]), project=project)
+    res = check_notebook(write_notebook(deps_project.nbs_path / "z.ipynb", [code("x = 1")]), project=deps_project)
     box = build_widget(res)
     header, notebook_bar, project_bar, accordion = box.children
     assert notebook_bar.children[0].value == res.score and project_bar.children[0].value == res.project_score

@@ -5,8 +5,14 @@ from __future__ import annotations
 import json
 
 import pytest
-from readiness_nb import code, md, stream, write_notebook
-from secrets_corpus import issue12_forms, issue12_look_alikes, look_alikes, real_notebook_look_alikes, secrets
+from pktest import code, markdown, stream, write_notebook
+from readiness.secrets_corpus import (
+    issue12_forms,
+    issue12_look_alikes,
+    look_alikes,
+    real_notebook_look_alikes,
+    secrets,
+)
 
 from prodkit.readiness import check_notebook
 from prodkit.readiness.checks.security import secret_findings
@@ -33,48 +39,48 @@ def test_corpus_size():
     assert {w for *_, w in s} == {"code", "output"} and {w for *_, w in la} == {"code", "output"}
 
 
-def test_recall_on_seeded_secrets(project, capsys):
-    found = _scan(project, secrets(), "secrets.ipynb")
+def test_recall_on_seeded_secrets(deps_project, capsys):
+    found = _scan(deps_project, secrets(), "secrets.ipynb")
     missed = [k for k, hit in found.items() if not hit]
     with capsys.disabled():
         print(f"\nSEC-01 recall: {sum(found.values())}/{len(found)} seeded secrets found; missed: {missed}")
     assert not missed
 
 
-def test_no_false_alarms_on_look_alikes(project, capsys):
-    found = _scan(project, look_alikes(), "lookalikes.ipynb")
+def test_no_false_alarms_on_look_alikes(deps_project, capsys):
+    found = _scan(deps_project, look_alikes(), "lookalikes.ipynb")
     false_alarms = [k for k, hit in found.items() if hit]
     with capsys.disabled():
         print(f"\nSEC-01 false alarms: {len(false_alarms)}/{len(found)} look-alikes flagged: {false_alarms}")
     assert not false_alarms
 
 
-def test_secret_is_reported_with_cell_and_line_and_never_echoed(project):
+def test_secret_is_reported_with_cell_and_line_and_never_echoed(deps_project):
     aws = "AKIA" + "QWERTYUIOPASDFGH"
-    path = write_notebook(project.nbs_path / "s.ipynb", [
-        md("# title"), code("import os\n\nkey = 'x'\naws_id = '" + aws + "'"),
+    path = write_notebook(deps_project.nbs_path / "s.ipynb", [
+        markdown("# title"), code("import os\n\nkey = 'x'\naws_id = '" + aws + "'"),
         code("print(x)", stream(f"id={aws}\n"))])
-    c = check_notebook(path, project=project, only=["SEC-01"]).check("SEC-01")
+    c = check_notebook(path, project=deps_project, only=["SEC-01"]).check("SEC-01")
     assert c.status == "fail" and c.cells == [2, 3]
     assert "cell 2 line 4" in c.message and "cell 3 output" in c.message
     assert aws not in c.message
 
 
-def test_escaped_quotes_in_notebook_json_are_found(project):
+def test_escaped_quotes_in_notebook_json_are_found(deps_project):
     """detect-secrets on the raw .ipynb misses `password = "..."` (quotes are escaped in JSON)."""
-    path = write_notebook(project.nbs_path / "pw.ipynb", [code('password = "Sup3rS3cret!"')])
+    path = write_notebook(deps_project.nbs_path / "pw.ipynb", [code('password = "Sup3rS3cret!"')])
     assert '\\"Sup3rS3cret!\\"' in path.read_text()
-    assert check_notebook(path, project=project, only=["SEC-01"]).check("SEC-01").status == "fail"
+    assert check_notebook(path, project=deps_project, only=["SEC-01"]).check("SEC-01").status == "fail"
 
 
-def test_images_are_not_scanned(project):
+def test_images_are_not_scanned(deps_project):
     import base64
 
     png = base64.b64encode(b"AKIA" + bytes(range(256)) * 20).decode()
-    path = write_notebook(project.nbs_path / "img.ipynb", [
+    path = write_notebook(deps_project.nbs_path / "img.ipynb", [
         code("plot()", {"output_type": "display_data", "metadata": {},
                         "data": {"image/png": png, "text/plain": "<Figure size 640x480>"}})])
-    assert check_notebook(path, project=project, only=["SEC-01"]).check("SEC-01").status == "pass"
+    assert check_notebook(path, project=deps_project, only=["SEC-01"]).check("SEC-01").status == "pass"
 
 
 def test_scan_text_gives_line_numbers():
@@ -147,14 +153,14 @@ def test_finding_12_look_alike_is_not_a_secret(kind, text, where):
     assert scan_text(text, output=where == "output") == []
 
 
-def test_finding_12_issue_look_alikes_in_a_notebook_raise_no_alarm(project):
-    found = _scan(project, issue12_look_alikes(), "lookalikes12.ipynb")
+def test_finding_12_issue_look_alikes_in_a_notebook_raise_no_alarm(deps_project):
+    found = _scan(deps_project, issue12_look_alikes(), "lookalikes12.ipynb")
     assert [k for k, hit in found.items() if hit] == []
 
 
-def test_finding_12_issue_forms_in_a_notebook_are_all_flagged(project):
+def test_finding_12_issue_forms_in_a_notebook_are_all_flagged(deps_project):
     items = [(k, t, w) for k, t, w, _ in issue12_forms()]
-    found = _scan(project, items, "forms12.ipynb")
+    found = _scan(deps_project, items, "forms12.ipynb")
     assert [k for k, hit in found.items() if not hit] == []
 
 

@@ -8,39 +8,10 @@ import json
 from pathlib import Path
 
 import pytest
+from pktest import SMALL_POC, write_notebook
 from pytest_jupyter.jupyter_server import *  # noqa: F403  (jp_fetch, jp_serverapp, ...)
 
 from prodkit.config import init_project
-
-SAMPLE_CELLS = [
-    ("markdown", "# Churn PoC (small)"),
-    ("code", "%load_ext prodkit"),
-    ("code", "%%promote --params\nthreshold = 0.5"),
-    ("code", "%%promote churnlib.features\ndef add_ratio(a, b):\n    return a / b"),
-    ("code", "%%promote --test churnlib.features\nassert add_ratio(4, 2) == 2"),
-    ("code", "print(add_ratio(3, threshold))"),
-]
-
-
-def write_notebook(path: Path, cells=SAMPLE_CELLS) -> Path:
-    """A small valid nbformat 4 notebook with executed-looking, in-order cells."""
-    nb_cells = []
-    count = 0
-    for i, (kind, source) in enumerate(cells):
-        cell = {"cell_type": kind, "id": f"c{i}", "metadata": {}, "source": source}
-        if kind == "code":
-            count += 1
-            cell.update(execution_count=count, outputs=[])
-        nb_cells.append(cell)
-    nb = {
-        "cells": nb_cells,
-        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(nb, indent=1), encoding="utf-8")
-    return path
 
 
 @pytest.fixture
@@ -56,12 +27,6 @@ def jp_server_config(status_processes):
 
 
 @pytest.fixture
-def make_notebook():
-    """write_notebook(path, cells=SAMPLE_CELLS) as a fixture (tests/server has no package)."""
-    return write_notebook
-
-
-@pytest.fixture
 def project_root(jp_root_dir) -> Path:
     init_project(jp_root_dir)
     return Path(jp_root_dir)
@@ -69,8 +34,8 @@ def project_root(jp_root_dir) -> Path:
 
 @pytest.fixture
 def sample_nb(project_root) -> str:
-    """API path (relative to the server root) of a small promotable notebook."""
-    write_notebook(project_root / "nbs" / "churn.ipynb")
+    """API path (relative to the server root) of a small promotable notebook (pktest.SMALL_POC)."""
+    write_notebook(project_root / "nbs" / "churn.ipynb", SMALL_POC)
     return "nbs/churn.ipynb"
 
 

@@ -20,6 +20,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from pktest import SMALL_POC, code, numbered, write_notebook
 
 from prodkit.config import init_project
 
@@ -51,7 +52,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _demo_notebook(dest: Path, make_notebook) -> None:
+def _demo_notebook(dest: Path) -> None:
     """The repo's demo notebook when it has %%promote cells, else a small one of our own."""
     demo = REPO / "nbs" / "churn_poc.ipynb"
     try:
@@ -61,19 +62,19 @@ def _demo_notebook(dest: Path, make_notebook) -> None:
     if has_promote:
         shutil.copy(demo, dest)
     else:
-        make_notebook(dest)
+        write_notebook(dest, SMALL_POC)
 
 
 @pytest.fixture
-def lab(tmp_path, make_notebook):
+def lab(tmp_path):
     """A running `jupyter lab` (token auth) rooted in a fresh project: yields (url, token, root)."""
     reason = _skip_reason()
     if reason:
         pytest.skip(reason)
     root = tmp_path / "proj"
     init_project(root)
-    _demo_notebook(root / "nbs" / "churn_poc.ipynb", make_notebook)
-    make_notebook(root / "nbs" / "other.ipynb", [("code", "x = 1")])
+    _demo_notebook(root / "nbs" / "churn_poc.ipynb")
+    write_notebook(root / "nbs" / "other.ipynb", numbered(code("x = 1")))
     # Isolated Jupyter dirs: our panel from the repo build, no news toast, no user state.
     jpath = tmp_path / "jupyter-path"
     (jpath / "labextensions").mkdir(parents=True)

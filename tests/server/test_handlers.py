@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from pktest import SMALL_POC, code, numbered, write_notebook
 
 ENDPOINTS = ["readiness", "status", "promote", "jobs", "models"]
 
@@ -106,8 +107,8 @@ async def test_traversal_and_symlinks_out_of_the_root_are_refused(jp_fetch, proj
         assert _json(response)["message"]
 
 
-async def test_post_traversal_is_refused(jp_fetch, project_root, tmp_path, make_notebook):
-    make_notebook(tmp_path / "outside.ipynb")
+async def test_post_traversal_is_refused(jp_fetch, project_root, tmp_path):
+    write_notebook(tmp_path / "outside.ipynb", SMALL_POC)
     response = await jp_fetch("prodkit", "api", "promote", method="POST", raise_error=False,
                               body=json.dumps({"path": "../outside.ipynb"}))
     assert response.code == 403
@@ -167,8 +168,8 @@ async def test_promote_runs_in_the_background_and_is_polled(jp_fetch, project_ro
     assert fresh["promote"]["data"]["up_to_date"] is True
 
 
-async def test_a_failing_action_reports_its_message(jp_fetch, project_root, make_notebook):
-    make_notebook(project_root / "nbs" / "plain.ipynb", [("code", "x = 1")])
+async def test_a_failing_action_reports_its_message(jp_fetch, project_root):
+    write_notebook(project_root / "nbs" / "plain.ipynb", numbered(code("x = 1")))
     started = json.loads((await jp_fetch("prodkit", "api", "promote", method="POST",
                                          body=json.dumps({"path": "nbs/plain.ipynb"}))).body)
     for _ in range(240):
@@ -181,13 +182,13 @@ async def test_a_failing_action_reports_its_message(jp_fetch, project_root, make
     assert "%%promote" in polled["message"]
 
 
-async def test_status_is_cached_until_the_notebook_changes(jp_fetch, project_root, sample_nb, make_notebook):
+async def test_status_is_cached_until_the_notebook_changes(jp_fetch, project_root, sample_nb):
     first = _json(await _get(jp_fetch, "status", sample_nb))
     second = _json(await _get(jp_fetch, "status", sample_nb))
     assert second["cached"] is True
     assert second["promote"] == first["promote"]
     path = Path(project_root / sample_nb)
-    make_notebook(path, [("code", "%%promote churnlib.other\ndef f():\n    return 1")])
+    write_notebook(path, numbered(code("%%promote churnlib.other\ndef f():\n    return 1")))
     os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
     changed = _json(await _get(jp_fetch, "status", sample_nb))
     assert changed["cached"] is False
@@ -236,8 +237,8 @@ async def test_run_now_runs_the_notebook_as_a_job_in_the_background(jp_fetch, sa
 
 
 @pytest.mark.slow
-async def test_the_server_answers_while_a_long_action_runs(jp_fetch, project_root, make_notebook, wait_action):
-    make_notebook(project_root / "nbs" / "slow.ipynb", [("code", "import time\ntime.sleep(4)")])
+async def test_the_server_answers_while_a_long_action_runs(jp_fetch, project_root, wait_action):
+    write_notebook(project_root / "nbs" / "slow.ipynb", numbered(code("import time\ntime.sleep(4)")))
     started = json.loads((await jp_fetch("prodkit", "api", "jobs", "run", method="POST",
                                          body=json.dumps({"path": "nbs/slow.ipynb"}))).body)
     status = await _get(jp_fetch, "status", "nbs/slow.ipynb")

@@ -6,15 +6,16 @@ import asyncio
 import json
 
 import pytest
+from pktest import code, numbered, write_notebook
 
 from prodkit.config import init_project, load_project
 from prodkit.jobs.names import default_job_name as job_name
 from prodkit.server.actions import ActionRunner
 
-PLAIN = [("code", "x = 1")]
+PLAIN = numbered(code("x = 1"))
 
 
-def test_default_job_names_come_from_the_path_in_the_project(tmp_path, make_notebook):
+def test_default_job_names_come_from_the_path_in_the_project(tmp_path):
     from prodkit.jobs import api
 
     init_project(tmp_path)
@@ -22,11 +23,11 @@ def test_default_job_names_come_from_the_path_in_the_project(tmp_path, make_note
     def default_job_name(nb, suffix=""):
         return job_name(load_project(tmp_path), nb, suffix)
 
-    a_x = make_notebook(tmp_path / "nbs" / "a" / "x.ipynb", PLAIN)
-    b_x = make_notebook(tmp_path / "nbs" / "b" / "x.ipynb", PLAIN)
-    flat = make_notebook(tmp_path / "nbs" / "a-x.ipynb", PLAIN)
-    outside = make_notebook(tmp_path / "reports" / "x.ipynb", PLAIN)
-    deep = make_notebook(tmp_path / "nbs" / ("d" * 80) / ("n_" * 40 + ".ipynb"), PLAIN)
+    a_x = write_notebook(tmp_path / "nbs" / "a" / "x.ipynb", PLAIN)
+    b_x = write_notebook(tmp_path / "nbs" / "b" / "x.ipynb", PLAIN)
+    flat = write_notebook(tmp_path / "nbs" / "a-x.ipynb", PLAIN)
+    outside = write_notebook(tmp_path / "reports" / "x.ipynb", PLAIN)
+    deep = write_notebook(tmp_path / "nbs" / ("d" * 80) / ("n_" * 40 + ".ipynb"), PLAIN)
     assert default_job_name(a_x, "-manual") == "a-x-manual"
     assert default_job_name(b_x, "-manual") == "b-x-manual"
     assert default_job_name(outside) == "reports-x"
@@ -40,9 +41,9 @@ def test_default_job_names_come_from_the_path_in_the_project(tmp_path, make_note
         api.add_job(name, nb, None)  # the jobs API accepts every default name
 
 
-async def test_schedule_two_notebooks_with_the_same_file_name(jp_fetch, project_root, make_notebook):
+async def test_schedule_two_notebooks_with_the_same_file_name(jp_fetch, project_root):
     for folder in ("a", "b"):
-        make_notebook(project_root / "nbs" / folder / "x.ipynb", PLAIN)
+        write_notebook(project_root / "nbs" / folder / "x.ipynb", PLAIN)
     names = []
     for folder in ("a", "b"):
         response = await jp_fetch("prodkit", "api", "jobs", "schedule", method="POST", raise_error=False,
@@ -54,10 +55,10 @@ async def test_schedule_two_notebooks_with_the_same_file_name(jp_fetch, project_
     assert names == ["a-x", "b-x"]
 
 
-async def test_the_panel_asks_the_server_for_the_default_job_name(jp_fetch, project_root, make_notebook):
+async def test_the_panel_asks_the_server_for_the_default_job_name(jp_fetch, project_root):
     """Issue 15: the panel computed its own name (nbs/a/x.ipynb -> "x"); the server answers the jobs' rule."""
-    make_notebook(project_root / "nbs" / "a" / "x.ipynb", PLAIN)
-    make_notebook(project_root / "nbs" / "a-x.ipynb", PLAIN)
+    write_notebook(project_root / "nbs" / "a" / "x.ipynb", PLAIN)
+    write_notebook(project_root / "nbs" / "a-x.ipynb", PLAIN)
 
     async def default_name(path):
         response = await jp_fetch("prodkit", "api", "jobs", "default-name", params={"path": path}, raise_error=False)
@@ -75,9 +76,9 @@ async def test_the_panel_asks_the_server_for_the_default_job_name(jp_fetch, proj
 
 
 @pytest.mark.slow
-async def test_run_now_for_two_notebooks_with_the_same_file_name(jp_fetch, project_root, make_notebook, wait_action):
+async def test_run_now_for_two_notebooks_with_the_same_file_name(jp_fetch, project_root, wait_action):
     for folder in ("a", "b"):
-        make_notebook(project_root / "nbs" / folder / "x.ipynb", PLAIN)
+        write_notebook(project_root / "nbs" / folder / "x.ipynb", PLAIN)
     for folder in ("a", "b"):
         path = f"nbs/{folder}/x.ipynb"
         started = json.loads((await jp_fetch("prodkit", "api", "jobs", "run", method="POST",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from pktest import code, numbered, write_notebook
 
 from prodkit.config import load_project
 
@@ -76,8 +77,7 @@ async def test_finding_10_bad_bodies_are_400_naming_the_field_and_start_nothing(
     await _nothing_started(jp_fetch, project_root)
 
 
-async def test_finding_10_promote_force_string_false_keeps_the_hand_edit(jp_fetch, project_root, sample_nb,
-                                                                         make_notebook, wait_action):
+async def test_finding_10_promote_force_string_false_keeps_the_hand_edit(jp_fetch, project_root, sample_nb, wait_action):
     """`{"force": "false"}` was `bool("false")`: it overwrote a hand-edited module. Now 400; a real false refuses."""
     from prodkit.promote import promote
 
@@ -86,7 +86,7 @@ async def test_finding_10_promote_force_string_false_keeps_the_hand_edit(jp_fetc
     module = project_root / "src" / "churnlib" / "features.py"
     edited = module.read_text(encoding="utf-8") + "\n# my hand edit\n"
     module.write_text(edited, encoding="utf-8")
-    make_notebook(notebook, [("code", "%%promote churnlib.features\ndef add_ratio(a, b):\n    return a / b / 1")])
+    write_notebook(notebook, numbered(code("%%promote churnlib.features\ndef add_ratio(a, b):\n    return a / b / 1")))
 
     error = _error(await _post(jp_fetch, "promote", {"path": SB, "force": "false"}))
     assert error["field"] == "force" and "boolean" in error["message"]

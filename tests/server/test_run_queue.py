@@ -7,6 +7,7 @@ import json
 import re
 
 import pytest
+from pktest import code, numbered, write_notebook
 
 from prodkit.config import load_project
 from prodkit.jobs.api import history
@@ -14,15 +15,15 @@ from prodkit.jobs.api import history
 pytestmark = pytest.mark.slow
 
 SLEEPY_CELLS = [
-    ("code", "%%promote --params\nthreshold = 0.5"),
-    ("code", "import time\ntime.sleep(2)\nprint('slept', threshold)"),
+    code("%%promote --params\nthreshold = 0.5"),
+    code("import time\ntime.sleep(2)\nprint('slept', threshold)"),
 ]
 
 
-async def test_run_now_requests_queue_behind_max_concurrency(jp_fetch, project_root, make_notebook, wait_action):
+async def test_run_now_requests_queue_behind_max_concurrency(jp_fetch, project_root, wait_action):
     settings = project_root / "settings.ini"
     settings.write_text(re.sub(r"(?m)^max_concurrency\s*=.*$", "max_concurrency = 1", settings.read_text()))
-    make_notebook(project_root / "nbs" / "sleepy.ipynb", SLEEPY_CELLS)
+    write_notebook(project_root / "nbs" / "sleepy.ipynb", numbered(*SLEEPY_CELLS))
 
     async def run_now(threshold: float) -> dict:
         body = json.dumps({"path": "nbs/sleepy.ipynb", "parameters": {"threshold": threshold}})

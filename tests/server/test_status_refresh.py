@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from pktest import code, numbered, write_notebook
 
 import prodkit.promote.status
 
@@ -24,10 +25,10 @@ async def _status(jp_fetch, path: str, fresh: bool = False) -> dict:
     return json.loads((await jp_fetch("prodkit", "api", "status", params=params)).body)
 
 
-def _saved(make_notebook, path: Path, cells) -> None:
+def _saved(path: Path, cells) -> None:
     """Write the notebook and move its mtime on, as a save does (the refresh cache keys on stat())."""
     before = path.stat().st_mtime_ns if path.exists() else 0
-    make_notebook(path, cells)
+    write_notebook(path, numbered(*cells))
     os.utime(path, ns=(path.stat().st_atime_ns, max(path.stat().st_mtime_ns, before) + 10**9))
 
 
@@ -80,26 +81,25 @@ async def test_status_readiness_with_a_job_is_exactly_the_cli_json(jp_fetch, pro
 
 
 @pytest.mark.parametrize("fresh", [False, True])
-async def test_an_edited_promote_cell_shows_on_the_next_refresh(jp_fetch, project_root, make_notebook, fresh):
+async def test_an_edited_promote_cell_shows_on_the_next_refresh(jp_fetch, project_root, fresh):
     """Cell analysis is reused by cell text: the edited cell's new problem (and its fix) shows at once."""
     path = project_root / "nbs" / "edit.ipynb"
-    _saved(make_notebook, path, [("code", "%%promote lib.m\ndef f():\n    return 1")])
+    _saved(path, [code("%%promote lib.m\ndef f():\n    return 1")])
     assert (await _status(jp_fetch, "nbs/edit.ipynb", fresh))["promote"]["data"]["problems"] == []
-    _saved(make_notebook, path, [("code", "%%promote lib.m\ndef f():\n    return missing_name")])
+    _saved(path, [code("%%promote lib.m\ndef f():\n    return missing_name")])
     edited = await _status(jp_fetch, "nbs/edit.ipynb", fresh)
     assert edited["cached"] is False
     assert [p["name"] for p in edited["promote"]["data"]["problems"]] == ["missing_name"]
     assert "missing_name" in _check(edited["readiness"]["data"], "CODE-04")["message"]
-    _saved(make_notebook, path, [("code", "%%promote lib.m\ndef f():\n    return 1")])
+    _saved(path, [code("%%promote lib.m\ndef f():\n    return 1")])
     assert (await _status(jp_fetch, "nbs/edit.ipynb", fresh))["promote"]["data"]["problems"] == []
 
 
-async def test_the_same_cell_text_in_two_notebooks_keeps_each_notebooks_problems(jp_fetch, project_root,
-                                                                                  make_notebook):
+async def test_the_same_cell_text_in_two_notebooks_keeps_each_notebooks_problems(jp_fetch, project_root):
     """What is reused is a cell's own names, never a verdict that depends on the notebook around it."""
-    promoted = ("code", "%%promote lib.m\ndef f():\n    return helper()")
-    make_notebook(project_root / "nbs" / "a.ipynb", [("code", "def helper():\n    return 1"), promoted])
-    make_notebook(project_root / "nbs" / "b.ipynb", [promoted])
+    promoted = code("%%promote lib.m\ndef f():\n    return helper()")
+    write_notebook(project_root / "nbs" / "a.ipynb", numbered(code("def helper():\n    return 1"), promoted))
+    write_notebook(project_root / "nbs" / "b.ipynb", numbered(promoted))
     a = (await _status(jp_fetch, "nbs/a.ipynb", fresh=True))["promote"]["data"]["problems"]
     b = (await _status(jp_fetch, "nbs/b.ipynb", fresh=True))["promote"]["data"]["problems"]
     assert [(p["name"], p["kind"]) for p in a] == [("helper", "hidden-dependency")]

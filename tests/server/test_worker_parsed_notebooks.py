@@ -7,6 +7,7 @@ import json
 import os
 
 import pytest
+from pktest import SMALL_POC, code, numbered, write_notebook
 
 
 @pytest.fixture
@@ -19,25 +20,24 @@ async def _problems(jp_fetch, path: str) -> list[str]:
     return [p["name"] for p in body["promote"]["data"]["problems"]]
 
 
-async def test_a_same_size_same_mtime_edit_shows_on_recheck_in_every_worker(jp_fetch, project_root, make_notebook):
+async def test_a_same_size_same_mtime_edit_shows_on_recheck_in_every_worker(jp_fetch, project_root):
     path = project_root / "nbs" / "edit.ipynb"
-    make_notebook(path, [("code", "%%promote lib.m\ndef f():\n    return helper_a")])
+    write_notebook(path, numbered(code("%%promote lib.m\ndef f():\n    return helper_a")))
     for _ in range(4):  # both workers have parsed it
         assert await _problems(jp_fetch, "nbs/edit.ipynb") == ["helper_a"]
     before = path.stat()
-    make_notebook(path, [("code", "%%promote lib.m\ndef f():\n    return helper_b")])
+    write_notebook(path, numbered(code("%%promote lib.m\ndef f():\n    return helper_b")))
     os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert path.stat().st_size == before.st_size
     for _ in range(4):
         assert await _problems(jp_fetch, "nbs/edit.ipynb") == ["helper_b"]
 
 
-async def test_a_job_added_between_two_rechecks_shows_on_the_second_for_its_notebook_only(jp_fetch, project_root,
-                                                                                          make_notebook):
+async def test_a_job_added_between_two_rechecks_shows_on_the_second_for_its_notebook_only(jp_fetch, project_root):
     """Kept parses never carry state: a job scheduled for a.ipynb shows on its next Re-check, never on b's
     (two copies of one notebook, so each worker has both parses at hand)."""
     for name in ("a", "b"):
-        make_notebook(project_root / "nbs" / f"{name}.ipynb")
+        write_notebook(project_root / "nbs" / f"{name}.ipynb", SMALL_POC)
 
     async def jobs(path: str) -> list[str]:
         body = json.loads((await jp_fetch("prodkit", "api", "status", params={"path": path, "fresh": "1"})).body)
