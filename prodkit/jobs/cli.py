@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from prodkit._cli_support import err, handle_errors, out, print_json
+from prodkit._cli_support import err, handle_errors, in_notebook, out, print_json
 
 jobs_app = typer.Typer(help="Scheduled papermill jobs: define, run now, pause, and read run history.",
                        no_args_is_help=True, rich_markup_mode=None)
@@ -49,6 +49,10 @@ def add(
     from prodkit.jobs.api import add_job, is_manual_only
     from prodkit.jobs.params import parse_param_args
 
+    if name is None:  # `%prodkit schedule` without --name
+        from prodkit.jobs.names import default_job_name
+
+        name = default_job_name(_project(notebook), notebook)
     parameters = parse_param_args(param)
     if auto_promote:
         parameters["auto_promote"] = True
@@ -72,6 +76,17 @@ def add(
                   highlight=False)
     else:
         out.print(f"  store {added.store}", highlight=False)
+    return _notebook_view(_project(notebook), [])
+
+
+def _notebook_view(project, runs: list):
+    """Under `%prodkit`: the project's jobs (and `runs`) as HTML tables; None in the CLI."""
+    if not in_notebook():
+        return None
+    from prodkit.jobs.api import list_jobs
+    from prodkit.jobs.magic import JobsView
+
+    return JobsView(list_jobs(project), runs)
 
 
 @jobs_app.command("list")
@@ -82,6 +97,8 @@ def list_(project: Path = PROJECT_OPT, json_out: bool = typer.Option(False, "--j
     from prodkit.jobs.render import jobs_table
 
     rows = list_jobs(_project(project))
+    if in_notebook():
+        return _notebook_view(_project(project), [])
     if json_out:
         return print_json(rows)
     out.print(jobs_table(rows) if rows else "no jobs yet: `prodkit jobs add NAME NOTEBOOK --cron ...`")
@@ -100,6 +117,8 @@ def history(
     from prodkit.jobs.render import history_table
 
     runs = get_history(name, project=_project(project), limit=limit)
+    if in_notebook():
+        return _notebook_view(_project(project), runs)
     if json_out:
         return print_json([r.to_dict() for r in runs])
     out.print(history_table(runs, title=f"runs of {name}" if name else "runs") if runs else "no runs yet")
