@@ -15,7 +15,13 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 
 from prodkit.errors import ProdkitError
-from prodkit.notebook import PROMOTE_MAGIC, parse_promote_args, without_leading_blank_lines
+from prodkit.notebook import (
+    DIRECTIVE_MAGICS,
+    PROMOTE_MAGIC,
+    parse_directive_line,
+    parse_promote_args,
+    without_leading_blank_lines,
+)
 
 
 def check_module(name: str) -> str:
@@ -42,11 +48,14 @@ def checked_directive(args: str):
 
 
 def strip_promote_line(lines: list[str]) -> list[str]:
-    """Input transformer: drop a valid leading `%%promote ...` line, keeping line numbers."""
-    if not lines or not lines[0].lstrip().startswith(PROMOTE_MAGIC):
+    """Input transformer: drop a valid leading `%%promote ...` or `%%parameters` line, keeping line numbers."""
+    if not lines or not lines[0].lstrip().startswith(DIRECTIVE_MAGICS):
         return lines
     try:
-        checked_directive(lines[0].strip()[len(PROMOTE_MAGIC) :])
+        if lines[0].lstrip().startswith(PROMOTE_MAGIC):
+            checked_directive(lines[0].strip()[len(PROMOTE_MAGIC) :])
+        elif parse_directive_line(lines[0]) is None:
+            return lines  # `%%parametersX`: not ours
     except ProdkitError:
         return lines  # let the cell magic raise a clear UsageError
     return ["\n", *lines[1:]]
@@ -144,17 +153,30 @@ def current_notebook_path(shell, explicit: str | None = None) -> Path:
 class ProdkitMagics(Magics):
     @cell_magic
     def promote(self, line: str, cell: str):
-        """%%promote [MODULE] | --test [MODULE] [--name NAME] | --params
+        """%%promote [MODULE] | --test [MODULE] [--name NAME]
 
         The cell runs as usual and is exported by `prodkit promote`:
-        to MODULE (a dotted name inside lib_path), as a pytest test of MODULE, or as the
-        papermill parameters cell.
+        to MODULE (a dotted name inside lib_path) or as a pytest test of MODULE.
+        (`%%promote --params` is the older spelling of `%%parameters`.)
         """
         try:
             checked_directive(line)
         except ProdkitError as e:
             raise UsageError(e.line()) from None
         # Reached only when the input transformer is not installed (e.g. %%promote via run_cell_magic).
+        return self.shell.run_cell(cell, store_history=False).raise_error()
+
+    @cell_magic
+    def parameters(self, line: str, cell: str):
+        """%%parameters
+
+        The cell runs as usual and is the notebook's papermill parameters cell: a job run's
+        parameters are injected after it.
+        """
+        try:
+            parse_directive_line(f"%%parameters {line}")
+        except ProdkitError as e:
+            raise UsageError(e.line()) from None
         return self.shell.run_cell(cell, store_history=False).raise_error()
 
     @line_magic

@@ -41,8 +41,10 @@ def add(
     on_drift: str = typer.Option(None, "--on-drift", help="Run once per run of JOB whose watch() found drift."),
     on_degraded: str = typer.Option(None, "--on-degraded",
                                     help="Run once per run of JOB whose monitor.outcomes() said degraded."),
-    auto_promote: bool = typer.Option(False, "--auto-promote",
-                                      help="Pass auto_promote=True: register_candidate() then promotes through the gate."),
+    auto_gate: bool = typer.Option(False, "--auto-gate",
+                                   help="Pass auto_gate=True: register_candidate() then moves the alias through the gate."),
+    auto_promote: bool = typer.Option(False, "--auto-promote", hidden=True,
+                                      help="Deprecated: passes auto_promote=True (notebooks written for it); use --auto-gate."),
     json_out: bool = typer.Option(False, "--json", help="Print the stored job as JSON."),
 ):
     """Add a notebook as a papermill job: on a cron schedule, triggered, or manual-only (validated; nothing is stored on bad input)."""
@@ -54,7 +56,11 @@ def add(
 
         name = default_job_name(_project(notebook), notebook)
     parameters = parse_param_args(param)
+    if auto_gate:
+        parameters["auto_gate"] = True
     if auto_promote:
+        err.print("note: --auto-promote is now --auto-gate (parameter auto_gate); passing auto_promote=True as before",
+                  highlight=False, markup=False)
         parameters["auto_promote"] = True
     added = add_job(name, notebook, cron, parameters=parameters, tz=tz, kernel=kernel, timeout_s=timeout,
                     retries=retries, retry_backoff_s=retry_backoff, catch_up=catch_up, fail_on_drift=fail_on_drift,

@@ -190,7 +190,7 @@ def test_model_checks_follow_the_real_registry(project):
 
     import torch
 
-    from prodkit.models import promote, register_model
+    from prodkit.models import move_alias, register_model
     from prodkit.models.card import write_card
     from prodkit.readiness.business import set_business
 
@@ -214,7 +214,7 @@ def test_model_checks_follow_the_real_registry(project):
     assert checks["MOD-02"].status == "pass"  # benchmarked at registration
 
     register_model(model, "clf", example=example, metrics={"auc": 0.8}, data=data, notebook=path, project=project)
-    promote("clf", 2, "champion", project=project)
+    move_alias("clf", 2, "champion", project=project)
     write_card("clf", 2, project=project)
     set_business(project.root, {"kpi": "churn", "target": "-2 pts", "owner": "jane", "latency_budget_ms": "0.000001"})
     checks = run_checks(project, path, ids)
