@@ -58,7 +58,7 @@ def test_finding_14_unknown_names_list_the_known_ones_and_no_params_cell_says_ho
     assert "treshold not declared" in unknown and "it declares: threshold, run_date, limit, features, start" in unknown
     bare = str(nb("bare", ["pass"], params=None))
     none = one_error_line(cli("jobs", "add", "j", bare, "--cron", "0 6 * * *", "-p", "threshold=0.6"))
-    assert "declares no parameters" in none and "add a `%%promote --params` cell" in none
+    assert "declares no parameters" in none and "add a `%%parameters` cell" in none
     assert not project.jobs_db.exists()
 
 
