@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from prodkit._cli_support import err, handle_errors, out, print_json
+from prodkit._cli_support import err, handle_errors, out, print_json, shown
 
 app = typer.Typer(
     name="prodkit",
@@ -86,11 +86,11 @@ def promote(
     Idempotent: unchanged files are not rewritten. Files edited by hand since prodkit wrote
     them are never overwritten without --force (sync them back with `nbdev-update`).
     """
-    from prodkit.cli import promote_command
+    from prodkit.cli import print_promote_result
+    from prodkit.promote import promote as run_promote
 
-    code = promote_command(path, check, force, allow_missing, import_check, json_out)
-    if code:
-        raise typer.Exit(code)
+    result = run_promote(path, check=check, force=force, allow_missing=allow_missing, import_check=import_check)
+    return shown(result, lambda r: print_promote_result(r, json_out), result.exit_code)
 
 
 @app.command()

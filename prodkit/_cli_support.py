@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import json
 import sys
@@ -58,14 +59,39 @@ def report_error(e: ProdkitError | KeyboardInterrupt) -> int:
     return e.exit_code
 
 
+# The IPython shell while `%prodkit` runs a command in a kernel (prodkit._magic_cli); None in the CLI.
+NOTEBOOK_SHELL: contextvars.ContextVar = contextvars.ContextVar("prodkit_notebook_shell", default=None)
+
+
+def in_notebook() -> bool:
+    """True while a command runs under `%prodkit` (its result is displayed, its errors re-raised)."""
+    return NOTEBOOK_SHELL.get() is not None
+
+
+def shown(result: Any, show: Callable[[Any], None], exit_code: int = 0) -> Any:
+    """A command's result: the CLI prints it with `show` and exits `exit_code`; `%prodkit` returns
+    it, and the notebook displays it."""
+    if in_notebook():
+        return result
+    show(result)
+    if exit_code:
+        import typer
+
+        raise typer.Exit(exit_code)
+    return result
+
+
 def handle_errors(fn: Callable) -> Callable:
-    """Turn a ProdkitError into `error: <one line>` on stderr and its exit code (2 or 1)."""
+    """Turn a ProdkitError into `error: <one line>` on stderr and its exit code (2 or 1);
+    under `%prodkit` it propagates (the magic makes it a one-line UsageError)."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
         except (ProdkitError, KeyboardInterrupt) as e:
+            if in_notebook():
+                raise
             import typer  # not at import time: `prodkit promote` runs without Typer
 
             raise typer.Exit(report_error(e)) from None

@@ -29,6 +29,12 @@ def promote_command(
     from prodkit.promote import promote as run_promote
 
     result = run_promote(path, check=check, force=force, allow_missing=allow_missing, import_check=import_check)
+    print_promote_result(result, json_out)
+    return result.exit_code
+
+
+def print_promote_result(result, json_out: bool) -> None:
+    """The promote result as a table, or as JSON."""
     if json_out:
         from prodkit._cli_support import print_json
 
@@ -38,7 +44,6 @@ def promote_command(
         from prodkit.promote.render import print_result
 
         print_result(result, out)
-    return result.exit_code
 
 
 class _NotPlain(Exception):
@@ -99,4 +104,4 @@ def __getattr__(name: str):
 if __name__ == "__main__":  # pragma: no cover
     main()
 
-__all__ = ["main", "promote_command"]
+__all__ = ["main", "print_promote_result", "promote_command"]

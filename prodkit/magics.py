@@ -8,24 +8,19 @@ arguments are wrong is left in place, and the cell magic then reports the proble
 
 from __future__ import annotations
 
-import importlib
-import shlex
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 
 from prodkit.errors import ProdkitError
-from prodkit.notebook import PROMOTE_MAGIC, parse_promote_args, without_leading_blank_lines
-
-# `%prodkit <sub>` handlers of other capabilities: `<module>.MAGICS = {"sub": fn(shell, args)}`.
-CAPABILITY_MAGICS = (
-    "prodkit.readiness.magic",
-    "prodkit.jobs.magic",
-    "prodkit.models.magic",
-    "prodkit.monitor.magic",
+from prodkit.notebook import (
+    DIRECTIVE_MAGICS,
+    PROMOTE_MAGIC,
+    parse_directive_line,
+    parse_promote_args,
+    without_leading_blank_lines,
 )
 
 
@@ -53,11 +48,14 @@ def checked_directive(args: str):
 
 
 def strip_promote_line(lines: list[str]) -> list[str]:
-    """Input transformer: drop a valid leading `%%promote ...` line, keeping line numbers."""
-    if not lines or not lines[0].lstrip().startswith(PROMOTE_MAGIC):
+    """Input transformer: drop a valid leading `%%promote ...` or `%%parameters` line, keeping line numbers."""
+    if not lines or not lines[0].lstrip().startswith(DIRECTIVE_MAGICS):
         return lines
     try:
-        checked_directive(lines[0].strip()[len(PROMOTE_MAGIC) :])
+        if lines[0].lstrip().startswith(PROMOTE_MAGIC):
+            checked_directive(lines[0].strip()[len(PROMOTE_MAGIC) :])
+        elif parse_directive_line(lines[0]) is None:
+            return lines  # `%%parametersX`: not ours
     except ProdkitError:
         return lines  # let the cell magic raise a clear UsageError
     return ["\n", *lines[1:]]
@@ -151,68 +149,15 @@ def current_notebook_path(shell, explicit: str | None = None) -> Path:
     )
 
 
-def _core_subcommands() -> dict[str, Callable]:
-    return {"module": _magic_module, "promote": _magic_promote, "help": _magic_help}
-
-
-def _capability_subcommands() -> dict[str, Callable]:
-    found: dict[str, Callable] = {}
-    for name in CAPABILITY_MAGICS:
-        found.update(importlib.import_module(name).MAGICS)
-    return found
-
-
-def _magic_module(shell, args: list[str]):
-    """%prodkit module NAME — the default module for `%%promote` cells without a name."""
-    if len(args) != 1:
-        raise UsageError("usage: %prodkit module NAME   (e.g. %prodkit module churn.features)")
-    try:
-        check_module(args[0])
-    except ProdkitError as e:
-        raise UsageError(e.line()) from None
-    shell.user_ns["__prodkit_default_module__"] = args[0]
-    print(f"%%promote cells without a module now go to {args[0]}")
-
-
-def _magic_promote(shell, args: list[str]):
-    """%prodkit promote [NOTEBOOK] [--force] [--allow-missing] — promote the saved notebook."""
-    from prodkit.promote import promote
-
-    flags = {a for a in args if a.startswith("--")}
-    paths = [a for a in args if not a.startswith("--")]
-    unknown = flags - {"--force", "--allow-missing", "--check"}
-    if unknown or len(paths) > 1:
-        raise UsageError("usage: %prodkit promote [NOTEBOOK] [--check] [--force] [--allow-missing]")
-    nb_path = current_notebook_path(shell, paths[0] if paths else None)
-    print(f"promoting the saved file {nb_path.name} (save the notebook first to include recent edits)")
-    try:
-        return promote(
-            nb_path,
-            check="--check" in flags,
-            force="--force" in flags,
-            allow_missing="--allow-missing" in flags,
-        )
-    except ProdkitError as e:
-        raise UsageError(e.line()) from None
-
-
-def _magic_help(shell, args: list[str]):
-    """%prodkit help — list sub-commands."""
-    handlers = {**_core_subcommands(), **_capability_subcommands()}
-    for name, fn in sorted(handlers.items()):
-        doc = (fn.__doc__ or "").strip().splitlines()
-        print(f"  {doc[0] if doc else name}")
-
-
 @magics_class
 class ProdkitMagics(Magics):
     @cell_magic
     def promote(self, line: str, cell: str):
-        """%%promote [MODULE] | --test [MODULE] [--name NAME] | --params
+        """%%promote [MODULE] | --test [MODULE] [--name NAME]
 
         The cell runs as usual and is exported by `prodkit promote`:
-        to MODULE (a dotted name inside lib_path), as a pytest test of MODULE, or as the
-        papermill parameters cell.
+        to MODULE (a dotted name inside lib_path) or as a pytest test of MODULE.
+        (`%%promote --params` is the older spelling of `%%parameters`.)
         """
         try:
             checked_directive(line)
@@ -221,18 +166,25 @@ class ProdkitMagics(Magics):
         # Reached only when the input transformer is not installed (e.g. %%promote via run_cell_magic).
         return self.shell.run_cell(cell, store_history=False).raise_error()
 
+    @cell_magic
+    def parameters(self, line: str, cell: str):
+        """%%parameters
+
+        The cell runs as usual and is the notebook's papermill parameters cell: a job run's
+        parameters are injected after it.
+        """
+        try:
+            parse_directive_line(f"%%parameters {line}")
+        except ProdkitError as e:
+            raise UsageError(e.line()) from None
+        return self.shell.run_cell(cell, store_history=False).raise_error()
+
     @line_magic
     def prodkit(self, line: str):
-        """%prodkit SUBCOMMAND ... — `%prodkit help` lists them."""
-        args = shlex.split(line)
-        if not args:
-            return _magic_help(self.shell, [])
-        handlers = _core_subcommands()
-        if args[0] not in handlers:
-            handlers = {**handlers, **_capability_subcommands()}
-        if args[0] not in handlers:
-            raise UsageError(f"unknown sub-command {args[0]!r}: `%prodkit help` lists them")
-        return handlers[args[0]](self.shell, args[1:])
+        """%prodkit COMMAND ... — the `prodkit` command's commands, run here (`%prodkit help`)."""
+        from prodkit._magic_cli import run_line
+
+        return run_line(self.shell, line)
 
 
 def load_ipython_extension(ipython) -> None:

@@ -3,7 +3,7 @@
 Serves churn-clf@champion (`prodkit models serve`, a real process on 127.0.0.1), load-tests it
 (BIZ-01 then holds the served p95 against the declared budget), scores a drifted batch in a
 scheduled run, which triggers the retrain job (the PoC notebook registering a candidate with
-auto_promote), whose candidate the gate promotes or refuses; prints the chain.
+auto_gate), whose candidate the gate lets take @champion or refuses; prints the chain.
 """
 
 from __future__ import annotations
@@ -59,18 +59,18 @@ def start_server(project, ref: str, timeout: float = 120.0) -> tuple[subprocess.
 
 
 def _retrain_notebook(ctx) -> Path:
-    """The PoC notebook as the retrain job: it registers a candidate, promoted through the gate if allowed."""
+    """The PoC notebook as the retrain job: it registers a candidate; the gate moves @champion to it if allowed."""
     import nbformat
 
     nb = nbformat.read(ctx.notebook, as_version=4)
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
-        if cell.source.startswith("%%promote --params"):
-            cell.source += "\ntriggering_run = None\nauto_promote = False"
+        if cell.source.startswith(("%%parameters", "%%promote --params")):
+            cell.source += "\ntriggering_run = None\nauto_gate = False"
         cell.source = cell.source.replace("prodkit.register_model(model, \"churn-clf\",",
                                           "prodkit.models.register_candidate(model, \"churn-clf\", "
-                                          "auto_promote=auto_promote,")
+                                          "auto_gate=auto_gate,")
     path = ctx.project.nbs_path / "retrain.ipynb"
     nbformat.write(nb, path)
     return path
@@ -127,10 +127,10 @@ def drift_to_retrain(ctx) -> None:
     for name, notebook, options in (
             ("churn-score", _score_notebook(ctx), {"cron": "0 6 * * *"}),
             ("churn-retrain", _retrain_notebook(ctx), {"cron": None, "on_drift": "churn-score",
-                                                       "parameters": {"auto_promote": True}})):
+                                                       "parameters": {"auto_gate": True}})):
         cron = options.pop("cron")
         add_job(name, notebook, cron, replace=True, project=project, **options)
-    ctx.console.print("jobs: churn-score (daily) and churn-retrain (--on-drift churn-score --auto-promote)")
+    ctx.console.print("jobs: churn-score (daily) and churn-retrain (--on-drift churn-score --auto-gate)")
     [scoring] = run_job("churn-score", project=project, parameters={"batch": str(batch)})
     drift = scoring.drift or {}
     ctx.console.print(f"run {scoring.run_id} (churn-score) {scoring.status}: scored a drifted batch; "

@@ -1,4 +1,4 @@
-"""Demo step 4: the notebook's model, registered and checked, promoted to @champion, served back."""
+"""Demo step 4: the notebook's model, registered and checked, @champion moved to it through the gate, served back."""
 
 from __future__ import annotations
 
@@ -61,11 +61,11 @@ def demo_step(ctx) -> None:
 
     from prodkit.errors import GateFailed
     from prodkit.models.card import write_card
-    from prodkit.models.gate import promote
+    from prodkit.models.gate import move_alias
     from prodkit.models.registry import show
     from prodkit.models.tracking import redact
 
-    ctx.console.rule("4. models: register, check parity and latency, promote to @champion")
+    ctx.console.rule("4. models: register, check parity and latency, gate @champion")
     project = ctx.project
     version = _registered_by_notebook(ctx)
     if version:
@@ -80,7 +80,7 @@ def demo_step(ctx) -> None:
         ctx.console.print(f"the notebook registered no model: trained a small one here — {result.summary()}",
                           highlight=False)
     try:
-        promotion = promote(MODEL_NAME, version, "champion", approved_by="prodkit demo", project=project)
+        promotion = move_alias(MODEL_NAME, version, "champion", approved_by="prodkit demo", project=project)
         ctx.console.print(f"gate passed: {promotion.summary()}", highlight=False)
     except (GateFailed, BadInput) as e:  # a worse re-run, or already the champion: keep the current one
         ctx.console.print(f"[yellow]gate kept the current champion:[/] {e.line()}", highlight=False)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from prodkit._cli_support import err, handle_errors, out, print_json
+from prodkit._cli_support import err, handle_errors, in_notebook, out, print_json
 
 jobs_app = typer.Typer(help="Scheduled papermill jobs: define, run now, pause, and read run history.",
                        no_args_is_help=True, rich_markup_mode=None)
@@ -41,16 +41,26 @@ def add(
     on_drift: str = typer.Option(None, "--on-drift", help="Run once per run of JOB whose watch() found drift."),
     on_degraded: str = typer.Option(None, "--on-degraded",
                                     help="Run once per run of JOB whose monitor.outcomes() said degraded."),
-    auto_promote: bool = typer.Option(False, "--auto-promote",
-                                      help="Pass auto_promote=True: register_candidate() then promotes through the gate."),
+    auto_gate: bool = typer.Option(False, "--auto-gate",
+                                   help="Pass auto_gate=True: register_candidate() then moves the alias through the gate."),
+    auto_promote: bool = typer.Option(False, "--auto-promote", hidden=True,
+                                      help="Deprecated: passes auto_promote=True (notebooks written for it); use --auto-gate."),
     json_out: bool = typer.Option(False, "--json", help="Print the stored job as JSON."),
 ):
     """Add a notebook as a papermill job: on a cron schedule, triggered, or manual-only (validated; nothing is stored on bad input)."""
     from prodkit.jobs.api import add_job, is_manual_only
     from prodkit.jobs.params import parse_param_args
 
+    if name is None:  # `%prodkit schedule` without --name
+        from prodkit.jobs.names import default_job_name
+
+        name = default_job_name(_project(notebook), notebook)
     parameters = parse_param_args(param)
+    if auto_gate:
+        parameters["auto_gate"] = True
     if auto_promote:
+        err.print("note: --auto-promote is now --auto-gate (parameter auto_gate); passing auto_promote=True as before",
+                  highlight=False, markup=False)
         parameters["auto_promote"] = True
     added = add_job(name, notebook, cron, parameters=parameters, tz=tz, kernel=kernel, timeout_s=timeout,
                     retries=retries, retry_backoff_s=retry_backoff, catch_up=catch_up, fail_on_drift=fail_on_drift,
@@ -72,6 +82,17 @@ def add(
                   highlight=False)
     else:
         out.print(f"  store {added.store}", highlight=False)
+    return _notebook_view(_project(notebook), [])
+
+
+def _notebook_view(project, runs: list):
+    """Under `%prodkit`: the project's jobs (and `runs`) as HTML tables; None in the CLI."""
+    if not in_notebook():
+        return None
+    from prodkit.jobs.api import list_jobs
+    from prodkit.jobs.magic import JobsView
+
+    return JobsView(list_jobs(project), runs)
 
 
 @jobs_app.command("list")
@@ -82,6 +103,8 @@ def list_(project: Path = PROJECT_OPT, json_out: bool = typer.Option(False, "--j
     from prodkit.jobs.render import jobs_table
 
     rows = list_jobs(_project(project))
+    if in_notebook():
+        return _notebook_view(_project(project), [])
     if json_out:
         return print_json(rows)
     out.print(jobs_table(rows) if rows else "no jobs yet: `prodkit jobs add NAME NOTEBOOK --cron ...`")
@@ -100,6 +123,8 @@ def history(
     from prodkit.jobs.render import history_table
 
     runs = get_history(name, project=_project(project), limit=limit)
+    if in_notebook():
+        return _notebook_view(_project(project), runs)
     if json_out:
         return print_json([r.to_dict() for r in runs])
     out.print(history_table(runs, title=f"runs of {name}" if name else "runs") if runs else "no runs yet")

@@ -25,7 +25,7 @@ from typing import Any
 
 from prodkit._io import atomic_write_text
 from prodkit.jobs.records import CANCELLED, FAILED, SUCCEEDED, TIMED_OUT, RunError
-from prodkit.notebook import PARAMETERS_TAG, PROMOTE_MAGIC, promote_directive
+from prodkit.notebook import DIRECTIVE_MAGICS, PARAMETERS_TAG, promote_directive
 
 INTERRUPT_GRACE_S = 5.0  # after SIGINT, how long a cell may take to stop before the kernel is killed
 # A single cell past the timeout is stopped by nbclient's own per-cell timeout (CellTimeoutError);
@@ -121,7 +121,7 @@ _LOADS_PRODKIT = re.compile(r"^\s*%(re)?load_ext\s+prodkit\b", re.M)
 
 
 def prepare_notebook(nb, request: RunRequest):
-    """The run's copy: source cell numbers in metadata, and the `%%promote --params` cell tagged
+    """The run's copy: source cell numbers in metadata, and the `%%parameters` cell tagged
     `parameters` so papermill injects after it.
 
     A notebook that loads prodkit's extension keeps its `%%promote` lines (the extension handles
@@ -134,7 +134,7 @@ def prepare_notebook(nb, request: RunRequest):
         if cell.cell_type != "code":
             continue
         first, _, rest = cell.source.lstrip("\n").partition("\n")
-        if not first.strip().startswith(PROMOTE_MAGIC):
+        if not first.strip().startswith(DIRECTIVE_MAGICS):
             continue
         try:
             directive = promote_directive(first)

@@ -1,82 +1,31 @@
-"""`%prodkit schedule` and `%prodkit jobs` in a notebook."""
+"""`%prodkit` in a notebook, for jobs: `%prodkit schedule` (the CLI's `jobs add`, for this notebook)
+and the HTML view `jobs add`, `jobs list` and `jobs history` return there."""
 
 from __future__ import annotations
 
-import argparse
+import copy
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):
-        from IPython.core.error import UsageError
+def adapt(group) -> None:
+    """Add `%prodkit schedule [NOTEBOOK] --cron CRON [--name NAME] ...`: `jobs add`'s own options,
+    the job named from the notebook's path unless --name, and a cron expression required."""
+    from typer.core import TyperOption
 
-        raise UsageError(f"{message}\nusage: {self.format_usage().strip()}")
-
-
-def _schedule_parser() -> _Parser:
-    p = _Parser(prog="%prodkit schedule", add_help=False)
-    p.add_argument("notebook", nargs="?", help="default: this notebook")
-    p.add_argument("--cron", required=True)
-    p.add_argument("--name")
-    p.add_argument("-p", "--param", action="append", default=[])
-    p.add_argument("--timeout", type=float)
-    p.add_argument("--retries", type=int, default=0)
-    p.add_argument("--retry-backoff", type=float, default=60.0)
-    p.add_argument("--tz", default="UTC")
-    p.add_argument("--catch-up", default="once")
-    p.add_argument("--kernel")
-    p.add_argument("--fail-on-drift", action="store_true")
-    p.add_argument("--allow-undeclared", action="store_true")
-    p.add_argument("--replace", action="store_true")
-    return p
-
-
-def magic_schedule(shell, args: list[str]):
-    """%prodkit schedule --cron "0 6 * * *" [--name NAME] [-p k=v] [--timeout S] [--retries N] [--tz TZ] [--fail-on-drift] — schedule this notebook"""
-    from IPython.core.error import UsageError
-
-    from prodkit.config import load_project
-    from prodkit.errors import ProdkitError
-    from prodkit.jobs.api import add_job, list_jobs
-    from prodkit.jobs.names import default_job_name
-    from prodkit.jobs.params import parse_param_args
-    from prodkit.magics import current_notebook_path
-
-    ns = _schedule_parser().parse_args(args)
-    if not ns.cron.strip():
-        raise UsageError('%prodkit schedule needs a cron expression, e.g. --cron "0 6 * * *" '
-                         "(a job without one: `prodkit jobs add NAME NOTEBOOK`)")
-    nb_path = current_notebook_path(shell, ns.notebook)
-    try:
-        name = ns.name or default_job_name(load_project(nb_path), nb_path)
-        added = add_job(name, nb_path, ns.cron, parameters=parse_param_args(ns.param), tz=ns.tz, kernel=ns.kernel,
-                        timeout_s=ns.timeout, retries=ns.retries, retry_backoff_s=ns.retry_backoff,
-                        catch_up=ns.catch_up, fail_on_drift=ns.fail_on_drift, allow_undeclared=ns.allow_undeclared, replace=ns.replace)
-    except ProdkitError as e:
-        raise UsageError(e.line()) from None
-    for warning in added.warnings:
-        print(f"warning: {warning}")
-    job = added.to_dict()
-    print(f"scheduled {nb_path.name} as job '{name}' at '{job['cron']}' ({job['tz']}); next run {job['next_due']}.\n"
-          f"Run `prodkit scheduler` to execute on schedule, or `prodkit jobs run {name}` now.")
-    return JobsView(list_jobs(load_project(nb_path)), [])
-
-
-def magic_jobs(shell, args: list[str]):
-    """%prodkit jobs [NAME] — jobs of this project and recent runs (of NAME)"""
-    from pathlib import Path
-
-    from IPython.core.error import UsageError
-
-    from prodkit.config import load_project
-    from prodkit.errors import ProdkitError
-    from prodkit.jobs.api import history, list_jobs
-
-    name = args[0] if args else None
-    try:
-        project = load_project(shell.user_ns.get("__session__") or Path.cwd())
-        return JobsView(list_jobs(project), history(name, project=project, limit=20))
-    except ProdkitError as e:
-        raise UsageError(e.line()) from None
+    add = group.commands["jobs"].commands["add"]
+    schedule = copy.deepcopy(add)
+    schedule.name = "schedule"
+    schedule.help = ("Schedule this notebook (or NOTEBOOK) as a papermill job: `jobs add`, the job named from "
+                     "the notebook's path in the project unless --name.")
+    name = TyperOption(param_decls=["--name"], help="Job name (default: from the notebook's path in the project).")
+    params = []
+    for param in schedule.params:
+        if param.name == "name":
+            param = name
+        elif param.name == "cron":
+            param.required = True
+        params.append(param)
+    schedule.params = params
+    group.add_command(schedule, "schedule")
 
 
 class JobsView:
@@ -108,6 +57,5 @@ class JobsView:
         return "\n".join(lines) or "no jobs"
 
 
-MAGICS = {"schedule": magic_schedule, "jobs": magic_jobs}
 
-__all__ = ["MAGICS"]
+__all__ = ["JobsView", "adapt"]

@@ -75,7 +75,7 @@ def _named_strings(name: str, value: Any) -> list[tuple[str, str]]:
 
 
 def parameters_cell(nb: Notebook) -> Cell | None:
-    """The papermill parameters cell: the `%%promote --params` cell, else the cell tagged `parameters`."""
+    """The papermill parameters cell: the `%%parameters` (or `%%promote --params`) cell, else the cell tagged `parameters`."""
     return nb.parameters_cell()
 
 
@@ -193,7 +193,7 @@ def check_declared(nb: Notebook, params: dict[str, Any], *, allow_undeclared: bo
         return []
     if cell is None:
         message = f"the notebook declares no parameters, but got {', '.join(unknown)}"
-        fix = "add a `%%promote --params` cell (or tag a cell `parameters`) that assigns them"
+        fix = "add a `%%parameters` cell (or tag a cell `parameters`) that assigns them"
     else:
         message = (f"parameter(s) {', '.join(unknown)} not declared in the parameters cell "
                    f"(it declares: {', '.join(declared) or 'nothing'})")

@@ -74,12 +74,12 @@ def _triggers(job: dict[str, Any]) -> str:
 
 
 def chain_text(run: RunRecord) -> str:
-    """What a run decided: `degraded`, `registered churn-clf v3 -> promoted @champion` (or why not)."""
+    """What a run decided: `degraded`, `registered churn-clf v3 -> moved @champion` (or why not)."""
     parts = ["outcomes degraded"] if run.degraded else []
     for artifact in run.artifacts:
         summary = artifact.get("summary") or {}
         if artifact.get("kind") == "candidate":
-            decision = (f"promoted @{summary.get('alias')}" if summary.get("promoted")
+            decision = (f"moved @{summary.get('alias')}" if summary.get("promoted")
                         else f"kept as candidate: {summary.get('reason')}" if summary.get("reason") else "candidate")
             parts.append(f"registered {summary.get('model')} v{summary.get('version')} -> {decision}")
     return "; ".join(parts)

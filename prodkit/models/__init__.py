@@ -11,7 +11,7 @@
   refs.py        NAME@ALIAS, NAME/VERSION, models:/... references
   serve.py       `prodkit models serve`: MLflow's scoring protocol, following an alias
   loadtest.py    `prodkit models loadtest`: p50/p95/p99 against a running server, stored on the version
-  gate.py        promote (the gate), rollback and the alias history;  card.py  model cards
+  gate.py        move_alias (the gate), rollback and the alias history;  card.py  model cards
   aliases.py     the per-model alias-move lock and the append-only alias history, both in MLflow
   state.py       read-only hooks for readiness, the side panel and drift monitoring
   tags.py        the model-version tag keys everything above shares
@@ -50,17 +50,17 @@ def load_model(name: str, ref: str | int | None = None, *, device: str | None = 
 
 
 def register_candidate(model, name: str, **kwargs: Any):
-    """In a retrain notebook: register a new version; with auto_promote=True the gate decides the alias now."""
+    """In a retrain notebook: register a new version; with auto_gate=True the gate decides the alias now."""
     from prodkit.models.retrain import register_candidate as _register_candidate
 
     return _register_candidate(model, name, **kwargs)
 
 
-def promote(name: str, version: str | int, alias: str = "champion", **kwargs: Any):
-    """Move `alias` to `version` through the promotion gate (see prodkit.models.gate)."""
-    from prodkit.models.gate import promote as _promote
+def move_alias(name: str, version: str | int, alias: str = "champion", **kwargs: Any):
+    """Move `alias` to `version` through the gate (see prodkit.models.gate)."""
+    from prodkit.models.gate import move_alias as _move_alias
 
-    return _promote(name, version, alias, **kwargs)
+    return _move_alias(name, version, alias, **kwargs)
 
 
 def rollback(name: str, alias: str = "champion", **kwargs: Any):
@@ -70,4 +70,4 @@ def rollback(name: str, alias: str = "champion", **kwargs: Any):
     return _rollback(name, alias, **kwargs)
 
 
-__all__ = ["register_model", "register_candidate", "load_model", "promote", "rollback"]
+__all__ = ["register_model", "register_candidate", "load_model", "move_alias", "rollback"]

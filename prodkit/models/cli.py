@@ -1,4 +1,4 @@
-"""`prodkit models ...`: the registry from a terminal (list, show, promote, rollback, card)."""
+"""`prodkit models ...`: the registry from a terminal (list, show, gate, rollback, card)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import typer
 from prodkit._cli_support import handle_errors, out, print_json
 from prodkit.errors import ProdkitError
 
-models_app = typer.Typer(help="Registered models: list, show, promote through the gate, roll back, write cards.",
+models_app = typer.Typer(help="Registered models: list, show, move an alias through the gate, roll back, write cards.",
                          no_args_is_help=True, rich_markup_mode=None)
 
 PROJECT = typer.Option(None, "--project", "-C", help="Project folder (default: the current folder).")
@@ -103,8 +103,8 @@ def show_cmd(name: str = typer.Argument(..., help="Registered model name."),
         out.print(f"  {'retrained in':<14} run {retrain.get('run')} of job {retrain.get('job')}{why}", highlight=False)
     decision = T.load_json(t, T.GATE_DECISION)
     if decision:
-        verdict = (f"promoted to @{decision['alias']} (was v{decision.get('previous') or '-'})" if decision.get("promoted")
-                   else f"kept as candidate: {decision.get('reason') or 'auto-promote off'}")
+        verdict = (f"moved @{decision['alias']} here (was v{decision.get('previous') or '-'})" if decision.get("promoted")
+                   else f"kept as candidate: {decision.get('reason') or 'auto-gate off'}")
         out.print(f"  {'gate':<14} {verdict} at {decision.get('at')}", highlight=False)
     loadtest = T.load_json(t, T.LOADTEST)
     if loadtest:
@@ -150,25 +150,36 @@ def _notify_alias_move(project, event: str, result) -> None:
                                         "summary": result.summary()})
 
 
-@models_app.command("promote")
+@models_app.command("gate")
 @handle_errors
 @store_errors
-def promote_cmd(name: str = typer.Argument(..., help="Registered model name."),
-                version: str = typer.Argument(..., help="Version number to promote."),
-                alias: str = typer.Option("champion", "--alias", "-a", help="Alias to move (e.g. champion)."),
-                approved_by: str = typer.Option(None, "--approved-by", help="Who approves (recorded; default: your user)."),
-                force: bool = typer.Option(False, "--force", help="Promote even if the gate fails (needs --reason)."),
-                reason: str = typer.Option(None, "--reason", help="Why the gate is overridden (recorded as a tag)."),
-                project: Path = PROJECT, json_out: bool = JSON):
+def gate_cmd(name: str = typer.Argument(..., help="Registered model name."),
+             version: str = typer.Argument(..., help="Version number the alias should move to."),
+             alias: str = typer.Option("champion", "--alias", "-a", help="Alias to move (e.g. champion)."),
+             approved_by: str = typer.Option(None, "--approved-by", help="Who approves (recorded; default: your user)."),
+             force: bool = typer.Option(False, "--force", help="Move it even if the gate fails (needs --reason)."),
+             reason: str = typer.Option(None, "--reason", help="Why the gate is overridden (recorded as a tag)."),
+             project: Path = PROJECT, json_out: bool = JSON):
     """Move ALIAS to VERSION if it passed parity, has a benchmark and is at least as good as the holder.
 
     Exits 1 when the gate fails. The previous holder stays available for `prodkit models rollback`.
     """
-    from prodkit.models.gate import promote
+    from prodkit.models.gate import move_alias
 
-    result = promote(name, version, alias, approved_by=approved_by, force=force, reason=reason, project=project)
+    result = move_alias(name, version, alias, approved_by=approved_by, force=force, reason=reason, project=project)
     _notify_alias_move(project, "promoted", result)
     _print_promotion(result, json_out)
+
+
+@models_app.command("promote", hidden=True)
+@functools.wraps(gate_cmd)
+def promote_cmd(*args, **kwargs):
+    """Deprecated spelling of `prodkit models gate`."""
+    from prodkit._cli_support import err
+
+    err.print("note: `prodkit models promote` is now `prodkit models gate` (same arguments)", highlight=False,
+              markup=False)
+    return gate_cmd(*args, **kwargs)
 
 
 @models_app.command("rollback")
@@ -192,7 +203,7 @@ def rollback_cmd(name: str = typer.Argument(..., help="Registered model name."),
 def history_cmd(name: str = typer.Argument(..., help="Registered model name."),
                 alias: str = typer.Option("champion", "--alias", "-a", help="Alias whose moves to list."),
                 project: Path = PROJECT, json_out: bool = JSON):
-    """List every move of ALIAS, oldest first: promotions and rollbacks, who, when, and the gate's checks."""
+    """List every move of ALIAS, oldest first: gated moves and rollbacks, who, when, and the gate's checks."""
     from prodkit.models.gate import history
 
     moves = history(name, alias, project=project)
@@ -247,7 +258,7 @@ def serve_cmd(model: str = typer.Argument(..., help="NAME@ALIAS, NAME/VERSION or
     """Serve a registered model on MLflow's scoring protocol (POST /invocations), following its alias.
 
     GET /ping, /health and /version; every answer names its version in X-Prodkit-Model-Version.
-    When the alias moves (promote, rollback) the server loads the new version and switches to it
+    When the alias moves (gate, rollback) the server loads the new version and switches to it
     without dropping requests in flight.
     """
     from prodkit.models.refs import parse_model_ref

@@ -80,12 +80,12 @@ def _record_move(client, name: str, alias: str, model, version: str, move: dict)
     return append_move(client, name, alias, dict(model.tags or {}), move)
 
 
-def promote(name: str, version: str | int, alias: str = "champion", *, approved_by: str | None = None,
-            force: bool = False, reason: str | None = None, project=None) -> PromotionResult:
+def move_alias(name: str, version: str | int, alias: str = "champion", *, approved_by: str | None = None,
+               force: bool = False, reason: str | None = None, project=None) -> PromotionResult:
     """Move `alias` to `version` if the gate holds (or with force and a reason, recorded as a tag).
 
     The gate runs with the model's lock held, against the alias holder as it is at that moment,
-    so concurrent promotions are decided one after the other and every move enters the history.
+    so concurrent moves are decided one after the other and every move enters the history.
     """
     validate_alias(alias)
     if force and not (reason and reason.strip()):
@@ -106,7 +106,7 @@ def promote(name: str, version: str | int, alias: str = "champion", *, approved_
         if failed and not force:
             raise GateFailed(f"{name} v{number} cannot become @{alias}: "
                              + "; ".join(f"{c.name}: {c.detail}" for c in failed),
-                             fix="fix the version and register again, or promote with --force --reason")
+                             fix="fix the version and register again, or gate it with --force --reason")
         now = datetime.now(UTC).isoformat(timespec="seconds")
         record = {"at": now, "by": approver, "previous": holder_version, "forced": bool(failed and force),
                   "reason": reason if force else None, "failed": [c.name for c in failed]}
@@ -147,7 +147,7 @@ def rollback(name: str, alias: str = "champion", *, approved_by: str | None = No
         current = str(model.aliases[alias]) if alias in (model.aliases or {}) else None
         if current is None:
             raise BadInput(f"{name} has no @{alias}",
-                           fix=f"promote a version first: prodkit models promote {name} VERSION")
+                           fix=f"move the alias to a version first: prodkit models gate {name} VERSION")
         target = _previous_holder(client, name, holders(dict(model.tags or {}), alias), current)
         if target is None:
             raise BadInput(f"no earlier version of {name} held @{alias}", fix="nothing to roll back to")

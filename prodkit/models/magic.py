@@ -1,86 +1,77 @@
-"""`%prodkit register MODEL_VAR NAME [--example EXPR] [--metric k=v] ...` in a notebook."""
+"""`%prodkit register MODEL NAME [--example EXPR] [--metric k=v] ...`: register a notebook variable."""
 
 from __future__ import annotations
 
-import argparse
+import typer
+
+from prodkit.errors import BadInput
 
 EXAMPLE_GUESSES = ("example", "X_val", "X_valid", "X_test")
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="%prodkit register", add_help=False, exit_on_error=False)
-    p.add_argument("model")
-    p.add_argument("name")
-    p.add_argument("--example", help="expression for a few input rows, e.g. X_val[:8]")
-    p.add_argument("--metric", action="append", default=[], help="k=v, repeatable")
-    p.add_argument("--data", help="variable holding the training data (DataFrame or path)")
-    p.add_argument("--primary-metric")
-    p.add_argument("--no-parity", action="store_true")
-    p.add_argument("--no-benchmark", action="store_true")
-    return p
+def _shell():
+    from prodkit._cli_support import NOTEBOOK_SHELL
 
-
-USAGE = ("usage: %prodkit register MODEL_VAR NAME [--example EXPR] [--metric k=v]... [--data VAR] "
-         "[--primary-metric K] [--no-parity] [--no-benchmark]")
+    return NOTEBOOK_SHELL.get()
 
 
 def _metrics(items: list[str]) -> dict[str, float]:
-    from IPython.core.error import UsageError
-
     metrics = {}
     for item in items:
         key, sep, value = item.partition("=")
         try:
             metrics[key.strip()] = float(value)
         except ValueError:
-            raise UsageError(f"--metric {item!r}: expected NAME=NUMBER, e.g. --metric auc=0.91") from None
+            raise BadInput(f"--metric {item!r}: expected NAME=NUMBER", fix="e.g. --metric auc=0.91") from None
         if not sep or not key.strip():
-            raise UsageError(f"--metric {item!r}: expected NAME=NUMBER")
+            raise BadInput(f"--metric {item!r}: expected NAME=NUMBER", fix="e.g. --metric auc=0.91")
     return metrics
 
 
 def _example(shell, expr: str | None):
-    from IPython.core.error import UsageError
-
     if expr:
         try:
             return shell.ev(expr)
         except Exception as e:  # noqa: BLE001 - the user's expression
-            raise UsageError(f"--example {expr!r} failed: {type(e).__name__}: {e}") from None
+            raise BadInput(f"--example {expr!r} failed: {type(e).__name__}: {e}") from None
     for guess in EXAMPLE_GUESSES:
         if guess in shell.user_ns:
             print(f"using {guess}[:8] as the input example (pass --example to choose)")
             return shell.user_ns[guess][:8]
-    raise UsageError("no input example: pass --example EXPR, e.g. --example X_val[:8]")
+    raise BadInput("no input example", fix="pass --example EXPR, e.g. --example X_val[:8]")
 
 
-def magic_register(shell, args: list[str]):
-    """%prodkit register MODEL_VAR NAME [--example EXPR] [--metric k=v] — register the model in the registry"""
-    from IPython.core.error import UsageError
+def _variable(shell, name: str, what: str):
+    if name not in shell.user_ns:
+        raise BadInput(f"no variable {name!r} in this notebook{what}", fix="train the model first, or check the name")
+    return shell.user_ns[name]
 
-    from prodkit.errors import ProdkitError
 
-    try:
-        ns, unknown = _parser().parse_known_args(args)
-    except (argparse.ArgumentError, SystemExit):
-        raise UsageError(USAGE) from None
-    if unknown:
-        raise UsageError(f"unknown arguments {unknown}; {USAGE}")
-    if ns.model not in shell.user_ns:
-        raise UsageError(f"no variable {ns.model!r} in this notebook: train the model first, or check the name")
-    data = None
-    if ns.data:
-        if ns.data not in shell.user_ns:
-            raise UsageError(f"no variable {ns.data!r} for --data")
-        data = shell.user_ns[ns.data]
+def register_command(
+    model: str = typer.Argument(..., help="The notebook variable holding the trained model."),
+    name: str = typer.Argument(..., help="Registered model name."),
+    example: str = typer.Option(None, "--example", help="Expression for a few input rows, e.g. X_val[:8] "
+                                f"(default: the first of {', '.join(EXAMPLE_GUESSES)}, [:8])."),
+    metric: list[str] = typer.Option(None, "--metric", help="NAME=NUMBER, repeatable."),
+    data: str = typer.Option(None, "--data", help="The variable holding the training data (DataFrame or path)."),
+    primary_metric: str = typer.Option(None, "--primary-metric", help="The metric the gate compares."),
+    no_parity: bool = typer.Option(False, "--no-parity", help="Skip the torch.export parity check."),
+    no_benchmark: bool = typer.Option(False, "--no-benchmark", help="Skip the device benchmark."),
+):
+    """Register the model in the notebook variable MODEL as NAME (MLflow), with its provenance."""
     from prodkit.models import register_model
 
-    try:
-        return register_model(shell.user_ns[ns.model], ns.name, example=_example(shell, ns.example),
-                              metrics=_metrics(ns.metric), data=data, primary_metric=ns.primary_metric,
-                              parity=not ns.no_parity, benchmark=not ns.no_benchmark)
-    except ProdkitError as e:
-        raise UsageError(e.line()) from None
+    shell = _shell()
+    trained = _variable(shell, model, "")
+    frame = _variable(shell, data, " for --data") if data else None
+    return register_model(trained, name, example=_example(shell, example), metrics=_metrics(metric or []),
+                          data=frame, primary_metric=primary_metric, parity=not no_parity,
+                          benchmark=not no_benchmark)
 
 
-MAGICS = {"register": magic_register}
+def notebook_commands(app: typer.Typer) -> None:
+    """Add `%prodkit register` (a notebook-only command: it takes the model from the kernel)."""
+    app.command("register")(register_command)
+
+
+__all__ = ["notebook_commands", "register_command"]

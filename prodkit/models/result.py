@@ -67,7 +67,7 @@ class RegisteredModel:
                             for size, row in res.get("batches", {}).items())
             bench += f"<tr><td><b>{esc(device)}</b></td>{cells}<td>{res.get('peak_mem_mb', 0):.3g} MB peak</td></tr>"
         bench_table = f"<table style='margin-top:4px'>{bench}</table>" if bench else ""
-        hint = (f"<div style='color:#6e7781'>next: <code>prodkit models promote {esc(self.name)} {esc(self.version)} "
+        hint = (f"<div style='color:#6e7781'>next: <code>prodkit models gate {esc(self.name)} {esc(self.version)} "
                 f"--alias champion</code></div>")
         return (f"<div><b>{esc(self.name)}</b> version <b>{esc(self.version)}</b> — "
                 f"<code>{esc(self.uri)}</code> <span style='color:#6e7781'>({self.seconds:.1f} s)</span>"
@@ -103,7 +103,7 @@ class VersionInfo:
 
 @dataclass
 class PromotionResult:
-    """What `promote` or `rollback` did: the alias, from which version to which, and why."""
+    """What `move_alias` or `rollback` did: the alias, from which version to which, and why."""
 
     name: str
     alias: str
@@ -121,7 +121,7 @@ class PromotionResult:
     def summary(self) -> str:
         prev = f" (was v{self.previous})" if self.previous else ""
         forced = f" — forced: {self.reason}" if self.forced else ""
-        return f"{self.name}@{self.alias} -> v{self.version}{prev}, approved by {self.approved_by}{forced}"
+        return f"{self.name}: moved @{self.alias} to v{self.version}{prev}, approved by {self.approved_by}{forced}"
 
     def __repr__(self) -> str:
         return self.summary()

@@ -1,8 +1,8 @@
 """`prodkit.models.register_candidate`: what a retrain notebook calls instead of register_model.
 
 It registers the new version, records on it which scheduled run registered it and which run's
-verdict triggered that one (tag `prodkit.retrain`), and with auto_promote=True (the job's
-`--auto-promote`) runs the promotion gate against the alias holder as it is at that moment:
+verdict triggered that one (tag `prodkit.retrain`), and with auto_gate=True (the job's
+`--auto-gate`) runs the promotion gate against the alias holder as it is at that moment:
 the alias moves only if every check passes; otherwise the version stays a candidate and the
 reason is recorded (tag `prodkit.gate_decision`, run artifact `candidate`). A promotion is
 POSTed to notify_url.
@@ -27,8 +27,8 @@ class CandidateResult:
     def summary(self) -> str:
         name, version = self.registered.name, self.registered.version
         if self.promoted:
-            return f"{name} v{version} promoted to @{self.alias} (was v{self.previous or '-'})"
-        return f"{name} v{version} kept as a candidate: {self.reason or 'auto_promote is off'}"
+            return f"{name}: moved @{self.alias} to v{version} (was v{self.previous or '-'})"
+        return f"{name} v{version} kept as a candidate: {self.reason or 'auto_gate is off'}"
 
     def __repr__(self) -> str:
         return self.summary()
@@ -51,16 +51,24 @@ def _chain() -> dict[str, Any]:
     return chain
 
 
-def register_candidate(model, name: str, *, auto_promote: bool = False, alias: str = "champion",
+def register_candidate(model, name: str, *, auto_gate: bool = False, alias: str = "champion",
                        project=None, **kwargs: Any) -> CandidateResult:
-    """Register `model` as a new version of `name`; with auto_promote, let the gate move `alias` now."""
+    """Register `model` as a new version of `name`; with auto_gate, let the gate move `alias` now.
+
+    `auto_promote=` is the deprecated spelling of `auto_gate=`.
+    """
     from prodkit.errors import BadInput, GateFailed
     from prodkit.jobs.context import record_run_artifact
     from prodkit.models import tags as T
-    from prodkit.models.gate import promote
+    from prodkit.models.gate import move_alias
     from prodkit.models.register import register_model
     from prodkit.models.registry import as_project, registry_client
 
+    if "auto_promote" in kwargs:
+        import warnings
+
+        warnings.warn("register_candidate(auto_promote=...) is now auto_gate=...", FutureWarning, stacklevel=3)
+        auto_gate = auto_gate or bool(kwargs.pop("auto_promote"))
     project = as_project(project)
     registered = register_model(model, name, project=project, **kwargs)
     chain = _chain()
@@ -68,14 +76,14 @@ def register_candidate(model, name: str, *, auto_promote: bool = False, alias: s
     if chain:
         client.set_model_version_tag(name, registered.version, T.RETRAIN, T.dump_json(chain))
     result = CandidateResult(registered=registered, alias=alias, promoted=False, chain=chain)
-    if auto_promote:
-        who = f"prodkit auto-promote (run {chain['run']})" if chain else "prodkit auto-promote"
+    if auto_gate:
+        who = f"prodkit auto-gate (run {chain['run']})" if chain else "prodkit auto-gate"
         try:
-            promotion = promote(name, registered.version, alias, approved_by=who, project=project)
+            promotion = move_alias(name, registered.version, alias, approved_by=who, project=project)
             result.promoted, result.previous = True, promotion.previous
         except (GateFailed, BadInput) as e:
             result.reason = e.message
-    decision = {"at": datetime.now(UTC).isoformat(timespec="seconds"), "alias": alias, "auto_promote": auto_promote,
+    decision = {"at": datetime.now(UTC).isoformat(timespec="seconds"), "alias": alias, "auto_gate": auto_gate,
                 "promoted": result.promoted, "previous": result.previous, "reason": result.reason}
     client.set_model_version_tag(name, registered.version, T.GATE_DECISION, T.dump_json(decision))
     record_run_artifact("candidate", registered.uri, {"model": name, "version": registered.version, **decision})

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from prodkit._cli_support import err, handle_errors, out, print_json
+from prodkit._cli_support import err, handle_errors, out, print_json, shown
 from prodkit.errors import BadInput
 
 
@@ -30,8 +30,8 @@ def _check_positive(max_rows: int) -> None:
 
 
 def drift(
-    reference: Path = typer.Argument(..., help="Reference data (.csv or .parquet), e.g. the training set."),
-    current: Path = typer.Argument(..., help="Current data (.csv or .parquet), e.g. today's scored batch."),
+    reference: str = typer.Argument(..., help="Reference data (.csv or .parquet), e.g. the training set."),
+    current: str = typer.Argument(..., help="Current data (.csv or .parquet), e.g. today's scored batch."),
     html: Path | None = typer.Option(None, "--html", help="Write evidently's HTML report to this file."),
     json_out: bool = typer.Option(False, "--json", help="Print {drift, share, columns: {name: {drift, score, method}}} as JSON."),
     columns: str | None = typer.Option(None, "--columns", help="Compare only these columns (comma-separated)."),
@@ -48,7 +48,6 @@ def drift(
     Large files are read in chunks and sampled with a fixed seed, so memory stays bounded.
     """
     from prodkit.monitor.drift import compare
-    from prodkit.monitor.frames import read_table
 
     _check_positive(max_rows)
     kinds = _kinds(numerical, categorical)
@@ -65,18 +64,21 @@ def drift(
         columns = columns or ",".join(rules.columns)
     share = drift_share if drift_share is not None else share
     with err.status("reading the data …"):
-        ref = read_table(reference, max_rows=max_rows, seed=seed)
-        cur = read_table(current, max_rows=max_rows, seed=seed)
+        ref = _read(reference, max_rows, seed)
+        cur = _read(current, max_rows, seed)
     with err.status("computing drift with evidently …"):
         result = compare(ref, cur, kinds=kinds, columns=_names(columns) or None, drift_share=share,
                          methods=methods, thresholds=thresholds, max_rows=max_rows, seed=seed, html=html,
                          names=(str(reference), str(current)))
-    if json_out:
-        print_json(result.to_dict())
-    else:
-        print_drift(result)
-    if fail_on_drift and result.drift:
-        raise typer.Exit(1)
+    return shown(result, lambda r: print_json(r.to_dict()) if json_out else print_drift(r),
+                 1 if fail_on_drift and result.drift else 0)
+
+
+def _read(data, max_rows: int, seed: int):
+    """A file's seeded sample; a DataFrame `%prodkit drift` took from the notebook (`.frame`) as it is."""
+    from prodkit.monitor.frames import read_table
+
+    return read_table(data, max_rows=max_rows, seed=seed) if isinstance(data, str | Path) else data.frame
 
 
 def print_drift(result) -> None:

@@ -1,40 +1,35 @@
-"""`%prodkit drift REF CURRENT [--html FILE]`: drift between two DataFrames (names in the notebook) or files."""
+"""`%prodkit drift REF CURRENT`: the CLI's drift command, where REF and CURRENT may also name
+DataFrames of the notebook."""
 
 from __future__ import annotations
 
-from IPython.core.error import UsageError
-
-USAGE = "usage: %prodkit drift REF CURRENT [--html FILE]   (DataFrame variables or .csv/.parquet files)"
+from dataclasses import dataclass
 
 
-def _frame(shell, arg: str):
-    value = shell.user_ns.get(arg)
-    if value is not None:
-        return value
-    from prodkit.monitor.frames import read_table
+@dataclass(frozen=True)
+class NotebookFrame:
+    """A DataFrame of the notebook given to `drift` by its variable name (str() is the name)."""
 
-    return read_table(arg)
+    name: str
+    frame: object
 
-
-def magic_drift(shell, args: list[str]):
-    """%prodkit drift REF CURRENT [--html FILE] — drift of CURRENT against REF (evidently)."""
-    from prodkit.errors import ProdkitError
-
-    html = None
-    if "--html" in args:
-        at = args.index("--html")
-        if at + 1 >= len(args):
-            raise UsageError(USAGE)
-        html = args[at + 1]
-        args = args[:at] + args[at + 2:]
-    if len(args) != 2:
-        raise UsageError(USAGE)
-    try:
-        from prodkit.monitor.drift import compare
-
-        return compare(_frame(shell, args[0]), _frame(shell, args[1]), html=html, names=(args[0], args[1]))
-    except ProdkitError as e:
-        raise UsageError(e.line()) from None
+    def __str__(self) -> str:
+        return self.name
 
 
-MAGICS = {"drift": magic_drift}
+def adapt(group) -> None:
+    """REF and CURRENT name a notebook DataFrame when one of that name exists, else a file."""
+    from prodkit._cli_support import NOTEBOOK_SHELL
+    from prodkit._magic_cli import param_of, wrap_callback
+
+    def from_notebook(ctx, param, value):
+        user_ns = NOTEBOOK_SHELL.get().user_ns
+        name = str(value)
+        return NotebookFrame(name, user_ns[name]) if user_ns.get(name) is not None else value
+
+    drift = group.commands["drift"]
+    for name in ("reference", "current"):
+        wrap_callback(param_of(drift, name), from_notebook)
+
+
+__all__ = ["NotebookFrame", "adapt"]

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from prodkit.notebook.analysis import CellFacts
 
 PROMOTE_MAGIC = "%%promote"
+PARAMETERS_MAGIC = "%%parameters"  # the parameters cell (`%%promote --params` is the older spelling)
+DIRECTIVE_MAGICS = (PROMOTE_MAGIC, PARAMETERS_MAGIC)
 PARAMETERS_TAG = "parameters"  # papermill's tag for the parameters cell
 _DEFAULT_EXP = re.compile(r"^\s*#\s*\|\s*default_exp\s+(\S+)", re.M)
 _MODULE_MAGIC = re.compile(r"^\s*%prodkit\s+module\s+(\S+)\s*$", re.M)
@@ -52,10 +54,8 @@ class Cell:
 
     @property
     def promote(self) -> PromoteDirective | None:
-        """The parsed `%%promote` line of this code cell, or None."""
-        if self.cell_type != "code" or not self.first_line.startswith(PROMOTE_MAGIC):
-            return None
-        return parse_promote_args(self.first_line[len(PROMOTE_MAGIC) :])
+        """The parsed `%%promote` (or `%%parameters`) line of this code cell, or None."""
+        return parse_directive_line(self.first_line) if self.cell_type == "code" else None
 
     @cached_property
     def facts(self) -> CellFacts:
@@ -68,7 +68,7 @@ class Cell:
 
     @property
     def is_parameters(self) -> bool:
-        """The papermill parameters cell: `%%promote --params` or tagged `parameters`."""
+        """The papermill parameters cell: `%%parameters` (or `%%promote --params`), or tagged `parameters`."""
         if self.cell_type != "code":
             return False
         directive = self.promote
@@ -102,7 +102,7 @@ class Notebook:
         return spec.get("name") if isinstance(spec, dict) else None
 
     def parameters_cell(self) -> Cell | None:
-        """The papermill parameters cell: the `%%promote --params` cell, else the cell tagged `parameters`."""
+        """The papermill parameters cell: the `%%parameters` (or `%%promote --params`) cell, else the cell tagged `parameters`."""
         for cell in self.code_cells:
             if (d := cell.promote) is not None and d.kind == "params":
                 return cell
@@ -201,19 +201,29 @@ def module_name_from_path(path: Path) -> str:
     return f"nb_{name}" if name[0].isdigit() or keyword.iskeyword(name) else name
 
 
-def promote_directive(source: str) -> PromoteDirective | None:
-    """The `%%promote` line of a cell source, or None (raises BadInput for a malformed line)."""
-    first = without_leading_blank_lines(source).split("\n", 1)[0].strip()
+def parse_directive_line(first: str) -> PromoteDirective | None:
+    """A cell's first line: `%%promote ...` or `%%parameters` parsed, else None (BadInput if malformed)."""
+    first = first.strip()
+    magic, _, args = first.partition(" ")
+    if magic == PARAMETERS_MAGIC:
+        if args.strip():
+            raise BadInput(f"%%parameters takes no arguments, got {args.strip()!r}", fix="write just `%%parameters`")
+        return PromoteDirective(kind="params")
     if not first.startswith(PROMOTE_MAGIC):
         return None
     return parse_promote_args(first[len(PROMOTE_MAGIC) :])
+
+
+def promote_directive(source: str) -> PromoteDirective | None:
+    """The `%%promote` / `%%parameters` line of a cell source, or None (BadInput for a malformed line)."""
+    return parse_directive_line(without_leading_blank_lines(source).split("\n", 1)[0])
 
 
 from prodkit.notebook.kernel import kernel_notebook_path, resolve_explicit_notebook  # noqa: E402
 from prodkit.notebook.reader import notebook_paths, read_notebook  # noqa: E402
 
 __all__ = [
-    "PARAMETERS_TAG", "PROMOTE_MAGIC", "Cell", "Notebook", "PromoteDirective", "kernel_notebook_path",
-    "module_name_from_path", "notebook_paths", "parse_promote_args", "promote_directive", "read_notebook",
+    "DIRECTIVE_MAGICS", "PARAMETERS_MAGIC", "PARAMETERS_TAG", "PROMOTE_MAGIC", "Cell", "Notebook", "PromoteDirective", "kernel_notebook_path",
+    "module_name_from_path", "notebook_paths", "parse_directive_line", "parse_promote_args", "promote_directive", "read_notebook",
     "resolve_explicit_notebook", "source_text", "validate_module_name", "without_leading_blank_lines",
 ]

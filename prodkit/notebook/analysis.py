@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from prodkit.notebook import Cell
 
 # Cell magics whose body is still Python.
-PYTHON_CELL_MAGICS = frozenset({"promote", "time", "timeit", "capture", "prun", "debug", "memit", "mprun",
+PYTHON_CELL_MAGICS = frozenset({"promote", "parameters", "time", "timeit", "capture", "prun", "debug", "memit", "mprun",
                                 "prodkit", "skip"})
 SHELL_CELL_MAGICS = frozenset({"bash", "sh", "script", "system"})
 _IPYTHON_SYNTAX = re.compile(r"^\s*(?:[!%?]|.*=\s*[!%])|\?\s*$", re.M)
@@ -188,7 +188,7 @@ def cell_facts(cell: Cell) -> CellFacts:
         source = "\n" * (index + 1) + "\n".join(lines[index + 1:])  # the body, line numbers kept
         facts = _parse(cell, source)
         facts.cell_magic = name
-        if name != "promote":
+        if name not in ("promote", "parameters"):
             facts.shell_lines.insert(0, ShellLine(index + 1, "cell_magic", name, args.strip()))
         return facts
     return _parse(cell, source)

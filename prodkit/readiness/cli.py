@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from prodkit._cli_support import err, handle_errors, out, print_json
+from prodkit._cli_support import err, handle_errors, in_notebook, out, print_json
 
 
 def fail_under_default(path: Path) -> float:
@@ -77,7 +77,10 @@ def check_command(
     from prodkit.readiness.render import print_results
     from prodkit.readiness.result import standalone_html
 
-    threshold = parse_fail_under(fail_under) if fail_under is not None else fail_under_default(paths[0])
+    if fail_under is not None:
+        threshold = parse_fail_under(fail_under)
+    else:  # the notebook shows the score, gated only when --fail-under is given
+        threshold = 0.0 if in_notebook() else fail_under_default(paths[0])
     ids = parse_only(only)
     notebooks = notebooks_to_check(paths)
     results = []
@@ -93,8 +96,10 @@ def check_command(
             results.append(_check_one(nb, project, options))
     if html is not None:
         atomic_write_text(html, standalone_html(results))
-    if json_out:
-        single = len(paths) == 1 and not paths[0].is_dir()
+    single = len(paths) == 1 and not paths[0].is_dir()
+    if in_notebook():
+        pass  # returned below, displayed as the readiness widget
+    elif json_out:
         print_json(results[0].to_dict() if single else [r.to_dict() for r in results])
     else:
         print_results(results, out)
@@ -112,6 +117,7 @@ def check_command(
         names = ", ".join(f"{r.notebook} ({r.score:.2f})" for r in below[:5])
         raise GateFailed(f"readiness below {threshold:g}: {names}",
                          fix="fix the failing checks listed above, or lower --fail-under")
+    return results[0] if single else results
 
 
 PARALLEL_FROM = 16  # notebooks; below this, starting worker processes costs more than it saves
@@ -167,6 +173,30 @@ def notebooks_to_check(paths: list[Path]) -> dict:
     return found
 
 
+@handle_errors
+def business_command(
+    kpi: str = typer.Option(None, "--kpi", help='The business KPI the model moves, e.g. "churn rate".'),
+    target: str = typer.Option(None, "--target", help='The KPI target, e.g. "-2 pts".'),
+    owner: str = typer.Option(None, "--owner", help="Who owns the KPI (a name or e-mail)."),
+    latency_ms: str = typer.Option(None, "--latency-ms", metavar="MS", help="Latency budget per request, in ms."),
+    project: Path = typer.Option(None, "--project", help="Project folder (default: the one around the cwd; "
+                                 "in a notebook, the notebook's)."),
+):
+    """Declare the business case (BIZ-01) in settings.ini [prodkit.business]; other keys are kept."""
+    from prodkit.config import load_project
+    from prodkit.errors import BadInput
+    from prodkit.readiness.business import set_business
+
+    values = {k: v for k, v in {"kpi": kpi, "target": target, "owner": owner,
+                                "latency_budget_ms": latency_ms}.items() if v is not None}
+    if not values:
+        raise BadInput("nothing to declare", fix="give --kpi K --target T --owner O --latency-ms MS (any of them)")
+    path = set_business(load_project(project or Path.cwd()).root, values)
+    out.print(f"business case updated in {path}: " + ", ".join(f"{k} = {v}" for k, v in values.items()),
+              markup=False, highlight=False)
+
+
 def register(app: typer.Typer) -> None:
-    """Add `prodkit check` to the CLI."""
+    """Add `prodkit check` and `prodkit business` to the CLI."""
     app.command("check")(check_command)
+    app.command("business")(business_command)

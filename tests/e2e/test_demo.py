@@ -32,4 +32,4 @@ def test_demo_takes_the_poc_to_production(tmp_path):
     # step 6, after the checklist: served, load-tested (BIZ-01 on the served p95), drift -> retrain -> gate
     assert "served p95 (load test, concurrency 1)" in proc.stdout
     assert "drift detected" in proc.stdout and "trigger drift <- run" in proc.stdout
-    assert "-> promoted @champion" in proc.stdout or "-> kept as candidate" in proc.stdout
+    assert "-> moved @champion" in proc.stdout or "-> kept as candidate" in proc.stdout

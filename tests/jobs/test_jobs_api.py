@@ -31,8 +31,8 @@ def test_ctrl_c_during_retry_backoff_cancels_the_queued_retry(backend_project, n
 
 def test_schedule_magic_names_the_job_from_the_notebooks_path_in_the_project(backend_project, nb):
     """Issue 15: `%prodkit schedule` used the file name (nbs/a/x.ipynb -> "x"); now the one rule: "a-x"."""
-    from prodkit.jobs.magic import magic_schedule
+    from prodkit._magic_cli import run_line
 
     path = job_notebook(backend_project.nbs_path / "a" / "x.ipynb", ["pass"])
-    magic_schedule(types.SimpleNamespace(user_ns={}), [str(path), "--cron", "0 6 * * *"])
+    run_line(types.SimpleNamespace(user_ns={}), f'schedule {path} --cron "0 6 * * *"')
     assert [j["name"] for j in api.list_jobs(backend_project)] == ["a-x"]

@@ -170,10 +170,10 @@ def test_drift_shows_in_history_and_fails_only_the_job_that_asks(backend_project
 def test_schedule_magic_takes_fail_on_drift(backend_project, nb, capsys):
     from types import SimpleNamespace
 
+    from prodkit._magic_cli import run_line
     from prodkit.jobs.api import get_job
-    from prodkit.jobs.magic import MAGICS
 
     path = str(nb("score", ["pass"]))
-    view = MAGICS["schedule"](SimpleNamespace(user_ns={}), [path, "--cron", "0 6 * * *", "--fail-on-drift"])
+    view = run_line(SimpleNamespace(user_ns={}), f'schedule {path} --cron "0 6 * * *" --fail-on-drift')
     assert get_job("score", project=backend_project).fail_on_drift is True
     assert "<th>on drift</th>" in view._repr_html_() and "<td>fail</td>" in view._repr_html_()

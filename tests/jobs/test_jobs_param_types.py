@@ -58,16 +58,16 @@ def test_finding_14_unknown_names_list_the_known_ones_and_no_params_cell_says_ho
     assert "treshold not declared" in unknown and "it declares: threshold, run_date, limit, features, start" in unknown
     bare = str(nb("bare", ["pass"], params=None))
     none = one_error_line(cli("jobs", "add", "j", bare, "--cron", "0 6 * * *", "-p", "threshold=0.6"))
-    assert "declares no parameters" in none and "add a `%%promote --params` cell" in none
+    assert "declares no parameters" in none and "add a `%%parameters` cell" in none
     assert not backend_project.jobs_db.exists()
 
 
 def test_finding_14_schedule_magic_refuses_a_parameter_of_the_wrong_type(backend_project, nb):
-    from prodkit.jobs.magic import magic_schedule
+    from prodkit._magic_cli import run_line
 
     path = nb("typed", ["pass"], params=PARAMS, promote_params=True)
     with pytest.raises(UsageError) as refused:
-        magic_schedule(types.SimpleNamespace(user_ns={}), [str(path), "--cron", "0 6 * * *", "-p", "threshold=abc"])
+        run_line(types.SimpleNamespace(user_ns={}), f'schedule {path} --cron "0 6 * * *" -p threshold=abc')
     message = str(refused.value)
     assert "\n" not in message and "parameter threshold expects a float" in message and '"abc"' in message
     assert not backend_project.jobs_db.exists()

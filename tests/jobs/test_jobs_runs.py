@@ -35,6 +35,22 @@ def test_run_keeps_output_parameters_hash_and_times(backend_project, nb, monkeyp
     assert history("ok", project=backend_project)[0].to_dict()["parameters"] == {"x": 21}
 
 
+@pytest.mark.parametrize("loads_prodkit", [True, False])
+def test_parameters_are_injected_after_the_parameters_magic_cell(backend_project, nb, monkeypatch, loads_prodkit):
+    monkeypatch.setenv("PYTHONPATH", str(REPO))
+    before = ("%load_ext prodkit",) * loads_prodkit + ("%%parameters\nx = 1",)
+    path = nb("params", ["print('y =', x * 2)"], params=None, before=before)
+    add_job("params", path, None, project=backend_project)
+    [run] = run_job("params", project=backend_project, parameters={"x": 21})
+    assert run.status == SUCCEEDED, run.error
+    out = output(backend_project, run)
+    printed = [o["text"] for c in out["cells"] for o in c.get("outputs", []) if o.get("name") == "stdout"]
+    assert "".join("".join(t) for t in printed).strip() == "y = 42"
+    marked = len(before) - 1
+    assert "parameters" in out["cells"][marked]["metadata"]["tags"]
+    assert out["cells"][marked + 1]["metadata"]["tags"] == ["injected-parameters"]
+
+
 def test_failing_cell_is_reported_with_its_notebook_cell_number(backend_project, nb):
     path = nb("bad", ["a = 1", "print('before')", "raise ValueError('bad data in column tenure')", "print('never')"])
     add_job("bad", path, "0 6 * * *", project=backend_project)

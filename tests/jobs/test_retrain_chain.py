@@ -14,6 +14,7 @@ import pytest
 from jobs.jobs_helpers import cli_env, prodkit_cmd
 from pktest import job_notebook
 
+from prodkit.jobs.api import get_job
 from prodkit.jobs.records import JobSpec
 from prodkit.jobs.store import JobStore
 
@@ -138,7 +139,7 @@ def test_the_panel_row_of_a_retrain_job_reads_the_chain(backend_project):
         store.set_run_fields(retrain_id, status="succeeded", ended_at=now + 200, artifacts=json.dumps(candidate))
     (row,) = jobs_for_notebook(backend_project, backend_project.root / "nbs" / "t.ipynb")
     assert row.chain == (f"runs on drift in churn-daily · last: drift <- run {drifted}: "
-                            "registered churn-clf v3 -> promoted @champion")
+                            "registered churn-clf v3 -> moved @champion")
     (daily,) = jobs_for_notebook(backend_project, backend_project.root / "nbs" / "a.ipynb")
     assert daily.chain == ""
 
@@ -188,6 +189,15 @@ def test_a_store_with_the_interim_trigger_columns_opens(backend_project):
         assert store.get_job("retrain").on_drift == "daily"
 
 
+def test_the_deprecated_auto_promote_flag_still_passes_auto_promote_with_a_note(backend_project):
+    train = job_notebook(backend_project.nbs_path / "train.ipynb", ["y = x"], params="x = 1")
+    done = subprocess.run(prodkit_cmd("jobs", "add", "retrain", str(train), "--allow-undeclared", "--auto-promote"),
+                          cwd=backend_project.root, env=cli_env(), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "--auto-promote is now --auto-gate" in done.stderr
+    assert get_job("retrain", project=backend_project).parameters == {"auto_promote": True}
+
+
 def test_add_a_trigger_only_job_from_the_cli(backend_project):
     score = job_notebook(backend_project.nbs_path / "score.ipynb", ["y = x"])
     train = job_notebook(backend_project.nbs_path / "train.ipynb", ["y = x"], params="x = 1\ntriggering_run = None")
@@ -195,8 +205,9 @@ def test_add_a_trigger_only_job_from_the_cli(backend_project):
     run = lambda *args: subprocess.run(prodkit_cmd(*args), cwd=backend_project.root, env=env, capture_output=True, text=True,  # noqa: E731
                                        timeout=120)
     assert run("jobs", "add", "churn-daily", str(score), "--cron", "0 6 * * *").returncode == 0
-    done = run("jobs", "add", "retrain", str(train), "--on-drift", "churn-daily", "--allow-undeclared", "--auto-promote")
+    done = run("jobs", "add", "retrain", str(train), "--on-drift", "churn-daily", "--allow-undeclared", "--auto-gate")
     assert done.returncode == 0, done.stderr
+    assert get_job("retrain", project=backend_project).parameters == {"auto_gate": True}
     assert "triggered only; runs on drift in churn-daily" in done.stdout
     listed = subprocess.run(prodkit_cmd("jobs", "list"), cwd=backend_project.root, env={**env, "COLUMNS": "200"},
                             capture_output=True, text=True, timeout=120)
@@ -234,7 +245,7 @@ import prodkit.models
 torch.manual_seed(1)
 model = torch.nn.Sequential(torch.nn.Linear(12, 16), torch.nn.ReLU(), torch.nn.Linear(16, 1), torch.nn.Sigmoid())
 candidate = prodkit.models.register_candidate(model, "churn-clf", example=torch.randn(8, 12), metrics={"auc": 0.85},
-                                              auto_promote=auto_promote)
+                                              auto_gate=auto_gate)
 candidate"""
 
 
@@ -247,7 +258,7 @@ def test_drift_in_a_scoring_run_retrains_and_the_gate_promotes_once(backend_proj
     from prodkit.config import load_project
     from prodkit.jobs import Scheduler
     from prodkit.jobs.api import add_job, run_job
-    from prodkit.models import promote, register_model
+    from prodkit.models import move_alias, register_model
     from prodkit.models import tags as T
     from prodkit.models.registry import show
 
@@ -260,14 +271,14 @@ def test_drift_in_a_scoring_run_retrains_and_the_gate_promotes_once(backend_proj
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Linear(12, 16), torch.nn.ReLU(), torch.nn.Linear(16, 1), torch.nn.Sigmoid())
     register_model(model, "churn-clf", example=torch.randn(8, 12), metrics={"auc": 0.8}, data=train, project=backend_project)
-    promote("churn-clf", 1, project=backend_project)
+    move_alias("churn-clf", 1, project=backend_project)
     (train + 3).to_parquet(tmp_path / "shifted.parquet")
 
     score = job_notebook(backend_project.nbs_path / "score.ipynb", [SCORE_CELL], params='batch = "batch.parquet"')
     retrain = job_notebook(backend_project.nbs_path / "train.ipynb", [TRAIN_CELL],
-                             params="triggering_run = None\nauto_promote = False")
+                             params="triggering_run = None\nauto_gate = False")
     add_job("churn-daily", score, "0 6 * * *", project=backend_project)
-    add_job("retrain", retrain, None, on_drift="churn-daily", parameters={"auto_promote": True}, project=backend_project)
+    add_job("retrain", retrain, None, on_drift="churn-daily", parameters={"auto_gate": True}, project=backend_project)
 
     [scoring] = run_job("churn-daily", project=backend_project, parameters={"batch": str(tmp_path / "shifted.parquet")})
     assert scoring.status == "succeeded", scoring.error
@@ -292,10 +303,10 @@ def test_drift_in_a_scoring_run_retrains_and_the_gate_promotes_once(backend_proj
     history = subprocess.run(prodkit_cmd("jobs", "history"), cwd=backend_project.root, env=env, capture_output=True,
                              text=True, timeout=120)
     assert f"drift <- run {scoring.run_id}" in history.stdout
-    assert "registered churn-clf v2 -> promoted @champion" in history.stdout
+    assert "registered churn-clf v2 -> moved @champion" in history.stdout
     shown = subprocess.run(prodkit_cmd("models", "show", "churn-clf", "2"), cwd=backend_project.root, env=env,
                            capture_output=True, text=True, timeout=120)
     assert f"run {retrain_run_id} of job retrain, triggered by run {scoring.run_id} (drift)" in shown.stdout
-    assert "promoted to @champion (was v1)" in shown.stdout
+    assert "moved @champion here (was v1)" in shown.stdout
     events = [body["event"] for body in received]
     assert "drift" in events and "promoted" in events

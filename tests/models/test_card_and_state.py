@@ -35,7 +35,7 @@ def test_card_fills_sections_lists_todo_and_keeps_user_text(model_project, mlp, 
 
 def test_models_for_notebook_reports_completeness_parity_card_and_rollback(model_project, mlp, x_val, train_df):
     from prodkit.models.card import write_card
-    from prodkit.models.gate import promote
+    from prodkit.models.gate import move_alias
     from prodkit.models.state import models_for_notebook
 
     nb = model_project.nbs_path / "churn.ipynb"
@@ -43,7 +43,7 @@ def test_models_for_notebook_reports_completeness_parity_card_and_rollback(model
     register_model(mlp, "churn-clf", example=x_val[:8], metrics={"auc": 0.8}, data=train_df, notebook=nb)
     register_model(mlp, "churn-clf", example=x_val[:8], metrics={"auc": 0.9}, notebook=nb, benchmark=False)
     register_model(mlp, "other", example=x_val[:8], parity=False, benchmark=False)  # not from this notebook
-    promote("churn-clf", 1)
+    move_alias("churn-clf", 1)
     (row,) = models_for_notebook(model_project, nb)
     assert row.name == "churn-clf" and row.latest_version == "2" and row.versions == 2
     assert row.aliases == {"champion": "1"} and row.promoted
@@ -87,7 +87,7 @@ def test_import_prodkit_models_is_light():
     assert proc.returncode == 0, proc.stderr
 
 
-def test_cli_list_show_promote_rollback_card(model_project, mlp, x_val):
+def test_cli_list_show_gate_rollback_card(model_project, mlp, x_val):
     from prodkit.cli import app
 
     register_model(mlp, "churn-clf", example=x_val[:8], metrics={"auc": 0.9})
@@ -100,21 +100,35 @@ def test_cli_list_show_promote_rollback_card(model_project, mlp, x_val):
     assert json.loads(shown.stdout)["parity"]["status"] == "passed"
     human = runner.invoke(app, ["models", "show", "churn-clf"])
     assert human.exit_code == 0 and "churn-clf v2" in human.stdout
-    promoted = runner.invoke(app, ["models", "promote", "churn-clf", "1", "--alias", "champion", "--approved-by", "ana",
-                                   "--json"])
-    assert promoted.exit_code == 0, promoted.output
-    assert json.loads(promoted.stdout)["approved_by"] == "ana"
-    refused = runner.invoke(app, ["models", "promote", "churn-clf", "2"])
+    gated = runner.invoke(app, ["models", "gate", "churn-clf", "1", "--alias", "champion", "--approved-by", "ana",
+                                "--json"])
+    assert gated.exit_code == 0, gated.output
+    assert json.loads(gated.stdout)["approved_by"] == "ana"
+    refused = runner.invoke(app, ["models", "gate", "churn-clf", "2"])
     assert refused.exit_code == 1 and "benchmark" in refused.stderr
-    forced = runner.invoke(app, ["models", "promote", "churn-clf", "2", "--force", "--reason", "demo"])
+    forced = runner.invoke(app, ["models", "gate", "churn-clf", "2", "--force", "--reason", "demo"])
     assert forced.exit_code == 0, forced.output
+    assert "moved @champion to v2 (was v1)" in forced.stdout
     back = runner.invoke(app, ["models", "rollback", "churn-clf", "--json"])
     assert json.loads(back.stdout)["version"] == "1"
     card = runner.invoke(app, ["models", "card", "churn-clf", "--json"])
     assert json.loads(card.stdout)["path"] == "model_cards/churn-clf.md"
     missing = runner.invoke(app, ["models", "show", "nope"])
     assert missing.exit_code == 2 and "no registered model named 'nope'" in missing.stderr
-    assert runner.invoke(app, ["models", "--help"]).exit_code == 0
+    listed_help = runner.invoke(app, ["models", "--help"])
+    assert listed_help.exit_code == 0 and " gate " in listed_help.stdout and " promote " not in listed_help.stdout
+
+
+def test_the_deprecated_models_promote_still_moves_the_alias_and_says_so(model_project, mlp, x_val):
+    from prodkit.cli import app
+    from prodkit.models.registry import show
+
+    register_model(mlp, "churn-clf", example=x_val[:8], metrics={"auc": 0.9})
+    done = CliRunner().invoke(app, ["models", "promote", "churn-clf", "1", "--alias", "champion"])
+    assert done.exit_code == 0, done.output
+    assert "note: `prodkit models promote` is now `prodkit models gate` (same arguments)\n" in done.stderr
+    assert "moved @champion to v1" in done.stdout
+    assert show("churn-clf", "champion").version == "1"
 
 
 def _outside_blocks(text: str) -> str:

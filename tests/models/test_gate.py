@@ -7,7 +7,7 @@ import pytest
 from prodkit.errors import BadInput, GateFailed
 from prodkit.models import register_model
 from prodkit.models import tags as T
-from prodkit.models.gate import promote, rollback
+from prodkit.models.gate import move_alias, rollback
 
 
 def _register(mlp, x_val, auc, **kwargs):
@@ -19,14 +19,14 @@ def test_gate_promotes_better_versions_refuses_worse_and_rolls_back(model_projec
     _register(mlp, x_val, 0.85)
     _register(mlp, x_val, 0.70)
 
-    first = promote("churn-clf", 1, approved_by="ana")
+    first = move_alias("churn-clf", 1, approved_by="ana")
     assert (first.version, first.previous, first.approved_by) == ("1", None, "ana")
-    second = promote("churn-clf", "2", approved_by="bo")
+    second = move_alias("churn-clf", "2", approved_by="bo")
     assert (second.version, second.previous) == ("2", "1")
     assert registry.get_model_version_by_alias("churn-clf", "champion").version in (2, "2")
 
     with pytest.raises(GateFailed, match=r"primary metric: auc 0.7 not >= 0.85 of v2") as info:
-        promote("churn-clf", 3)
+        move_alias("churn-clf", 3)
     assert info.value.exit_code == 1
     record = T.load_json(registry.get_model_version("churn-clf", "2").tags, T.PROMOTED_PREFIX + "champion")
     assert record["by"] == "bo" and record["previous"] == "1" and not record["forced"]
@@ -41,10 +41,10 @@ def test_gate_promotes_better_versions_refuses_worse_and_rolls_back(model_projec
 def test_force_needs_a_reason_and_records_the_override(model_project, registry, mlp, x_val):
     _register(mlp, x_val, 0.9, benchmark=False)
     with pytest.raises(GateFailed, match="benchmark"):
-        promote("churn-clf", 1)
+        move_alias("churn-clf", 1)
     with pytest.raises(BadInput, match="--force needs --reason"):
-        promote("churn-clf", 1, force=True)
-    result = promote("churn-clf", 1, force=True, reason="hotfix for INC-42", approved_by="lead")
+        move_alias("churn-clf", 1, force=True)
+    result = move_alias("churn-clf", 1, force=True, reason="hotfix for INC-42", approved_by="lead")
     assert result.forced and result.reason == "hotfix for INC-42"
     override = T.load_json(registry.get_model_version("churn-clf", "1").tags, T.OVERRIDE_PREFIX + "champion")
     assert override["reason"] == "hotfix for INC-42" and override["by"] == "lead" and "benchmark" in override["failed"]
@@ -54,21 +54,21 @@ def test_lower_is_better_metrics_and_skipped_parity(model_project, mlp, x_val):
     register_model(mlp, "reg", example=x_val[:8], metrics={"rmse": 1.0}, benchmark=True)
     register_model(mlp, "reg", example=x_val[:8], metrics={"rmse": 2.0})
     register_model(mlp, "reg", example=x_val[:8], metrics={"rmse": 0.5}, parity=False)
-    promote("reg", 1)
+    move_alias("reg", 1)
     with pytest.raises(GateFailed, match=r"rmse 2 not <= 1"):
-        promote("reg", 2)
+        move_alias("reg", 2)
     with pytest.raises(GateFailed, match="export parity"):
-        promote("reg", 3)
+        move_alias("reg", 3)
 
 
 def test_gate_input_errors(model_project, mlp, x_val):
     _register(mlp, x_val, 0.9, parity=False, benchmark=False)
     with pytest.raises(BadInput, match="no registered model named 'nope'"):
-        promote("nope", 1)
+        move_alias("nope", 1)
     with pytest.raises(BadInput, match="no version or alias"):
-        promote("churn-clf", "challenger")
+        move_alias("churn-clf", "challenger")
     with pytest.raises(BadInput, match="invalid alias"):
-        promote("churn-clf", 1, alias="v2")
+        move_alias("churn-clf", 1, alias="v2")
     with pytest.raises(BadInput, match="has no @champion"):
         rollback("churn-clf")
 
@@ -80,9 +80,9 @@ def test_promoting_a_missing_version_is_one_line_exit_2(model_project, registry,
 
     _register(mlp, x_val, 0.9, parity=False, benchmark=False)
     with pytest.raises(BadInput, match="churn-clf has no version 7") as info:
-        promote("churn-clf", 7)
+        move_alias("churn-clf", 7)
     assert info.value.exit_code == 2
-    refused = CliRunner().invoke(app, ["models", "promote", "churn-clf", "7"])
+    refused = CliRunner().invoke(app, ["models", "gate", "churn-clf", "7"])
     assert refused.exit_code == 2, refused.output
     assert "churn-clf has no version 7" in refused.stderr and "Traceback" not in refused.output
     assert "MlflowException" not in refused.output and len(refused.stderr.strip().splitlines()) == 1
@@ -95,7 +95,7 @@ def test_an_alias_holder_that_is_gone_is_one_line(model_project, registry, mlp, 
 
     _register(mlp, x_val, 0.8)
     _register(mlp, x_val, 0.9)
-    promote("churn-clf", 1)
+    move_alias("churn-clf", 1)
     real_get = type(registry).get_model_version
 
     def get_model_version(self, name, version):  # mimics the store after v1 was deleted
@@ -105,7 +105,7 @@ def test_an_alias_holder_that_is_gone_is_one_line(model_project, registry, mlp, 
 
     monkeypatch.setattr(type(registry), "get_model_version", get_model_version)
     with pytest.raises(BadInput, match="churn-clf has no version 1"):
-        promote("churn-clf", 2)
+        move_alias("churn-clf", 2)
 
 
 def test_round_trip_through_pyfunc_and_load_model(model_project, mlp, x_val):
@@ -116,7 +116,7 @@ def test_round_trip_through_pyfunc_and_load_model(model_project, mlp, x_val):
     from prodkit.models import load_model
 
     _register(mlp, x_val, 0.9)
-    promote("churn-clf", 1)
+    move_alias("churn-clf", 1)
     served = mlflow.pyfunc.load_model("models:/churn-clf@champion", model_config={"device": "cpu"})
     predictions = served.predict(x_val[:8].numpy())
     with torch.no_grad():
@@ -139,11 +139,11 @@ def test_finding_08_a_lock_left_by_a_crashed_promotion_is_taken_over(model_proje
     monkeypatch.setattr(aliases, "STALE_AFTER", 60.0)
     monkeypatch.setattr(aliases, "WAIT", 0.5)
     with pytest.raises(ProdkitError, match=r"another alias move of churn-clf is still in progress \(ana@laptop"):
-        promote("churn-clf", 1)
+        move_alias("churn-clf", 1)
     assert "champion" not in registry.get_registered_model("churn-clf").aliases
     monkeypatch.setattr(aliases, "STALE_AFTER", 0.3)
     monkeypatch.setattr(aliases, "WAIT", 10.0)
-    assert promote("churn-clf", 1).version == "1"
+    assert move_alias("churn-clf", 1).version == "1"
     assert [m.name for m in registry.search_registered_models()] == ["churn-clf"]  # lock released
 
 
@@ -154,9 +154,9 @@ def test_finding_08_history_records_forced_moves_and_alias_moves_made_outside_pr
     _register(mlp, x_val, 0.8)
     _register(mlp, x_val, 0.9)
     _register(mlp, x_val, 0.7)
-    promote("churn-clf", 1, approved_by="ana")
+    move_alias("churn-clf", 1, approved_by="ana")
     registry.set_registered_model_alias("churn-clf", "champion", "2")  # someone used the MLflow UI
-    promote("churn-clf", 3, force=True, reason="INC-7", approved_by="lead")
+    move_alias("churn-clf", 3, force=True, reason="INC-7", approved_by="lead")
     moves = history("churn-clf")
     assert [(m["action"], m["from"], m["to"], m["by"]) for m in moves] == [
         ("promote", None, "1", "ana"), ("promote", "2", "3", "lead")]

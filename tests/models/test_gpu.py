@@ -35,7 +35,7 @@ def test_cuda_trained_model_registers_loads_on_cpu_and_cuda_and_is_benchmarked_o
 
     from prodkit.models import load_model, register_model
     from prodkit.models import tags as T
-    from prodkit.models.gate import promote
+    from prodkit.models.gate import move_alias
 
     model, x_val = _train_on_cuda()
     result = register_model(model, "gpu-clf", example=x_val[:8], metrics={"auc": 0.9}, data=train_df)
@@ -46,7 +46,7 @@ def test_cuda_trained_model_registers_loads_on_cpu_and_cuda_and_is_benchmarked_o
     assert tags[T.PARITY] == "passed"
     cuda_bench = result.benchmark["cuda"]
     assert set(cuda_bench["batches"]) == {"1", "8", "64"} and cuda_bench["peak_mem_mb"] > 0
-    promote("gpu-clf", 1)
+    move_alias("gpu-clf", 1)
 
     with torch.no_grad():
         expected = model(x_val)

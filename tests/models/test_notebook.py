@@ -38,7 +38,7 @@ def test_register_magic_registers_the_variable(ip, registry):
 @pytest.mark.parametrize(
     ("line", "message"),
     [
-        ("register", "usage: %prodkit register"),
+        ("register", "Missing argument 'model'"),
         ("register missing churn-clf", "no variable 'missing'"),
         ("register model churn-clf --metric auc", "expected NAME=NUMBER"),
         ("register model 'bad name' --example X_val[:8]", "invalid model name"),

@@ -69,15 +69,15 @@ def test_finding_08_concurrent_promotes_keep_the_best_and_every_move_in_the_hist
     """Three processes promote v2 (0.85), v3 (0.95) and v4 (0.90) over v1 (0.80) at once. Each gate runs
     against the champion at commit time, so v3 always ends as champion, each recorded move was gated
     against the version it replaced, and rollback goes back through every move, one at a time."""
-    from prodkit.models.gate import history, promote, rollback
+    from prodkit.models.gate import history, move_alias, rollback
 
     for auc in (0.80, 0.85, 0.95, 0.90):
         register_model(mlp, "churn-clf", example=x_val[:8], metrics={"auc": auc})
-    promote("churn-clf", 1, approved_by="lead")
+    move_alias("churn-clf", 1, approved_by="lead")
 
     candidates = ["2", "3", "4"]
     results = run_together(model_project.root, PROMOTE, [
-        ["models", "promote", "churn-clf", v, "--alias", "champion", "--approved-by", f"p{v}"] for v in candidates])
+        ["models", "gate", "churn-clf", v, "--alias", "champion", "--approved-by", f"p{v}"] for v in candidates])
     for (rc, _out, err), v in zip(results, candidates, strict=True):
         assert rc in (0, 1), f"v{v}: {err[-2000:]}"
         assert rc == 0 or "cannot become @champion" in err, err[-2000:]

@@ -52,7 +52,7 @@ def served_project(tmp_path_factory, initialised_db):
     import torch
 
     from prodkit.config import init_project, load_project
-    from prodkit.models import promote, register_model
+    from prodkit.models import move_alias, register_model
 
     root = tmp_path_factory.mktemp("serve") / "proj"
     init_project(root)
@@ -66,7 +66,7 @@ def served_project(tmp_path_factory, initialised_db):
     for seed, auc in ((0, 0.80), (1, 0.85)):
         register_model(churn_mlp(seed), NAME, example=example, metrics={"auc": auc}, data=data,
                        notebook=notebook, project=project)
-    promote(NAME, 1, "champion", project=project)
+    move_alias(NAME, 1, "champion", project=project)
     yield project
     if saved is not None:
         os.environ["MLFLOW_TRACKING_URI"] = saved
@@ -199,7 +199,7 @@ def test_bad_requests_get_400_with_the_reason(served_project):
 
 def test_alias_moves_during_a_load_loop_with_zero_failed_requests(served_project):
     """promote and rollback while 4 clients send requests: the server switches, nothing fails."""
-    from prodkit.models import promote, rollback
+    from prodkit.models import move_alias, rollback
     from prodkit.models.loadtest import run_levels
 
     body = json.dumps({"inputs": [ROW]}).encode()
@@ -208,7 +208,7 @@ def test_alias_moves_during_a_load_loop_with_zero_failed_requests(served_project
         loop = threading.Thread(target=lambda: results.extend(run_levels(url, body, [4], seconds=12, warmup=0)))
         loop.start()
         time.sleep(1.0)
-        promote(NAME, 2, "champion", project=served_project)
+        move_alias(NAME, 2, "champion", project=served_project)
         wait_for_version(url, "2")
         rollback(NAME, "champion", project=served_project)
         wait_for_version(url, "1")

@@ -20,7 +20,7 @@ def test_register_promote_and_serve_through_a_tracking_server(mlflow_server, fre
     from mlflow import MlflowClient
 
     from prodkit.models import load_model
-    from prodkit.models.gate import promote, rollback
+    from prodkit.models.gate import move_alias, rollback
     from prodkit.models.registry import list_models, show
     from prodkit.models.state import models_for_notebook, reference_data
 
@@ -35,8 +35,8 @@ def test_register_promote_and_serve_through_a_tracking_server(mlflow_server, fre
 
     client = MlflowClient(mlflow_server)
     assert client.get_model_version(name, "2").tags[T.PARITY] == "passed"
-    promote(name, 1, approved_by="ana")
-    promote(name, 2, approved_by="bo")
+    move_alias(name, 1, approved_by="ana")
+    move_alias(name, 2, approved_by="bo")
     served = mlflow.pyfunc.load_model(f"models:/{name}@champion", model_config={"device": "cpu"})
     assert np.asarray(served.predict(x_val[:8].numpy())).shape == (8, 1)
     assert load_model(name, "champion", device="cpu")(x_val).shape == (32, 1)

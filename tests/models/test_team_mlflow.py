@@ -38,7 +38,7 @@ def test_register_gate_alias_and_load_through_a_team_server(team_mlflow, fresh_p
     from mlflow import MlflowClient
 
     from prodkit.models import load_model, register_model
-    from prodkit.models.gate import history, promote, rollback
+    from prodkit.models.gate import history, move_alias, rollback
 
     uri, database = team_mlflow
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
@@ -52,10 +52,10 @@ def test_register_gate_alias_and_load_through_a_team_server(team_mlflow, fresh_p
 
     from prodkit.errors import GateFailed
 
-    promote(name, 1, approved_by="ana")
-    promote(name, 2, approved_by="bo")
+    move_alias(name, 1, approved_by="ana")
+    move_alias(name, 2, approved_by="bo")
     with pytest.raises(GateFailed):
-        promote(name, 3, approved_by="cy")  # worse than the champion: the gate refuses it
+        move_alias(name, 3, approved_by="cy")  # worse than the champion: the gate refuses it
     client = MlflowClient(uri)
     assert client.get_model_version_by_alias(name, "champion").version == "2"
     moves = history(name)

@@ -45,7 +45,7 @@ def test_finding_15_a_quote_in_a_registered_name_breaks_no_listing(model_project
     shown = runner.invoke(app, ["models", "show", "o'brien", "--json"])
     assert shown.exit_code == 0, shown.output
     assert json.loads(shown.stdout)["name"] == "o'brien"
-    gated = runner.invoke(app, ["models", "promote", "o'brien", "1"])
+    gated = runner.invoke(app, ["models", "gate", "o'brien", "1"])
     assert gated.exit_code == 1 and "Traceback" not in gated.output  # no prodkit tags: the gate refuses
     nb = model_project.nbs_path / "x.ipynb"
     assert models_for_notebook(model_project, nb) == []
@@ -55,7 +55,7 @@ def test_finding_15_a_quote_in_a_registered_name_breaks_no_listing(model_project
 def test_finding_15_names_mlflow_cannot_hold_are_one_line_exit_2(model_project, name):
     from prodkit.cli import app
 
-    for command in (["show", name], ["promote", name, "1"], ["rollback", name], ["card", name]):
+    for command in (["show", name], ["gate", name, "1"], ["rollback", name], ["card", name]):
         result = CliRunner().invoke(app, ["models", *command])
         assert result.exit_code == 2, (command, result.output)
         assert "invalid model name" in result.stderr and len(result.stderr.strip().splitlines()) == 1
@@ -79,7 +79,7 @@ def test_finding_07_an_unreachable_tracking_uri_is_shown_without_its_password(mo
     with pytest.raises(BadInput) as info:
         register_model(mlp, "churn-clf", example=x_val[:8], parity=False, benchmark=False)
     assert secret not in info.value.line() and "bob:***@127.0.0.1" in info.value.line()
-    for command in (["list"], ["list", "--json"], ["show", "churn-clf"], ["promote", "churn-clf", "1", "--json"]):
+    for command in (["list"], ["list", "--json"], ["show", "churn-clf"], ["gate", "churn-clf", "1", "--json"]):
         result = CliRunner().invoke(app, ["models", *command])
         assert result.exit_code == 2, result.output
         assert secret not in result.output and "bob:***@" in result.stderr, result.output

@@ -33,7 +33,7 @@ def test_drift_magic_on_notebook_frames_and_files(shell, tmp_path, reference, sh
 
 def test_drift_magic_usage_and_bad_input_are_usage_errors(shell, tmp_path, reference):
     shell.user_ns.update(train=reference)
-    with pytest.raises(UsageError, match="usage: %prodkit drift"):
+    with pytest.raises(UsageError, match="Missing argument 'current'.  \\(usage: %prodkit drift"):
         shell.run_line_magic("prodkit", "drift train")
     with pytest.raises(UsageError, match="no such file"):
         shell.run_line_magic("prodkit", f"drift train {tmp_path / 'nope.csv'}")

@@ -48,6 +48,17 @@ def test_test_and_params_cells_run(ip):
     assert not failed.success and isinstance(failed.error_in_exec, AssertionError)
 
 
+def test_parameters_cell_runs_and_is_the_params_cell_of_the_saved_notebook(ip, project):
+    from prodkit.notebook import read_notebook
+
+    assert run(ip, "%%parameters\nthreshold = 0.8").success and ip.user_ns["threshold"] == 0.8
+    refused = run(ip, "%%parameters threshold\nthreshold = 0.9")
+    assert isinstance(refused.error_in_exec, UsageError) and "takes no arguments" in str(refused.error_in_exec)
+    assert ip.user_ns["threshold"] == 0.8
+    nb = write_notebook(project.nbs_path / "p.ipynb", [code("x = 1"), code("%%parameters\nthreshold = 0.5")])
+    assert read_notebook(nb).parameters_cell().number == 2
+
+
 def test_errors_in_promoted_cells_surface_normally(ip):
     result = run(ip, "%%promote shop.broken\n1 / 0")
     assert isinstance(result.error_in_exec, ZeroDivisionError)
@@ -64,8 +75,9 @@ def test_prodkit_module_and_help(ip, capsys):
     ip.run_line_magic("prodkit", "module churn.core")
     assert ip.user_ns["__prodkit_default_module__"] == "churn.core"
     ip.run_line_magic("prodkit", "help")
-    assert "%prodkit module NAME" in capsys.readouterr().out
-    with pytest.raises(UsageError, match="unknown sub-command"):
+    listed = capsys.readouterr().out
+    assert "Usage: %prodkit [OPTIONS] COMMAND" in listed and "module" in listed and "jobs" in listed
+    with pytest.raises(UsageError, match="No such command 'frobnicate'"):
         ip.run_line_magic("prodkit", "frobnicate")
 
 

@@ -192,7 +192,7 @@ def test_model_checks_follow_the_real_registry(deps_project):
 
     import torch
 
-    from prodkit.models import promote, register_model
+    from prodkit.models import move_alias, register_model
     from prodkit.models.card import write_card
     from prodkit.readiness.business import set_business
 
@@ -216,7 +216,7 @@ def test_model_checks_follow_the_real_registry(deps_project):
     assert checks["MOD-02"].status == "pass"  # benchmarked at registration
 
     register_model(model, "clf", example=example, metrics={"auc": 0.8}, data=data, notebook=path, project=deps_project)
-    promote("clf", 2, "champion", project=deps_project)
+    move_alias("clf", 2, "champion", project=deps_project)
     write_card("clf", 2, project=deps_project)
     set_business(deps_project.root, {"kpi": "churn", "target": "-2 pts", "owner": "jane", "latency_budget_ms": "0.000001"})
     checks = run_checks(deps_project, path, ids)
