@@ -30,10 +30,10 @@ def cli_stderr(cwd, *args: str) -> subprocess.CompletedProcess:
 @pytest.mark.parametrize("args", [("jobs", "add", "j", "nbs/a.ipynb", "--bogus"),
                                   ("check", "nbs/a.ipynb", "--timeout", "soon"),
                                   ("models", "rollback")])
-def test_a_bad_option_gets_the_same_message_from_the_magic_and_the_cli(shell, project, monkeypatch, args):
-    write_notebook(project.nbs_path / "a.ipynb", [code("x = 1")])
-    monkeypatch.chdir(project.root)
-    done = cli_stderr(project.root, *args)
+def test_a_bad_option_gets_the_same_message_from_the_magic_and_the_cli(shell, empty_project, monkeypatch, args):
+    write_notebook(empty_project.nbs_path / "a.ipynb", [code("x = 1")])
+    monkeypatch.chdir(empty_project.root)
+    done = cli_stderr(empty_project.root, *args)
     assert done.returncode == 2
     message = next(line for line in done.stderr.splitlines() if line.startswith("Error: "))[len("Error: "):]
     with pytest.raises(UsageError) as refused:
@@ -42,9 +42,9 @@ def test_a_bad_option_gets_the_same_message_from_the_magic_and_the_cli(shell, pr
     assert "\n" not in line and line.startswith(f"{message}  (usage: %prodkit {args[0]}")
 
 
-def test_magic_help_is_the_commands_typer_help(shell, project, monkeypatch, capsys):
+def test_magic_help_is_the_commands_typer_help(shell, empty_project, monkeypatch, capsys):
     monkeypatch.setenv("COLUMNS", "100")
-    cli_help = cli_stderr(project.root, "jobs", "add", "--help").stdout
+    cli_help = cli_stderr(empty_project.root, "jobs", "add", "--help").stdout
     assert shell.run_line_magic("prodkit", "jobs add --help") is None
     magic_help = capsys.readouterr().out
     assert magic_help.startswith("Usage: %prodkit jobs add [OPTIONS] {name} [notebook]")  # NOTEBOOK: this one
@@ -54,13 +54,13 @@ def test_magic_help_is_the_commands_typer_help(shell, project, monkeypatch, caps
     assert capsys.readouterr().out == magic_help
 
 
-def test_a_command_error_is_one_line_and_a_cli_command_runs_in_the_kernel(shell, project, monkeypatch, capsys):
-    monkeypatch.chdir(project.root)
+def test_a_command_error_is_one_line_and_a_cli_command_runs_in_the_kernel(shell, empty_project, monkeypatch, capsys):
+    monkeypatch.chdir(empty_project.root)
     with pytest.raises(UsageError) as refused:
         shell.run_line_magic("prodkit", "jobs show 99")
     assert "\n" not in str(refused.value) and "no jobs in this project" in str(refused.value)
     shell.run_line_magic("prodkit", "business --owner jane@corp")
-    assert "owner = jane@corp" in (project.root / "settings.ini").read_text()
+    assert "owner = jane@corp" in (empty_project.root / "settings.ini").read_text()
     assert "business case updated" in capsys.readouterr().out
 
 

@@ -48,14 +48,14 @@ def test_test_and_params_cells_run(ip):
     assert not failed.success and isinstance(failed.error_in_exec, AssertionError)
 
 
-def test_parameters_cell_runs_and_is_the_params_cell_of_the_saved_notebook(ip, project):
+def test_parameters_cell_runs_and_is_the_params_cell_of_the_saved_notebook(ip, empty_project):
     from prodkit.notebook import read_notebook
 
     assert run(ip, "%%parameters\nthreshold = 0.8").success and ip.user_ns["threshold"] == 0.8
     refused = run(ip, "%%parameters threshold\nthreshold = 0.9")
     assert isinstance(refused.error_in_exec, UsageError) and "takes no arguments" in str(refused.error_in_exec)
     assert ip.user_ns["threshold"] == 0.8
-    nb = write_notebook(project.nbs_path / "p.ipynb", [code("x = 1"), code("%%parameters\nthreshold = 0.5")])
+    nb = write_notebook(empty_project.nbs_path / "p.ipynb", [code("x = 1"), code("%%parameters\nthreshold = 0.5")])
     assert read_notebook(nb).parameters_cell().number == 2
 
 
