@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from prodkit._cli_support import handle_errors, out, print_json
+from prodkit._text import printable
 from prodkit.errors import ProdkitError
 
 models_app = typer.Typer(help="Registered models: list, show, move an alias through the gate, roll back, write cards.",
@@ -69,8 +70,8 @@ def list_cmd(project: Path = PROJECT, json_out: bool = JSON):
     for r in rows:
         aliases = ", ".join(f"@{a}=v{v}" for a, v in r["aliases"].items()) or "-"
         complete = "[green]yes[/]" if r["complete"] else f"[yellow]missing {', '.join(r['missing'])}[/]"
-        table.add_row(r["name"], str(r["latest"]), str(r["versions"]), aliases, str(r["parity"]), complete,
-                      str(r["registered_at"]))
+        table.add_row(printable(r["name"]), printable(r["latest"]), str(r["versions"]), printable(aliases),
+                      printable(r["parity"]), complete, printable(r["registered_at"]))
     out.print(table)
 
 
@@ -91,7 +92,7 @@ def show_cmd(name: str = typer.Argument(..., help="Registered model name."),
         print_json(info.to_dict())
         return
     aliases = " ".join(f"@{a}" for a in info.aliases)
-    out.print(f"[bold]{name}[/] v{info.version} {aliases}  status {info.status}  registered {info.created_at}")
+    out.print(f"[bold]{printable(name)}[/] v{info.version} {aliases}  status {info.status}  registered {info.created_at}")
     t = info.tags
     for label, key in (("git sha", T.GIT_SHA), ("notebook", T.NOTEBOOK), ("cell", T.CELL), ("data hash", T.DATA_HASH),
                        ("trained on", T.TRAINED_ON), ("torch", T.TORCH), ("cuda", T.CUDA),

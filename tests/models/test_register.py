@@ -243,3 +243,24 @@ def test_unreachable_tracking_database_is_one_line_without_mlflow_retries(model_
     assert "Operation will be retried" not in proc.stderr
     assert "hunter2" not in proc.stderr + proc.stdout
     assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+def test_models_list_shows_hostile_registry_names_escaped(model_project):
+    """Names another tool registered in a shared registry are untrusted: an ESC sequence, a bidi override
+    and Rich markup are shown as visible text, never sent to the terminal or styled."""
+    import os
+    import subprocess
+    import sys
+
+    from prodkit.models.tracking import open_store
+
+    client = open_store(model_project).client
+    for name in ("evil\x1b[2Jwipe", "bidi\u202etxt.exe", "[bold red]styled"):
+        client.create_registered_model(name)
+    proc = subprocess.run([sys.executable, "-m", "prodkit.cli", "models", "list"], cwd=model_project.root,
+                          env={**os.environ, "COLUMNS": "200"}, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "\x1b" not in proc.stdout and "\u202e" not in proc.stdout
+    assert "evil\\x1b[2Jwipe" in proc.stdout and "bidi\\u202etxt.exe" in proc.stdout
+    assert "[bold red]styled" in proc.stdout
+    assert " None " not in proc.stdout  # a model without versions shows '-'
