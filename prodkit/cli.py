@@ -34,11 +34,16 @@ def promote_command(
 
 
 def print_promote_result(result, json_out: bool) -> None:
-    """The promote result as a table, or as JSON."""
+    """The promote result as a table (plain text when not a terminal), or as JSON."""
     if json_out:
         from prodkit._cli_support import print_json
 
         print_json(result.to_dict())
+    elif not sys.stdout.isatty():  # logs, pipes, CI; and Rich is not imported (a tenth of promote)
+        from prodkit.promote.render import result_text
+
+        sys.stdout.write(result_text(result))
+        sys.stdout.flush()
     else:
         from prodkit._cli_support import out
         from prodkit.promote.render import print_result
@@ -75,12 +80,13 @@ def _fast_promote(args: list[str]) -> int | None:
     kwargs = _promote_args(args)
     if kwargs is None:
         return None
-    from prodkit._cli_support import report_error
     from prodkit.errors import ProdkitError
 
     try:
         return promote_command(**kwargs)
     except (ProdkitError, KeyboardInterrupt) as e:
+        from prodkit._cli_support import report_error
+
         return report_error(e)
 
 

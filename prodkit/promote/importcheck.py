@@ -9,7 +9,6 @@ the module names, imports them all, and reports each failure with its traceback 
 from __future__ import annotations
 
 import ast
-import json
 import re
 import subprocess
 import sys
@@ -18,8 +17,12 @@ from pathlib import Path
 from prodkit.notebook import Cell, Notebook
 from prodkit.promote.plan import Problem
 
+# Imports nothing before the modules it checks but what Python's start-up already loaded (os,
+# importlib), so the check costs an interpreter start and the imports themselves. Warm-up names
+# are its arguments, the written modules one line of names on stdin; the failures come back as a
+# Python literal (read with `ast.literal_eval`).
 _SCRIPT = r"""
-import importlib, importlib.util, json, os, sys, traceback
+import importlib, os, sys
 lib, root = os.path.realpath(sys.argv[1]), os.path.realpath(sys.argv[2])
 names_in = os.fdopen(os.dup(0))  # the names come on stdin; what is imported reads an empty one
 os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
@@ -37,6 +40,7 @@ def local(path):  # the project's own code: lib_path, or in the project but not 
     return inside(path, root) and not {"site-packages", "dist-packages"} & set(parts)
 
 def installed(name):
+    import importlib.util
     try:
         spec = importlib.util.find_spec(name.split(".")[0])
     except BaseException:
@@ -46,7 +50,7 @@ def installed(name):
     places = [spec.origin] if spec.has_location and spec.origin else list(spec.submodule_search_locations or ())
     return not any(local(p) for p in places)
 
-for name in json.loads(sys.argv[3]):  # warm-up: installed packages only, never the project's own
+for name in sys.argv[3:]:  # warm-up: installed packages only, never the project's own
     if installed(name):
         try:
             importlib.import_module(name)
@@ -61,15 +65,18 @@ for name, module in list(sys.modules.items()):  # nothing of the project may be 
         del sys.modules[name]
 importlib.invalidate_caches()  # the files were written after this interpreter looked at lib_path
 report = []
-for name in json.loads(line):
+for name in line.split():
     try:
         importlib.import_module(name)
     except BaseException as e:
-        frames = [(f.filename, f.lineno) for f in traceback.extract_tb(e.__traceback__)]
+        frames, tb = [], e.__traceback__
+        while tb is not None:
+            frames.append((tb.tb_frame.f_code.co_filename, tb.tb_lineno))
+            tb = tb.tb_next
         if isinstance(e, SyntaxError) and e.filename:
             frames.append((e.filename, e.lineno or 0))
         report.append({"module": name, "error": f"{type(e).__name__}: {e}", "frames": frames})
-print(json.dumps(report))
+print(repr(report))
 """
 _HEADER = re.compile(r"^# %% .*?#(\S+)")
 
@@ -109,7 +116,7 @@ class ImportCheck:
     def start(self, warm: list[str]) -> None:
         if self.proc is None:
             self.proc = subprocess.Popen(
-                [sys.executable, "-c", _SCRIPT, str(self.lib_path), str(self.root), json.dumps(warm)],
+                [sys.executable, "-c", _SCRIPT, str(self.lib_path), str(self.root), *warm],
                 cwd=self.root,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
@@ -120,7 +127,7 @@ class ImportCheck:
     def send(self, modules: list[str]) -> None:
         """Tell it to import `modules` now (they are written); `report` collects the answer."""
         self.start([])
-        self._input = json.dumps(modules) + "\n"
+        self._input = " ".join(modules) + "\n"  # validated module names: dotted identifiers
         if len(self._input) < 16384:  # fits a pipe buffer: never blocks while it prints
             try:
                 self.proc.stdin.write(self._input)
@@ -139,7 +146,7 @@ class ImportCheck:
         if self.proc.returncode != 0 or not stdout.strip():
             tail = (stderr.strip().splitlines() or ["no output"])[-1]
             return f"import check crashed: {tail}"
-        return json.loads(stdout.strip().splitlines()[-1])
+        return ast.literal_eval(stdout.strip().splitlines()[-1])
 
     def close(self) -> None:
         """Stop the subprocess if it still runs (nothing to check, or promote failed)."""

@@ -13,7 +13,6 @@ from pathlib import Path
 from prodkit.config import Project, load_project
 from prodkit.errors import BadInput
 from prodkit.notebook import notebook_paths, read_notebook
-from prodkit.readiness.checks.data import nothing_to_judge
 from prodkit.readiness.context import CheckContext
 from prodkit.readiness.registry import REGISTRY, CheckSpec, Outcome, all_checks, listed, register_check
 from prodkit.readiness.result import CheckResult, ReadinessResult
@@ -60,6 +59,8 @@ def check_notebook(path: Path | str, *, run: bool = False, timeout: int = DEFAUL
     `hook_answers`: {name: record} of state functions (`checks._state.STATE_FUNCTIONS`) the caller
     already asked for this notebook and project (the panel's status), used instead of asking again.
     """
+    from prodkit.readiness.checks.data import nothing_to_judge  # the checks import every capability's state
+
     notebook = read_notebook(path)
     project = project or load_project(notebook.path)
     ctx = CheckContext(notebook=notebook, project=project, run=run, timeout=timeout, static=static)

@@ -547,16 +547,35 @@ def test_promote_command_flags_match_the_typer_command():
     assert typer_flags == set(PROMOTE_FLAGS)
 
 
-def test_prodkit_promote_runs_without_importing_typer(empty_project):
+def test_prodkit_promote_to_a_pipe_imports_neither_typer_nor_rich_nor_pydantic(empty_project):
     nb = write_notebook(empty_project.nbs_path / "calc.ipynb", [code("%%promote calc.ops\nVALUE = 1")])
     script = (
-        "import atexit, sys; atexit.register(lambda: print('typer' in sys.modules, file=sys.stderr)); "
+        "import atexit, sys; atexit.register(lambda: print([m for m in ('typer', 'rich', 'pydantic') "
+        "if m in sys.modules], file=sys.stderr)); "
         f"sys.argv = ['prodkit', 'promote', {str(nb)!r}]; from prodkit.cli import main; main()"
     )
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=empty_project.root)
     assert run.returncode == 0, run.stderr
     assert "1 written" in run.stdout
-    assert run.stderr.strip().splitlines()[-1] == "False"
+    assert run.stderr.strip().splitlines()[-1] == "[]"
+
+
+def test_prodkit_promote_to_a_pipe_prints_plain_rows_and_problems_by_cell(empty_project):
+    nb = write_notebook(
+        empty_project.nbs_path / "calc.ipynb",
+        [code("rate = 2"), code("%%promote calc.ops\ndef scaled(x):\n    return x * rate")],
+    )
+    run = subprocess.run(
+        [sys.executable, "-m", "prodkit.cli", "promote", str(nb)], capture_output=True, text=True, cwd=empty_project.root
+    )
+    assert run.returncode == 1, run.stdout + run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[0] == "nbs/calc.ipynb"
+    assert lines[1].split() == ["file", "kind", "action", "cells", "note"]
+    assert lines[2].split()[:4] == ["src/calc/ops.py", "module", "blocked", "2"]
+    assert "  ✗ nbs/calc.ipynb: cell 2: uses rate, defined only in cell 1" in run.stdout
+    assert lines[-1].startswith("needs attention — 0 written") and "1 problems" in lines[-1]
+    assert not any(ch in run.stdout for ch in "┃━│\x1b")
 
 
 def test_prodkit_promote_bad_input_is_one_line_and_exit_2_on_the_fast_path(empty_project):

@@ -228,3 +228,17 @@ def test_scanning_an_ordinary_cell_does_not_import_detect_secrets():
     )
     out = subprocess.run([sys.executable, "-c", code_], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_importing_the_scanner_imports_neither_the_checks_nor_pydantic():
+    """Promote, jobs and models scan for secrets; the readiness checks (which read every
+    capability's state through the pydantic records) load only when a notebook is checked (issue 15)."""
+    import subprocess
+    import sys
+
+    code_ = (
+        "import sys; import prodkit.readiness.secrets; "
+        "print([m for m in ('prodkit.readiness.checks', 'prodkit.records', 'pydantic') if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code_], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
