@@ -17,21 +17,15 @@ class RequestError(HTTPError):
         self.field = field
 
 
-class NotSetUp(Exception):
-    """A capability module or hook the panel reads is missing (501)."""
-
-
 def as_http_error(error: BaseException | None, root_dir: str | None = None) -> HTTPError | None:
     """The HTTP error an exception from a handler stands for; None for a bug (500).
 
     Expected errors (bad notebook, bad value, failed gate) are one line: BadInput (exit 2) -> 400,
-    another ProdkitError (a gate, exit 1) -> 422, a capability that is not there -> 501. Paths
+    another ProdkitError (a gate, exit 1) -> 422. Paths
     under `root_dir` are shown relative to it, as the client names them.
     """
     if isinstance(error, HTTPError):
         return error
-    if isinstance(error, NotSetUp):
-        return RequestError(501, str(error))
     if isinstance(error, ProdkitError):
         line = error.line()
         if root_dir:

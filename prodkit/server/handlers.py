@@ -4,8 +4,8 @@ All handlers are APIHandlers with `@tornado.web.authenticated` (403 without a to
 login cookie) and Jupyter's XSRF check for cookie-authenticated POSTs. POST bodies are
 validated by the pydantic models in `schemas.py` (strict types, bounded sizes, unknown fields
 refused). Errors are JSON `{"message": "one line", "reason": ..., "field": ...}`: the base
-handler maps prodkit's expected errors centrally (BadInput -> 400, a failed gate -> 422, a
-capability not set up -> 501); `field` names the body key or query argument at fault.
+handler maps prodkit's expected errors centrally (BadInput -> 400, a failed gate -> 422);
+`field` names the body key or query argument at fault.
 Reads run in a small thread pool, panel refreshes in a few worker processes (`compute.py`) and
 long actions in a child process, so no request blocks the event loop.
 """

@@ -121,6 +121,21 @@ def _set_config(project, file: str, old: str, new: str) -> None:
     path.write_text(text.replace(old, new))
 
 
+def _promote_refused_by_config(project, file: str, old: str, new: str) -> str:
+    """Set `file`'s `old` line to `new`, promote a module and its test: exit 2, nothing changed anywhere
+    around the project; the one error line."""
+    nb = write_notebook(
+        project.nbs_path / "churn.ipynb",
+        [code("%%promote calc\ndef f():\n    return 1"), code("%%promote --test calc\nassert f() == 1")],
+    )
+    _set_config(project, file, old, new)
+    before = snapshot(project.root.parent)
+    proc = prodkit("promote", nb)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert changes(before, snapshot(project.root.parent)) == set()
+    return one_error_line(proc.stderr)
+
+
 @pytest.mark.parametrize(
     "file, old, new, setting",
     [
@@ -134,17 +149,9 @@ def _set_config(project, file: str, old: str, new: str) -> None:
 def test_finding_03_configured_path_outside_the_project_is_refused(empty_project, file, old, new, setting):
     """Finding 3: lib_path / nbs_path in pyproject and tests_path in settings.ini that leave the
     project root are refused with one line naming the file and the setting, exit 2."""
-    nb = write_notebook(
-        empty_project.nbs_path / "churn.ipynb",
-        [code("%%promote calc\ndef f():\n    return 1"), code("%%promote --test calc\nassert f() == 1")],
-    )
-    _set_config(empty_project, file, old, new.format(abs_tests=empty_project.root.parent / "abs_tests"))
-    before = snapshot(empty_project.root.parent)
-    proc = prodkit("promote", nb)
-    assert proc.returncode == 2, proc.stdout + proc.stderr
-    line = one_error_line(proc.stderr)
+    line = _promote_refused_by_config(empty_project, file, old,
+                                      new.format(abs_tests=empty_project.root.parent / "abs_tests"))
     assert file in line and setting in line and "leaves the project root" in line
-    assert changes(before, snapshot(empty_project.root.parent)) == set()
 
 
 @pytest.mark.parametrize(
@@ -160,15 +167,8 @@ def test_configured_path_inside_version_control_or_prodkit_state_is_refused(empt
     """A folder inside .git/ (or prodkit's own .prodkit/) stays inside the root but is never a place for
     modules or tests: one line naming the file and setting, exit 2, nothing written."""
     (empty_project.root / ".git" / "hooks").mkdir(parents=True, exist_ok=True)
-    nb = write_notebook(empty_project.nbs_path / "churn.ipynb",
-                        [code("%%promote calc\ndef f():\n    return 1"), code("%%promote --test calc\nassert f() == 1")])
-    _set_config(empty_project, file, old, new)
-    before = snapshot(empty_project.root.parent)
-    proc = prodkit("promote", nb)
-    assert proc.returncode == 2, proc.stdout + proc.stderr
-    line = one_error_line(proc.stderr)
+    line = _promote_refused_by_config(empty_project, file, old, new)
     assert file in line and setting in line and "which prodkit never writes to" in line
-    assert changes(before, snapshot(empty_project.root.parent)) == set()
 
 
 def test_finding_03_lib_path_symlinked_out_of_the_project_is_refused(empty_project):

@@ -146,13 +146,17 @@ def no_environment_magics(ctx: CheckContext) -> Outcome:
     unknown = unknown_magics(ctx)
     if not found and not unknown:
         return Outcome.ok("no shell commands, state-changing or unknown magics")
-    problems = []
-    if found:
-        problems.append(f"shell/magic that a scheduled run depends on: {listed(sorted({k for ks in found.values() for k in ks}))}")
-    if unknown:
-        problems.append(f"magics a fresh kernel does not know (not IPython's or prodkit's, no %load_ext for them): "
-                        f"{listed(sorted({k for ks in unknown.values() for k in ks}))}")
-    return Outcome.problem("; ".join(problems), [*found, *unknown])
+    return _named_problems([
+        ("shell/magic that a scheduled run depends on", found),
+        ("magics a fresh kernel does not know (not IPython's or prodkit's, no %load_ext for them)", unknown),
+    ])
+
+
+def _named_problems(parts: list[tuple[str, dict[int, set[str]]]]) -> Outcome:
+    """One problem from (label, cell -> what was found) parts: `label: a, b` for each part that found something."""
+    found = [(label, cells) for label, cells in parts if cells]
+    message = "; ".join(f"{label}: {listed(sorted(set().union(*cells.values())))}" for label, cells in found)
+    return Outcome.problem(message, [cell for _, cells in found for cell in cells])
 
 
 # ---- CODE-10 ---------------------------------------------------------------------------------
@@ -196,12 +200,7 @@ def no_debugger(ctx: CheckContext) -> Outcome:
     exits = _exits(ctx)
     if not found and not exits:
         return Outcome.ok("no debugger or exit calls")
-    problems = []
-    if found:
-        problems.append(f"debugger left in: {listed(sorted(set().union(*found.values())))}")
-    if exits:
-        problems.append(f"ends the run early: {listed(sorted(set().union(*exits.values())))}")
-    return Outcome.problem("; ".join(problems), [*found, *exits])
+    return _named_problems([("debugger left in", found), ("ends the run early", exits)])
 
 
 # ---- CODE-11 ---------------------------------------------------------------------------------
