@@ -80,6 +80,9 @@ def _fast_promote(args: list[str]) -> int | None:
     kwargs = _promote_args(args)
     if kwargs is None:
         return None
+    from prodkit.promote import worker
+
+    worker.start()  # nbdev loads in a child while this process reads and plans the notebook
     from prodkit.errors import ProdkitError
 
     try:
@@ -88,6 +91,8 @@ def _fast_promote(args: list[str]) -> int | None:
         from prodkit._cli_support import report_error
 
         return report_error(e)
+    finally:
+        worker.stop()
 
 
 def main() -> None:

@@ -15,6 +15,10 @@ class ProdkitError(Exception):
         self.fix = fix
         super().__init__(self.line())
 
+    def __reduce__(self):
+        """Pickled whole (path, cell, fix, and attributes of subclasses), e.g. from promote's worker."""
+        return _rebuild, (type(self), self.message, self.path, self.cell, self.fix, self.__dict__)
+
     def line(self) -> str:
         """`file: cell N: message — fix` on one line."""
         text = self._where_and_message()
@@ -41,3 +45,10 @@ class GateFailed(ProdkitError):
     """A check or gate did not hold (exit 1)."""
 
     exit_code = 1
+
+
+def _rebuild(cls: type, message: str, path: str | None, cell: int | None, fix: str, state: dict) -> ProdkitError:
+    error = cls.__new__(cls)
+    ProdkitError.__init__(error, message, path=path, cell=cell, fix=fix)
+    error.__dict__.update(state)
+    return error

@@ -35,7 +35,7 @@ class PromoteProc:
     """nbdev processor: a `%%promote MODULE` cell becomes an `export MODULE` cell."""
 
     def __init__(self, module_of_cell: dict[int, str]):
-        self.module_of_cell = module_of_cell  # 0-based cell index -> module
+        self.module_of_cell = module_of_cell  # 0-based index of the cell nbdev is given -> module
 
     def __call__(self, cell):
         module = self.module_of_cell.get(cell.idx_)
@@ -46,17 +46,33 @@ class PromoteProc:
         cell.directives_ = {**cell.directives_, "export": module}
 
 
-def _raw_with_stable_ids(plan: NotebookPlan) -> dict:
-    """The notebook for nbdev: `dict2nb` copies it (no deepcopy needed); outputs left out, as
-    export never reads them and they are most of a notebook's bulk."""
+def _for_nbdev(plan: NotebookPlan, module_of_cell: dict[int, str]) -> tuple[dict, dict[int, str]]:
+    """The notebook for nbdev, and `module_of_cell` re-indexed to its cells.
+
+    Only what export reads: markdown and raw cells (title, summary, `exportd`), the first code
+    cell (it takes the notebook's metadata directives), `%%promote` cells, and code cells that may
+    hold a directive (a `|` anywhere, or `nbdev` metadata); the other code cells cannot change an
+    exported module and are most of a notebook's bulk, as are the outputs left out of every cell.
+    Ids are kept (nbformat < 4.5: deterministic ones, not nbdev's random ones): the modules'
+    `# %% ... #id` headers name the notebook's own cells.
+    """
     raw = plan.notebook.raw
-    cells = []
+    cells, reindexed, first_code = [], {}, True
     for number, cell in enumerate(raw["cells"], start=1):
+        source = plan.notebook.cells[number - 1].source  # `\n` line ends, as prodkit read it
+        code = cell.get("cell_type") == "code"
+        keep = (not code or first_code or number - 1 in module_of_cell or "|" in source
+                or "nbdev" in (cell.get("metadata") or {}))
+        first_code = first_code and not code
+        if not keep:
+            continue
+        if number - 1 in module_of_cell:
+            reindexed[len(cells)] = module_of_cell[number - 1]
         cell = {k: v for k, v in cell.items() if k != "outputs"}
-        cell.setdefault("id", f"cell{number}")  # nbformat < 4.5: deterministic ids, not nbdev's random ones
-        cell["source"] = plan.notebook.cells[number - 1].source  # `\n` line ends, as prodkit read it
+        cell.setdefault("id", f"cell{number}")
+        cell["source"] = source
         cells.append(cell)
-    return {**raw, "cells": cells}
+    return {**raw, "cells": cells}, reindexed
 
 
 def _process(nb_dict: dict, procs: list, nb: Path, project: Project):
@@ -143,7 +159,8 @@ def render_modules(plan: NotebookPlan, project: Project) -> list[RenderedModule]
     skip = plan.blocked_modules
     module_of_cell = {c.number - 1: m for m, cells in plan.modules.items() if m not in skip for c in cells}
     nb_path = plan.notebook.path
-    exporter = _process(_raw_with_stable_ids(plan), [PromoteProc(module_of_cell)], nb_path, project)
+    nb_dict, module_of_cell = _for_nbdev(plan, module_of_cell)
+    exporter = _process(nb_dict, [PromoteProc(module_of_cell)], nb_path, project)
     keys_of: dict[str, list[str]] = {}
     for key in _exported_keys(exporter):
         keys_of.setdefault(_module_of_key(key, plan), []).append(key)

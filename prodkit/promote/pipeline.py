@@ -12,6 +12,7 @@ from pathlib import Path
 from prodkit.config import Project, load_project
 from prodkit.errors import BadInput
 from prodkit.notebook import notebook_paths, read_notebook
+from prodkit.promote import worker
 from prodkit.promote.modname import confined
 from prodkit.promote.result import NotebookPromotion, PromoteResult
 
@@ -41,8 +42,9 @@ def _plan_notebook(nb_path: Path, project: Project, allow_missing: bool, in_fold
     return plan
 
 
-def _render(plan, project: Project) -> dict:
-    """path -> rendered file, for everything the plan produces (imports nbdev)."""
+def render_files(plan, project: Project) -> dict:
+    """path -> rendered file, for everything the plan produces (imports nbdev; run by
+    `prodkit.promote.worker` where the CLI started one)."""
     from prodkit.promote.export import render_modules
     from prodkit.promote.testgen import render_tests
 
@@ -72,19 +74,18 @@ def _outcomes(plan, project: Project, check: bool, force: bool, checker=None) ->
         from prodkit.promote.importcheck import leading_imports
 
         checker.start(leading_imports([c for cells in module_cells(plan).values() for c in cells]))
-    rendered = _render(plan, project)
+    rendered = worker.call("render", plan, project)
     return [_decide(plan, project, t, rendered[t.path], check, force) for t in targets if t.path in rendered]
 
 
 def _classify(plan, project: Project, target, text: str) -> tuple[str, str]:
     """`files.classify`, and a module without a stamp that is nbdev-export's output for this
     notebook (its `#| export` cells, without the %%promote ones) is adopted, not refused."""
-    from prodkit.promote.export import nbdev_export_text
     from prodkit.promote.files import classify
 
     state, reason = classify(target.path, text)
     if state == "foreign" and target.kind == "module":
-        if target.path.read_text(encoding="utf-8") == nbdev_export_text(plan, project, target.module):
+        if target.path.read_text(encoding="utf-8") == worker.call("nbdev_export_text", plan, project, target.module):
             return "nbdev-export", "nbdev-export's output, without the %%promote cells"
     return state, reason
 
@@ -165,6 +166,11 @@ def _ensure_packages(project: Project, written) -> None:
 
 def _rebuild_modidx(project: Project) -> None:
     """nbdev's _modidx.py, which `nbdev-update` needs to sync module edits back."""
+    worker.call("rebuild_modidx", project)
+
+
+def rebuild_modidx_here(project: Project) -> None:
+    """`_rebuild_modidx` in this process (imports nbdev)."""
     from fastcore.xtras import working_directory
     from nbdev.doclinks import _build_modidx
 
