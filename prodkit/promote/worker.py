@@ -10,8 +10,10 @@ as does the CLI if the child cannot start or dies.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+import types
 
 _worker: _Worker | None = None
 
@@ -111,15 +113,45 @@ def _calls() -> dict:
 
 
 def _warm() -> None:
-    import fastcore.nbio  # noqa: F401
-    import fastcore.xtras  # noqa: F401
-    import nbdev.doclinks  # noqa: F401
-    import nbdev.export  # noqa: F401
-    import nbdev.maker  # noqa: F401
-    import nbdev.process  # noqa: F401
+    """Import what rendering needs: nbdev first (the slow part), then prodkit's renderers."""
+    with _ipython_display_deferred():
+        import fastcore.nbio  # noqa: F401
+        import fastcore.xtras  # noqa: F401
+        import nbdev.doclinks  # noqa: F401
+        import nbdev.export  # noqa: F401
+        import nbdev.maker  # noqa: F401
+        import nbdev.process  # noqa: F401
 
     import prodkit.promote.pipeline  # noqa: F401
     import prodkit.promote.testgen  # noqa: F401
+
+
+@contextlib.contextmanager
+def _ipython_display_deferred():
+    """While nbdev loads, `IPython.display` is a stand-in whose `Markdown` imports the real one
+    when used: nbdev.config imports it at the top for `show_src` only, which export never calls,
+    and IPython is a fifth of nbdev's import. The stand-ins leave sys.modules when nbdev is loaded,
+    so any other use of IPython imports the real package."""
+    if "IPython" in sys.modules:
+        yield
+        return
+
+    class Markdown:
+        def __new__(cls, *args, **kwargs):
+            from IPython.display import Markdown as real
+
+            return real(*args, **kwargs)
+
+    package, display = types.ModuleType("IPython"), types.ModuleType("IPython.display")
+    package.__path__ = []
+    display.Markdown = Markdown
+    sys.modules.update({"IPython": package, "IPython.display": display})
+    try:
+        yield
+    finally:
+        for name, stand_in in (("IPython.display", display), ("IPython", package)):
+            if sys.modules.get(name) is stand_in:
+                del sys.modules[name]
 
 
 def _serve(requests_fd: int, replies_fd: int) -> None:

@@ -91,6 +91,7 @@ import os, signal, sys
 from pathlib import Path
 from prodkit.config import load_project
 from prodkit.errors import BadInput
+from prodkit.promote import worker
 from prodkit.promote.pipeline import _plan_notebook, render_files
 
 nb = Path(sys.argv[1])
@@ -174,3 +175,22 @@ def test_cells_nbdev_cannot_use_are_not_given_to_it(empty_project):
     assert all("outputs" not in c for c in raw["cells"])
     saved = json.loads(Path(nb).read_text())["cells"]
     assert [c["id"] for c in raw["cells"]] == [c["id"] for c in saved if "".join(c["source"]) in kept]
+
+
+_IPYTHON_AFTER_WARM_UP = """
+import sys
+from prodkit.promote import worker
+worker._warm()
+assert "IPython" not in sys.modules and "IPython.display" not in sys.modules, "a stand-in was left behind"
+import nbdev.config
+shown = nbdev.config.show_src("x = 1")  # nbdev's one use of IPython.display at its import
+import IPython.display
+assert type(shown) is IPython.display.Markdown and "x = 1" in shown.data, type(shown)
+import IPython.core.interactiveshell  # the real package, submodules and all
+print("ok")
+"""
+
+
+def test_the_worker_defers_ipython_until_used_and_then_it_is_the_real_one():
+    proc = subprocess.run([sys.executable, "-c", _IPYTHON_AFTER_WARM_UP], capture_output=True, text=True)
+    assert proc.stdout.strip() == "ok", proc.stderr[-2000:]
