@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from prodkit.statuses import RunStatus
+
 
 class Record(BaseModel):
     """Base of the shared records: unknown keys are refused, so a renamed field fails loudly."""
@@ -120,11 +122,14 @@ class RunErrorRecord(Record):
 
 
 class RunRecord(Record):
-    """One execution of a job as the CLI's `--json`, REST and the panel show it (times: ISO UTC)."""
+    """One execution of a job as the CLI's `--json`, REST and the panel show it (times: ISO UTC).
+
+    Built from the stored run by prodkit.jobs.records.StoredRun.to_record only.
+    """
 
     run_id: int
     job: str
-    status: Literal["queued", "running", "succeeded", "failed", "timed_out", "lost", "cancelled"]
+    status: RunStatus
     trigger: str
     attempt: int = 1
     retry_of: int | None = None

@@ -148,7 +148,7 @@ export interface IRunErrorRecord {
   evalue: string;
 }
 
-/** One execution of a job as the CLI's `--json`, REST and the panel show it (times: ISO UTC). */
+/** One execution of a job as the CLI's `--json`, REST and the panel show it (times: ISO UTC). Built from the stored run by prodkit.jobs.records.StoredRun.to_record only. */
 export interface IRunRecord {
   run_id: number;
   job: string;
