@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from prodkit.statuses import RunStatus
+
 
 class Record(BaseModel):
     """Base of the shared records: unknown keys are refused, so a renamed field fails loudly."""
@@ -120,11 +122,14 @@ class RunErrorRecord(Record):
 
 
 class RunRecord(Record):
-    """One execution of a job as the CLI's `--json`, REST and the panel show it (times: ISO UTC)."""
+    """One execution of a job as the CLI's `--json`, REST and the panel show it (times: ISO UTC).
+
+    Built from the stored run by prodkit.jobs.records.StoredRun.to_record only.
+    """
 
     run_id: int
     job: str
-    status: Literal["queued", "running", "succeeded", "failed", "timed_out", "lost", "cancelled"]
+    status: RunStatus
     trigger: str
     attempt: int = 1
     retry_of: int | None = None
@@ -144,8 +149,8 @@ class RunRecord(Record):
     artifacts: list[dict[str, Any]] = Field(default_factory=list)
 
 
-class JobStatus(Record):
-    """A notebook's job with its last runs and health."""
+class JobRecord(Record):
+    """A job as stored (prodkit.jobs.records.JobSpec.to_dict: ISO times)."""
 
     name: str
     notebook: str
@@ -163,6 +168,18 @@ class JobStatus(Record):
     on_degraded: str | None = None
     created_at: str | None = None
     next_due: str | None = None  # the next slot the scheduler runs (ISO UTC)
+
+
+class ScheduledJob(JobRecord):
+    """The answer to the panel's Schedule (POST jobs/schedule): the job as added, its store, and what to check."""
+
+    store: str  # the job store it was added to
+    warnings: list[str] = Field(default_factory=list)  # e.g. a parameter the notebook does not declare
+
+
+class JobStatus(JobRecord):
+    """A notebook's job with its last runs and health."""
+
     last_run: RunRecord | None = None
     last_finished: RunRecord | None = None
     overdue: bool = False
@@ -229,5 +246,5 @@ class ReadinessResult(Record):
     checks: list[CheckRecord] = Field(default_factory=list)
 
 
-PANEL_RECORDS = (PromoteStatus, JobStatus, RunRecord, ModelStatus, DriftVerdict, MonitorStatus, ReadinessResult)
+PANEL_RECORDS = (PromoteStatus, JobStatus, ScheduledJob, RunRecord, ModelStatus, DriftVerdict, MonitorStatus, ReadinessResult)
 """The records the panel reads: scripts/gen_panel_types.py writes their TypeScript types."""

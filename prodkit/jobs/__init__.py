@@ -12,7 +12,7 @@ from prodkit._lazy import lazy_exports
 _EXPORTS = {
     **{name: "prodkit.jobs.api" for name in ("add_job", "history", "list_jobs", "pause_job", "queue_run",
                                               "remove_job", "resume_job", "run_job", "show_run", "validate_job")},
-    **{name: "prodkit.jobs.records" for name in ("JobSpec", "RunError", "RunRecord")},
+    **{name: "prodkit.jobs.records" for name in ("JobSpec", "RunError", "StoredRun")},
     "Scheduler": "prodkit.jobs.scheduler",
     "JobStore": "prodkit.jobs.store",
 }

@@ -16,7 +16,7 @@ from prodkit.jobs import runner
 from prodkit.jobs.cron import next_slot, utc_now, validate_cron, zone
 from prodkit.jobs.execute import OnCell
 from prodkit.jobs.params import check_json_values, check_parameters
-from prodkit.jobs.records import CANCELLED, CATCH_UP_POLICIES, TRIGGER_MANUAL, JobSpec, RunError, RunRecord
+from prodkit.jobs.records import CANCELLED, CATCH_UP_POLICIES, TRIGGER_MANUAL, JobSpec, RunError, StoredRun
 from prodkit.jobs.store import JobStore, Owner
 from prodkit.notebook import read_notebook
 
@@ -141,7 +141,7 @@ def add_job(name: str, notebook: Path | str, cron: str | None, *, replace: bool 
     return AddedJob(job=job, store=str(store.path), warnings=warnings)
 
 
-def after_run(project: Project, run: RunRecord) -> None:
+def after_run(project: Project, run: StoredRun) -> None:
     """Notifications for a finished run (failure, drift); triggered jobs start from the scheduler."""
     from prodkit.jobs.triggers import notify_run_end
 
@@ -150,7 +150,7 @@ def after_run(project: Project, run: RunRecord) -> None:
 
 def run_job(name: str, *, project: Project | None = None, parameters: dict[str, Any] | None = None,
             on_cell: OnCell | None = None, retries: bool = True, log=None,
-            cancel: threading.Event | None = None) -> list[RunRecord]:
+            cancel: threading.Event | None = None) -> list[StoredRun]:
     """Run a job once now, in this process, recorded like any run; retries per the job. All attempts."""
     project = project or load_project()
     log = log or (lambda line: None)
@@ -163,7 +163,7 @@ def run_job(name: str, *, project: Project | None = None, parameters: dict[str, 
         now = utc_now()
         run_id = store.insert_run(job=name, scheduled_for=now, trigger=TRIGGER_MANUAL, parameters=params,
                                   notebook=job.notebook, owner=owner, now=now)
-        attempts: list[RunRecord] = []
+        attempts: list[StoredRun] = []
         while run_id is not None:
             run = store.get_run(run_id)
             request = runner.start(store, project, job, run, owner, utc_now())
@@ -246,7 +246,7 @@ def list_jobs(project: Project | None = None) -> list[dict[str, Any]]:
                 for job in store.list_jobs()]
 
 
-def history(name: str | None = None, *, project: Project | None = None, limit: int = 50) -> list[RunRecord]:
+def history(name: str | None = None, *, project: Project | None = None, limit: int = 50) -> list[StoredRun]:
     project = project or load_project()
     if name is None and not project.jobs_store_exists:
         return []
@@ -257,7 +257,7 @@ def history(name: str | None = None, *, project: Project | None = None, limit: i
         return runs
 
 
-def show_run(run_id: int, *, project: Project | None = None) -> RunRecord:
+def show_run(run_id: int, *, project: Project | None = None) -> StoredRun:
     project = project or load_project()
     with _read_store(project) as store:
         return store.get_run(run_id)

@@ -5,12 +5,17 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, get_args
 
-# Run statuses. `lost`: the process that ran it died; `cancelled`: stopped on request.
-QUEUED, RUNNING, SUCCEEDED, FAILED, TIMED_OUT, LOST, CANCELLED = (
-    "queued", "running", "succeeded", "failed", "timed_out", "lost", "cancelled")
-STATUSES = (QUEUED, RUNNING, SUCCEEDED, FAILED, TIMED_OUT, LOST, CANCELLED)
+from prodkit.statuses import RunStatus
+
+if TYPE_CHECKING:
+    from prodkit.records import RunRecord as ShownRun
+
+# Run statuses, from their one definition (prodkit.statuses.RunStatus). A status added there and not
+# named here fails this unpacking at import.
+STATUSES: tuple[str, ...] = get_args(RunStatus)
+QUEUED, RUNNING, SUCCEEDED, FAILED, TIMED_OUT, LOST, CANCELLED = STATUSES
 ACTIVE = (QUEUED, RUNNING)
 FINISHED = (SUCCEEDED, FAILED, TIMED_OUT, LOST, CANCELLED)
 RETRYABLE = (FAILED, TIMED_OUT)  # lost runs are never retried: they may have had effects
@@ -73,8 +78,11 @@ class RunError:
 
 
 @dataclass
-class RunRecord:
-    """One execution (or attempt) of a job, as stored."""
+class StoredRun:
+    """One execution (or attempt) of a job, as stored (times: UTC epoch seconds).
+
+    What the CLI's `--json`, REST and the panel show is `to_record()`: prodkit.records.RunRecord.
+    """
 
     run_id: int
     job: str
@@ -126,29 +134,29 @@ class RunRecord:
             return None
         return round(self.ended_at - self.started_at, 3)
 
+    def to_record(self) -> ShownRun:
+        """The shown record of this run (ISO times; drift, degraded and duration derived): the one place
+        a stored run becomes prodkit.records.RunRecord."""
+        from prodkit.records import DriftVerdict, RunErrorRecord, RunRecord
+
+        drift = self.drift
+        return RunRecord(
+            run_id=self.run_id, job=self.job, status=self.status, trigger=self.trigger, attempt=self.attempt,
+            retry_of=self.retry_of, scheduled_for=iso(self.scheduled_for), queued_at=iso(self.queued_at),
+            started_at=iso(self.started_at), ended_at=iso(self.ended_at), duration_s=self.duration_s,
+            parameters=self.parameters, output_path=self.output_path, notebook=self.notebook,
+            notebook_sha256=self.notebook_sha256,
+            error=RunErrorRecord(**self.error.to_dict()) if self.error else None,
+            drift=DriftVerdict(**drift) if drift else None, degraded=self.degraded,
+            triggered_by=self.triggered_by, artifacts=self.artifacts)
+
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "run_id": self.run_id,
-            "job": self.job,
-            "status": self.status,
-            "trigger": self.trigger,
-            "attempt": self.attempt,
-            "retry_of": self.retry_of,
-            "scheduled_for": iso(self.scheduled_for),
-            "queued_at": iso(self.queued_at),
-            "started_at": iso(self.started_at),
-            "ended_at": iso(self.ended_at),
-            "duration_s": self.duration_s,
-            "parameters": self.parameters,
-            "output_path": self.output_path,
-            "notebook": self.notebook,
-            "notebook_sha256": self.notebook_sha256,
-            "error": self.error.to_dict() if self.error else None,
-            "drift": self.drift,
-            "degraded": self.degraded,
-            "triggered_by": self.triggered_by,
-            "artifacts": self.artifacts,
-        }
+        """The shown record's JSON (the same as REST's)."""
+        return self.to_record().model_dump(mode="json")
+
+
+# The old name of StoredRun, kept only for prodkit/jobs/render.py (being rewritten elsewhere); use StoredRun.
+RunRecord = StoredRun
 
 
 def dumps(value: Any) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from prodkit.config import Project
 from prodkit.jobs.execute import OnCell, RunOutcome, RunRequest, execute_run
-from prodkit.jobs.records import RETRYABLE, TRIGGER_RETRY, JobSpec, RunRecord
+from prodkit.jobs.records import RETRYABLE, TRIGGER_RETRY, JobSpec, StoredRun
 from prodkit.jobs.store import JobStore
 
 
@@ -21,7 +21,7 @@ def notebook_path(project: Project, notebook: str) -> Path:
     return path if path.is_absolute() else project.root / path
 
 
-def build_request(project: Project, job: JobSpec, run: RunRecord) -> RunRequest:
+def build_request(project: Project, job: JobSpec, run: StoredRun) -> RunRequest:
     out = output_path(project, job.name, run.run_id)
     return RunRequest(
         run_id=run.run_id, job=job.name, notebook=str(notebook_path(project, run.notebook or job.notebook)),
@@ -30,7 +30,7 @@ def build_request(project: Project, job: JobSpec, run: RunRecord) -> RunRequest:
     )
 
 
-def start(store: JobStore, project: Project, job: JobSpec, run: RunRecord, owner: str, now: float) -> RunRequest | None:
+def start(store: JobStore, project: Project, job: JobSpec, run: StoredRun, owner: str, now: float) -> RunRequest | None:
     """Mark the run running (None when someone else started or finished it) and build its request."""
     request = build_request(project, job, run)
     if not store.mark_running(run.run_id, owner=owner, now=now, output_path=project.relpath(Path(request.output_path))):
@@ -38,7 +38,7 @@ def start(store: JobStore, project: Project, job: JobSpec, run: RunRecord, owner
     return request
 
 
-def record(store: JobStore, job: JobSpec | None, run: RunRecord, outcome: RunOutcome, owner: str | None,
+def record(store: JobStore, job: JobSpec | None, run: StoredRun, outcome: RunOutcome, owner: str | None,
            now: float) -> int | None:
     """Store the outcome; queue the next attempt when it failed and retries remain. Returns its run id."""
     store.finish_run(run.run_id, status=outcome.status, ended_at=outcome.ended_at, error=outcome.error,

@@ -28,7 +28,7 @@ from prodkit.jobs.records import (
     TRIGGER_CATCHUP,
     TRIGGER_SCHEDULE,
     RunError,
-    RunRecord,
+    StoredRun,
     iso,
 )
 from prodkit.jobs.store import JobStore, Owner, StoreDamaged, StoreUnavailable
@@ -56,7 +56,7 @@ class TickReport:
 
 @dataclass
 class _Active:
-    run: RunRecord
+    run: StoredRun
     future: Any
     cancel: threading.Event
 
@@ -382,7 +382,7 @@ def _outcome(active: _Active) -> RunOutcome:
         return RunOutcome(FAILED, active.run.started_at or now, now, RunError(None, type(e).__name__, str(e)))
 
 
-def _kill_orphan_kernel(run: RunRecord) -> None:
+def _kill_orphan_kernel(run: StoredRun) -> None:
     """The kernel of a lost run, if it outlived its scheduler on this host (ipykernel usually exits itself)."""
     owner = Owner.parse(run.owner or "")
     if not run.kernel_pid or owner is None or owner.is_dead() is None:

@@ -32,8 +32,8 @@ def jobs_for_notebook(project: Project, notebook: Path | str) -> list[JobStatus]
             finished = next((r for r in runs if r.status in FINISHED), None)
             overdue = not job.paused and job.next_due is not None and now - job.next_due > OVERDUE_AFTER_S
             healthy = finished is not None and finished.status == SUCCEEDED and not overdue
-            rows.append(JobStatus(**job.to_dict(), last_run=runs[0].to_dict() if runs else None,
-                                  last_finished=finished.to_dict() if finished else None, overdue=overdue,
+            rows.append(JobStatus(**job.to_dict(), last_run=runs[0].to_record() if runs else None,
+                                  last_finished=finished.to_record() if finished else None, overdue=overdue,
                                   healthy=healthy, message=_message(finished, overdue, job.paused),
                                   chain=_chain(job, runs[0] if runs else None)))
     return rows

@@ -40,7 +40,7 @@ from prodkit.jobs.records import (
     STATUSES,
     JobSpec,
     RunError,
-    RunRecord,
+    StoredRun,
     dumps,
     iso,
 )
@@ -416,7 +416,7 @@ class JobStore:
                     taken.append(run_id)
             return taken
 
-    def queued_for(self, owner: str, now: float, limit: int | None = None) -> list[RunRecord]:
+    def queued_for(self, owner: str, now: float, limit: int | None = None) -> list[StoredRun]:
         """This owner's queued runs that are ready, oldest first (at most `limit`)."""
         from prodkit.jobs.tables import runs
 
@@ -503,7 +503,7 @@ class JobStore:
             return db.execute(runs.update().where(runs.c.owner == owner, runs.c.status == QUEUED)
                               .values(owner=None)).rowcount
 
-    def recover_lost(self, me: str, now: float, lease_s: float) -> tuple[list[RunRecord], int]:
+    def recover_lost(self, me: str, now: float, lease_s: float) -> tuple[list[StoredRun], int]:
         """Runs whose owner died: running ones become `lost` (never re-run), queued ones are released.
 
         An owner on this host is dead when its process is gone; elsewhere, when its heartbeat is
@@ -511,7 +511,7 @@ class JobStore:
         """
         from prodkit.jobs.tables import runs
 
-        lost: list[RunRecord] = []
+        lost: list[StoredRun] = []
         released = 0
         with self.transaction() as db:
             rows = list(db.execute(runs.select().where(runs.c.status.in_(ACTIVE), runs.c.owner.is_not(None),
@@ -534,12 +534,12 @@ class JobStore:
                 lost.append(self._run(row))
         return lost, released
 
-    def active_runs(self) -> list[RunRecord]:
+    def active_runs(self) -> list[StoredRun]:
         from prodkit.jobs.tables import runs
 
         return [self._run(r) for r in self._rows(runs.select().where(runs.c.status.in_(ACTIVE)).order_by(runs.c.run_id))]
 
-    def get_run(self, run_id: int) -> RunRecord:
+    def get_run(self, run_id: int) -> StoredRun:
         from prodkit.jobs.tables import runs
 
         rows = self._rows(runs.select().where(runs.c.run_id == run_id))
@@ -547,7 +547,7 @@ class JobStore:
             raise BadInput(f"no run with id {run_id}", path=str(self.path), fix="`prodkit jobs history NAME` lists run ids")
         return self._run(rows[0])
 
-    def history(self, job: str | None = None, limit: int = 50) -> list[RunRecord]:
+    def history(self, job: str | None = None, limit: int = 50) -> list[StoredRun]:
         """Newest first."""
         from prodkit.jobs.tables import runs
 
@@ -556,7 +556,7 @@ class JobStore:
             stmt = stmt.where(runs.c.job == job)
         return [self._run(r) for r in self._rows(stmt)]
 
-    def last_runs(self) -> dict[str, RunRecord]:
+    def last_runs(self) -> dict[str, StoredRun]:
         """The newest run of each job."""
         import sqlalchemy as sa
 
@@ -590,7 +590,7 @@ class JobStore:
 
     # ---- triggers (prodkit.jobs.triggers): a job started by another job's verdict ------------
 
-    def trigger_candidates(self, since: float) -> list[tuple[RunRecord, JobSpec]]:
+    def trigger_candidates(self, since: float) -> list[tuple[StoredRun, JobSpec]]:
         """(finished run, job triggered by its job) pairs ended after `since` and after the triggered job
         was added, that have no triggered run yet; the caller checks the run's verdict."""
         import sqlalchemy as sa
@@ -639,7 +639,7 @@ class JobStore:
                                      index_where=runs.c.triggered_by.is_not(None)).returning(runs.c.run_id)
             return db.execute(stmt).scalar()
 
-    def runs_triggered_by(self, run_id: int) -> list[RunRecord]:
+    def runs_triggered_by(self, run_id: int) -> list[StoredRun]:
         from prodkit.jobs.tables import runs
 
         return [self._run(r) for r in self._rows(runs.select().where(runs.c.triggered_by == run_id)
@@ -681,7 +681,7 @@ class JobStore:
             on_degraded=row["on_degraded"],
         )
 
-    def _run(self, row: Mapping[str, Any], now: float | None = None) -> RunRecord:
+    def _run(self, row: Mapping[str, Any], now: float | None = None) -> StoredRun:
         self._checked("runs", row)
         error = self._json(row, "runs", "error", dict) if row["error"] else None
         try:
@@ -689,7 +689,7 @@ class JobStore:
                 if error else None
         except (KeyError, TypeError):
             raise self.damaged(f"runs.error of {row['run_id']!r} is not an error record") from None
-        run = RunRecord(
+        run = StoredRun(
             run_id=row["run_id"], job=row["job"], status=row["status"], scheduled_for=row["scheduled_for"],
             trigger=row["trigger"], attempt=row["attempt"], retry_of=row["retry_of"],
             parameters=_redact_value(self._json(row, "runs", "parameters", dict)), queued_at=row["queued_at"],
@@ -704,7 +704,7 @@ class JobStore:
         return _lost_if_silent(run, self.run_lease_s, time.time() if now is None else now)
 
 
-def _lost_if_silent(run: RunRecord, lease_s: float, now: float) -> RunRecord:
+def _lost_if_silent(run: StoredRun, lease_s: float, now: float) -> StoredRun:
     """A running run whose heartbeat stopped more than `lease_s` ago reads as `lost` (no scheduler needed)."""
     if run.status == RUNNING and run.heartbeat is not None and now - run.heartbeat > lease_s:
         run.status = LOST

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from prodkit.jobs.records import FAILED, TIMED_OUT, RunError, RunRecord
+from prodkit.jobs.records import FAILED, TIMED_OUT, RunError, StoredRun
 
 TRIGGER_PARAM = "triggering_run"
 LOOKBACK_S = 7 * 24 * 3600.0
 
 
-def verdict_of(run: RunRecord, kind: str) -> bool:
+def verdict_of(run: StoredRun, kind: str) -> bool:
     """Whether `run` carries the verdict `kind` ("drift" or "degraded")."""
     if kind == "drift":
         return bool((run.drift or {}).get("drift"))
@@ -46,7 +46,7 @@ def fire(store, owner: str | None, now: float, log: Callable[[str], None] = lamb
     return queued
 
 
-def notify_run_end(project, run: RunRecord) -> None:
+def notify_run_end(project, run: StoredRun) -> None:
     """POST to notify_url when a run failed or its batch drifted (best effort, never raises)."""
     from prodkit.notify import notify
 

@@ -46,20 +46,18 @@ class Store:
         return f"Store(uri={self.shown_uri!r}, experiment_id={self.experiment_id!r})"
 
 
-_TOKEN_USERINFO = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.\-]*://)([^/@:\s]{16,})@")
-
-
 def redact(text: str) -> str:
     """`text` (a tracking URI, or a message that holds one) with credentials replaced by `***`.
 
-    Passwords in `scheme://user:password@host`, a token used as the user
-    (`https://<token>@host`) and anything else the secrets detector finds.
+    Each URI in it is redacted as `prodkit.readiness.secrets.redact_uri` does (passwords in
+    `scheme://user:password@host`, a token used as the user, credential query values), the rest by
+    the secrets detector.
     """
-    from prodkit.readiness.secrets import REDACTED, redact_text, redact_uri
+    from prodkit.readiness.secrets import redact_text, redact_uris_in
 
     if not text or not isinstance(text, str):
         return text
-    return _TOKEN_USERINFO.sub(rf"\1{REDACTED}@", redact_text(redact_uri(text)))
+    return redact_text(redact_uris_in(text))
 
 
 def is_server_uri(uri: str) -> bool:

@@ -174,7 +174,7 @@ def parse_promote_args(line: str) -> PromoteDirective:
         elif arg.startswith("-"):
             raise BadInput(
                 f"%%promote: unknown option {arg!r}",
-                fix="use `%%promote [MODULE]`, `%%promote --test [MODULE] [--name NAME]` or `%%promote --params`",
+                fix="use `%%promote [MODULE]`, `%%promote --test [MODULE] [--name NAME]` or `%%parameters` for the parameters cell",
             )
         elif module is None:
             module = validate_module_name(arg)
@@ -184,7 +184,7 @@ def parse_promote_args(line: str) -> PromoteDirective:
             )
         i += 1
     if kind == "params" and (module or name):
-        raise BadInput("%%promote --params takes no module or name", fix="write just `%%promote --params`")
+        raise BadInput("%%promote --params takes no module or name", fix="write just `%%parameters`")
     if name is not None and kind != "test":
         raise BadInput(
             "%%promote --name only applies to --test cells", fix="write `%%promote --test --name NAME`"

@@ -188,7 +188,7 @@ def build_plan(nb: Notebook) -> NotebookPlan:
         if directive.kind == "params":
             if plan.params_cell is not None:
                 raise BadInput(
-                    f"a second %%promote --params cell (the first is cell {plan.params_cell.number})",
+                    f"a second parameters cell (the first is cell {plan.params_cell.number})",
                     path=str(nb.path),
                     cell=cell.number,
                     fix="keep one parameters cell",

@@ -431,7 +431,21 @@ _SECRET_QUERY = re.compile(
 
 
 def _looks_like_token(text: str) -> bool:
+    """The one rule for a user alone in a URI (`https://<user>@host`): a token when 16+ characters with a
+    letter and a digit (`ghp_a1B2...`, a hex key), else a name (`git`, `bob`, `first.last`)."""
     return len(text) >= 16 and bool(re.search(r"\d", text)) and bool(re.search(r"[A-Za-z]", text))
+
+
+# a URI inside a message: from its scheme to the next blank or quote
+_URI_IN_TEXT = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s'\"<>`]*")
+
+
+def redact_uris_in(text: str) -> str:
+    """`text` (a URI, or a message holding URIs) with each URI in it passed through `redact_uri`, so a URI
+    is redacted by the same rules whether it is shown alone or quoted in an error message."""
+    if not text or not isinstance(text, str):
+        return text
+    return _URI_IN_TEXT.sub(lambda m: redact_uri(m.group(0)), text)
 
 
 def _redact_userinfo(rest: str) -> str:

@@ -188,7 +188,7 @@ class JobScheduleHandler(ProdkitHandler):
         rel, target = self.notebook(body.path)
         job = await self.in_thread(sections.schedule_job, target, body.name or None, body.cron,
                                    body.parameters or {})
-        self.reply({"notebook": rel, **job}, status=201)
+        self.reply(job.model_copy(update={"notebook": rel}).model_dump(mode="json"), status=201)
 
 
 class ActionHandler(ProdkitHandler):

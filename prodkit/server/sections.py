@@ -14,9 +14,12 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prodkit.errors import ProdkitError
+
+if TYPE_CHECKING:
+    from prodkit.records import ScheduledJob
 
 log = logging.getLogger("prodkit.server")
 
@@ -191,14 +194,15 @@ def default_job_name(notebook: Path) -> dict:
     return {"name": job_name(_project(notebook), notebook)}
 
 
-def schedule_job(notebook: Path, name: str | None, cron: str, parameters: dict) -> dict:
+def schedule_job(notebook: Path, name: str | None, cron: str, parameters: dict) -> ScheduledJob:
     """Adds a scheduled job for the notebook through the jobs API (default name: the jobs' rule); returns the job."""
     from prodkit.jobs.api import add_job
     from prodkit.jobs.names import default_job_name as job_name
+    from prodkit.records import ScheduledJob
 
     project = _project(notebook)
     added = add_job(name or job_name(project, notebook), notebook, cron, parameters=parameters, project=project)
-    return added.to_dict()
+    return ScheduledJob(**added.to_dict())
 
 
 def run_limit(notebook: Path) -> tuple[str, int]:

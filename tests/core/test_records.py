@@ -62,3 +62,44 @@ def test_importing_the_records_is_light():
              "'prodkit.jobs', 'prodkit.models') if m in sys.modules]; print(heavy)")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_the_shown_run_status_is_the_stored_runs_statuses():
+    """One definition of the run statuses (prodkit.statuses): the pydantic RunRecord's Literal and the
+    job store's STATUSES are the same values, and the active and finished groups cover all of them."""
+    from typing import get_args
+
+    from prodkit.jobs.records import ACTIVE, FINISHED, STATUSES
+    from prodkit.records import RunRecord
+
+    assert get_args(RunRecord.model_fields["status"].annotation) == STATUSES
+    assert sorted(ACTIVE + FINISHED) == sorted(STATUSES) and not set(ACTIVE) & set(FINISHED)
+    with pytest.raises(ValidationError, match="status"):
+        RunRecord(run_id=1, job="j", status="paused", trigger="manual")
+
+
+def test_a_stored_run_becomes_the_shown_record_with_iso_times_and_derived_verdicts():
+    """StoredRun.to_record: epoch seconds -> ISO UTC, duration, drift (the worst watched batch), degraded."""
+    from prodkit.jobs.records import RunError, StoredRun
+    from prodkit.records import RunRecord
+
+    stored = StoredRun(run_id=3, job="score", status="failed", scheduled_for=1767247200.0, trigger="schedule",
+                       started_at=1767247201.0, ended_at=1767247203.5, error=RunError(2, "ValueError", "bad"),
+                       artifacts=[{"kind": "drift", "summary": {"drift": True, "share": 0.5, "report": "r.html"}},
+                                  {"kind": "outcomes", "summary": {"degraded": True}}])
+    shown = stored.to_record()
+    assert isinstance(shown, RunRecord)
+    assert (shown.scheduled_for, shown.started_at, shown.duration_s) == \
+        ("2026-01-01T06:00:00Z", "2026-01-01T06:00:01Z", 2.5)
+    assert shown.error.cell == 2 and shown.drift.drift is True and shown.drift.share == 0.5 and shown.degraded
+    assert stored.to_dict() == shown.model_dump(mode="json")
+
+
+def test_importing_the_stored_run_records_imports_no_pydantic():
+    """prodkit.jobs.records (imported in the kernel by scheduled runs) loads pydantic only when a stored run
+    is turned into its shown record."""
+    import subprocess
+
+    probe = "import sys, prodkit.jobs.records; print('pydantic' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

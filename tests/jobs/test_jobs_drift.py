@@ -14,9 +14,10 @@ from jobs.jobs_helpers import cli_env, prodkit_cmd
 
 from prodkit.jobs.api import open_store
 from prodkit.jobs.context import run_environment
-from prodkit.jobs.records import RunRecord
+from prodkit.jobs.records import StoredRun
 from prodkit.jobs.render import drift_text, history_html
 from prodkit.jobs.runner import build_request
+from prodkit.records import DriftVerdict
 
 WATCH_CELL = """\
 import pandas as pd
@@ -54,8 +55,8 @@ def table_rows(text: str) -> list[dict[str, str]]:
     return [dict(zip(header, row, strict=True)) for row in rows]
 
 
-def run_with(artifacts: list[dict]) -> RunRecord:
-    return RunRecord(run_id=7, job="score", status="succeeded", scheduled_for=0.0, trigger="manual",
+def run_with(artifacts: list[dict]) -> StoredRun:
+    return StoredRun(run_id=7, job="score", status="succeeded", scheduled_for=0.0, trigger="manual",
                      artifacts=artifacts)
 
 
@@ -70,7 +71,7 @@ def test_run_drift_verdict_from_its_artifacts_in_text_json_and_html():
     ok = run_with([drift_artifact(False, 0.2, "/r/ok.html")])
     assert drift_text(ok.drift) == "ok 0.20"
     both = run_with([drift_artifact(False, 0.2, "/r/a.html"), drift_artifact(True, 0.4, "/r/b.html")])
-    assert both.to_dict()["drift"] == {"drift": True, "share": 0.4, "report": "/r/b.html"}
+    assert both.to_dict()["drift"] == DriftVerdict(drift=True, share=0.4, report="/r/b.html").model_dump(mode="json")
     assert drift_text(both.drift) == "drift 0.40"
     page = history_html([both, quiet])
     assert "<th>drift</th>" in page and 'color:red" title="/r/b.html">drift 0.40</span>' in page
@@ -158,7 +159,7 @@ def test_drift_shows_in_history_and_fails_only_the_job_that_asks(backend_project
     assert [(r["run"], r["status"], r["drift"]) for r in table_rows(table.stdout)] == \
         [(str(flagged.run_id), "succeeded", "drift 0.50")]
     [row] = json.loads(run_cli(backend_project, "jobs", "history", "flag", "--json").stdout)
-    assert row["drift"] == {"drift": True, "share": 0.5, "report": report}
+    assert row["drift"] == DriftVerdict(drift=True, share=0.5, report=report).model_dump(mode="json")
     assert [a["kind"] for a in row["artifacts"]] == ["drift"]
     shown = run_cli(backend_project, "jobs", "show", str(flagged.run_id)).stdout
     assert f"drift report     {report}" in shown and "drift            drift 0.50" in shown

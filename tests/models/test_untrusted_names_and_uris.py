@@ -96,6 +96,21 @@ def test_finding_07_a_token_as_the_user_and_store_errors_are_redacted():
     assert redact("sqlite:////srv/p/.prodkit/mlflow.db") == "sqlite:////srv/p/.prodkit/mlflow.db"
 
 
+@pytest.mark.parametrize(("uri", "shown"), [
+    # a long name as the user: the tracking rule (any 16+ characters) hid it, redact_uri's kept it
+    ("https://firstname.lastname@git.example.com/repo", "https://firstname.lastname@git.example.com/repo"),
+    ("https://a8f9d7e6c5b4a3f2e1d0c9b8a7f6e5d4@git.example.com/repo", "https://***@git.example.com/repo"),
+    ("ssh://git@github.com/x", "ssh://git@github.com/x"),
+])
+def test_a_token_as_the_user_is_one_rule_for_a_uri_and_for_a_message_quoting_it(uri, shown):
+    """The tracking store's messages and redact_uri hide a token used as the user by the same rule."""
+    from prodkit.models.tracking import redact
+    from prodkit.readiness.secrets import redact_uri
+
+    assert redact_uri(uri) == redact(uri) == shown
+    assert redact(f"API request to {uri} failed with 401") == f"API request to {shown} failed with 401"
+
+
 @pytest.mark.slow
 def test_finding_07_a_server_uri_with_credentials_works_and_is_shown_redacted(mlflow_server, fresh_project,
                                                                            monkeypatch, mlp, x_val):

@@ -213,6 +213,11 @@ async def test_schedule_adds_a_job_that_the_panel_lists(jp_fetch, sample_nb):
     assert response.code == 201
     job = json.loads(response.body)
     assert job["name"] == "churn" and job["cron"] == "0 6 * * *"
+    from prodkit.records import ScheduledJob
+
+    # the panel reads this answer as IScheduledJob (records.ts): exactly the record's keys, valid values
+    assert ScheduledJob.model_validate(job).model_dump(mode="json") == job
+    assert job["notebook"] == sample_nb and job["parameters"] == {"threshold": 0.6} and job["warnings"] == []
     jobs = _json(await _get(jp_fetch, "jobs", sample_nb))
     assert [j["name"] for j in jobs["data"]] == ["churn"]
     status = _json(await _get(jp_fetch, "status", sample_nb))

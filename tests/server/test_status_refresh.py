@@ -106,10 +106,25 @@ async def test_the_same_cell_text_in_two_notebooks_keeps_each_notebooks_problems
     assert [(p["name"], p["kind"]) for p in b] == [("helper", "undefined")]
 
 
+async def _warm_cache(jp_fetch, path: str, tries: int = 3) -> dict:
+    """Refresh until a refresh is served from the cache, and return it.
+
+    A refreshed result is reused for the cache's ttl (5 s, counted from when its computation was asked) and
+    while the fingerprint holds, which includes a 30 s time bucket. Under load the first refresh (in worker
+    processes: their spawn and warm-up) can outlast the ttl, or a bucket can turn between two refreshes, so
+    the second is computed anew; the next one, right after a quick recompute, is then served cached.
+    """
+    for _ in range(tries):
+        shown = await _status(jp_fetch, path)
+        if shown["cached"]:
+            return shown
+    raise AssertionError(f"{tries} refreshes in a row and none was served from the cache")
+
+
 async def test_a_new_job_shows_on_the_next_refresh(jp_fetch, sample_nb):
-    before = await _status(jp_fetch, sample_nb)
+    """A refresh the cache would still serve (nothing it stats changed) is not served once a job is added."""
+    before = await _warm_cache(jp_fetch, sample_nb)
     assert before["jobs"]["data"] == []
-    assert (await _status(jp_fetch, sample_nb))["cached"] is True
     await jp_fetch("prodkit", "api", "jobs", "schedule", method="POST",
                    body=json.dumps({"path": sample_nb, "cron": "0 6 * * *"}))
     after = await _status(jp_fetch, sample_nb)

@@ -5,7 +5,14 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-import { ICheckRecord, IJobStatus, IModelStatus, IPromoteStatus, IReadinessResult } from './records';
+import {
+  ICheckRecord,
+  IJobStatus,
+  IModelStatus,
+  IPromoteStatus,
+  IReadinessResult,
+  IScheduledJob
+} from './records';
 
 /** One part of the panel's data, as the server sends it. */
 export interface ISection<T> {
@@ -18,6 +25,8 @@ export interface ISection<T> {
 /** The records the server sends: generated from prodkit/records.py (scripts/gen_panel_types.py). */
 export type ICheck = ICheckRecord;
 export type IReadiness = IReadinessResult;
+/** What POST jobs/schedule answers: the job as added, its store and warnings. */
+export type IScheduled = IScheduledJob;
 
 export type Row = Record<string, unknown>;
 

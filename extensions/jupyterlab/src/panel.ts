@@ -16,6 +16,7 @@ import {
   IAction,
   ICheck,
   IReadiness,
+  IScheduled,
   ISection,
   IStatus,
   postJSON,
@@ -64,16 +65,6 @@ function str(value: unknown): string {
     return '';
   }
   return typeof value === 'object' ? JSON.stringify(value) : String(value);
-}
-
-/** The first of `keys` that a row has, as text. */
-function pick(row: Row, keys: string[]): string {
-  for (const key of keys) {
-    if (row[key] !== undefined && row[key] !== null && row[key] !== '') {
-      return str(row[key]);
-    }
-  }
-  return '';
 }
 
 function when(value: unknown): string {
@@ -211,10 +202,10 @@ export class ProdkitPanel extends Widget {
       return;
     }
     try {
-      const job = await postJSON<Row>('jobs/schedule', { path, ...request });
-      const warnings = Array.isArray(job.warnings) && job.warnings.length ? ` — ${(job.warnings as unknown[]).join('; ')}` : '';
+      const job = await postJSON<IScheduled>('jobs/schedule', { path, ...request });
+      const warnings = job.warnings.length ? ` — ${job.warnings.join('; ')}` : '';
       await this.refresh(true);
-      this.say(`Scheduled ${pick(job, ['name'])} (${pick(job, ['cron'])})${warnings}`);
+      this.say(`Scheduled ${job.name} (${job.cron})${warnings}`);
     } catch (error) {
       this.say(`Schedule failed: ${(error as Error).message}`, true);
     }

@@ -148,7 +148,7 @@ export interface IRunErrorRecord {
   evalue: string;
 }
 
-/** One execution of a job as the CLI's `--json`, REST and the panel show it (times: ISO UTC). */
+/** One execution of a job as the CLI's `--json`, REST and the panel show it (times: ISO UTC). Built from the stored run by prodkit.jobs.records.StoredRun.to_record only. */
 export interface IRunRecord {
   run_id: number;
   job: string;
@@ -170,6 +170,28 @@ export interface IRunRecord {
   degraded: boolean;
   triggered_by: number | null;
   artifacts: Record<string, unknown>[];
+}
+
+/** The answer to the panel's Schedule (POST jobs/schedule): the job as added, its store, and what to check. */
+export interface IScheduledJob {
+  name: string;
+  notebook: string;
+  cron: string;
+  tz: string;
+  parameters: Record<string, unknown>;
+  kernel: string;
+  timeout_s: number | null;
+  retries: number;
+  retry_backoff_s: number;
+  catch_up: string;
+  paused: boolean;
+  fail_on_drift: boolean;
+  on_drift: string | null;
+  on_degraded: string | null;
+  created_at: string | null;
+  next_due: string | null;
+  store: string;
+  warnings: string[];
 }
 
 /** A batch checked against its data contract. */

@@ -442,7 +442,7 @@ def seeded(ctx: CheckContext) -> Outcome:
 
 
 @register_check("CODE-06", section="Code", title="Parameterised",
-                fix="put run settings (dates, paths, thresholds) in one cell starting with %%promote --params")
+                fix="put run settings (dates, paths, thresholds) in one cell starting with %%parameters")
 def parameterised(ctx: CheckContext) -> Outcome:
     status = promote_status(ctx)
     if status is not None and status.params_cell:

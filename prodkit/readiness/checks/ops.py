@@ -58,12 +58,12 @@ def drift_monitoring(ctx: CheckContext) -> Outcome:
 
 
 @register_check("OPS-03", reads_state=True, section="Ops", title="Promotion gate and rollback",
-                fix="promote through the gate: `prodkit models promote NAME VERSION --alias champion`")
+                fix="move the alias through the gate: `prodkit models gate NAME VERSION --alias champion`")
 def promotion_gate(ctx: CheckContext) -> Outcome:
     latest = latest_versions(ctx)
     if not latest:
         return Outcome.not_set_up("no registered model to promote",
-                                  "`prodkit.register_model(...)`, then `prodkit models promote NAME VERSION --alias champion`")
+                                  "`prodkit.register_model(...)`, then `prodkit models gate NAME VERSION --alias champion`")
     unaliased = [n for n, r in sorted(latest.items()) if not r.aliases]
     if unaliased:
         return Outcome.problem(f"no version carries an alias (e.g. @champion): {', '.join(unaliased)}")
