@@ -96,11 +96,11 @@ class CellFacts:
     assigned: set[str] = field(default_factory=set)  # names assigned at any level
     loaded: set[str] = field(default_factory=set)  # names read at any level
     cell_magic: str | None = None  # `bash` for a `%%bash` cell
-    nodes: dict[type, list[ast.AST]] = field(default_factory=dict)  # Assign, ClassDef, IfExp, Subscript, For
+    nodes: dict[type, list[ast.AST]] = field(default_factory=dict)  # Assign, ClassDef, IfExp, Subscript, For, Raise
     statements: list[ast.stmt] = field(default_factory=list)  # top-level statements (those that parse)
 
     def of(self, kind: type) -> list:
-        """The cell's nodes of one kind (ast.Assign, ast.ClassDef, ast.IfExp, ast.Subscript, ast.For), in order."""
+        """The cell's nodes of one kind (ast.Assign, ast.ClassDef, ast.IfExp, ast.Subscript, ast.For, ast.Raise), in order."""
         return self.nodes.get(kind, [])
 
     @property
@@ -277,7 +277,7 @@ def _catches_import_error(handler: ast.ExceptHandler) -> bool:
 
 
 _DEFERRING = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
-_KEPT = (ast.Assign, ast.ClassDef, ast.IfExp, ast.Subscript, ast.For)  # node kinds checks look up (`CellFacts.of`)
+_KEPT = (ast.Assign, ast.ClassDef, ast.IfExp, ast.Subscript, ast.For, ast.Raise)  # kinds checks look up (`CellFacts.of`)
 
 
 def _walk(tree: ast.Module):

@@ -176,8 +176,8 @@ def _exits(ctx: CheckContext) -> dict[int, set[str]]:
         if resolved in _EXIT_CALLS and resolved not in defined:
             found.setdefault(f.cell.number, set()).add(f"{call.name}()")
     for f in ctx.facts:
-        for node in ast.walk(ast.Module(body=f.statements, type_ignores=[])):
-            if isinstance(node, ast.Raise) and node.exc is not None and \
+        for node in f.of(ast.Raise):  # collected when the cell was parsed: no second walk per refresh
+            if node.exc is not None and \
                     (dotted_name(node.exc.func if isinstance(node.exc, ast.Call) else node.exc) or "") == "SystemExit":
                 found.setdefault(f.cell.number, set()).add("raise SystemExit")
     return found
