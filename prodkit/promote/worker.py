@@ -177,9 +177,8 @@ def _serve(requests_fd: int, replies_fd: int) -> None:
                     reply = ("error", e)
                 try:
                     data = pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
-                except Exception as e:
+                except Exception:  # a value or error that does not pickle: its text still reaches the parent
                     data = pickle.dumps(("error", RuntimeError(f"{type(reply[1]).__name__}: {reply[1]}"[:500])))
-                    del e
                 replies.write(data)
                 replies.flush()
     except BaseException:
