@@ -15,6 +15,7 @@ from jobs.jobs_helpers import cli_env, prodkit_cmd
 from prodkit.jobs.api import open_store
 from prodkit.jobs.context import run_environment
 from prodkit.jobs.records import RunRecord
+from prodkit._render import _css
 from prodkit.jobs.render import drift_text, history_html
 from prodkit.jobs.runner import build_request
 
@@ -73,7 +74,7 @@ def test_run_drift_verdict_from_its_artifacts_in_text_json_and_html():
     assert both.to_dict()["drift"] == {"drift": True, "share": 0.4, "report": "/r/b.html"}
     assert drift_text(both.drift) == "drift 0.40"
     page = history_html([both, quiet])
-    assert "<th>drift</th>" in page and 'color:red" title="/r/b.html">drift 0.40</span>' in page
+    assert "<th>drift</th>" in page and f'{_css("red")}" title="/r/b.html">drift 0.40</span>' in page
     assert "<td>–</td>" in page
 
 
