@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 from jobs.jobs_helpers import cli_env, prodkit_cmd
 
+from prodkit._render import _css
 from prodkit.jobs.api import open_store
 from prodkit.jobs.context import run_environment
 from prodkit.jobs.records import RunRecord
-from prodkit._render import _css
 from prodkit.jobs.render import drift_text, history_html
 from prodkit.jobs.runner import build_request
 
