@@ -13,8 +13,14 @@ def printable(value: object) -> str:
         return "-"
     from rich.markup import escape
 
-    text = "".join(_escaped(c) for c in str(value))
-    return escape(text)
+    return escape(visible(value))
+
+
+def visible(value: object) -> str:
+    """`value` as one line whose control and format characters are visible escapes, as in
+    `printable`, but with Rich markup left as it is: for plain text and for Rich `Text` objects,
+    which do not read markup. Imports nothing."""
+    return "".join(_escaped(c) for c in str(value))
 
 
 def _escaped(char: str) -> str:

@@ -100,14 +100,14 @@ def _notebook_view(project, runs: list):
 def list_(project: Path = PROJECT_OPT, json_out: bool = typer.Option(False, "--json", help="Print JSON.")):
     """Jobs with their schedule, next due time and last run."""
     from prodkit.jobs.api import list_jobs
-    from prodkit.jobs.render import jobs_table
+    from prodkit.jobs.magic import JobsView
 
     rows = list_jobs(_project(project))
     if in_notebook():
         return _notebook_view(_project(project), [])
     if json_out:
         return print_json(rows)
-    out.print(jobs_table(rows) if rows else "no jobs yet: `prodkit jobs add NAME NOTEBOOK --cron ...`")
+    out.print(JobsView(rows, None))
 
 
 @jobs_app.command("history")
@@ -120,14 +120,14 @@ def history(
 ):
     """Runs of a job, newest first: status, drift verdict, times, output notebook, error."""
     from prodkit.jobs.api import history as get_history
-    from prodkit.jobs.render import history_table
+    from prodkit.jobs.magic import JobsView
 
     runs = get_history(name, project=_project(project), limit=limit)
     if in_notebook():
         return _notebook_view(_project(project), runs)
     if json_out:
         return print_json([r.to_dict() for r in runs])
-    out.print(history_table(runs, title=f"runs of {name}" if name else "runs") if runs else "no runs yet")
+    out.print(JobsView(None, runs, f"runs of {name}" if name else "runs"))
 
 
 @jobs_app.command("show")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import copy
 
+from prodkit._render import Line, Rendered, View
+
 
 def adapt(group) -> None:
     """Add `%prodkit schedule [NOTEBOOK] --cron CRON [--name NAME] ...`: `jobs add`'s own options,
@@ -28,34 +30,31 @@ def adapt(group) -> None:
     group.add_command(schedule, "schedule")
 
 
-class JobsView:
-    """Jobs and runs, shown as HTML tables in a notebook and as text elsewhere."""
+class JobsView(Rendered):
+    """Jobs and runs: one view that the CLI prints (Rich or plain text), the notebook shows as HTML
+    and `--json` gives as `to_dict()`. `jobs` or `runs` None: that table is not part of the view."""
 
-    def __init__(self, jobs: list[dict], runs: list):
-        self.jobs, self.runs = jobs, runs
+    def __init__(self, jobs: list[dict] | None, runs: list | None, runs_title: str = "runs"):
+        self.jobs, self.runs, self.runs_title = jobs, runs, runs_title
 
-    def _repr_html_(self) -> str:
-        from html import escape
+    def view(self) -> View:
+        from prodkit.jobs.render import history_view_table, jobs_view_table
 
-        from prodkit.jobs.render import cron_text, history_html
+        blocks = []
+        if self.jobs is not None:
+            blocks.append(jobs_view_table(self.jobs) if self.jobs
+                          else Line("no jobs yet: `prodkit jobs add NAME NOTEBOOK --cron ...`"))
+        if self.runs:
+            blocks.append(history_view_table(self.runs, self.runs_title))
+        elif self.runs is not None and self.jobs is None:
+            blocks.append(Line("no runs yet"))
+        return View(blocks)
 
-        rows = "".join(
-            f"<tr><td>{escape(j['name'])}</td><td>{escape(j['notebook'])}</td><td>{escape(cron_text(j))}</td>"
-            f"<td>{escape(j['tz'])}</td><td>{j['next_due'] or ''}</td>"
-            f"<td>{'fail' if j.get('fail_on_drift') else 'flag'}</td>"
-            f"<td>{'paused' if j['paused'] else 'active'}</td></tr>" for j in self.jobs)
-        jobs = ("<table><thead><tr><th>job</th><th>notebook</th><th>cron</th><th>tz</th><th>next due (UTC)</th>"
-                f"<th>on drift</th><th>state</th></tr></thead><tbody>{rows}</tbody></table>")
-        return jobs + (history_html(self.runs) if self.runs else "")
+    def to_dict(self) -> dict:
+        return {"jobs": self.jobs, "runs": [r.to_dict() for r in self.runs or []]}
 
     def __repr__(self) -> str:
-        from prodkit.jobs.render import cron_text, drift_text
-
-        lines = [f"{j['name']}: {j['notebook']} '{cron_text(j)}' ({j['tz']}) next {j['next_due']}" for j in self.jobs]
-        lines += [f"run {r.run_id} {r.job} {r.status} {drift_text(r.drift)}" + (f" — {r.error.line()}" if r.error else "")
-                  for r in self.runs]
-        return "\n".join(lines) or "no jobs"
-
+        return str(self)
 
 
 __all__ = ["JobsView", "adapt"]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
+from prodkit._render import Cell, html_table, rich_table
+from prodkit._render import Table as ViewTable
+from prodkit._text import printable
 from prodkit.jobs.records import RunRecord, iso
 
 STATUS_STYLE = {"succeeded": "green", "failed": "red", "timed_out": "red", "lost": "magenta",
@@ -46,19 +47,25 @@ def _short(ts: str | None) -> str:
     return (ts or "").replace("T", " ").removesuffix("Z")[:19]
 
 
-def jobs_table(rows: list[dict[str, Any]]) -> Table:
-    table = Table(title="jobs", title_justify="left")
-    for col in ("name", "notebook", "cron", "tz", "next due (UTC)", "last run", "on drift", "state"):
-        table.add_column(col)
+def jobs_view_table(rows: list[dict[str, Any]]) -> ViewTable:
+    """The jobs as view rows (the CLI's table, the notebook's HTML and the text form all show these)."""
+    table = ViewTable("jobs", ("name", "notebook", "cron", "tz", "next due (UTC)", "last run", "on drift", "state"),
+                      box="boxed")
     for job in rows:
         last = job["last_run"]
-        last_text = f"#{last['run_id']} {_status(last['status'])}" if last else "-"
-        if last and last.get("drift"):
-            last_text += f" {_drift_cell(last['drift'])}"
-        table.add_row(job["name"], job["notebook"], cron_text(job), job["tz"], _short(job["next_due"]), last_text,
-                      "fail" if job.get("fail_on_drift") else "flag",
-                      "[yellow]paused[/]" if job["paused"] else "active")
+        last_cell = Cell.of("-")
+        if last:
+            last_cell = Cell.of(f"#{last['run_id']} ").plus(last["status"], STATUS_STYLE.get(last["status"], "white"))
+            if last.get("drift"):
+                last_cell = last_cell.plus(" ").plus(drift_text(last["drift"]), _drift_color(last["drift"]) or "")
+        table.rows.append((job["name"], job["notebook"], cron_text(job), job["tz"], _short(job["next_due"]), last_cell,
+                           "fail" if job.get("fail_on_drift") else "flag",
+                           Cell.of("paused", "yellow") if job["paused"] else "active"))
     return table
+
+
+def jobs_table(rows: list[dict[str, Any]]) -> Table:
+    return rich_table(jobs_view_table(rows))
 
 
 def cron_text(job: dict[str, Any]) -> str:
@@ -90,65 +97,51 @@ def trigger_text(run: RunRecord) -> str:
     return f"{run.trigger} <- run {run.triggered_by}" if run.triggered_by else run.trigger
 
 
-def history_table(runs: list[RunRecord], title: str = "runs") -> Table:
-    table = Table(title=title, title_justify="left")
-    for col in ("run", "job", "status", "drift", "trigger", "try", "scheduled (UTC)", "started (UTC)", "took",
-                "error / output"):
-        table.add_column(col, overflow="fold")
+def history_view_table(runs: list[RunRecord], title: str = "runs") -> ViewTable:
+    """Runs as view rows: status and drift styled, the error or what the run decided or its output."""
+    columns = ("run", "job", "status", "drift", "trigger", "try", "scheduled (UTC)", "started (UTC)", "took",
+               "error / output")
+    table = ViewTable(title, columns, box="boxed", fold=columns)
     for run in runs:
         took = f"{run.duration_s:.1f} s" if run.duration_s is not None else ""
         detail = run.error.line() if run.error else (chain_text(run) or run.output_path or "")
-        table.add_row(str(run.run_id), run.job, _status(run.status), _drift_cell(run.drift), trigger_text(run),
-                      str(run.attempt),
-                      _short(iso(run.scheduled_for)), _short(iso(run.started_at)), took, detail)
+        table.rows.append((str(run.run_id), run.job, Cell.of(run.status, STATUS_STYLE.get(run.status, "white")),
+                           Cell.of(drift_text(run.drift), _drift_color(run.drift) or "",
+                                   title=str((run.drift or {}).get("report") or "")), trigger_text(run),
+                           str(run.attempt), _short(iso(run.scheduled_for)), _short(iso(run.started_at)), took, detail))
     return table
+
+
+def history_table(runs: list[RunRecord], title: str = "runs") -> Table:
+    return rich_table(history_view_table(runs, title))
+
+
+def history_html(runs: list[RunRecord]) -> str:
+    """The same history as an HTML table, for notebooks (every cell escaped)."""
+    return html_table(history_view_table(runs))
 
 
 def print_run(run: RunRecord, console: Console) -> None:
     d = run.to_dict()
-    console.print(f"[bold]run {run.run_id}[/] of [bold]{run.job}[/]: {_status(run.status)}")
+    console.print(f"[bold]run {run.run_id}[/] of [bold]{printable(run.job)}[/]: {_status(run.status)}")
     for key in ("trigger", "triggered_by", "attempt", "retry_of", "scheduled_for", "started_at", "ended_at", "duration_s",
                 "parameters", "notebook", "notebook_sha256", "output_path"):
         if d[key] is not None:
-            console.print(f"  {key:<16} {d[key]}", highlight=False)
+            console.print(f"  {key:<16} {printable(d[key])}", highlight=False)
     drift = run.drift
     if drift:
         console.print(f"  drift            {_drift_cell(drift)}  (share of drifted columns)", highlight=False)
         if drift.get("report"):
-            console.print(f"  drift report     {escape(str(drift['report']))}", highlight=False)
+            console.print(f"  drift report     {printable(drift['report'])}", highlight=False)
     for artifact in run.artifacts:
         summary = artifact.get("summary") or {}
         model = f" ({summary['model']})" if artifact.get("kind") == "drift" and summary.get("model") else ""
-        console.print(f"  artifact         {artifact.get('kind')}{model}: {escape(str(artifact.get('path')))}",
+        console.print(f"  artifact         {printable(artifact.get('kind'))}{printable(model)}: {printable(artifact.get('path'))}",
                       highlight=False)
     if chain_text(run):
-        console.print(f"  decided          {escape(chain_text(run))}", highlight=False)
+        console.print(f"  decided          {printable(chain_text(run))}", highlight=False)
     if run.error:
-        console.print(f"  [red]error[/]            {run.error.line()}", highlight=False)
-
-
-def history_html(runs: list[RunRecord]) -> str:
-    """The same history as an HTML table, for notebooks."""
-    head = "".join(f"<th>{h}</th>" for h in ("run", "job", "status", "drift", "trigger", "try", "scheduled (UTC)", "took",
-                                             "error / output"))
-    body = []
-    for run in runs:
-        took = f"{run.duration_s:.1f} s" if run.duration_s is not None else ""
-        detail = run.error.line() if run.error else (chain_text(run) or run.output_path or "")
-        color = STATUS_STYLE.get(run.status, "black")
-        cells = (run.run_id, run.job, f'<span style="color:{color}">{run.status}</span>', _drift_html(run.drift),
-                 html.escape(trigger_text(run)), run.attempt, _short(iso(run.scheduled_for)), took, html.escape(detail))
-        body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-
-
-def _drift_html(drift: dict[str, Any] | None) -> str:
-    """The verdict, colored, with a title giving the report's path."""
-    color = _drift_color(drift)
-    if not color:
-        return drift_text(drift)
-    title = f' title="{html.escape(str(drift["report"]), quote=True)}"' if drift.get("report") else ""
-    return f'<span style="color:{color}"{title}>{html.escape(drift_text(drift))}</span>'
+        console.print(f"  [red]error[/]            {printable(run.error.line())}", highlight=False)
 
 
 class CellProgress:
@@ -156,7 +149,7 @@ class CellProgress:
 
     def __init__(self, console: Console, label: str):
         self.console = console
-        self.label = label
+        self.label = printable(label)  # a job name: shown through Rich markup
         self.progress = None
         self.task = None
 
@@ -181,7 +174,7 @@ class CellProgress:
     def __call__(self, index: int, total: int, cell: int | None, first_line: str) -> None:
         where = f"cell {cell}" if cell else "injected parameters"
         if self.progress is None:
-            self.console.print(f"{self.label}: [{index + 1}/{total}] {where}: {escape(first_line[:60])}", highlight=False)
+            self.console.print(f"{self.label}: [{index + 1}/{total}] {where}: {printable(first_line[:60])}", highlight=False)
             return
         self.progress.update(self.task, total=total, completed=index,
-                             description=f"{self.label}: {where} [dim]{escape(first_line[:40])}[/]")
+                             description=f"{self.label}: {where} [dim]{printable(first_line[:40])}[/]")

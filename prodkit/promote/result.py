@@ -73,10 +73,26 @@ class PromoteResult:
             "notebooks": [nb.to_dict(self.root) for nb in self.notebooks],
         }
 
-    def _repr_html_(self) -> str:
-        from prodkit.promote.render import result_html
+    def view(self):
+        """The rows every form shows (`prodkit.promote.render.promote_view`)."""
+        from prodkit.promote.render import promote_view
 
-        return result_html(self)
+        return promote_view(self)
+
+    def __rich__(self):
+        from prodkit._render import to_rich
+
+        return to_rich(self.view())
+
+    def __str__(self) -> str:
+        from prodkit._render import to_text
+
+        return to_text(self.view())
+
+    def _repr_html_(self) -> str:
+        from prodkit._render import to_html
+
+        return to_html(self.view())
 
     def __repr__(self) -> str:
         c = self.to_dict()["counts"]

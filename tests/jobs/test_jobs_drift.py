@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from jobs.jobs_helpers import cli_env, prodkit_cmd
 
+from prodkit._render import _css
 from prodkit.jobs.api import open_store
 from prodkit.jobs.context import run_environment
 from prodkit.jobs.records import StoredRun
@@ -74,7 +75,7 @@ def test_run_drift_verdict_from_its_artifacts_in_text_json_and_html():
     assert both.to_dict()["drift"] == DriftVerdict(drift=True, share=0.4, report="/r/b.html").model_dump(mode="json")
     assert drift_text(both.drift) == "drift 0.40"
     page = history_html([both, quiet])
-    assert "<th>drift</th>" in page and 'color:red" title="/r/b.html">drift 0.40</span>' in page
+    assert "<th>drift</th>" in page and f'{_css("red")}" title="/r/b.html">drift 0.40</span>' in page
     assert "<td>–</td>" in page
 
 
