@@ -1,0 +1,96 @@
+"""One view per result (`prodkit._render`): the text, Rich and HTML forms show the same rows as
+the result's JSON, and untrusted text is shown, never interpreted, in each of them."""
+
+from __future__ import annotations
+
+import html
+import io
+
+from pktest import code, write_notebook
+from rich.console import Console
+
+from prodkit._render import Cell, Line, Table, View, rows_text, to_html, to_rich, to_text
+
+HOSTILE = ("<script>alert(1)</script>", "\x1b[2J", "[bold red]x[/]", "evil\u202etxt")
+
+
+def _rich_output(renderable) -> str:
+    console = Console(file=io.StringIO(), width=400, force_terminal=True, color_system="truecolor")
+    console.print(renderable)
+    return console.file.getvalue()
+
+
+def test_untrusted_cells_are_visible_text_in_every_form():
+    view = View([Table("t", ("value",), [(v,) for v in HOSTILE]), Line(HOSTILE[2])])
+    text, rich, page = to_text(view), _rich_output(to_rich(view)), to_html(view)
+    for form in (text, page):
+        assert "\x1b" not in form and "\u202e" not in form
+        assert "\\x1b[2J" in form and "evil\\u202etxt" in form
+    assert "\x1b[2J" not in rich and "\u202e" not in rich  # Rich's own colour codes are fine; these are not
+    assert "\\x1b[2J" in rich and "evil\\u202etxt" in rich
+    assert text.count("[bold red]x[/]") == 2 and rich.count("[bold red]x[/]") == 2  # markup shown, not applied
+    assert "<script>" not in page and html.escape("<script>alert(1)</script>") in page
+    assert "<script>" in text  # plain text has nothing to escape it from
+
+
+def test_styles_become_css_and_ansi_but_never_change_the_text():
+    view = View([Table("", ("status",), [(Cell.of("failed", "bold red"),)], header=False)])
+    assert rows_text(view.tables()[0]) == [["failed"]]
+    assert to_text(view).strip() == "failed"
+    assert 'style="font-weight:bold;color:#cf222e"' in to_html(view)
+    assert "\x1b[" in _rich_output(to_rich(view)) and "failed" in _rich_output(to_rich(view))
+
+
+def _text_rows(text: str) -> list[list[str]]:
+    return [line.split() for line in text.splitlines()]
+
+
+def test_promote_result_text_html_and_json_list_the_same_files(empty_project):
+    from prodkit.promote import promote
+
+    nb = write_notebook(empty_project.nbs_path / "shop.ipynb", [
+        code("%%promote shop.core\ndef price(q):\n    return q * 2"),
+        code("%%promote --test shop.core\nassert price(2) == 4"),
+    ])
+    result = promote(nb, import_check=False)
+    files = result.to_dict()["notebooks"][0]["files"]
+    rows = rows_text(result.view().tables()[0])
+    assert [(r[0], r[1], r[2], r[3]) for r in rows] == [
+        (f["path"], f["kind"], f["action"], ",".join(map(str, f["cells"]))) for f in files]
+    text, page, rich = str(result), result._repr_html_(), _rich_output(result)
+    text_rows = _text_rows(text)
+    for row in rows:
+        assert row[:4] in [r[:4] for r in text_rows]
+        assert "".join(f"<td>{html.escape(v)}</td>" for v in row[:2]) in page
+        assert row[0] in rich
+    assert {f["action"] for f in files} == {"written"}
+
+
+def test_a_hostile_notebook_name_is_shown_not_interpreted_by_promote(empty_project):
+    from prodkit.promote import promote
+
+    name = "<b>[bold red]x[/]"  # (a control character in a notebook's path is refused before this)
+    nb = write_notebook(empty_project.nbs_path / f"{name}.ipynb", [code("%%promote shop.core\ndef f():\n    return 1")])
+    result = promote(nb, import_check=False)
+    text, page, rich = str(result), result._repr_html_(), _rich_output(result)
+    assert f"{name}.ipynb" in text and f"{name}.ipynb" in rich  # the markup is shown, not applied
+    assert "<b>" not in page and "&lt;b&gt;[bold red]x[/].ipynb" in page
+
+
+def test_jobs_view_text_html_and_json_list_the_same_jobs(empty_project):
+    from prodkit.jobs.api import add_job, list_jobs
+    from prodkit.jobs.magic import JobsView
+
+    nb = write_notebook(empty_project.nbs_path / "report.ipynb", [code("x = 1")])
+    add_job("nightly", nb, "0 3 * * *")
+    add_job("manual-one", nb, None)
+    view = JobsView(list_jobs(empty_project), None)
+    jobs = view.to_dict()["jobs"]
+    rows = rows_text(view.view().tables()[0])
+    assert [r[0] for r in rows] == [j["name"] for j in jobs] and len(rows) == 2
+    assert [r[1] for r in rows] == [j["notebook"] for j in jobs]
+    text, page = str(view), view._repr_html_()
+    for row in rows:
+        assert any(line.split()[:2] == row[:2] for line in text.splitlines() if line.strip())
+        assert f"<td>{html.escape(row[0])}</td><td>{html.escape(row[1])}</td>" in page
+    assert "0 3 * * *" in text and "0 3 * * *" in page
