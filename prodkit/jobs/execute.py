@@ -27,6 +27,7 @@ from prodkit._io import atomic_write_text
 from prodkit.jobs.records import CANCELLED, FAILED, SUCCEEDED, TIMED_OUT, RunError
 from prodkit.notebook import DIRECTIVE_MAGICS, PARAMETERS_TAG, promote_directive
 
+KERNEL_START_TRIES = 3  # a kernel that dies before its first reply is started again, at most this often in all
 INTERRUPT_GRACE_S = 5.0  # after SIGINT, how long a cell may take to stop before the kernel is killed
 # A single cell past the timeout is stopped by nbclient's own per-cell timeout (CellTimeoutError);
 # the watchdog, slightly later, catches runs whose cells are each short but add up past it.
@@ -177,7 +178,8 @@ def _register_engine() -> str:
             try:
                 return client.execute()
             finally:
-                client._cleanup_kernel()  # the kernel is ours, so nbclient would leave it running
+                if client.km is not None:  # nbclient drops it itself when the kernel dies starting
+                    client._cleanup_kernel()  # the kernel is ours, so nbclient would leave it running
 
     papermill_engines.register(name, ProdkitEngine)
     return name
@@ -238,24 +240,36 @@ def execute_run(request: RunRequest, *, on_cell: OnCell | None = None,
     sha = hashlib.sha256(raw).hexdigest()
     Path(request.output_path).parent.mkdir(parents=True, exist_ok=True)
     watchdog = _Watchdog(request.timeout_s, cancel)
-    hooks = _Hooks(on_cell, on_kernel, watchdog)
-    km = None
     try:
         with open(request.log_path or os.devnull, "ab") as log:
-            try:
-                km = _start_kernel(request, log)
-            except Exception as e:  # NoSuchKernel, a broken kernelspec, ...
-                return RunOutcome(FAILED, started, time.time(), RunError(None, type(e).__name__, str(e) or repr(e)), sha)
-            hooks.kernel_started(km)
-            status, error = _papermill(request, raw, km, hooks)
+            for start in range(1, KERNEL_START_TRIES + 1):
+                hooks = _Hooks(on_cell, on_kernel, watchdog)
+                try:
+                    km = _start_kernel(request, log)
+                except Exception as e:  # NoSuchKernel, a broken kernelspec, ...
+                    return RunOutcome(FAILED, started, time.time(), RunError(None, type(e).__name__, str(e) or repr(e)), sha)
+                try:
+                    hooks.kernel_started(km)
+                    status, error = _papermill(request, raw, km, hooks)
+                finally:
+                    _stop_kernel(km)
+                if start == KERNEL_START_TRIES or watchdog.reason or not _died_starting(status, error, hooks):
+                    break
+                log.write(f"prodkit: the kernel died before it replied ({error.evalue}); "
+                          f"starting a new one ({start + 1}/{KERNEL_START_TRIES})\n".encode())
     finally:
         watchdog.stop()
-        if km is not None:
-            _stop_kernel(km)
     ended = time.time()
     if status != SUCCEEDED:
         _annotate_output(Path(request.output_path), status, error, request.timeout_s)
     return RunOutcome(status, started, ended, error, sha)
+
+
+def _died_starting(status: str, error: RunError | None, hooks: _Hooks) -> bool:
+    """The kernel process exited before it answered kernel_info, so no cell ran: a start-up failure
+    (a socket another kernel took meanwhile, a start under memory pressure), not the notebook's."""
+    return (status == FAILED and error is not None and hooks.current_cell is None
+            and "died before replying to kernel_info" in error.evalue)
 
 
 def _start_kernel(request: RunRequest, log):

@@ -13,8 +13,8 @@ The schema is created and migrated by Alembic (prodkit/jobs/migrations, version 
 A damaged store (not a database, a missing table or column, a value of the wrong type) raises
 `StoreDamaged`: one line, nothing re-created over lost history.
 
-What is stored is redacted (`prodkit.readiness.secrets.redact_text`): parameters, error text
-and output paths. Times are UTC epoch seconds.
+What is stored is redacted (`prodkit.readiness.secrets.redact_text`, and each URI in the text by
+`redact_uri`'s rules): parameters, error text and output paths. Times are UTC epoch seconds.
 """
 
 from __future__ import annotations
@@ -729,9 +729,9 @@ def _upgrade(conn) -> None:
 def _redact(text: str | None) -> str | None:
     if not text:
         return text
-    from prodkit.readiness.secrets import redact_text
+    from prodkit.readiness.secrets import redact_text, redact_uris_in
 
-    return redact_text(text)
+    return redact_text(redact_uris_in(text))
 
 
 REDACTED = "***"

@@ -35,3 +35,55 @@ def test_secure_transport_keeps_what_the_user_configured():
     assert km.transport_encryption == "auto" or km.transport == "ipc"
     configured = SecureKernelManager(kernel_name="python3", transport="ipc")
     assert configured.transport == "ipc" and configured.transport_encryption == "disabled"
+
+
+@pytest.fixture
+def plain_kernel(tmp_path, monkeypatch):
+    """A kernelspec like python3's that declares no Curve support, so prodkit falls back to IPC sockets."""
+    import json
+
+    spec = tmp_path / "share" / "kernels" / "plain"
+    spec.mkdir(parents=True)
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "plain", "language": "python"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "share"))
+    monkeypatch.chdir(tmp_path)
+    return "plain"
+
+
+def test_ipc_kernels_get_their_own_absolute_socket_paths_outside_the_current_directory(plain_kernel, tmp_path):
+    """CI: two scheduler processes in one directory both took jupyter_client's default `kernel-ipc-1..5`
+    sockets and one kernel died before replying to kernel_info."""
+    from prodkit._kernel import SecureKernelManager
+
+    first, second = (SecureKernelManager(kernel_name=plain_kernel) for _ in range(2))
+    assert first.transport == second.transport == "ipc"
+    assert first.ip != second.ip
+    for km in (first, second):
+        assert os.path.isabs(km.ip) and not km.ip.startswith(str(tmp_path))
+
+
+@pytest.mark.slow
+def test_ipc_kernels_started_at_once_from_one_directory_all_reply(plain_kernel):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from jupyter_core.utils import run_sync
+
+    from prodkit._kernel import SecureKernelManager
+
+    def start_and_ask():
+        km = SecureKernelManager(kernel_name=plain_kernel)
+        run_sync(km.start_kernel)()
+        client = km.client()
+        client.start_channels()
+        try:
+            run_sync(client.wait_for_ready)(timeout=120)
+            return km.ip
+        finally:
+            client.stop_channels()
+            run_sync(km.shutdown_kernel)(now=True)
+
+    with ThreadPoolExecutor(3) as pool:
+        paths = list(pool.map(lambda _: start_and_ask(), range(3)))
+    assert len(set(paths)) == 3
+    assert not [p for p in os.listdir(".") if "ipc" in p]

@@ -81,6 +81,21 @@ def test_finding_06_secrets_already_in_a_store_are_shown_redacted(backend_projec
         assert TOKEN not in text
 
 
+def test_a_token_used_as_a_urls_user_in_run_error_text_is_shown_redacted(backend_project, nb, cli):
+    """The job store redacts a URI in error text by the same rules as a URI shown alone: a token as the
+    URL's user (no password, no known token prefix) is hidden, the host and path stay readable."""
+    assert cli("jobs", "add", "api", str(nb("api", ["pass"])), "--cron", "0 6 * * *").returncode == 0
+    user = "Zq7Lm2Xp9Rt4Vw8Ny3Ks"
+    with open_store(backend_project) as store, store.transaction() as db:
+        db.execute(runs.insert().values(
+            job="api", scheduled_for=1.0, attempt=1, trigger="manual", status="failed", parameters="{}",
+            error=json.dumps({"cell": 1, "ename": "HTTPError", "evalue": f"fetch https://{user}@api.example.com/v1 failed"})))
+    shown = [cli("jobs", "history", "--json").stdout, cli("jobs", "show", "1").stdout]
+    assert "fetch https://***@api.example.com/v1 failed" in shown[0]
+    for text in shown:
+        assert user not in text
+
+
 def test_finding_06_secrets_inside_a_dict_parameter_are_refused_and_redacted(backend_project, nb, cli):
     """Review: `-p cfg={"password": "..."}` passed both the refusal and the redaction (the key was lost)."""
     path = str(nb("cfg", ["pass"], params="cfg = {}"))
