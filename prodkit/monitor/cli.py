@@ -82,27 +82,8 @@ def _read(data, max_rows: int, seed: int):
 
 
 def print_drift(result) -> None:
-    """The verdict line and a table of columns, drifted first."""
-    from rich.table import Table
-
-    table = Table(box=None, pad_edge=False)
-    for header in ("column", "kind", "method", "score", "threshold", "drift"):
-        table.add_column(header)
-    ordered = sorted(result.columns.values(), key=lambda c: (not c.drift, c.column))
-    for c in ordered:
-        table.add_row(c.column, c.kind, c.method, f"{c.score:.4g}", f"{c.threshold:.4g}",
-                      "[bold red]drift[/]" if c.drift else "[green]ok[/]")
-    for name, why in result.skipped.items():
-        table.add_row(name, "—", "not compared", "", "", why)
-    out.print(table)
-    color = "red" if result.drift else "green"
-    out.print(f"[bold {color}]{result.summary()}[/]")
-    sample = result.sample
-    if result.reference_rows > sample.get("reference", 0) or result.current_rows > sample.get("current", 0):
-        out.print(f"  sampled {sample['reference']} of {result.reference_rows} reference rows and "
-                  f"{sample['current']} of {result.current_rows} current rows (seed {sample['seed']})")
-    if result.report:
-        out.print(f"  report: {result.report}")
+    """The verdict line and a table of columns, drifted first (the result's one view)."""
+    out.print(result)
 
 
 def validate(
@@ -146,17 +127,7 @@ def validate(
 
 
 def print_validation(result) -> None:
-    from rich.table import Table
-
-    if result.violations:
-        table = Table(box=None, pad_edge=False)
-        for header in ("severity", "rule", "column", "count", "share", "what"):
-            table.add_column(header)
-        for v in result.violations:
-            color = "red" if v.severity == "error" else "yellow"
-            table.add_row(f"[{color}]{v.severity}[/]", v.rule, v.column or "—", str(v.count), f"{v.share:.1%}", v.message)
-        out.print(table)
-    out.print(f"[bold {'green' if result.ok else 'red'}]{result.summary()}[/]")
+    out.print(result)
 
 
 def register(app: typer.Typer) -> None:

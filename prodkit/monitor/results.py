@@ -1,26 +1,22 @@
 """Result objects of monitoring: what the CLI, the notebook and the REST API render alike.
 
-Plain dataclasses with `to_dict()` and a small HTML repr; no pandas or evidently here.
+Plain dataclasses with `to_dict()` and one `view()` that the CLI prints (text or Rich) and the notebook
+shows as HTML (`prodkit._render`); no pandas or evidently here. Column names and messages come from
+the data and are shown as text, never as markup.
 """
 
 from __future__ import annotations
 
-import html
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-_GREEN, _RED, _AMBER = "#1a7f37", "#cf222e", "#9a6700"
+from prodkit._render import Cell, Line, Rendered, Table, View
+
+_NO_VALUE = "—"
 
 
-def _badge(text: str, color: str) -> str:
-    return (f'<span style="color:white;background:{color};padding:1px 6px;border-radius:3px;'
-            f'font-weight:600">{html.escape(text)}</span>')
-
-
-def _table(headers: list[str], rows: list[list[str]]) -> str:
-    head = "".join(f"<th style='text-align:left'>{html.escape(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td style='text-align:left'>{c}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+def _verdict(bad: bool, summary: str) -> Cell:
+    return Cell.of(summary, "bold red" if bad else "bold green")
 
 
 @dataclass
@@ -40,7 +36,7 @@ class Violation:
 
 
 @dataclass
-class ValidationResult:
+class ValidationResult(Rendered):
     """A batch checked against a data contract."""
 
     rows: int
@@ -71,13 +67,14 @@ class ValidationResult:
                 "errors": len(self.errors), "warnings": len(self.warnings),
                 "violations": [v.to_dict() for v in self.violations]}
 
-    def _repr_html_(self) -> str:
-        badge = _badge("VALID", _GREEN) if self.ok else _badge("INVALID", _RED)
-        rows = [[_badge(v.severity, _RED if v.severity == "error" else _AMBER), html.escape(v.rule),
-                 html.escape(v.column or "—"), f"{v.count}", f"{v.share:.1%}", html.escape(v.message)]
-                for v in self.violations]
-        table = _table(["severity", "rule", "column", "count", "share", "what"], rows) if rows else ""
-        return f"<div><p>{badge} {html.escape(self.summary())}</p>{table}</div>"
+    def view(self) -> View:
+        """The verdict, then one row per violation."""
+        blocks: list = [Line(_verdict(not self.ok, self.summary()))]
+        if self.violations:
+            rows = [(Cell.of(v.severity, "red" if v.severity == "error" else "yellow"), v.rule, v.column or _NO_VALUE,
+                     str(v.count), f"{v.share:.1%}", v.message) for v in self.violations]
+            blocks.append(Table("", ("severity", "rule", "column", "count", "share", "what"), rows, fold=("what",)))
+        return View(blocks)
 
 
 @dataclass
@@ -97,7 +94,7 @@ class ColumnDrift:
 
 
 @dataclass
-class DriftResult:
+class DriftResult(Rendered):
     """Drift of a current batch against a reference: one verdict, per-column scores.
 
     `drift` is evidently's dataset verdict: the share of drifted columns reaches
@@ -130,18 +127,25 @@ class DriftResult:
                 "reference_rows": self.reference_rows, "current_rows": self.current_rows,
                 "sample": self.sample, "skipped": self.skipped, "report": self.report}
 
-    def _repr_html_(self) -> str:
-        badge = _badge("DRIFT", _RED) if self.drift else _badge("NO DRIFT", _GREEN)
-        rows = [[html.escape(c.column), c.kind, html.escape(c.method), f"{c.score:.4g}", f"{c.threshold:.4g}",
-                 _badge("drift", _RED) if c.drift else "ok"] for c in self.columns.values()]
-        rows += [[html.escape(name), "—", "not compared", "", "", html.escape(why)] for name, why in self.skipped.items()]
-        note = f"<p>HTML report: <code>{html.escape(self.report)}</code></p>" if self.report else ""
-        return (f"<div><p>{badge} {html.escape(self.summary())}</p>"
-                f"{_table(['column', 'kind', 'method', 'score', 'threshold', 'verdict'], rows)}{note}</div>")
+    def view(self) -> View:
+        """The verdict, the columns (drifted first, then those not compared), the sample and the report."""
+        ordered = sorted(self.columns.values(), key=lambda c: (not c.drift, c.column))
+        rows = [(c.column, c.kind, c.method, f"{c.score:.4g}", f"{c.threshold:.4g}",
+                 Cell.of("drift", "bold red") if c.drift else Cell.of("ok", "green")) for c in ordered]
+        rows += [(name, _NO_VALUE, "not compared", "", "", why) for name, why in self.skipped.items()]
+        notes = []
+        sample = self.sample
+        if self.reference_rows > sample.get("reference", 0) or self.current_rows > sample.get("current", 0):
+            notes.append(f"sampled {sample['reference']} of {self.reference_rows} reference rows and "
+                         f"{sample['current']} of {self.current_rows} current rows (seed {sample['seed']})")
+        if self.report:
+            notes.append(f"report: {self.report}")
+        return View([Line(_verdict(self.drift, self.summary())),
+                     Table("", ("column", "kind", "method", "score", "threshold", "drift"), rows, notes=notes)])
 
 
 @dataclass
-class WatchResult:
+class WatchResult(Rendered):
     """What `prodkit.monitor.watch` found for one batch: contract check, and drift in scheduled runs."""
 
     model: str
@@ -161,16 +165,12 @@ class WatchResult:
                 "reference": self.reference, "validation": self.validation.to_dict(),
                 "drift": self.drift.to_dict() if self.drift else None, "notes": self.notes}
 
-    def _repr_html_(self) -> str:
-        parts = [f"<h4>prodkit.monitor: {html.escape(self.model)}</h4>", self.validation._repr_html_()]
+    def view(self) -> View:
+        blocks: list = [Line(f"prodkit.monitor {self.model}", "bold"), *self.validation.view().blocks]
         if self.drift is not None:
-            parts.append(self.drift._repr_html_())
-        parts += [f"<p><i>{html.escape(n)}</i></p>" for n in self.notes]
-        return "<div>" + "".join(parts) + "</div>"
+            blocks += self.drift.view().blocks
+        blocks += [Line(n, "dim") for n in self.notes]
+        return View(blocks)
 
     def __repr__(self) -> str:
-        lines = [f"prodkit.monitor {self.model}: {self.validation.summary()}"]
-        if self.drift is not None:
-            lines.append(f"  {self.drift.summary()}")
-        lines += [f"  {n}" for n in self.notes]
-        return "\n".join(lines)
+        return str(self)

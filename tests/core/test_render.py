@@ -94,3 +94,40 @@ def test_jobs_view_text_html_and_json_list_the_same_jobs(empty_project):
         assert any(line.split()[:2] == row[:2] for line in text.splitlines() if line.strip())
         assert f"<td>{html.escape(row[0])}</td><td>{html.escape(row[1])}</td>" in page
     assert "0 3 * * *" in text and "0 3 * * *" in page
+
+
+def _drift_with_columns(names: list[str]):
+    from prodkit.monitor.results import ColumnDrift, DriftResult
+
+    columns = {n: ColumnDrift(n, "numerical", "K-S p_value", 0.001 if i == 0 else 0.5, 0.05, i == 0)
+               for i, n in enumerate(names)}
+    return DriftResult(drift=True, share=1 / len(names), drift_share=0.5, columns=columns, reference_rows=10,
+                       current_rows=10, sample={"reference": 10, "current": 10, "seed": 0})
+
+
+def test_drift_columns_from_the_data_are_shown_not_interpreted_in_the_cli_and_notebook(capsys):
+    from prodkit.monitor.cli import print_drift
+
+    result = _drift_with_columns([*HOSTILE, "plain"])
+    rows = rows_text(result.view().tables()[0])
+    assert rows[0][0] == HOSTILE[0] and rows[0][-1] == "drift"  # the drifted column first
+    assert sorted(r[0] for r in rows) == sorted(["\\x1b[2J", "[bold red]x[/]", HOSTILE[0], "evil\\u202etxt", "plain"])
+    print_drift(result)
+    printed = capsys.readouterr().out
+    assert "[bold red]x[/]" in printed and "\x1b" not in printed and "\u202e" not in printed
+    page = result._repr_html_()
+    assert "<script>" not in page and html.escape("<script>alert(1)</script>") in page
+    assert result.summary() in printed and result.summary() in page
+
+
+def test_validation_messages_from_the_data_are_shown_not_interpreted(capsys):
+    from prodkit.monitor.cli import print_validation
+    from prodkit.monitor.results import ValidationResult, Violation
+
+    result = ValidationResult(rows=3, columns=1, violations=[
+        Violation("unseen_categories", HOSTILE[2], "error", 1, 1 / 3, f"1 value in 1 unseen category: {HOSTILE[0]}")])
+    print_validation(result)
+    printed = capsys.readouterr().out
+    assert HOSTILE[2] in printed and HOSTILE[0] in printed and "breaks the contract" in printed
+    page = result._repr_html_()
+    assert "<script>" not in page and html.escape(HOSTILE[2]) in page

@@ -111,7 +111,7 @@ def test_result_renders_for_notebook_and_json(reference, shifted_batch):
     result = validate(shifted_batch, infer_contract(reference))
     data = json.loads(json.dumps(result.to_dict()))
     assert data["ok"] is False and data["errors"] == len(result.errors)
-    assert "INVALID" in result._repr_html_() and "unseen_categories" in result._repr_html_()
+    assert "breaks the contract" in result._repr_html_() and "unseen_categories" in result._repr_html_()
 
 
 @pytest.mark.parametrize(("text", "expected"), [
