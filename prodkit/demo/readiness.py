@@ -27,17 +27,17 @@ def final_step(ctx) -> None:
 
     For the demo runner to call after the last capability step.
     """
+    from prodkit._render import to_rich
     from prodkit.readiness import check_notebook
-    from prodkit.readiness.render import score_line
 
     before = ctx.facts.get("readiness_score")
     ctx.console.rule("[bold]readiness after all steps")
     result = check_notebook(ctx.notebook, project=ctx.project)
     still = [f"{c.id} ({c.status}): {c.message}" for c in result.checks
              if c.status in ("fail", "warn", "skip") and c.counted]  # e.g. the card's unwritten sections (MOD-05)
-    ctx.console.print(score_line(result))
+    ctx.console.print(to_rich(result.score_view()))
     if before is not None:
         ctx.console.print(f"  score {before:.2f} → {result.score:.2f}")
     ctx.console.print("  still to do:" + ("".join(f"\n    {item}" for item in still) if still else " nothing"),
-                      highlight=False)
+                      highlight=False, markup=False)
     ctx.facts["readiness_score_final"] = result.score

@@ -10,13 +10,13 @@ none are listed as still to write.
 
 from __future__ import annotations
 
-import html
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from prodkit._io import atomic_write_text
+from prodkit._render import Line, Rendered, View
 from prodkit.errors import BadInput, GateFailed
 from prodkit.models import tags as T
 from prodkit.models.result import VersionInfo
@@ -40,7 +40,7 @@ SECTIONS = (
 
 
 @dataclass
-class CardResult:
+class CardResult(Rendered):
     """A written model card and the sections the user still has to write."""
 
     name: str
@@ -56,11 +56,11 @@ class CardResult:
         todo = "; still to write: " + ", ".join(self.todo) if self.todo else "; every section is written"
         return f"wrote {self.path} for {self.name} v{self.version}{todo}"
 
-    def __repr__(self) -> str:
-        return self.summary()
+    def view(self) -> View:
+        return View([Line(self.summary())])
 
-    def _repr_html_(self) -> str:
-        return f"<div>{html.escape(self.summary())}</div>"
+    def __repr__(self) -> str:
+        return str(self)
 
 
 def _table(rows: list[tuple[str, Any]]) -> str:

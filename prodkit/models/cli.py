@@ -9,7 +9,6 @@ from pathlib import Path
 import typer
 
 from prodkit._cli_support import handle_errors, out, print_json
-from prodkit._text import printable
 from prodkit.errors import ProdkitError
 
 models_app = typer.Typer(help="Registered models: list, show, move an alias through the gate, roll back, write cards.",
@@ -42,37 +41,16 @@ def store_errors(fn):
     return wrapper
 
 
-def _check_rows(table, checks) -> None:
-    marks = {"pass": "[green]✓[/]", "fail": "[red]✗[/]", "warn": "[yellow]![/]", "skip": "[dim]–[/]"}
-    for c in checks:
-        table.add_row(marks[c.status], c.name, c.detail)
-
-
 @models_app.command("list")
 @handle_errors
 @store_errors
 def list_cmd(project: Path = PROJECT, json_out: bool = JSON):
     """List registered models: newest version, aliases, parity and what they lack."""
-    from rich.table import Table
-
     from prodkit.models.registry import list_models
+    from prodkit.models.result import ModelList
 
-    rows = list_models(project)
-    if json_out:
-        print_json(rows)
-        return
-    if not rows:
-        out.print("no registered models yet: prodkit.register_model(model, NAME, example=...) in the notebook")
-        return
-    table = Table(show_edge=False, pad_edge=False)
-    for column in ("name", "latest", "versions", "aliases", "parity", "complete", "registered"):
-        table.add_column(column)
-    for r in rows:
-        aliases = ", ".join(f"@{a}=v{v}" for a, v in r["aliases"].items()) or "-"
-        complete = "[green]yes[/]" if r["complete"] else f"[yellow]missing {', '.join(r['missing'])}[/]"
-        table.add_row(printable(r["name"]), printable(r["latest"]), str(r["versions"]), printable(aliases),
-                      printable(r["parity"]), complete, printable(r["registered_at"]))
-    out.print(table)
+    result = ModelList(list_models(project))
+    _print(result, json_out)
 
 
 @models_app.command("show")
@@ -82,64 +60,18 @@ def show_cmd(name: str = typer.Argument(..., help="Registered model name."),
              version: str = typer.Argument(None, help="Version number or alias (default: the newest)."),
              project: Path = PROJECT, json_out: bool = JSON):
     """Show one version: aliases, provenance tags, metrics, parity and benchmark."""
-    from rich.table import Table
-
-    from prodkit.models import tags as T
     from prodkit.models.registry import show
 
     info = show(name, version, project=project)
-    if json_out:
-        print_json(info.to_dict())
-        return
-    aliases = " ".join(f"@{a}" for a in info.aliases)
-    out.print(f"[bold]{printable(name)}[/] v{info.version} {aliases}  status {info.status}  registered {info.created_at}")
-    t = info.tags
-    for label, key in (("git sha", T.GIT_SHA), ("notebook", T.NOTEBOOK), ("cell", T.CELL), ("data hash", T.DATA_HASH),
-                       ("trained on", T.TRAINED_ON), ("torch", T.TORCH), ("cuda", T.CUDA),
-                       ("serialization", T.SERIALIZATION), ("card", T.CARD)):
-        out.print(f"  {label:<14} {t.get(key, '-')}", highlight=False)
-    retrain = T.load_json(t, T.RETRAIN)
-    if retrain:
-        why = f", triggered by run {retrain['triggered_by']} ({retrain.get('trigger')})" if retrain.get("triggered_by") else ""
-        out.print(f"  {'retrained in':<14} run {retrain.get('run')} of job {retrain.get('job')}{why}", highlight=False)
-    decision = T.load_json(t, T.GATE_DECISION)
-    if decision:
-        verdict = (f"moved @{decision['alias']} here (was v{decision.get('previous') or '-'})" if decision.get("promoted")
-                   else f"kept as candidate: {decision.get('reason') or 'auto-gate off'}")
-        out.print(f"  {'gate':<14} {verdict} at {decision.get('at')}", highlight=False)
-    loadtest = T.load_json(t, T.LOADTEST)
-    if loadtest:
-        levels = ", ".join(f"c={lv['concurrency']} p95 {lv['p95_ms']:.2f} ms" for lv in loadtest.get("levels", [])
-                           if lv.get("p95_ms") is not None)
-        out.print(f"  {'load test':<14} {levels} ({loadtest.get('at')})", highlight=False)
-    out.print(f"  {'metrics':<14} " + (", ".join(f"{k}={v:.4g}" for k, v in info.metrics.items()) or "-"))
-    p = info.parity
-    out.print(f"  {'parity':<14} {p['status']}" + (f" (max abs diff {p['max_abs_diff']:.3g})" if p["max_abs_diff"] is not None else "")
-              + (f" — {p['reason']}" if p.get("reason") else ""), highlight=False)
-    if info.missing:
-        out.print(f"  [yellow]incomplete: missing {', '.join(info.missing)}[/]")
-    if info.benchmark:
-        table = Table(title="benchmark", title_justify="left", show_edge=False, pad_edge=False)
-        for column in ("device", "batch", "p50 ms", "p95 ms", "rows/s", "peak MB"):
-            table.add_column(column)
-        for device, res in info.benchmark.items():
-            for size, row in res["batches"].items():
-                table.add_row(device, size, f"{row['p50_ms']:.3g}", f"{row['p95_ms']:.3g}",
-                              f"{row['throughput_per_s']:,.0f}", str(res.get("peak_mem_mb")))
-        out.print(table)
+    _print(info, json_out)
 
 
-def _print_promotion(result, json_out: bool) -> None:
+def _print(result, json_out: bool) -> None:
+    """The result's JSON with --json, else its view."""
     if json_out:
         print_json(result.to_dict())
-        return
-    if result.checks:
-        from rich.table import Table
-
-        table = Table(show_header=False, show_edge=False, pad_edge=False)
-        _check_rows(table, result.checks)
-        out.print(table)
-    out.print(result.summary(), highlight=False)
+    else:
+        out.print(result)
 
 
 def _notify_alias_move(project, event: str, result) -> None:
@@ -169,7 +101,7 @@ def gate_cmd(name: str = typer.Argument(..., help="Registered model name."),
 
     result = move_alias(name, version, alias, approved_by=approved_by, force=force, reason=reason, project=project)
     _notify_alias_move(project, "promoted", result)
-    _print_promotion(result, json_out)
+    _print(result, json_out)
 
 
 @models_app.command("promote", hidden=True)
@@ -195,7 +127,7 @@ def rollback_cmd(name: str = typer.Argument(..., help="Registered model name."),
 
     result = rollback(name, alias, approved_by=approved_by, project=project)
     _notify_alias_move(project, "rolled_back", result)
-    _print_promotion(result, json_out)
+    _print(result, json_out)
 
 
 @models_app.command("history")
@@ -206,18 +138,10 @@ def history_cmd(name: str = typer.Argument(..., help="Registered model name."),
                 project: Path = PROJECT, json_out: bool = JSON):
     """List every move of ALIAS, oldest first: gated moves and rollbacks, who, when, and the gate's checks."""
     from prodkit.models.gate import history
+    from prodkit.models.result import AliasMoves
 
-    moves = history(name, alias, project=project)
-    if json_out:
-        print_json(moves)
-        return
-    if not moves:
-        out.print(f"{name}@{alias} has no recorded moves", highlight=False)
-    for m in moves:
-        was = f" (was v{m['from']})" if m.get("from") else ""
-        forced = f" forced: {m['reason']}" if m.get("forced") else ""
-        out.print(f"{m.get('seq'):>4}  {m.get('at')}  {m.get('action'):<8} -> v{m.get('to')}{was}  by {m.get('by')}{forced}",
-                  highlight=False, markup=False)
+    result = AliasMoves(name, alias, history(name, alias, project=project))
+    _print(result, json_out)
 
 
 @models_app.command("card")
@@ -239,10 +163,7 @@ def card_cmd(name: str = typer.Argument(..., help="Registered model name."),
     from prodkit.models.card import write_card
 
     result = write_card(name, version, project=project, output=output, force=force)
-    if json_out:
-        print_json(result.to_dict())
-    else:
-        out.print(result.summary(), highlight=False)
+    _print(result, json_out)
 
 
 @models_app.command("serve")
@@ -294,24 +215,11 @@ def loadtest_cmd(model: str = typer.Argument(..., help="NAME@ALIAS the server se
 
     Exits 1 when any request failed.
     """
-    from rich.table import Table
-
     from prodkit.errors import GateFailed
     from prodkit.models.loadtest import loadtest
 
     result = loadtest(model, url=url, concurrency=concurrency, seconds=seconds, rows=rows, store=not no_store,
                       project=project)
-    if json_out:
-        print_json(result.to_dict())
-    else:
-        table = Table(show_edge=False, pad_edge=False)
-        for column in ("concurrency", "requests", "failed", "p50 ms", "p95 ms", "p99 ms", "req/s", "versions"):
-            table.add_column(column)
-        for lv in result.levels:
-            table.add_row(str(lv.concurrency), str(lv.requests), str(lv.failed), *(
-                f"{v:.2f}" if v is not None else "-" for v in (lv.p50_ms, lv.p95_ms, lv.p99_ms)),
-                f"{lv.throughput_rps:,.0f}", ", ".join(f"v{k}: {n}" for k, n in lv.versions.items()))
-        out.print(table)
-        out.print(result.summary(), highlight=False)
+    _print(result, json_out)
     if result.failed:
         raise GateFailed(f"{result.failed} requests failed", fix="see the errors above (--json lists them)")

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from prodkit._render import Cell, Line, Rendered, Table, View
 from prodkit.errors import BadInput
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -41,7 +42,7 @@ class LevelResult:
 
 
 @dataclass
-class LoadTestResult:
+class LoadTestResult(Rendered):
     url: str
     model: str
     version: str  # the version serving when the test ended (the result is stored on it)
@@ -62,6 +63,16 @@ class LoadTestResult:
                  + (f", {lv.failed} failed" if lv.failed else "") for lv in self.levels if lv.p95_ms is not None]
         where = f"stored on {self.model} v{self.version}" if self.stored else "not stored"
         return f"load test of {self.url}: " + "; ".join(parts or ["no successful request"]) + f" ({where})"
+
+    def view(self) -> View:
+        def ms(v: float | None) -> str:
+            return f"{v:.2f}" if v is not None else "-"
+
+        rows = [(str(lv.concurrency), str(lv.requests), Cell.of(lv.failed, "red" if lv.failed else ""), ms(lv.p50_ms),
+                 ms(lv.p95_ms), ms(lv.p99_ms), f"{lv.throughput_rps:,.0f}", ", ".join(f"v{k}: {n}" for k, n in lv.versions.items()))
+                for lv in self.levels]
+        return View([Table("", ("concurrency", "requests", "failed", "p50 ms", "p95 ms", "p99 ms", "req/s", "versions"), rows),
+                     Line(self.summary())])
 
 
 def percentile(sorted_values: list[float], q: float) -> float | None:

@@ -1,13 +1,32 @@
-"""Result objects shared by the notebook, the CLI and the REST API."""
+"""Result objects shared by the notebook, the CLI and the REST API.
+
+Each has `to_dict()` (JSON) and one `view()` that the CLI prints and the notebook shows as HTML
+(`prodkit._render`); model names, tags and check details are shown as text, never as markup.
+"""
 
 from __future__ import annotations
 
-import html
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from prodkit._render import Cell, Line, Rendered, Table, View
+
 MARKS = {"pass": "✓", "fail": "✗", "warn": "!", "skip": "–"}
-COLORS = {"pass": "#1a7f37", "fail": "#cf222e", "warn": "#9a6700", "skip": "#6e7781"}
+STYLES = {"pass": "green", "fail": "bold red", "warn": "yellow", "skip": "dim"}
+
+
+def checks_table(checks: list[Check]) -> Table:
+    """What was checked: a mark, the check's name and its detail, one row each."""
+    return Table("", ("", "check", "detail"), [(Cell.of(MARKS[c.status], STYLES[c.status]), c.name, c.detail)
+                                              for c in checks], header=False, fold=("detail",))
+
+
+def benchmark_table(benchmark: dict[str, Any]) -> Table:
+    """Latency per device and batch size, from a version's benchmark."""
+    rows = [(device, size, f"{row['p50_ms']:.3g}", f"{row['p95_ms']:.3g}", f"{row.get('throughput_per_s', 0):,.0f}",
+             str(res.get("peak_mem_mb")))
+            for device, res in benchmark.items() for size, row in res.get("batches", {}).items()]
+    return Table("benchmark", ("device", "batch", "p50 ms", "p95 ms", "rows/s", "peak MB"), rows)
 
 
 @dataclass
@@ -20,7 +39,7 @@ class Check:
 
 
 @dataclass
-class RegisteredModel:
+class RegisteredModel(Rendered):
     """A registered model version and what prodkit checked and recorded on it."""
 
     name: str
@@ -49,33 +68,19 @@ class RegisteredModel:
         state = "all checks passed" if not failed else "failed: " + ", ".join(failed)
         return f"registered {self.uri} ({state}) in {self.seconds:.1f} s"
 
-    def __repr__(self) -> str:
-        lines = [self.summary()]
-        lines += [f"  {MARKS[c.status]} {c.name}: {c.detail}" for c in self.checks]
-        return "\n".join(lines)
+    def view(self) -> View:
+        blocks: list = [Line(self.summary(), "bold" if self.ok else "bold red"), checks_table(self.checks)]
+        if self.benchmark:
+            blocks.append(benchmark_table(self.benchmark))
+        blocks.append(Line(f"next: prodkit models gate {self.name} {self.version} --alias champion", "dim"))
+        return View(blocks)
 
-    def _repr_html_(self) -> str:
-        esc = html.escape
-        rows = "".join(
-            f"<tr><td style='color:{COLORS[c.status]};font-weight:bold'>{MARKS[c.status]}</td>"
-            f"<td style='text-align:left'>{esc(c.name)}</td><td style='text-align:left'>{esc(c.detail)}</td></tr>"
-            for c in self.checks
-        )
-        bench = ""
-        for device, res in self.benchmark.items():
-            cells = "".join(f"<td>b{size}: {row['p50_ms']:.3g} ms p50 / {row['p95_ms']:.3g} ms p95</td>"
-                            for size, row in res.get("batches", {}).items())
-            bench += f"<tr><td><b>{esc(device)}</b></td>{cells}<td>{res.get('peak_mem_mb', 0):.3g} MB peak</td></tr>"
-        bench_table = f"<table style='margin-top:4px'>{bench}</table>" if bench else ""
-        hint = (f"<div style='color:#6e7781'>next: <code>prodkit models gate {esc(self.name)} {esc(self.version)} "
-                f"--alias champion</code></div>")
-        return (f"<div><b>{esc(self.name)}</b> version <b>{esc(self.version)}</b> — "
-                f"<code>{esc(self.uri)}</code> <span style='color:#6e7781'>({self.seconds:.1f} s)</span>"
-                f"<table>{rows}</table>{bench_table}{hint}</div>")
+    def __repr__(self) -> str:
+        return str(self)
 
 
 @dataclass
-class VersionInfo:
+class VersionInfo(Rendered):
     """A model version as prodkit reads it back from the registry."""
 
     name: str
@@ -100,9 +105,48 @@ class VersionInfo:
         data["complete"] = self.complete
         return data
 
+    def view(self) -> View:
+        """The version's aliases and status, provenance, gate decision, metrics, parity and benchmark."""
+        from prodkit.models import tags as T
+
+        aliases = " ".join(f"@{a}" for a in self.aliases)
+        head = Cell.of(self.name, "bold").plus(f" v{self.version} {aliases}  status {self.status}  "
+                                                f"registered {self.created_at}")
+        t = self.tags
+        rows = [(label, t.get(key, "-")) for label, key in (
+            ("git sha", T.GIT_SHA), ("notebook", T.NOTEBOOK), ("cell", T.CELL), ("data hash", T.DATA_HASH),
+            ("trained on", T.TRAINED_ON), ("torch", T.TORCH), ("cuda", T.CUDA), ("serialization", T.SERIALIZATION),
+            ("card", T.CARD))]
+        retrain = T.load_json(t, T.RETRAIN)
+        if retrain:
+            why = (f", triggered by run {retrain['triggered_by']} ({retrain.get('trigger')})"
+                   if retrain.get("triggered_by") else "")
+            rows.append(("retrained in", f"run {retrain.get('run')} of job {retrain.get('job')}{why}"))
+        decision = T.load_json(t, T.GATE_DECISION)
+        if decision:
+            verdict = (f"moved @{decision['alias']} here (was v{decision.get('previous') or '-'})"
+                       if decision.get("promoted") else f"kept as candidate: {decision.get('reason') or 'auto-gate off'}")
+            rows.append(("gate", f"{verdict} at {decision.get('at')}"))
+        loadtest = T.load_json(t, T.LOADTEST)
+        if loadtest:
+            levels = ", ".join(f"c={lv['concurrency']} p95 {lv['p95_ms']:.2f} ms" for lv in loadtest.get("levels", [])
+                               if lv.get("p95_ms") is not None)
+            rows.append(("load test", f"{levels} ({loadtest.get('at')})"))
+        rows.append(("metrics", ", ".join(f"{k}={v:.4g}" for k, v in self.metrics.items()) or "-"))
+        p = self.parity or {"status": "-", "max_abs_diff": None}
+        rows.append(("parity", f"{p.get('status')}" + (f" (max abs diff {p['max_abs_diff']:.3g})"
+                                                       if p.get("max_abs_diff") is not None else "")
+                     + (f" — {p['reason']}" if p.get("reason") else "")))
+        blocks: list = [Line(head), Table("", ("field", "value"), rows, header=False, box="plain", fold=("value",))]
+        if self.missing:
+            blocks.append(Line(f"incomplete: missing {', '.join(self.missing)}", "yellow"))
+        if self.benchmark:
+            blocks.append(benchmark_table(self.benchmark))
+        return View(blocks)
+
 
 @dataclass
-class PromotionResult:
+class PromotionResult(Rendered):
     """What `move_alias` or `rollback` did: the alias, from which version to which, and why."""
 
     name: str
@@ -123,8 +167,48 @@ class PromotionResult:
         forced = f" — forced: {self.reason}" if self.forced else ""
         return f"{self.name}: moved @{self.alias} to v{self.version}{prev}, approved by {self.approved_by}{forced}"
 
-    def __repr__(self) -> str:
-        return self.summary()
+    def view(self) -> View:
+        return View([*([checks_table(self.checks)] if self.checks else []), Line(self.summary())])
 
-    def _repr_html_(self) -> str:
-        return f"<div>{html.escape(self.summary())}</div>"
+    def __repr__(self) -> str:
+        return str(self)
+
+
+@dataclass
+class ModelList(Rendered):
+    """`prodkit models list`: one row per registered model (`rows` as `registry.list_models` gives them)."""
+
+    rows: list[dict[str, Any]]
+
+    def to_dict(self) -> list[dict[str, Any]]:
+        return self.rows
+
+    def view(self) -> View:
+        if not self.rows:
+            return View([Line("no registered models yet: prodkit.register_model(model, NAME, example=...) in the notebook")])
+        table = Table("", ("name", "latest", "versions", "aliases", "parity", "complete", "registered"), [
+            (r["name"], r["latest"], str(r["versions"]), ", ".join(f"@{a}=v{v}" for a, v in r["aliases"].items()) or "-",
+             r["parity"], Cell.of("yes", "green") if r["complete"] else Cell.of(f"missing {', '.join(r['missing'])}", "yellow"),
+             r["registered_at"]) for r in self.rows])
+        return View([table])
+
+
+@dataclass
+class AliasMoves(Rendered):
+    """`prodkit models history`: every move of one alias, oldest first (`moves` as `gate.history` gives them)."""
+
+    name: str
+    alias: str
+    moves: list[dict[str, Any]]
+
+    def to_dict(self) -> list[dict[str, Any]]:
+        return self.moves
+
+    def view(self) -> View:
+        if not self.moves:
+            return View([Line(f"{self.name}@{self.alias} has no recorded moves")])
+        rows = [(str(m.get("seq")), str(m.get("at")), str(m.get("action")), f"v{m.get('to')}",
+                 f"v{m['from']}" if m.get("from") else "-", str(m.get("by")),
+                 Cell.of(f"forced: {m['reason']}", "yellow") if m.get("forced") else "")
+                for m in self.moves]
+        return View([Table(f"moves of {self.name}@{self.alias}", ("#", "at", "action", "to", "was", "by", "note"), rows)])

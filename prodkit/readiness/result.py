@@ -51,11 +51,13 @@ import html
 from dataclasses import dataclass, field
 from typing import Any
 
+from prodkit._render import Cell, Line, Table, View, to_html, to_rich, to_text
 from prodkit.readiness.registry import SECTIONS
 
 POINTS = {"pass": 1.0, "warn": 0.5, "fail": 0.0, "skip": 0.0}
 SYMBOLS = {"pass": "✔", "warn": "!", "fail": "✘", "skip": "–"}
-COLORS = {"pass": "#1a7f37", "warn": "#9a6700", "fail": "#cf222e", "skip": "#6e7781"}
+STYLES = {"pass": "green", "warn": "yellow", "fail": "red", "skip": "bright_black"}
+DETAIL_COLUMN = "Message · cells · fix"
 
 
 @dataclass
@@ -252,25 +254,40 @@ class ReadinessResult:
                 if s.checks:
                     yield title, name, s, [c for c in checks if c.section == name]
 
-    def to_text(self) -> str:
+    def view(self) -> View:
+        """The headline, one row per check under its section (message, cells, fix), the score bars,
+        notes and how the scores were formed: what the CLI prints and the notebook shows."""
         if self.error:
-            return f"Readiness of {self.notebook}: not checked — {self.error}"
-        lines = [f"Readiness of {self.notebook}: {self.score_headline()}", self.explanation(), *self.notes]
+            return View([Line(f"Readiness of {self.notebook}: not checked — {self.error}", "red")])
+        rows: list[tuple] = []
         for title, name, s, checks in self.grouped():
-            lines.append(f"\n{title} · {name}  {s.points:g}/{s.max}")
-            for c in checks:
-                cells = f" (cells {', '.join(map(str, c.cells))})" if c.cells else ""
-                lines.append(f"  {SYMBOLS[c.status]} {c.id} {c.status:<4} {c.message}{cells}")
-                if c.status != "pass" and c.fix:
-                    lines.append(f"      fix: {c.fix}")
-        return "\n".join(lines)
+            rows.append((Cell.of(f"{title} · {name} {s.points:g}/{s.max}", "bold"), "", ""))
+            rows += [check_row(c) for c in checks]
+        return View([Line(f"Readiness of {self.notebook}: {self.score_headline()}", "bold"),
+                     Table("", ("Check", "Status", DETAIL_COLUMN), rows, fold=(DETAIL_COLUMN,), no_wrap=("Check", "Status")),
+                     *self.score_view().blocks])
+
+    def score_view(self) -> View:
+        """Both scores as bars with their grade and its meaning, the notes, and how the scores were formed."""
+        bars = [_bar("notebook score", self.score, self.grade, self.meaning)]
+        project = self.project_score_dict()
+        if project["score"] is not None:
+            bars.append(_bar("project set-up", project["score"], project["grade"], project["meaning"]))
+        return View([*bars, *(Line(f"note: {n}", "bright_black") for n in self.notes),
+                     Line(self.explanation(), "bright_black")])
+
+    def to_text(self) -> str:
+        return to_text(self.view())
 
     def to_html(self) -> str:
         """A self-contained HTML fragment (inline styles only, no scripts)."""
-        return render_html_fragment(self)
+        return to_html(self.view())
 
     def __repr__(self) -> str:
         return f"<ReadinessResult {self.notebook}: {self.score_headline()}>"
+
+    def __rich__(self):
+        return to_rich(self.view())
 
     def _repr_html_(self) -> str:
         return self.to_html()
@@ -286,48 +303,25 @@ class ReadinessResult:
         return bundle
 
 
-def _e(text: Any) -> str:
-    return html.escape(str(text))
+def check_row(c: CheckResult) -> tuple:
+    """A check as a table row: `  ID`, its status, then its message, cells and (unless it passed) fix."""
+    detail = Cell.of(c.message)
+    if c.cells:
+        detail = detail.plus(f"  (cells {', '.join(map(str, c.cells))})", "cyan")
+    if c.status != "pass" and c.fix:
+        detail = detail.plus(f"→ {c.fix}", "bright_black", newline=True)
+    return f"  {c.id}", Cell.of(f"{SYMBOLS[c.status]} {c.status}", STYLES[c.status]), detail
 
 
-def render_html_fragment(result: ReadinessResult) -> str:
-    if result.error:
-        return (f'<div class="prodkit-readiness" style="font-family:system-ui,sans-serif;font-size:13px">'
-                f'<b>Readiness: {_e(result.notebook)}</b> — <span style="color:{COLORS["fail"]}">not checked: '
-                f'{_e(result.error)}</span></div>')
-    score = result.score
-    bar_color = COLORS["pass"] if score >= 0.8 else COLORS["warn"] if score >= 0.5 else COLORS["fail"]
-    parts = [
-        '<div class="prodkit-readiness" style="font-family:system-ui,sans-serif;font-size:13px;max-width:980px">',
-        f'<div style="font-weight:600;font-size:15px">Readiness: {_e(result.notebook)} — '
-        f'{_e(result.score_headline())}</div>',
-        f'<div style="background:#eaeef2;border-radius:4px;height:10px;margin:4px 0">'
-        f'<div style="width:{score * 100:.0f}%;background:{bar_color};height:10px;border-radius:4px"></div></div>',
-        f'<div style="color:#57606a;margin-bottom:6px">{_e(result.explanation())}</div>',
-        *(f'<div style="color:#57606a">{_e(note)}</div>' for note in result.notes),
-        '<table style="border-collapse:collapse;width:100%">',
-    ]
-    for title, name, s, checks in result.grouped():
-        parts.append(f'<tr><th colspan="5" style="text-align:left;padding:6px 4px 2px;border-bottom:1px solid #d0d7de">'
-                     f'{_e(title)} · {_e(name)} <span style="font-weight:400;color:#57606a">{s.points:g}/{s.max}'
-                     f'</span></th></tr>')
-        for c in checks:
-            color = COLORS[c.status]
-            cells = ", ".join(map(str, c.cells))
-            fix = _e(c.fix) if c.status != "pass" else ""
-            parts.append(
-                f'<tr style="vertical-align:top"><td style="padding:2px 4px;white-space:nowrap"><code>{_e(c.id)}</code></td>'
-                f'<td style="padding:2px 4px;color:{color};font-weight:600;white-space:nowrap">{SYMBOLS[c.status]} '
-                f'{_e(c.status)}</td>'
-                f'<td style="padding:2px 4px">{_e(c.message)}</td>'
-                f'<td style="padding:2px 4px;color:#57606a">{"cells " + cells if cells else ""}</td>'
-                f'<td style="padding:2px 4px;color:#57606a">{fix}</td></tr>')
-    parts.append("</table></div>")
-    return "".join(parts)
+def _bar(label: str, score: float, grade: str, meaning: str) -> Cell:
+    style = STYLES["pass"] if score >= 0.8 else STYLES["warn"] if score >= 0.5 else STYLES["fail"]
+    filled = round(score * 20)
+    return (Cell.of(f"{label:<15}").plus(f"{score:.2f} ", f"bold {style}")
+            .plus("█" * filled + "░" * (20 - filled), style).plus(f"  grade {grade}: {meaning}"))
 
 
 def standalone_html(results: list[ReadinessResult], title: str = "prodkit readiness") -> str:
     """A full HTML document holding one or more results (`prodkit check --html`)."""
     body = "<hr>".join(r.to_html() for r in results)
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{_e(title)}</title></head>'
-            f'<body style="margin:24px">{body}</body></html>\n')
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+            f'</head><body style="margin:24px;font-family:system-ui,sans-serif;font-size:13px">{body}</body></html>\n')

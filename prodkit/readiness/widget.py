@@ -26,30 +26,25 @@ def build_widget(result: ReadinessResult):
     """Score bar, explanation, and one collapsible section per category with its checks."""
     import ipywidgets as w
 
-    from prodkit.readiness.result import COLORS, SYMBOLS, _e
+    from prodkit._render import Line, Table, View, html_table, to_html
+    from prodkit.readiness.result import DETAIL_COLUMN, SYMBOLS, check_row
 
     def bar(label: str, score: float, grade: str, meaning: str):
         return w.HBox([w.FloatProgress(value=score, min=0, max=1, description=f"{label} {score:.2f}",
                                        bar_style="success" if score >= 0.8 else "warning" if score >= 0.5
                                        else "danger", layout=w.Layout(width="420px"),
                                        style={"description_width": "initial"}),
-                       w.HTML(f"&nbsp;<b>{_e(grade)}</b>: {_e(meaning)}")])
+                       w.HTML(to_html(View([Line(f"grade {grade}: {meaning}")])))])
 
     bars = [bar("notebook score", result.score, result.grade, result.meaning)]
     project = result.project_score_dict()
     if project["score"] is not None:
         bars.append(bar("project set-up", project["score"], project["grade"], project["meaning"]))
-    header = w.HTML(f"<b>Readiness of {_e(result.notebook)}</b><br>"
-                    f"<span style='color:#57606a'>{_e(result.explanation())}</span>")
+    header = w.HTML(to_html(View([Line(f"Readiness of {result.notebook}", "bold"), Line(result.explanation(), "dim")])))
     children, titles = [], []
     for title, name, s, checks in result.grouped():
-        rows = []
-        for c in checks:
-            cells = f" <span style='color:#57606a'>cells {', '.join(map(str, c.cells))}</span>" if c.cells else ""
-            fix = f"<br><span style='color:#57606a'>&nbsp;&nbsp;fix: {_e(c.fix)}</span>" if c.status != "pass" else ""
-            rows.append(f"<div><code>{_e(c.id)}</code> <b style='color:{COLORS[c.status]}'>{SYMBOLS[c.status]} "
-                        f"{c.status}</b> {_e(c.message)}{cells}{fix}</div>")
-        children.append(w.HTML("".join(rows)))
+        rows = [check_row(c) for c in checks]
+        children.append(w.HTML(html_table(Table("", ("Check", "Status", DETAIL_COLUMN), rows, header=False))))
         worst = "fail" if s.counts["fail"] else "warn" if s.counts["warn"] else "skip" if s.counts["skip"] else "pass"
         titles.append(f"{SYMBOLS[worst]} {title} · {name}  {s.points:g}/{s.max}")
     accordion = w.Accordion(children=children, titles=tuple(titles))

@@ -24,7 +24,7 @@ def nb(deps_project):
 def test_table_shows_sections_checks_and_score(nb):
     res = runner.invoke(app, ["check", str(nb), "--fail-under", "0"])
     assert res.exit_code == 0, res.output
-    for text in ("Readiness: nbs/churn.ipynb", "Data", "DATA-01", "fail", "BIZ-01", "score", "weakest section"):
+    for text in ("Readiness of nbs/churn.ipynb", "Data", "DATA-01", "fail", "BIZ-01", "score", "weakest section"):
         assert text in res.output
 
 
