@@ -155,9 +155,5 @@ class StoredRun:
         return self.to_record().model_dump(mode="json")
 
 
-# The old name of StoredRun, kept only for prodkit/jobs/render.py (being rewritten elsewhere); use StoredRun.
-RunRecord = StoredRun
-
-
 def dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True, allow_nan=False)

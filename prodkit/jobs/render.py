@@ -10,7 +10,7 @@ from rich.table import Table
 from prodkit._render import Cell, html_table, rich_table
 from prodkit._render import Table as ViewTable
 from prodkit._text import printable
-from prodkit.jobs.records import RunRecord, iso
+from prodkit.jobs.records import StoredRun, iso
 
 STATUS_STYLE = {"succeeded": "green", "failed": "red", "timed_out": "red", "lost": "magenta",
                 "cancelled": "yellow", "running": "cyan", "queued": "blue"}
@@ -24,7 +24,7 @@ NO_DRIFT_VERDICT = "–"  # the run watched no batch
 
 
 def drift_text(drift: dict[str, Any] | None) -> str:
-    """A run's drift verdict (RunRecord.drift) as `drift 0.40`, `ok 0.20`, or `–` when it watched nothing."""
+    """A run's drift verdict (StoredRun.drift) as `drift 0.40`, `ok 0.20`, or `–` when it watched nothing."""
     if not drift:
         return NO_DRIFT_VERDICT
     share = drift.get("share")
@@ -80,7 +80,7 @@ def _triggers(job: dict[str, Any]) -> str:
     return " / ".join(parts) or "manual"
 
 
-def chain_text(run: RunRecord) -> str:
+def chain_text(run: StoredRun) -> str:
     """What a run decided: `degraded`, `registered churn-clf v3 -> moved @champion` (or why not)."""
     parts = ["outcomes degraded"] if run.degraded else []
     for artifact in run.artifacts:
@@ -92,12 +92,12 @@ def chain_text(run: RunRecord) -> str:
     return "; ".join(parts)
 
 
-def trigger_text(run: RunRecord) -> str:
+def trigger_text(run: StoredRun) -> str:
     """`schedule`, `manual`, or `drift <- run 12` for a run another run's verdict started."""
     return f"{run.trigger} <- run {run.triggered_by}" if run.triggered_by else run.trigger
 
 
-def history_view_table(runs: list[RunRecord], title: str = "runs") -> ViewTable:
+def history_view_table(runs: list[StoredRun], title: str = "runs") -> ViewTable:
     """Runs as view rows: status and drift styled, the error or what the run decided or its output."""
     columns = ("run", "job", "status", "drift", "trigger", "try", "scheduled (UTC)", "started (UTC)", "took",
                "error / output")
@@ -112,16 +112,16 @@ def history_view_table(runs: list[RunRecord], title: str = "runs") -> ViewTable:
     return table
 
 
-def history_table(runs: list[RunRecord], title: str = "runs") -> Table:
+def history_table(runs: list[StoredRun], title: str = "runs") -> Table:
     return rich_table(history_view_table(runs, title))
 
 
-def history_html(runs: list[RunRecord]) -> str:
+def history_html(runs: list[StoredRun]) -> str:
     """The same history as an HTML table, for notebooks (every cell escaped)."""
     return html_table(history_view_table(runs))
 
 
-def print_run(run: RunRecord, console: Console) -> None:
+def print_run(run: StoredRun, console: Console) -> None:
     d = run.to_dict()
     console.print(f"[bold]run {run.run_id}[/] of [bold]{printable(run.job)}[/]: {_status(run.status)}")
     for key in ("trigger", "triggered_by", "attempt", "retry_of", "scheduled_for", "started_at", "ended_at", "duration_s",
