@@ -60,7 +60,7 @@ def test_finding_15_jobs_list_and_history_keep_long_names_and_dates_when_piped(e
 
 def test_finding_15_check_and_promote_tables_are_not_squeezed_to_80_columns(empty_project, deep_notebook):
     checked = prodkit(empty_project.root, "check", str(DEEP), "--static", "--fail-under", "0")
-    assert_uncut(checked, f"Readiness: {DEEP.as_posix()}")
+    assert_uncut(checked, f"Readiness of {DEEP.as_posix()}")
     assert max(map(len, checked.splitlines())) > 80  # the message column got its natural width
     promoted = prodkit(empty_project.root, "promote", str(DEEP), "--no-import-check")
     assert_uncut(promoted, "churn_features_for_the_retention_experiment.py", DEEP.as_posix())
