@@ -107,42 +107,54 @@ class VersionInfo(Rendered):
 
     def view(self) -> View:
         """The version's aliases and status, provenance, gate decision, metrics, parity and benchmark."""
-        from prodkit.models import tags as T
-
-        aliases = " ".join(f"@{a}" for a in self.aliases)
-        head = Cell.of(self.name, "bold").plus(f" v{self.version} {aliases}  status {self.status}  "
-                                                f"registered {self.created_at}")
-        t = self.tags
-        rows = [(label, t.get(key, "-")) for label, key in (
-            ("git sha", T.GIT_SHA), ("notebook", T.NOTEBOOK), ("cell", T.CELL), ("data hash", T.DATA_HASH),
-            ("trained on", T.TRAINED_ON), ("torch", T.TORCH), ("cuda", T.CUDA), ("serialization", T.SERIALIZATION),
-            ("card", T.CARD))]
-        retrain = T.load_json(t, T.RETRAIN)
-        if retrain:
-            why = (f", triggered by run {retrain['triggered_by']} ({retrain.get('trigger')})"
-                   if retrain.get("triggered_by") else "")
-            rows.append(("retrained in", f"run {retrain.get('run')} of job {retrain.get('job')}{why}"))
-        decision = T.load_json(t, T.GATE_DECISION)
-        if decision:
-            verdict = (f"moved @{decision['alias']} here (was v{decision.get('previous') or '-'})"
-                       if decision.get("promoted") else f"kept as candidate: {decision.get('reason') or 'auto-gate off'}")
-            rows.append(("gate", f"{verdict} at {decision.get('at')}"))
-        loadtest = T.load_json(t, T.LOADTEST)
-        if loadtest:
-            levels = ", ".join(f"c={lv['concurrency']} p95 {lv['p95_ms']:.2f} ms" for lv in loadtest.get("levels", [])
-                               if lv.get("p95_ms") is not None)
-            rows.append(("load test", f"{levels} ({loadtest.get('at')})"))
-        rows.append(("metrics", ", ".join(f"{k}={v:.4g}" for k, v in self.metrics.items()) or "-"))
-        p = self.parity or {"status": "-", "max_abs_diff": None}
-        rows.append(("parity", f"{p.get('status')}" + (f" (max abs diff {p['max_abs_diff']:.3g})"
-                                                       if p.get("max_abs_diff") is not None else "")
-                     + (f" — {p['reason']}" if p.get("reason") else "")))
+        head = Cell.of(self.name, "bold").plus(f" v{self.version} {' '.join(f'@{a}' for a in self.aliases)}  "
+                                                f"status {self.status}  registered {self.created_at}")
+        rows = [*_provenance_rows(self.tags), *_decision_rows(self.tags),
+                ("metrics", ", ".join(f"{k}={v:.4g}" for k, v in self.metrics.items()) or "-"),
+                ("parity", _parity_text(self.parity))]
         blocks: list = [Line(head), Table("", ("field", "value"), rows, header=False, box="plain", fold=("value",))]
         if self.missing:
             blocks.append(Line(f"incomplete: missing {', '.join(self.missing)}", "yellow"))
         if self.benchmark:
             blocks.append(benchmark_table(self.benchmark))
         return View(blocks)
+
+
+def _provenance_rows(tags: dict[str, str]) -> list[tuple[str, str]]:
+    from prodkit.models import tags as T
+
+    return [(label, tags.get(key, "-")) for label, key in (
+        ("git sha", T.GIT_SHA), ("notebook", T.NOTEBOOK), ("cell", T.CELL), ("data hash", T.DATA_HASH),
+        ("trained on", T.TRAINED_ON), ("torch", T.TORCH), ("cuda", T.CUDA), ("serialization", T.SERIALIZATION),
+        ("card", T.CARD))]
+
+
+def _decision_rows(tags: dict[str, str]) -> list[tuple[str, str]]:
+    """The retrain run that made the version, the gate's decision on it, and its load test, when recorded."""
+    from prodkit.models import tags as T
+
+    rows = []
+    retrain = T.load_json(tags, T.RETRAIN)
+    if retrain:
+        why = f", triggered by run {retrain['triggered_by']} ({retrain.get('trigger')})" if retrain.get("triggered_by") else ""
+        rows.append(("retrained in", f"run {retrain.get('run')} of job {retrain.get('job')}{why}"))
+    decision = T.load_json(tags, T.GATE_DECISION)
+    if decision:
+        verdict = (f"moved @{decision['alias']} here (was v{decision.get('previous') or '-'})" if decision.get("promoted")
+                   else f"kept as candidate: {decision.get('reason') or 'auto-gate off'}")
+        rows.append(("gate", f"{verdict} at {decision.get('at')}"))
+    loadtest = T.load_json(tags, T.LOADTEST)
+    if loadtest:
+        levels = ", ".join(f"c={lv['concurrency']} p95 {lv['p95_ms']:.2f} ms" for lv in loadtest.get("levels", [])
+                           if lv.get("p95_ms") is not None)
+        rows.append(("load test", f"{levels} ({loadtest.get('at')})"))
+    return rows
+
+
+def _parity_text(parity: dict[str, Any]) -> str:
+    p = parity or {"status": "-"}
+    diff = f" (max abs diff {p['max_abs_diff']:.3g})" if p.get("max_abs_diff") is not None else ""
+    return f"{p.get('status')}{diff}" + (f" — {p['reason']}" if p.get("reason") else "")
 
 
 @dataclass

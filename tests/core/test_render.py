@@ -131,3 +131,20 @@ def test_validation_messages_from_the_data_are_shown_not_interpreted(capsys):
     assert HOSTILE[2] in printed and HOSTILE[0] in printed and "breaks the contract" in printed
     page = result._repr_html_()
     assert "<script>" not in page and html.escape(HOSTILE[2]) in page
+
+
+def test_a_model_versions_tags_are_shown_as_text_in_models_show(capsys):
+    from prodkit._cli_support import out
+    from prodkit.models import tags as T
+    from prodkit.models.result import VersionInfo
+
+    info = VersionInfo(name="churn", version="3", aliases=["champion"], status="READY", run_id="r", source="s",
+                       created_at="2026-12-03", tags={T.NOTEBOOK: HOSTILE[2], T.GIT_SHA: HOSTILE[0]},
+                       metrics={"auc": 0.91234}, parity={"status": "pass", "max_abs_diff": 1e-7})
+    rows = dict(rows_text(info.view().tables()[0]))
+    assert rows["notebook"] == HOSTILE[2] and rows["git sha"] == HOSTILE[0] and rows["torch"] == "-"
+    assert rows["metrics"] == "auc=0.9123" and rows["parity"] == "pass (max abs diff 1e-07)"
+    out.print(info)
+    printed = capsys.readouterr().out
+    assert HOSTILE[2] in printed and "churn v3 @champion" in printed
+    assert html.escape(HOSTILE[0]) in info._repr_html_() and "<script>" not in info._repr_html_()
