@@ -103,3 +103,11 @@ def print_json(data: Any) -> None:
     """Machine-readable output on stdout (no Rich markup)."""
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
     sys.stdout.flush()
+
+
+def print_result(result: Any, json_out: bool) -> None:
+    """A result object on stdout: its `to_dict()` as JSON with --json, else its view (`prodkit._render`)."""
+    if json_out:
+        print_json(result.to_dict())
+    else:
+        out.print(result)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from prodkit._cli_support import handle_errors, out, print_json
+from prodkit._cli_support import handle_errors, out, print_result
 from prodkit.errors import ProdkitError
 
 models_app = typer.Typer(help="Registered models: list, show, move an alias through the gate, roll back, write cards.",
@@ -50,7 +50,7 @@ def list_cmd(project: Path = PROJECT, json_out: bool = JSON):
     from prodkit.models.result import ModelList
 
     result = ModelList(list_models(project))
-    _print(result, json_out)
+    print_result(result, json_out)
 
 
 @models_app.command("show")
@@ -63,15 +63,7 @@ def show_cmd(name: str = typer.Argument(..., help="Registered model name."),
     from prodkit.models.registry import show
 
     info = show(name, version, project=project)
-    _print(info, json_out)
-
-
-def _print(result, json_out: bool) -> None:
-    """The result's JSON with --json, else its view."""
-    if json_out:
-        print_json(result.to_dict())
-    else:
-        out.print(result)
+    print_result(info, json_out)
 
 
 def _notify_alias_move(project, event: str, result) -> None:
@@ -101,7 +93,7 @@ def gate_cmd(name: str = typer.Argument(..., help="Registered model name."),
 
     result = move_alias(name, version, alias, approved_by=approved_by, force=force, reason=reason, project=project)
     _notify_alias_move(project, "promoted", result)
-    _print(result, json_out)
+    print_result(result, json_out)
 
 
 @models_app.command("promote", hidden=True)
@@ -127,7 +119,7 @@ def rollback_cmd(name: str = typer.Argument(..., help="Registered model name."),
 
     result = rollback(name, alias, approved_by=approved_by, project=project)
     _notify_alias_move(project, "rolled_back", result)
-    _print(result, json_out)
+    print_result(result, json_out)
 
 
 @models_app.command("history")
@@ -141,7 +133,7 @@ def history_cmd(name: str = typer.Argument(..., help="Registered model name."),
     from prodkit.models.result import AliasMoves
 
     result = AliasMoves(name, alias, history(name, alias, project=project))
-    _print(result, json_out)
+    print_result(result, json_out)
 
 
 @models_app.command("card")
@@ -163,7 +155,7 @@ def card_cmd(name: str = typer.Argument(..., help="Registered model name."),
     from prodkit.models.card import write_card
 
     result = write_card(name, version, project=project, output=output, force=force)
-    _print(result, json_out)
+    print_result(result, json_out)
 
 
 @models_app.command("serve")
@@ -220,6 +212,6 @@ def loadtest_cmd(model: str = typer.Argument(..., help="NAME@ALIAS the server se
 
     result = loadtest(model, url=url, concurrency=concurrency, seconds=seconds, rows=rows, store=not no_store,
                       project=project)
-    _print(result, json_out)
+    print_result(result, json_out)
     if result.failed:
         raise GateFailed(f"{result.failed} requests failed", fix="see the errors above (--json lists them)")

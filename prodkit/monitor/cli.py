@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from prodkit._cli_support import err, handle_errors, out, print_json, shown
+from prodkit._cli_support import err, handle_errors, out, print_json, print_result, shown
 from prodkit.errors import BadInput
 
 
@@ -70,7 +70,7 @@ def drift(
         result = compare(ref, cur, kinds=kinds, columns=_names(columns) or None, drift_share=share,
                          methods=methods, thresholds=thresholds, max_rows=max_rows, seed=seed, html=html,
                          names=(str(reference), str(current)))
-    return shown(result, lambda r: print_json(r.to_dict()) if json_out else print_drift(r),
+    return shown(result, lambda r: print_result(r, json_out),
                  1 if fail_on_drift and result.drift else 0)
 
 
@@ -79,11 +79,6 @@ def _read(data, max_rows: int, seed: int):
     from prodkit.monitor.frames import read_table
 
     return read_table(data, max_rows=max_rows, seed=seed) if isinstance(data, str | Path) else data.frame
-
-
-def print_drift(result) -> None:
-    """The verdict line and a table of columns, drifted first (the result's one view)."""
-    out.print(result)
 
 
 def validate(
@@ -118,16 +113,9 @@ def validate(
             out.print(f"wrote a contract for {frame.shape[1]} columns of {len(frame)} rows to {written} — edit it freely")
         return
     result = check(frame, rules, contract_path=str(contract))
-    if json_out:
-        print_json(result.to_dict())
-    else:
-        print_validation(result)
+    print_result(result, json_out)
     if not result.ok:
         raise typer.Exit(1)
-
-
-def print_validation(result) -> None:
-    out.print(result)
 
 
 def register(app: typer.Typer) -> None:

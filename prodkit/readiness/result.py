@@ -58,6 +58,7 @@ POINTS = {"pass": 1.0, "warn": 0.5, "fail": 0.0, "skip": 0.0}
 SYMBOLS = {"pass": "✔", "warn": "!", "fail": "✘", "skip": "–"}
 STYLES = {"pass": "green", "warn": "yellow", "fail": "red", "skip": "bright_black"}
 DETAIL_COLUMN = "Message · cells · fix"
+CHECK_COLUMNS = ("Check", "Status", DETAIL_COLUMN)
 
 
 @dataclass
@@ -264,7 +265,7 @@ class ReadinessResult:
             rows.append((Cell.of(f"{title} · {name} {s.points:g}/{s.max}", "bold"), "", ""))
             rows += [check_row(c) for c in checks]
         return View([Line(f"Readiness of {self.notebook}: {self.score_headline()}", "bold"),
-                     Table("", ("Check", "Status", DETAIL_COLUMN), rows, fold=(DETAIL_COLUMN,), no_wrap=("Check", "Status")),
+                     Table("", CHECK_COLUMNS, rows, fold=(DETAIL_COLUMN,), no_wrap=CHECK_COLUMNS[:2]),
                      *self.score_view().blocks])
 
     def score_view(self) -> View:
@@ -313,8 +314,13 @@ def check_row(c: CheckResult) -> tuple:
     return f"  {c.id}", Cell.of(f"{SYMBOLS[c.status]} {c.status}", STYLES[c.status]), detail
 
 
+def score_status(score: float) -> str:
+    """How a score is coloured, as a check status: pass from 0.8, warn from 0.5, else fail."""
+    return "pass" if score >= 0.8 else "warn" if score >= 0.5 else "fail"
+
+
 def _bar(label: str, score: float, grade: str, meaning: str) -> Cell:
-    style = STYLES["pass"] if score >= 0.8 else STYLES["warn"] if score >= 0.5 else STYLES["fail"]
+    style = STYLES[score_status(score)]
     filled = round(score * 20)
     return (Cell.of(f"{label:<15}").plus(f"{score:.2f} ", f"bold {style}")
             .plus("█" * filled + "░" * (20 - filled), style).plus(f"  grade {grade}: {meaning}"))

@@ -22,17 +22,19 @@ def in_live_kernel() -> bool:
     return shell is not None and getattr(shell, "kernel", None) is not None
 
 
+BAR_STYLES = {"pass": "success", "warn": "warning", "fail": "danger"}  # ipywidgets' names for the colours
+
+
 def build_widget(result: ReadinessResult):
     """Score bar, explanation, and one collapsible section per category with its checks."""
     import ipywidgets as w
 
     from prodkit._render import Line, Table, View, html_table, to_html
-    from prodkit.readiness.result import DETAIL_COLUMN, SYMBOLS, check_row
+    from prodkit.readiness.result import CHECK_COLUMNS, SYMBOLS, check_row, score_status
 
     def bar(label: str, score: float, grade: str, meaning: str):
         return w.HBox([w.FloatProgress(value=score, min=0, max=1, description=f"{label} {score:.2f}",
-                                       bar_style="success" if score >= 0.8 else "warning" if score >= 0.5
-                                       else "danger", layout=w.Layout(width="420px"),
+                                       bar_style=BAR_STYLES[score_status(score)], layout=w.Layout(width="420px"),
                                        style={"description_width": "initial"}),
                        w.HTML(to_html(View([Line(f"grade {grade}: {meaning}")])))])
 
@@ -44,7 +46,7 @@ def build_widget(result: ReadinessResult):
     children, titles = [], []
     for title, name, s, checks in result.grouped():
         rows = [check_row(c) for c in checks]
-        children.append(w.HTML(html_table(Table("", ("Check", "Status", DETAIL_COLUMN), rows, header=False))))
+        children.append(w.HTML(html_table(Table("", CHECK_COLUMNS, rows, header=False))))
         worst = "fail" if s.counts["fail"] else "warn" if s.counts["warn"] else "skip" if s.counts["skip"] else "pass"
         titles.append(f"{SYMBOLS[worst]} {title} · {name}  {s.points:g}/{s.max}")
     accordion = w.Accordion(children=children, titles=tuple(titles))

@@ -106,13 +106,13 @@ def _drift_with_columns(names: list[str]):
 
 
 def test_drift_columns_from_the_data_are_shown_not_interpreted_in_the_cli_and_notebook(capsys):
-    from prodkit.monitor.cli import print_drift
+    from prodkit._cli_support import print_result
 
     result = _drift_with_columns([*HOSTILE, "plain"])
     rows = rows_text(result.view().tables()[0])
     assert rows[0][0] == HOSTILE[0] and rows[0][-1] == "drift"  # the drifted column first
     assert sorted(r[0] for r in rows) == sorted(["\\x1b[2J", "[bold red]x[/]", HOSTILE[0], "evil\\u202etxt", "plain"])
-    print_drift(result)
+    print_result(result, json_out=False)
     printed = capsys.readouterr().out
     assert "[bold red]x[/]" in printed and "\x1b" not in printed and "\u202e" not in printed
     page = result._repr_html_()
@@ -121,12 +121,12 @@ def test_drift_columns_from_the_data_are_shown_not_interpreted_in_the_cli_and_no
 
 
 def test_validation_messages_from_the_data_are_shown_not_interpreted(capsys):
-    from prodkit.monitor.cli import print_validation
+    from prodkit._cli_support import print_result
     from prodkit.monitor.results import ValidationResult, Violation
 
     result = ValidationResult(rows=3, columns=1, violations=[
         Violation("unseen_categories", HOSTILE[2], "error", 1, 1 / 3, f"1 value in 1 unseen category: {HOSTILE[0]}")])
-    print_validation(result)
+    print_result(result, json_out=False)
     printed = capsys.readouterr().out
     assert HOSTILE[2] in printed and HOSTILE[0] in printed and "breaks the contract" in printed
     page = result._repr_html_()
