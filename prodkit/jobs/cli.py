@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from prodkit._cli_support import err, handle_errors, in_notebook, out, print_json
+from prodkit._cli_support import err, handle_errors, in_notebook, out, print_json, print_result, shown
 
 jobs_app = typer.Typer(help="Scheduled papermill jobs: define, run now, pause, and read run history.",
                        no_args_is_help=True, rich_markup_mode=None)
@@ -136,12 +136,10 @@ def show(run_id: int = typer.Argument(..., help="Run id (from `jobs history`).")
          json_out: bool = typer.Option(False, "--json", help="Print JSON.")):
     """One run in full, with the path of its drift report when it watched a batch."""
     from prodkit.jobs.api import show_run
-    from prodkit.jobs.render import print_run
+    from prodkit.jobs.render import RunDetail
 
-    run = show_run(run_id, project=_project(project))
-    if json_out:
-        return print_json(run.to_dict())
-    print_run(run, out)
+    detail = RunDetail(show_run(run_id, project=_project(project)))
+    return shown(detail, lambda d: print_result(d, json_out))
 
 
 @jobs_app.command("pause")
@@ -208,7 +206,7 @@ def run(
     """Run a job once, now, with live per-cell progress; exit 1 if it does not succeed."""
     from prodkit.jobs.api import get_job, queue_run, run_job
     from prodkit.jobs.params import parse_param_args
-    from prodkit.jobs.render import CellProgress, print_run
+    from prodkit.jobs.render import CellProgress, RunDetail
 
     params = parse_param_args(param)
     proj = _project(project)
@@ -224,7 +222,7 @@ def run(
             attempts = run_job(name, project=proj, parameters=params, on_cell=progress, retries=not no_retries,
                                log=lambda line: err.print(line))
         for attempt in attempts:
-            print_run(attempt, out)
+            out.print(RunDetail(attempt))
     if not attempts or attempts[-1].status != "succeeded":
         raise typer.Exit(1)
 

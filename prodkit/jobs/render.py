@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from prodkit._render import Cell, html_table, rich_table
+from prodkit._render import Cell, Rendered, View, html_table, rich_table
 from prodkit._render import Table as ViewTable
 from prodkit._text import printable
 from prodkit.jobs.records import StoredRun, iso
 
 STATUS_STYLE = {"succeeded": "green", "failed": "red", "timed_out": "red", "lost": "magenta",
                 "cancelled": "yellow", "running": "cyan", "queued": "blue"}
-
-
-def _status(status: str) -> str:
-    return f"[{STATUS_STYLE.get(status, 'white')}]{status}[/]"
 
 
 NO_DRIFT_VERDICT = "–"  # the run watched no batch
@@ -36,11 +33,6 @@ def _drift_color(drift: dict[str, Any] | None) -> str | None:
     if not drift:
         return None
     return "red" if drift.get("drift") else "green"
-
-
-def _drift_cell(drift: dict[str, Any] | None) -> str:
-    color = _drift_color(drift)
-    return f"[{color}]{drift_text(drift)}[/]" if color else drift_text(drift)
 
 
 def _short(ts: str | None) -> str:
@@ -121,27 +113,49 @@ def history_html(runs: list[StoredRun]) -> str:
     return html_table(history_view_table(runs))
 
 
-def print_run(run: StoredRun, console: Console) -> None:
+RUN_FIELDS = ("trigger", "triggered_by", "attempt", "retry_of", "scheduled_for", "started_at", "ended_at",
+              "duration_s", "parameters", "notebook", "notebook_sha256", "output_path")
+
+
+def _field(value: Any) -> str:
+    return json.dumps(value) if isinstance(value, dict | list) else str(value)
+
+
+def run_view(run: StoredRun) -> View:
+    """One run in full (`jobs show`): a headline, then one row per stored field, its drift, artifacts,
+    what it decided and its error."""
+    headline = Cell.of("run ").plus(run.run_id, "bold").plus(" of ").plus(run.job, "bold").plus(": ") \
+        .plus(run.status, STATUS_STYLE.get(run.status, "white"))
+    fields = ViewTable("", ("field", "value"), header=False, box="plain", fold=("value",))
     d = run.to_dict()
-    console.print(f"[bold]run {run.run_id}[/] of [bold]{printable(run.job)}[/]: {_status(run.status)}")
-    for key in ("trigger", "triggered_by", "attempt", "retry_of", "scheduled_for", "started_at", "ended_at", "duration_s",
-                "parameters", "notebook", "notebook_sha256", "output_path"):
-        if d[key] is not None:
-            console.print(f"  {key:<16} {printable(d[key])}", highlight=False)
-    drift = run.drift
-    if drift:
-        console.print(f"  drift            {_drift_cell(drift)}  (share of drifted columns)", highlight=False)
-        if drift.get("report"):
-            console.print(f"  drift report     {printable(drift['report'])}", highlight=False)
+    fields.rows += [(key, _field(d[key])) for key in RUN_FIELDS if d[key] is not None]
+    if run.drift:
+        fields.rows.append(("drift", Cell.of(drift_text(run.drift), _drift_color(run.drift) or "")
+                            .plus("  (share of drifted columns)")))
+        if run.drift.get("report"):
+            fields.rows.append(("drift report", str(run.drift["report"])))
     for artifact in run.artifacts:
         summary = artifact.get("summary") or {}
         model = f" ({summary['model']})" if artifact.get("kind") == "drift" and summary.get("model") else ""
-        console.print(f"  artifact         {printable(artifact.get('kind'))}{printable(model)}: {printable(artifact.get('path'))}",
-                      highlight=False)
+        fields.rows.append(("artifact", f"{artifact.get('kind')}{model}: {artifact.get('path')}"))
     if chain_text(run):
-        console.print(f"  decided          {printable(chain_text(run))}", highlight=False)
+        fields.rows.append(("decided", chain_text(run)))
     if run.error:
-        console.print(f"  [red]error[/]            {printable(run.error.line())}", highlight=False)
+        fields.rows.append((Cell.of("error", "red"), run.error.line()))
+    return View([headline, fields])
+
+
+class RunDetail(Rendered):
+    """One run as `jobs show` prints it (text, Rich, HTML from `run_view`); `to_dict()` for --json."""
+
+    def __init__(self, run: StoredRun):
+        self.run = run
+
+    def view(self) -> View:
+        return run_view(self.run)
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.run.to_dict()
 
 
 class CellProgress:

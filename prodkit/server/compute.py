@@ -29,7 +29,7 @@ def default_workers() -> int:
     return 0 if cpus < 2 else min(MAX_WORKERS, cpus)
 
 
-_WARM_UP_CELLS = ["%load_ext prodkit", "%%promote --params\nthreshold = 0.5",
+_WARM_UP_CELLS = ["%load_ext prodkit", "%%parameters\nthreshold = 0.5",
                   "%%promote warmlib.core\ndef ratio(a, b):\n    return a / b",
                   "%%promote --test warmlib.core\nassert ratio(4, 2) == 2"]
 

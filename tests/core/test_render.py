@@ -148,3 +148,25 @@ def test_a_model_versions_tags_are_shown_as_text_in_models_show(capsys):
     printed = capsys.readouterr().out
     assert HOSTILE[2] in printed and "churn v3 @champion" in printed
     assert html.escape(HOSTILE[0]) in info._repr_html_() and "<script>" not in info._repr_html_()
+
+
+def test_jobs_show_lists_a_runs_fields_and_shows_its_names_and_error_as_text(capsys):
+    from prodkit._cli_support import out
+    from prodkit.jobs.records import RunError, StoredRun
+    from prodkit.jobs.render import RunDetail
+
+    run = StoredRun(run_id=7, job=HOSTILE[2], status="failed", scheduled_for=0.0, trigger="manual",
+                    parameters={"name": HOSTILE[0]}, error=RunError(3, "ValueError", HOSTILE[1]),
+                    artifacts=[{"kind": "drift", "path": "reports/d.html", "summary": {"drift": True, "share": 0.5}}])
+    detail = RunDetail(run)
+    [table] = detail.view().tables()
+    rows = dict(rows_text(table))
+    assert rows["trigger"] == "manual" and rows["parameters"] == '{"name": "<script>alert(1)</script>"}'
+    assert rows["drift"] == "drift 0.50  (share of drifted columns)" and rows["artifact"] == "drift: reports/d.html"
+    assert rows["error"].startswith("cell 3: ValueError") and "\\x1b[2J" in rows["error"]
+    assert detail.to_dict() == run.to_dict()
+    out.print(detail)
+    printed = capsys.readouterr().out
+    assert f"run 7 of {HOSTILE[2]}: failed" in printed and "\x1b" not in printed
+    page = detail._repr_html_()
+    assert "<script>" not in page and html.escape(HOSTILE[0]) in page
