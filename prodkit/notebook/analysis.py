@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import itertools
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,8 @@ PYTHON_CELL_MAGICS = frozenset({"promote", "parameters", "time", "timeit", "capt
                                 "prodkit", "skip"})
 SHELL_CELL_MAGICS = frozenset({"bash", "sh", "script", "system"})
 _IPYTHON_SYNTAX = re.compile(r"^\s*(?:[!%?]|.*=\s*[!%])|\?\s*$", re.M)
+_LEADING_BLANK_LINES = re.compile(r"\A(?:[^\S\n]*\n)*")
+_INDENTED_FIRST_LINE = re.compile(r"\A(?:[^\S\n]*\n)*[ \t]+\S")  # IPython dedents the cell; Python refuses it
 _IPY_METHODS = {"system": "shell", "getoutput": "shell", "run_line_magic": "line_magic",
                 "run_cell_magic": "cell_magic"}
 _IMPORT_ERRORS = {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
@@ -128,19 +131,22 @@ def _transformer():
 
 
 def needs_ipython(source: str) -> bool:
-    """Whether `source` may hold IPython syntax (a cheap test before importing IPython)."""
-    return bool(_IPYTHON_SYNTAX.search(source))
+    """Whether `source` may hold IPython syntax or an indented first line (a cheap test before importing IPython)."""
+    return bool(_IPYTHON_SYNTAX.search(source) or _INDENTED_FIRST_LINE.match(source))
 
 
 def to_python(source: str) -> str:
-    """Cell source with IPython syntax (%magics, !shell, x?) turned into plain Python calls by IPython."""
+    """Cell source with IPython syntax (%magics, !shell, x?) turned into plain Python calls by IPython,
+    and an indented cell dedented as IPython runs it; line numbers are the cell's own."""
     if not needs_ipython(source):
         return source
     import warnings
 
     with warnings.catch_warnings():  # IPython warns about odd line ends (U+2028) in hostile cells
         warnings.simplefilter("ignore", UserWarning)
-        return _transformer().transform_cell(source)
+        code = _transformer().transform_cell(source)
+    # IPython drops leading blank lines: put them back, so line numbers stay the cell's
+    return "\n" * _LEADING_BLANK_LINES.match(source).group().count("\n") + code
 
 
 def dotted_name(node: ast.AST) -> str | None:
@@ -203,7 +209,7 @@ def _parse(cell: Cell, source: str) -> CellFacts:
     except (ValueError, RecursionError, MemoryError) as e:  # null bytes, absurd nesting
         return CellFacts(cell, None, source, ParseError(1, str(e)[:120]))
     try:
-        code = _transformer().transform_cell(source)
+        code = to_python(source)
     except Exception as e:  # noqa: BLE001 - IPython's tokenizer on broken input
         facts = CellFacts(cell, None, source, ParseError(1, f"IPython cannot read it: {str(e)[:120]}"))
         facts.shell_lines = _shell_lines_by_text(source)
@@ -226,7 +232,7 @@ def _partial(cell: Cell, code: str, error: ParseError) -> CellFacts:
     starts = [i for i, line in enumerate(lines)
               if line.strip() and not line[0].isspace() and not line.startswith("#") and not _CONTINUES.match(line)]
     body: list[ast.stmt] = []
-    for start, end in zip(starts, [*starts[1:], len(lines)], strict=True):
+    for start, end in itertools.pairwise([*starts, len(lines)]):
         chunk = "\n" * start + "\n".join(lines[start:end])  # leading newlines keep the line numbers
         try:
             body += ast.parse(chunk).body

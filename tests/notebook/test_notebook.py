@@ -79,6 +79,26 @@ def test_cell_magics_python_body_is_read_other_bodies_are_shell():
     assert [s.command for s in bash.shell_lines if s.kind == "shell"] == ["wget https://x.org/a.csv", "echo done"]
 
 
+def test_shell_lines_keep_the_cells_line_numbers_after_a_cell_magic_and_blank_lines():
+    """IPython's transformer drops leading blank lines (and a `%%promote` body is read from line 2)."""
+    promoted = facts("%%promote churn.io\nimport os\n!pip install x\nimport sys")
+    assert [(s.line, s.name) for s in promoted.shell_lines] == [(3, "pip")]
+    spaced = facts("\n\nimport os\n!pip install x")
+    assert [(s.line, s.name) for s in spaced.shell_lines] == [(4, "pip")]
+
+
+def test_an_indented_cell_is_read_as_ipython_runs_it():
+    """IPython dedents a cell whose first line is indented (a real notebook's ` device = "cuda" ...`)."""
+    f = facts(' # Make sure we have a GPU\n device = "cuda" if torch.cuda.is_available() else "cpu"\n device')
+    assert f.parse_error is None and "device" in f.assigned
+
+
+@pytest.mark.parametrize("source", ["    x = (\n", "# note\n    )\n"])
+def test_a_cell_with_no_statement_at_the_margin_gets_a_parse_error_not_a_crash(source):
+    f = facts(source)
+    assert f.tree is None and f.parse_error is not None
+
+
 @pytest.mark.parametrize("source, line, message", [
     ('import os\nprint "x"', 2, "Missing parentheses"),
     ("x = model.cuda(async=True)", 1, "invalid syntax"),
