@@ -130,9 +130,14 @@ def _transformer():
     return TransformerManager()
 
 
+def indented_first_line(source: str) -> bool:
+    """Whether the first line with text is indented (IPython runs such a cell dedented; Python refuses it)."""
+    return bool(_INDENTED_FIRST_LINE.match(source))
+
+
 def needs_ipython(source: str) -> bool:
     """Whether `source` may hold IPython syntax or an indented first line (a cheap test before importing IPython)."""
-    return bool(_IPYTHON_SYNTAX.search(source) or _INDENTED_FIRST_LINE.match(source))
+    return bool(_IPYTHON_SYNTAX.search(source)) or indented_first_line(source)
 
 
 def to_python(source: str) -> str:

@@ -145,7 +145,16 @@ def _parse_promoted(nb: Notebook, cell: Cell) -> CellNames:
     body = cell.body
     error = _syntax_error(body)
     if error is not None:
+        from prodkit.notebook.analysis import indented_first_line
+
         lineno, msg = error
+        if indented_first_line(body):
+            raise BadInput(
+                "the cell's code is indented: IPython runs it dedented, a module cannot",
+                path=str(nb.path),
+                cell=cell.number,
+                fix="remove the indentation of the cell's lines, save, and promote again",
+            ) from None
         if safe_analyse(body) is not None:
             raise BadInput(
                 "IPython syntax (%magic or !command) cannot go into a module",

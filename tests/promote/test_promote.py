@@ -316,6 +316,15 @@ def test_ipython_syntax_in_promoted_cell_is_bad_input(empty_project):
     assert res.exit_code == 2 and "cell 1" in res.output and "IPython syntax" in res.output
 
 
+def test_an_indented_promoted_cell_is_bad_input_that_says_so(empty_project):
+    """IPython runs an indented cell dedented; a module cannot hold it (not 'IPython syntax')."""
+    nb = write_notebook(empty_project.nbs_path / "indented.ipynb", [code("%%promote m\n  def f(x):\n      return x")])
+    res = cli("promote", nb)
+    lines = res.output.strip().splitlines()
+    assert res.exit_code == 2 and len(lines) == 1 and "cell 1" in lines[0] and "indented" in lines[0]
+    assert not any(empty_project.lib_path.iterdir())
+
+
 def test_project_without_nbdev_config_says_run_init(tmp_path):
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n')
     nb = write_notebook(tmp_path / "nbs" / "a.ipynb", [code("%%promote m\nx = 1")])
