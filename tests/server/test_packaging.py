@@ -21,6 +21,14 @@ def test_shared_data_maps_the_panel_and_the_server_config():
     assert "prodkit/labextension/package.json" in hook["ensured-targets"]
 
 
+def test_the_panels_npm_version_is_prodkits_version():
+    """npm needs its own `version` field; it must say what prodkit/__init__.py says (the one source)."""
+    import prodkit
+
+    ext = json.loads((REPO / "extensions" / "jupyterlab" / "package.json").read_text())
+    assert ext["version"] == prodkit.__version__
+
+
 def test_server_config_enables_the_extension_that_exists():
     config = json.loads((REPO / "jupyter-config" / "server-config" / "prodkit.json").read_text())
     names = [n for n, on in config["ServerApp"]["jpserver_extensions"].items() if on]
