@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +54,8 @@ def _for_nbdev(plan: NotebookPlan, module_of_cell: dict[int, str]) -> tuple[dict
     cell (it takes the notebook's metadata directives), `%%promote` cells, and code cells that may
     hold a directive (a `|` anywhere, or `nbdev` metadata); the other code cells cannot change an
     exported module and are most of a notebook's bulk, as are the outputs left out of every cell.
+    prodkit's other cells (tests, parameters, modules blocked this run) are emptied: their nbdev
+    directives must not send them into a module.
     Ids are kept (nbformat < 4.5: deterministic ones, not nbdev's random ones): the modules'
     `# %% ... #id` headers name the notebook's own cells.
     """
@@ -69,8 +72,11 @@ def _for_nbdev(plan: NotebookPlan, module_of_cell: dict[int, str]) -> tuple[dict
         if number - 1 in module_of_cell:
             reindexed[len(cells)] = module_of_cell[number - 1]
         cell = {k: v for k, v in cell.items() if k != "outputs"}
-        cell.setdefault("id", f"cell{number}")
+        cell.setdefault("id", f"cell{number}")  # read back by `_cell_of_id`
         cell["source"] = source
+        if code and number - 1 not in module_of_cell and plan.notebook.cells[number - 1].promote is not None:
+            # a test or parameters cell, or a module cell of a blocked module: its `#| export` is not nbdev's to follow
+            cell["source"], cell["metadata"] = "", {k: v for k, v in (cell.get("metadata") or {}).items() if k != "nbdev"}
         cells.append(cell)
     return {**raw, "cells": cells}, reindexed
 
@@ -125,6 +131,40 @@ def _check_docstring(text: str, module: str, plan: NotebookPlan) -> None:
         )
 
 
+def _cell_of_id(plan: NotebookPlan, cell_id: str | None):
+    """The notebook cell a module's `# %% ... #ID` header names (`cellN` for a cell saved without an id)."""
+    by_id = next((c for c in plan.notebook.cells if c.id is not None and c.id == cell_id), None)
+    number = re.fullmatch(r"cell(\d+)", cell_id or "")
+    if by_id is None and number and 0 < int(number.group(1)) <= len(plan.notebook.cells):
+        return plan.notebook.cells[int(number.group(1)) - 1]
+    return by_id
+
+
+_CELL_HEADER = re.compile(r"^# %% .* #(\S+)$")
+
+
+def _check_parses(text: str, module: str, plan: NotebookPlan) -> None:
+    """The module nbdev rendered must be Python: an exported cell's `%magic`, `!command` or cell-magic
+    line is bad input naming that cell, not a broken module (nbdev copies exported cells as they are)."""
+    import ast
+
+    try:
+        ast.parse(text)
+    except SyntaxError as e:
+        lines = text.split("\n")[: e.lineno or 0]  # up to the line that does not parse
+        headers = [m.group(1) for m in map(_CELL_HEADER.match, lines) if m]
+        cell = _cell_of_id(plan, headers[-1] if headers else None)
+        bad = lines[-1] if lines else None
+        cell_lines = cell.source.split("\n") if cell is not None else []
+        where = f" (line {cell_lines.index(bad) + 1} of the cell)" if bad in cell_lines else ""
+        raise BadInput(
+            f"the code exported to {module} is not Python: {e.msg}{where}",
+            path=str(plan.notebook.path),
+            cell=cell.number if cell is not None else None,
+            fix="IPython syntax (%magic, !command, %%magic) cannot go into a module: move it to a cell that is not exported",
+        ) from None
+
+
 def _make(exporter, keys: list[str], module: str, nb_path: Path, project: Project, staging: Path) -> str:
     """Text of `module` as nbdev's ModuleMaker writes it (into `staging`, a temp folder), from
     the cells nbdev exported under `keys` (`#` and the module's name can both lead to it)."""
@@ -171,6 +211,7 @@ def render_modules(plan: NotebookPlan, project: Project) -> list[RenderedModule]
                 continue
             text = _make(exporter, keys, module, nb_path, project, Path(tmp).resolve())
             _check_docstring(text, module, plan)
+            _check_parses(text, module, plan)
             cells = [c for key in keys for c in exporter.modules[key]]
             rendered.append(
                 RenderedModule(

@@ -240,6 +240,42 @@ def test_nbdev_directives_keep_working_beside_promote(empty_project):
     assert "def new_style" in (empty_project.lib_path / "modern.py").read_text()
 
 
+def test_a_magic_in_an_nbdev_export_cell_is_one_line_naming_the_cell_and_nothing_is_written(empty_project):
+    """nbdev copies `#| export` cells as they are: a `%time` line there would be a module that does not parse."""
+    nb = write_notebook(empty_project.nbs_path / "magic.ipynb",
+                        [code("#| default_exp legacy"), code("x = 0"), code("#| export\n%time y = 1\ndef f():\n    return 2")])
+    res = cli("promote", nb)
+    lines = res.output.strip().splitlines()
+    assert res.exit_code == 2 and len(lines) == 1, res.output
+    assert "cell 3" in lines[0] and "legacy is not Python" in lines[0] and "(line 2 of the cell)" in lines[0]
+    assert not any(empty_project.lib_path.iterdir())
+
+
+def test_a_promote_test_cell_with_an_nbdev_export_directive_goes_to_the_tests_only(empty_project):
+    nb = write_notebook(empty_project.nbs_path / "mixed.ipynb", [
+        code("#| default_exp legacy"),
+        code("#| export\ndef old_style():\n    return 'nbdev'"),
+        code("%%promote modern\ndef new_style():\n    return 'prodkit'"),
+        code("%%promote --test modern\n#| export\nassert new_style() == 'prodkit'")])
+    assert promote(nb).ok
+    legacy = (empty_project.lib_path / "legacy.py").read_text()
+    assert "def old_style" in legacy and "%%promote" not in legacy and "new_style" not in legacy
+    assert "assert new_style() == 'prodkit'" in (empty_project.tests_path / "test_modern.py").read_text()
+
+
+def test_a_blocked_modules_cell_with_an_nbdev_export_directive_is_not_exported_elsewhere(empty_project):
+    """A `%%promote` module blocked by a problem writes nothing, and nbdev does not take its cell instead."""
+    nb = write_notebook(empty_project.nbs_path / "mixed.ipynb", [
+        code("#| default_exp legacy"),
+        code("#| export\ndef old_style():\n    return 'nbdev'"),
+        code("threshold = 0.5"),
+        code("%%promote modern\n#| export\ndef new_style():\n    return threshold")])
+    result = promote(nb)
+    assert not result.ok and not (empty_project.lib_path / "modern.py").exists()
+    legacy = (empty_project.lib_path / "legacy.py").read_text()
+    assert "def old_style" in legacy and "new_style" not in legacy and "%%promote" not in legacy
+
+
 def test_folder_promotes_every_notebook_and_skips_plain_ones(empty_project):
     churn_notebook(empty_project)
     write_notebook(empty_project.nbs_path / "scratch.ipynb", [code("x = 1")])
