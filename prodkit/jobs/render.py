@@ -128,7 +128,7 @@ def run_view(run: StoredRun) -> View:
         .plus(run.status, STATUS_STYLE.get(run.status, "white"))
     fields = ViewTable("", ("field", "value"), header=False, box="plain", fold=("value",))
     d = run.to_dict()
-    fields.rows += [(key, _field(d[key])) for key in RUN_FIELDS if d[key] is not None]
+    fields.rows += [(key, _field(d[key])) for key in RUN_FIELDS if d[key] not in (None, {})]  # {}: no parameters
     if run.drift:
         fields.rows.append(("drift", Cell.of(drift_text(run.drift), _drift_color(run.drift) or "")
                             .plus("  (share of drifted columns)")))

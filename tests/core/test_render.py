@@ -165,6 +165,8 @@ def test_jobs_show_lists_a_runs_fields_and_shows_its_names_and_error_as_text(cap
     assert rows["drift"] == "drift 0.50  (share of drifted columns)" and rows["artifact"] == "drift: reports/d.html"
     assert rows["error"].startswith("cell 3: ValueError") and "\\x1b[2J" in rows["error"]
     assert detail.to_dict() == run.to_dict()
+    plain = StoredRun(run_id=8, job="j", status="succeeded", scheduled_for=0.0, trigger="schedule")
+    assert "parameters" not in dict(rows_text(RunDetail(plain).view().tables()[0]))  # none given: no empty {} row
     out.print(detail)
     printed = capsys.readouterr().out
     assert f"run 7 of {HOSTILE[2]}: failed" in printed and "\x1b" not in printed
