@@ -103,6 +103,18 @@ def nbdev_target(cell: Cell) -> str:
     return m.group(2) if m else ""
 
 
+def _check_one_module(nb: Notebook, cell: Cell, module: str) -> None:
+    """A `%%promote A` cell that also says nbdev's `#| export B` names two modules: refused, not guessed."""
+    other = nbdev_target(cell)
+    if other and other != module:
+        raise BadInput(
+            f"the cell says both %%promote {module} and #| export {other}",
+            path=str(nb.path),
+            cell=cell.number,
+            fix=f"keep one: remove the `#| export {other}` line, or promote the cell to {other}",
+        )
+
+
 def _check_nbdev_target(nb: Notebook, cell: Cell, name: str) -> str:
     try:
         return validate_module_name(name)
@@ -205,6 +217,7 @@ def build_plan(nb: Notebook) -> NotebookPlan:
             plan.params_cell = cell
         elif directive.kind == "module":
             module = directive.module or plan.default_module()
+            _check_one_module(nb, cell, module)
             _parse_promoted(nb, cell)
             plan.modules.setdefault(module, []).append(cell)
             last_module = module

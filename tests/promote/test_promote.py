@@ -276,6 +276,19 @@ def test_a_blocked_modules_cell_with_an_nbdev_export_directive_is_not_exported_e
     assert "def old_style" in legacy and "new_style" not in legacy and "%%promote" not in legacy
 
 
+def test_a_cell_naming_two_modules_by_promote_and_nbdev_is_refused(empty_project):
+    nb = write_notebook(empty_project.nbs_path / "two.ipynb",
+                        [code("%%promote modern\n#| export legacy\ndef f():\n    return 1")])
+    res = cli("promote", nb)
+    lines = res.output.strip().splitlines()
+    assert res.exit_code == 2 and len(lines) == 1 and "cell 1" in lines[0]
+    assert "both %%promote modern and #| export legacy" in lines[0]
+    assert not any(empty_project.lib_path.iterdir())
+    same = write_notebook(empty_project.nbs_path / "same.ipynb",
+                          [code("%%promote modern\n#| export modern\ndef f():\n    return 1")])
+    assert promote(same).ok and "def f" in (empty_project.lib_path / "modern.py").read_text()
+
+
 def test_folder_promotes_every_notebook_and_skips_plain_ones(empty_project):
     churn_notebook(empty_project)
     write_notebook(empty_project.nbs_path / "scratch.ipynb", [code("x = 1")])
