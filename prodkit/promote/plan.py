@@ -161,25 +161,13 @@ def _parse_promoted(nb: Notebook, cell: Cell) -> CellNames:
 
         lineno, msg = error
         if indented_first_line(body):
-            raise BadInput(
-                "the cell's code is indented: IPython runs it dedented, a module cannot",
-                path=str(nb.path),
-                cell=cell.number,
-                fix="remove the indentation of the cell's lines, save, and promote again",
-            ) from None
-        if safe_analyse(body) is not None:
-            raise BadInput(
-                "IPython syntax (%magic or !command) cannot go into a module",
-                path=str(nb.path),
-                cell=cell.number,
-                fix="move that line to a cell without %%promote",
-            ) from None
-        raise BadInput(
-            f"SyntaxError on line {lineno}: {msg}",
-            path=str(nb.path),
-            cell=cell.number,
-            fix="fix the cell, save, and promote again",
-        ) from None
+            message, fix = ("the cell's code is indented: IPython runs it dedented, a module cannot",
+                            "remove the indentation of the cell's lines, save, and promote again")
+        elif safe_analyse(body) is not None:
+            message, fix = "IPython syntax (%magic or !command) cannot go into a module", "move that line to a cell without %%promote"
+        else:
+            message, fix = f"SyntaxError on line {lineno}: {msg}", "fix the cell, save, and promote again"
+        raise BadInput(message, path=str(nb.path), cell=cell.number, fix=fix) from None
     return analyse(body)
 
 
