@@ -72,9 +72,16 @@ class RunError:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def message_lines(self) -> list[str]:
+        """The message's non-blank lines (an exception's message may span several)."""
+        return [line.rstrip() for line in self.evalue.splitlines() if line.strip()]
+
     def line(self) -> str:
+        """One line for tables, logs and the panel: `cell 3: ValueError: first line …` (`jobs show` has it all)."""
         where = f"cell {self.cell}: " if self.cell else ""
-        return f"{where}{self.ename}: {self.evalue}".strip()
+        lines = self.message_lines()
+        more = " …" if len(lines) > 1 else ""
+        return f"{where}{self.ename}: {lines[0] if lines else ''}{more}".strip()
 
 
 @dataclass

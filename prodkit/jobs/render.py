@@ -11,7 +11,7 @@ from rich.table import Table
 from prodkit._render import Cell, Rendered, View, html_table, rich_table
 from prodkit._render import Table as ViewTable
 from prodkit._text import printable
-from prodkit.jobs.records import StoredRun, iso
+from prodkit.jobs.records import RunError, StoredRun, iso
 
 STATUS_STYLE = {"succeeded": "green", "failed": "red", "timed_out": "red", "lost": "magenta",
                 "cancelled": "yellow", "running": "cyan", "queued": "blue"}
@@ -141,8 +141,18 @@ def run_view(run: StoredRun) -> View:
     if chain_text(run):
         fields.rows.append(("decided", chain_text(run)))
     if run.error:
-        fields.rows.append((Cell.of("error", "red"), run.error.line()))
+        fields.rows.append((Cell.of("error", "red"), _error_cell(run.error)))
     return View([headline, fields])
+
+
+def _error_cell(error: RunError) -> Cell:
+    """The whole error: its first line, then each further line of the message on a line of its own."""
+    where = f"cell {error.cell}: " if error.cell else ""
+    first, *rest = error.message_lines() or [""]
+    out = Cell.of(f"{where}{error.ename}: {first}".strip())
+    for line in rest:
+        out = out.plus(line, newline=True)
+    return out
 
 
 class RunDetail(Rendered):

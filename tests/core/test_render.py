@@ -172,3 +172,21 @@ def test_jobs_show_lists_a_runs_fields_and_shows_its_names_and_error_as_text(cap
     assert f"run 7 of {HOSTILE[2]}: failed" in printed and "\x1b" not in printed
     page = detail._repr_html_()
     assert "<script>" not in page and html.escape(HOSTILE[0]) in page
+
+
+def test_a_multi_line_error_is_one_line_in_tables_and_whole_in_jobs_show():
+    """An exception message spanning lines (numpy's deprecation errors) showed as `\\x0a`-joined text."""
+    from prodkit.jobs.records import RunError, StoredRun
+    from prodkit.jobs.render import RunDetail, history_view_table
+
+    error = RunError(113, "AttributeError", "module 'numpy' has no attribute 'object'.\n`np.object` was an alias.\n\n  see the notes")
+    assert error.line() == "cell 113: AttributeError: module 'numpy' has no attribute 'object'. …"
+    run = StoredRun(run_id=2, job="pandas", status="failed", scheduled_for=0.0, trigger="manual", error=error)
+    [row] = rows_text(history_view_table([run]))
+    assert row[-1] == error.line()
+    shown = RunDetail(run)
+    assert dict(rows_text(shown.view().tables()[0]))["error"] == (
+        "cell 113: AttributeError: module 'numpy' has no attribute 'object'.; `np.object` was an alias.;   see the notes")
+    assert "\\x0a" not in _rich_output(shown) and "  see the notes" in _rich_output(shown)
+    assert "<br>`np.object` was an alias." in shown._repr_html_()
+    assert RunError(None, "Cancelled", "stopped on request").line() == "Cancelled: stopped on request"
