@@ -44,9 +44,8 @@ def run_job(args: dict) -> tuple[int, str, dict | None]:
     data = attempts[-1].to_dict() if attempts else {"job": name, "status": "not started"}
     status = str(data.get("status", ""))
     message = f"job {name}: run {data.get('run_id', '')} {status}{note}"
-    error = data.get("error")
-    if isinstance(error, dict) and error:
-        message += f": cell {error.get('cell')}: {error.get('ename')}: {error.get('evalue')}"
+    if attempts and attempts[-1].error:
+        message += f": {attempts[-1].error.line()}"
     return (0 if status == "succeeded" else 1), message, data
 
 

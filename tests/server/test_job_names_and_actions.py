@@ -121,3 +121,17 @@ def test_only_identical_requests_share_a_running_action(tmp_path):
         await runner.close()
 
     asyncio.run(scenario())
+
+
+def test_a_failed_run_now_says_its_error_in_one_line(tmp_path):
+    """The panel's Run now message: `cell N: Ename: first line …`, not a message with newlines (or `cell None`)."""
+    from prodkit.server.run_action import run_job
+
+    init_project(tmp_path)
+    nb = write_notebook(tmp_path / "nbs" / "fails.ipynb",
+                        numbered(code("x = 1"), code("raise ValueError('first line\\nsecond line')")))
+    exit_code, message, data = run_job({"notebook": str(nb)})
+    assert exit_code == 1 and data["status"] == "failed"
+    assert message == "job fails-manual: run 1 failed (created manual-only job fails-manual: no cron, never scheduled)" \
+        ": cell 2: ValueError: first line …"
+    assert data["error"]["evalue"] == "first line\nsecond line"  # the record keeps it all
