@@ -92,6 +92,15 @@ def write_notebook(path: Path, cells: list[dict | str], *, nbformat_minor: int =
     return path
 
 
+def ipython_shell():
+    """The process's one IPython shell: the one a test already made (plain or IPython's test shell),
+    else IPython's test shell (`globalipapp`), started now. Tests get it here, whatever ran first."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.testing.globalipapp import start_ipython
+
+    return InteractiveShell.instance() if InteractiveShell.initialized() else start_ipython()
+
+
 def job_notebook(path: Path, cells: list[dict | str], *, params: str | None = "x = 1", promote_params: bool = False,
                  kernel: str = "python3", before: tuple[str, ...] = ()) -> Path:
     """A notebook for a job: `before` cells, the parameters cell (tagged `parameters`, or

@@ -308,7 +308,7 @@ def check_row(c: CheckResult) -> tuple:
     """A check as a table row: `  ID`, its status, then its message, cells and (unless it passed) fix."""
     detail = Cell.of(c.message)
     if c.cells:
-        detail = detail.plus(f"  (cells {', '.join(map(str, c.cells))})", "cyan")
+        detail = detail.plus(f"  ({'cell' if len(c.cells) == 1 else 'cells'} {', '.join(map(str, c.cells))})", "cyan")
     if c.status != "pass" and c.fix:
         detail = detail.plus(f"→ {c.fix}", "bright_black", newline=True)
     return f"  {c.id}", Cell.of(f"{SYMBOLS[c.status]} {c.status}", STYLES[c.status]), detail

@@ -7,18 +7,15 @@ import os
 import subprocess
 import sys
 
-import IPython
 import pytest
-from IPython.testing.globalipapp import start_ipython
-from pktest import REPO, code, write_notebook
+from pktest import REPO, code, ipython_shell, write_notebook
 
 from prodkit.errors import BadInput, GateFailed
 
 
 @pytest.fixture(scope="module")
 def ip():
-    start_ipython()  # once per process; later calls return None
-    return IPython.get_ipython()
+    return ipython_shell()
 
 
 def _shown(ip, capsys, source: str) -> str:

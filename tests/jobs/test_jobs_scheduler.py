@@ -103,13 +103,11 @@ def test_dask_local_cluster_runs_share_the_store_and_history(backend_project, nb
 
 
 def test_prodkit_schedule_magic_adds_this_notebook(backend_project, nb, monkeypatch):
-    import IPython
-    from IPython.testing.globalipapp import start_ipython
+    from pktest import ipython_shell
 
     path = nb("poc", ["pass"], params="threshold = 0.5")
     monkeypatch.setenv("PRODKIT_NOTEBOOK", str(path))
-    start_ipython()  # once per process; later calls return None
-    ip = IPython.get_ipython()
+    ip = ipython_shell()
     ip.run_line_magic("load_ext", "prodkit")
     view = ip.run_line_magic("prodkit", 'schedule --cron "0 6 * * *" -p threshold=0.7 --tz Europe/London')
     assert "poc" in repr(view) and "<table>" in view._repr_html_()

@@ -7,18 +7,14 @@ import pytest
 pytest.importorskip("IPython")  # the GPU machine's python has no IPython; these tests run everywhere else
 
 from IPython.core.error import UsageError  # noqa: E402
-from IPython.testing.globalipapp import start_ipython  # noqa: E402
-from pktest import code, write_notebook  # noqa: E402
+from pktest import code, ipython_shell, write_notebook  # noqa: E402
 
 from prodkit.models import tags as T  # noqa: E402
 
 
 @pytest.fixture
 def ip(model_project, mlp, x_val):
-    from IPython.core.interactiveshell import InteractiveShell
-
-    # the shared test shell, started once (another test folder may already have made a plain one)
-    shell = InteractiveShell.instance() if InteractiveShell.initialized() else start_ipython()
+    shell = ipython_shell()
     shell.run_line_magic("load_ext", "prodkit")
     shell.user_ns.update(model=mlp, X_val=x_val)
     yield shell

@@ -49,10 +49,9 @@ def test_str_round_trips():
 
 def test_finding_bad_ref_in_a_notebook_shows_one_line_not_a_traceback(capsys):
     """A BadInput raised in a notebook cell rendered as a full traceback before (issue 13)."""
-    from IPython.core.interactiveshell import InteractiveShell
-    from IPython.testing.globalipapp import start_ipython
+    from pktest import ipython_shell
 
-    shell = InteractiveShell.instance() if InteractiveShell.initialized() else start_ipython()
+    shell = ipython_shell()
     shell.run_cell("import prodkit\nprodkit.load_model('churn clf@champion')")
     captured = capsys.readouterr()
     import re

@@ -112,10 +112,10 @@ def test_cell_lists_are_shown_once(deps_project):
     assert flagged(res) == {"CODE-10": "fail"}
     c = res.check("CODE-10")
     assert "cells" not in c.message and c.cells == [3]
-    assert res.to_text().count("(cells 3)") == 1
+    assert res.to_text().count("(cell 3)") == 1
     buffer = io.StringIO()
     print_results([res], Console(file=buffer, width=200))
-    assert buffer.getvalue().count("(cells 3)") == 1
+    assert buffer.getvalue().count("(cell 3)") == 1
 
 
 def test_the_table_in_a_ci_log_wraps_at_100_columns(deps_project, monkeypatch):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from pktest import code, write_notebook
+from pktest import code, ipython_shell, write_notebook
 from rich.console import Console
 
 from prodkit.config import load_project
@@ -11,9 +11,7 @@ from prodkit.config import load_project
 
 @pytest.fixture
 def shell():
-    from IPython.core.interactiveshell import InteractiveShell
-
-    sh = InteractiveShell.instance()
+    sh = ipython_shell()
     sh.run_line_magic("load_ext", "prodkit")
     yield sh
     sh.run_line_magic("unload_ext", "prodkit")
