@@ -72,16 +72,16 @@ class RunError:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    def message_lines(self) -> list[str]:
-        """The message's non-blank lines (an exception's message may span several)."""
-        return [line.rstrip() for line in self.evalue.splitlines() if line.strip()]
+    def lines(self) -> list[str]:
+        """`cell 3: ValueError: <the message's first line>`, then its other non-blank lines (a message may span several)."""
+        where = f"cell {self.cell}: " if self.cell else ""
+        first, *rest = [line.rstrip() for line in self.evalue.splitlines() if line.strip()] or [""]
+        return [f"{where}{self.ename}: {first}".strip(), *rest]
 
     def line(self) -> str:
-        """One line for tables, logs and the panel: `cell 3: ValueError: first line …` (`jobs show` has it all)."""
-        where = f"cell {self.cell}: " if self.cell else ""
-        lines = self.message_lines()
-        more = " …" if len(lines) > 1 else ""
-        return f"{where}{self.ename}: {lines[0] if lines else ''}{more}".strip()
+        """One line for tables, logs and the panel: the first of `lines()`, `…` when there are more (`jobs show` has them all)."""
+        lines = self.lines()
+        return lines[0] + (" …" if len(lines) > 1 else "")
 
 
 @dataclass

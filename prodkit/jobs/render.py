@@ -147,9 +147,8 @@ def run_view(run: StoredRun) -> View:
 
 def _error_cell(error: RunError) -> Cell:
     """The whole error: its first line, then each further line of the message on a line of its own."""
-    where = f"cell {error.cell}: " if error.cell else ""
-    first, *rest = error.message_lines() or [""]
-    out = Cell.of(f"{where}{error.ename}: {first}".strip())
+    first, *rest = error.lines()
+    out = Cell.of(first)
     for line in rest:
         out = out.plus(line, newline=True)
     return out
